@@ -1,0 +1,46 @@
+"""talkinghead: speech in, a talking face out.
+
+The data flow is ``audio -> features -> model -> face parameters -> render/export``:
+
+- :mod:`talkinghead.audio` reads audio, computes the papers' feature sets and phones;
+- :mod:`talkinghead.video` reads and writes video files;
+- :mod:`talkinghead.face` tracks faces, defines the 68-point scheme and normalisation;
+- :mod:`talkinghead.models` holds one file per animator/architecture;
+- :mod:`talkinghead.render` draws face parameters to frames and video.
+
+Importing this package is cheap: numpy-free at import, with heavy modules
+(torch, cv2, mediapipe, librosa) loaded only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from .errors import TalkingHeadError
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "animate": ("talkinghead.inference", "animate"),
+    "Animation": ("talkinghead.inference", "Animation"),
+    "load_audio": ("talkinghead.audio.io", "load_audio"),
+    "read_video": ("talkinghead.video.io", "read_video"),
+    "write_video": ("talkinghead.video.io", "write_video"),
+    "track_video": ("talkinghead.face.tracking", "track_video"),
+}
+
+__all__ = ["TalkingHeadError", "__version__", *_LAZY]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .audio.io import load_audio
+    from .face.tracking import track_video
+    from .inference import Animation, animate
+    from .video.io import read_video, write_video
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        mod, attr = _LAZY[name]
+        return getattr(importlib.import_module(mod), attr)
+    raise AttributeError(f"module 'talkinghead' has no attribute {name!r}")

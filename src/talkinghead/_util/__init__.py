@@ -1,0 +1,1 @@
+"""Small internal helpers: atomic writes, progress bars."""

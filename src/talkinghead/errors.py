@@ -1,0 +1,79 @@
+"""One exception hierarchy for talkinghead.
+
+Every error a user can cause derives from :class:`TalkingHeadError`. Messages
+follow the pattern ``name=value must ...``: they say what was wrong and what
+was expected, so that the CLI can print them without a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TalkingHeadError",
+    "InvalidArgumentError",
+    "MediaError",
+    "AudioDecodeError",
+    "VideoDecodeError",
+    "NoAudioStreamError",
+    "NoVideoStreamError",
+    "EmptyAudioError",
+    "FaceNotFoundError",
+    "DependencyError",
+    "CheckpointError",
+]
+
+
+class TalkingHeadError(Exception):
+    """Base class of every error raised on purpose by talkinghead."""
+
+
+class InvalidArgumentError(TalkingHeadError, ValueError):
+    """A parameter has a value outside what is accepted (``name=value must ...``)."""
+
+
+class MediaError(TalkingHeadError):
+    """A media file is missing, unreadable, truncated or of the wrong kind."""
+
+
+class AudioDecodeError(MediaError):
+    """The audio of a file could not be decoded."""
+
+
+class VideoDecodeError(MediaError):
+    """The video frames of a file could not be decoded."""
+
+
+class NoAudioStreamError(MediaError):
+    """The file holds no audio stream."""
+
+
+class NoVideoStreamError(MediaError):
+    """The file holds no video stream."""
+
+
+class EmptyAudioError(MediaError):
+    """The audio has zero samples (or is shorter than one video frame)."""
+
+
+class FaceNotFoundError(TalkingHeadError):
+    """No face could be found where one is required."""
+
+
+class DependencyError(TalkingHeadError, ImportError):
+    """An optional dependency needed by the requested feature is not installed."""
+
+
+class CheckpointError(TalkingHeadError):
+    """A model checkpoint folder is missing files or is inconsistent."""
+
+
+def check_positive(name: str, value: float) -> float:
+    """Return ``value`` if it is a finite number > 0, else raise ``InvalidArgumentError``."""
+    import math
+
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"{name}={value!r} must be a positive number") from None
+    if not math.isfinite(v) or v <= 0:
+        raise InvalidArgumentError(f"{name}={value!r} must be a positive finite number")
+    return v
