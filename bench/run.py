@@ -1,0 +1,244 @@
+"""Speed benchmarks of the foundation: prints a Markdown table.
+
+Each case runs in its own subprocess so that its peak memory (max RSS) is its
+own. Real data comes from ../shared/data (cases that need it are skipped with a
+reason when it is absent). Usage::
+
+    python bench/run.py            # all cases
+    python bench/run.py --case features_pham2017
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("TALKINGHEAD_SHARED_DATA", REPO.parent / "shared" / "data"))
+SPEECH_60S = DATA / "TMElyralab__MuseTalk/data/audio/eng.wav"
+VIDEO_60S = DATA / "tanshuai0219__EDTalk/test_data/pose_source2.mp4"
+VIDEO_512 = DATA / "OpenTalker__SadTalker/examples/ref_video/WDA_KatieHill_000.mp4"
+
+
+def _timed(fn, repeat: int = 3):
+    best = float("inf")
+    out = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def _need(path: Path):
+    if not path.exists():
+        raise FileNotFoundError(f"needs {path} (../shared/data)")
+
+
+# ----------------------------------------------------------------- cases
+# Each returns dict(work_seconds=audio seconds or None, frames=n or None, seconds=wall)
+
+
+def case_audio_decode_wav():
+    from talkinghead.audio.io import load_audio
+
+    _need(SPEECH_60S)
+    sec, (y, sr) = _timed(lambda: load_audio(SPEECH_60S, sr=16000))
+    return dict(what="decode 60 s wav -> 16 kHz mono", audio_s=len(y) / sr, seconds=sec)
+
+
+def case_audio_decode_mp4():
+    from talkinghead.audio.io import load_audio
+
+    _need(VIDEO_60S)
+    sec, (y, sr) = _timed(lambda: load_audio(VIDEO_60S, sr=16000))
+    return dict(what="decode 60 s mp4 audio (AAC 48k) -> 16 kHz", audio_s=len(y) / sr, seconds=sec)
+
+
+def _features(name: str, sr: int = 16000):
+    from talkinghead.audio.features import compute_features
+    from talkinghead.audio.io import load_audio
+
+    _need(SPEECH_60S)
+    y, sr = load_audio(SPEECH_60S, sr=sr)
+    compute_features(name, y=y[: sr * 2], sr=sr, fps=25.0)  # warm-up (numba compilation)
+    sec, x = _timed(lambda: compute_features(name, y=y, sr=sr, fps=25.0))
+    return dict(
+        what=f"{name} features, 60 s at {sr // 1000} kHz, 25 fps",
+        audio_s=len(y) / sr,
+        frames=x.shape[0],
+        seconds=sec,
+    )
+
+
+def case_features_sakurai2018():
+    return _features("sakurai2018")
+
+
+def case_features_eskimez2018():
+    return _features("eskimez2018")
+
+
+def case_features_pham2017():
+    return _features("pham2017")
+
+
+def case_features_pham2017_44k():
+    return _features("pham2017", sr=44100)
+
+
+def _tracking(size: int):
+    from talkinghead.face.tracking import track_frames
+    from talkinghead.video.io import read_video
+
+    src = VIDEO_512
+    _need(src)
+    video = read_video(src, size=size, max_frames=150)
+    frames = list(video.frames)
+    track_frames(frames[:5], fps=video.fps)  # warm-up (graph init)
+    sec, tr = _timed(lambda: track_frames(frames, fps=video.fps), repeat=1)
+    return dict(
+        what=f"face tracking at {size} px ({len(frames)} real frames)",
+        frames=len(frames),
+        seconds=sec,
+        valid=float(tr.valid.mean()),
+    )
+
+
+def case_tracking_256():
+    return _tracking(256)
+
+
+def case_tracking_512():
+    return _tracking(512)
+
+
+def case_render_sketch_256():
+    import numpy as np
+
+    from talkinghead.render.sketch import iter_sketch_frames
+    from talkinghead.inference import animate
+
+    anim = animate(REPO / "examples/speech.wav", fps=25.0)
+    lm = np.concatenate([anim.landmarks] * 3)
+
+    def run():
+        n = 0
+        for _ in iter_sketch_frames(lm, size=256):
+            n += 1
+        return n
+
+    sec, n = _timed(run)
+    return dict(what="sketch rendering at 256 px (frames only)", frames=n, seconds=sec)
+
+
+def case_write_mp4_256():
+    import tempfile
+
+    import numpy as np
+
+    from talkinghead.inference import animate
+    from talkinghead.audio.io import load_audio
+    from talkinghead.render.sketch import render_landmarks_video
+
+    path = REPO / "examples/speech.wav"
+    anim = animate(path, fps=25.0)
+    y, sr = load_audio(path, sr=44100)
+    with tempfile.TemporaryDirectory() as d:
+        sec, _ = _timed(
+            lambda: render_landmarks_video(
+                Path(d) / "a.mp4", anim.landmarks, fps=25.0, audio=y, sr=sr, progress=False
+            )
+        )
+    return dict(
+        what="sketch -> H.264+AAC MP4 at 256 px",
+        frames=int(np.shape(anim.landmarks)[0]),
+        audio_s=len(y) / sr,
+        seconds=sec,
+    )
+
+
+def case_animator():
+    from talkinghead.audio.io import load_audio
+    from talkinghead.inference import animate
+
+    _need(SPEECH_60S)
+    y, sr = load_audio(SPEECH_60S, sr=16000)
+    animate(y[: sr * 2], sr=sr, fps=25.0)
+    sec, anim = _timed(lambda: animate(y, sr=sr, fps=25.0), repeat=1)
+    return dict(
+        what="phonetic animator (recognition + coarticulation), 60 s",
+        audio_s=len(y) / sr,
+        frames=anim.n_frames,
+        seconds=sec,
+    )
+
+
+CASES = {k[5:]: v for k, v in sorted(globals().items()) if k.startswith("case_")}
+ORDER = [
+    "audio_decode_wav",
+    "audio_decode_mp4",
+    "features_sakurai2018",
+    "features_eskimez2018",
+    "features_pham2017",
+    "features_pham2017_44k",
+    "tracking_256",
+    "tracking_512",
+    "render_sketch_256",
+    "write_mp4_256",
+    "animator",
+]
+
+
+def run_case(name: str) -> dict:
+    os.environ["TALKINGHEAD_PROGRESS"] = "0"
+    try:
+        res = CASES[name]()
+    except FileNotFoundError as e:
+        res = dict(what=name, skipped=str(e))
+    res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--case", choices=sorted(CASES), help="run one case in this process")
+    ap.add_argument("--json", help="also write the results to this JSON file")
+    args = ap.parse_args()
+    if args.case:
+        print(json.dumps(run_case(args.case)))
+        return
+    rows = []
+    for name in ORDER:
+        out = subprocess.run(
+            [sys.executable, __file__, "--case", name], capture_output=True, text=True
+        )
+        if out.returncode != 0:
+            rows.append(dict(case=name, what=name, skipped=f"failed: {out.stderr[-300:]}"))
+            continue
+        res = json.loads(out.stdout.strip().splitlines()[-1])
+        res["case"] = name
+        rows.append(res)
+        print(f"  done {name}", file=sys.stderr)
+    print(f"| case | what | x real time | ms / frame | frames/s | peak RSS MB |")
+    print("|---|---|---:|---:|---:|---:|")
+    for r in rows:
+        if "skipped" in r:
+            print(f"| {r['case']} | {r['what']} | skipped: {r['skipped']} | | | |")
+            continue
+        xrt = f"{r['audio_s'] / r['seconds']:.0f}" if r.get("audio_s") else "-"
+        mspf = f"{1000 * r['seconds'] / r['frames']:.2f}" if r.get("frames") else "-"
+        fps = f"{r['frames'] / r['seconds']:.0f}" if r.get("frames") else "-"
+        print(f"| {r['case']} | {r['what']} | {xrt} | {mspf} | {fps} | {r['peak_rss_mb']:.0f} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()

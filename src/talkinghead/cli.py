@@ -1,0 +1,261 @@
+"""The ``talkinghead`` command line: a thin layer over the library.
+
+Every command reads real media, writes its output atomically and shows a
+progress bar on long work; errors print one line (``talkinghead: error: ...``)
+and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .errors import InvalidArgumentError, TalkingHeadError
+
+VIDEO_EXTS = {".mp4", ".mpg", ".mpeg", ".avi", ".flv", ".mov", ".mkv", ".webm", ".m4v"}
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    return v
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    return v
+
+
+def _suffix(path: str, allowed: tuple[str, ...], name: str = "output") -> str:
+    ext = Path(path).suffix.lower()
+    if ext not in allowed:
+        raise InvalidArgumentError(f"{name}={path!r} must end in one of {list(allowed)}")
+    return ext
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_track(args) -> int:
+    from .face.tracking import track_video
+
+    _suffix(args.output, (".npz",))
+    track = track_video(args.video, size=args.size, max_frames=args.max_frames, progress=True)
+    track.save(args.output)
+    n_valid = int(track.valid.sum())
+    print(
+        f"tracked {len(track.valid)} frames at {track.fps:.3f} fps: {n_valid} valid, "
+        f"{int((track.n_faces == 0).sum())} without a face, "
+        f"{int((track.n_faces > 1).sum())} with several faces -> {args.output}"
+    )
+    return 0
+
+
+def cmd_features(args) -> int:
+    from ._util.atomic import save_npy_atomic
+    from .audio.features import compute_features
+    from .audio.io import load_audio
+
+    _suffix(args.output, (".npy",))
+    fps, n_frames = args.fps, args.n_frames
+    if Path(args.audio).suffix.lower() in VIDEO_EXTS and (fps is None or n_frames is None):
+        from .video.io import probe_video
+
+        info = probe_video(args.audio)
+        fps = fps or info.fps
+        n_frames = n_frames or info.n_frames
+    if fps is None:
+        raise InvalidArgumentError("--fps=None must be given for an audio-only input")
+    y, sr = load_audio(args.audio, sr=args.sr)
+    x = compute_features(args.set, y=y, sr=sr, fps=fps, n_frames=n_frames)
+    save_npy_atomic(args.output, x)
+    print(f"{args.set}: {x.shape[0]} frames x {x.shape[1]} dims at {fps:.3f} fps -> {args.output}")
+    return 0
+
+
+def cmd_animate(args) -> int:
+    from .inference import animate
+
+    ext = _suffix(args.output, (".mp4", ".npz"))
+    transcript = args.transcript
+    if args.transcript_file:
+        transcript = Path(args.transcript_file).read_text(encoding="utf-8")
+    anim = animate(args.audio, fps=args.fps, transcript=transcript)
+    if ext == ".npz":
+        anim.save(args.output)
+    else:
+        from .audio.io import load_audio
+        from .render.sketch import render_landmarks_video
+
+        y, sr = load_audio(args.audio, sr=44100)
+        render_landmarks_video(
+            args.output, anim.landmarks, fps=anim.fps, audio=y, sr=sr, size=args.size, progress=True
+        )
+        if args.params:
+            anim.save(args.params)
+    print(
+        f"animated {anim.duration:.2f} s of speech: {anim.n_frames} frames at {anim.fps:g} fps, "
+        f"{len(anim.phones)} phones -> {args.output}"
+    )
+    return 0
+
+
+def _load_landmarks(path: str, fps_override: float | None):
+    """Landmarks (T, 68, 2) and fps from an animate or track .npz."""
+    import numpy as np
+
+    try:
+        z = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise InvalidArgumentError(f"landmarks={path!r} must be an existing .npz file") from None
+    except Exception as e:  # not an npz
+        raise InvalidArgumentError(
+            f"landmarks={path!r} must be an .npz written by 'talkinghead animate' or "
+            f"'talkinghead track' ({type(e).__name__})"
+        ) from None
+    with z:
+        key = "landmarks" if "landmarks" in z else "landmarks68" if "landmarks68" in z else None
+        if key is None:
+            raise InvalidArgumentError(
+                f"landmarks={path!r} must hold an array 'landmarks' or 'landmarks68' "
+                f"(found {sorted(z.files)})"
+            )
+        lm = np.asarray(z[key], dtype=np.float64)[..., :2]
+        fps = fps_override or (float(z["fps"]) if "fps" in z else None)
+    if fps is None:
+        raise InvalidArgumentError(f"--fps=None must be given: {path!r} stores no fps")
+    return lm, fps
+
+
+def cmd_render(args) -> int:
+    from .render.sketch import render_landmarks_video
+
+    _suffix(args.output, (".mp4",))
+    lm, fps = _load_landmarks(args.landmarks, args.fps)
+    ref = None
+    if args.reference:
+        ref, _ = _load_landmarks(args.reference, fps)
+    y = sr = None
+    if args.audio:
+        from .audio.io import load_audio
+
+        y, sr = load_audio(args.audio, sr=44100)
+    render_landmarks_video(
+        args.output, lm, fps=fps, audio=y, sr=sr, size=args.size, reference=ref, progress=True
+    )
+    print(f"rendered {len(lm)} frames at {fps:g} fps -> {args.output}")
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="talkinghead",
+        description="Speech in, a talking face out: track faces, compute the papers' "
+        "features, animate a face from speech and render it.",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    s = sub.add_parser(
+        "track",
+        help="track a face in a video: 468-point mesh, 68 landmarks, head pose",
+        description="Track the face in every frame of VIDEO with mediapipe Face Mesh. Frames "
+        "with no face or several faces are flagged (valid=False), never dropped.",
+    )
+    s.add_argument("video", help="video file (mp4, mpg, avi, flv, mov, ...)")
+    s.add_argument("-o", "--output", required=True, help="output .npz (mesh, landmarks68, pose...)")
+    s.add_argument("--size", type=_positive_int, help="downscale frames so the longer side is SIZE")
+    s.add_argument("--max-frames", type=_positive_int, help="track only the first N frames")
+    s.set_defaults(func=cmd_track)
+
+    s = sub.add_parser(
+        "features",
+        help="compute an acoustic feature set, one row per video frame",
+        description="Compute one of the papers' feature sets from AUDIO (any audio file or the "
+        "audio track of a video) with one row per video frame. For a video input, --fps and "
+        "--n-frames default to the video's own.",
+    )
+    s.add_argument("audio", help="audio or video file")
+    s.add_argument(
+        "--set",
+        required=True,
+        choices=["sakurai2018", "eskimez2018", "pham2017"],
+        help="sakurai2018: 40-d MFCC/energy/deltas/F0; eskimez2018: log-mel differences; "
+        "pham2017: 537-d mel+MFCC+chroma over three windows",
+    )
+    s.add_argument("--fps", type=_positive_float, help="video frame rate of the rows")
+    s.add_argument("--n-frames", type=_positive_int, help="number of rows (default: duration x fps)")
+    s.add_argument("--sr", type=_positive_int, default=16000, help="analysis sample rate (16000)")
+    s.add_argument("-o", "--output", required=True, help="output .npy, shape (n_frames, dims)")
+    s.set_defaults(func=cmd_features)
+
+    s = sub.add_parser(
+        "animate",
+        help="animate a face from speech (MP4 sketch video or NPZ parameters)",
+        description="Animate a 68-point face from AUDIO: phone recognition (or forced alignment "
+        "of --transcript) -> visemes -> coarticulation -> mouth and jaw motion. Writes an MP4 "
+        "with the audio muxed in, or the parameters as .npz.",
+    )
+    s.add_argument("audio", help="speech: audio file or video with an audio track")
+    s.add_argument("-o", "--output", required=True, help="OUT.mp4 (video) or OUT.npz (parameters)")
+    s.add_argument("--fps", type=_positive_float, default=25.0, help="frame rate (25)")
+    s.add_argument("--transcript", help="what is said (improves the phones by forced alignment)")
+    s.add_argument("--transcript-file", help="read the transcript from this text file")
+    s.add_argument("--size", type=_positive_int, default=256, help="video size in pixels (256)")
+    s.add_argument("--params", help="with an .mp4 output, also save the parameters to this .npz")
+    s.set_defaults(func=cmd_animate)
+
+    s = sub.add_parser(
+        "render",
+        help="render landmarks (.npz from animate or track) to an MP4 sketch video",
+        description="Draw the 68-point landmarks of LANDMARKS.npz as a face sketch video, with "
+        "--audio muxed in; --reference adds the real face side by side (real left).",
+    )
+    s.add_argument("landmarks", help=".npz written by 'talkinghead animate' or 'talkinghead track'")
+    s.add_argument("--audio", help="audio (or video) whose sound is muxed into the output")
+    s.add_argument("--reference", help="second .npz shown on the left (e.g. the tracked real face)")
+    s.add_argument("--fps", type=_positive_float, help="override the stored frame rate")
+    s.add_argument("--size", type=_positive_int, default=256, help="panel size in pixels (256)")
+    s.add_argument("-o", "--output", required=True, help="output .mp4")
+    s.set_defaults(func=cmd_render)
+    return p
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.quiet:
+        os.environ["TALKINGHEAD_PROGRESS"] = "0"
+    try:
+        return int(args.func(args) or 0)
+    except TalkingHeadError as e:
+        print(f"talkinghead: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("talkinghead: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""One call from speech to face parameters: :func:`animate`.
+
+The foundation's default animator is the rule-based phonetic animator
+(:mod:`talkinghead.models.phonetic`): phones -> visemes -> Cohen-Massaro
+coarticulation -> a neutral 68-point face. Learned models plug in here later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InvalidArgumentError, check_positive
+
+__all__ = ["Animation", "animate", "MODELS"]
+
+MODELS = ("phonetic",)
+
+
+@dataclass
+class Animation:
+    """Per-frame face parameters for a piece of speech.
+
+    Attributes
+    ----------
+    fps : float
+        Frame rate of every per-frame array.
+    landmarks : ndarray, shape (T, 68, 2), float32
+        68-point iBUG face in eye-pinned units (eye centres one unit apart, y down).
+    mouth_open : ndarray, shape (T,), float32
+        Inner-lip gap (points 62-66) over the outer eye-corner distance (36-45).
+    articulation : ndarray, shape (T, K), float32
+        Articulatory parameters (names in ``articulation_names``).
+    articulation_names : list of str
+    phones : list of (label, start, end)
+        Phone segments in seconds that drove the animation.
+    model : str
+    duration : float
+        Length of the audio in seconds.
+    """
+
+    fps: float
+    landmarks: np.ndarray
+    mouth_open: np.ndarray
+    articulation: np.ndarray
+    articulation_names: list[str]
+    phones: list[tuple[str, float, float]] = field(default_factory=list)
+    model: str = "phonetic"
+    duration: float = 0.0
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.landmarks.shape[0])
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write an ``.npz`` (atomically) that :meth:`load` and ``talkinghead render`` read."""
+        from ._util.atomic import save_npz_atomic
+
+        meta = {
+            "fps": self.fps,
+            "model": self.model,
+            "duration": self.duration,
+            "articulation_names": list(self.articulation_names),
+            "phones": [list(p) for p in self.phones],
+        }
+        return save_npz_atomic(
+            path,
+            landmarks=self.landmarks.astype(np.float32),
+            mouth_open=self.mouth_open.astype(np.float32),
+            articulation=self.articulation.astype(np.float32),
+            fps=np.float64(self.fps),
+            meta=np.array(json.dumps(meta)),
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Animation:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            return cls(
+                fps=float(z["fps"]),
+                landmarks=z["landmarks"],
+                mouth_open=z["mouth_open"],
+                articulation=z["articulation"],
+                articulation_names=meta["articulation_names"],
+                phones=[tuple(p) for p in meta["phones"]],
+                model=meta["model"],
+                duration=meta["duration"],
+            )
+
+
+def animate(
+    audio,
+    *,
+    sr: int | None = None,
+    fps: float = 25.0,
+    n_frames: int | None = None,
+    transcript: str | None = None,
+    model: str = "phonetic",
+) -> Animation:
+    """Turn speech into per-frame face parameters.
+
+    Parameters
+    ----------
+    audio : str, path or ndarray, shape (n,)
+        A media file (any audio or video format) or mono float samples.
+    sr : int, optional
+        Sample rate of ``audio`` when it is an array (required then).
+    fps : float
+        Output frame rate.
+    n_frames : int, optional
+        Number of output frames (default: audio duration x fps, rounded).
+    transcript : str, optional
+        What is said; when given, phones come from forced alignment instead of
+        phone recognition (more accurate).
+    model : {"phonetic"}
+        The animator.
+
+    Returns
+    -------
+    Animation
+    """
+    fps = check_positive("fps", fps)
+    if model not in MODELS:
+        raise InvalidArgumentError(f"model={model!r} must be one of {list(MODELS)}")
+    if isinstance(audio, str | os.PathLike):
+        from .audio.io import load_audio
+
+        y, sr = load_audio(audio, sr=16000)
+    else:
+        if sr is None:
+            raise InvalidArgumentError("sr=None must be given when audio is an array")
+        sr = int(check_positive("sr", sr))
+        y = np.asarray(audio, dtype=np.float32)
+        if y.ndim != 1:
+            raise InvalidArgumentError(f"audio.shape={y.shape} must be 1-D (mono samples)")
+    from .models.phonetic import ARTICULATION_NAMES, PhoneticAnimator
+
+    res = PhoneticAnimator()(y=y, sr=sr, fps=fps, n_frames=n_frames, transcript=transcript)
+    return Animation(
+        fps=fps,
+        landmarks=np.asarray(res.landmarks, dtype=np.float32),
+        mouth_open=np.asarray(res.mouth_open, dtype=np.float32),
+        articulation=np.asarray(res.articulation, dtype=np.float32),
+        articulation_names=list(ARTICULATION_NAMES),
+        phones=[(p.label, float(p.start), float(p.end)) for p in res.phones],
+        model=model,
+        duration=len(y) / sr,
+    )

@@ -1,0 +1,79 @@
+"""The command line end to end on real files: outputs exist, errors are one clean line."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from talkinghead.cli import main
+from talkinghead.video.io import probe_video
+
+
+def _run(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "talkinghead", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_help_explains_every_command():
+    out = _run("--help")
+    assert out.returncode == 0
+    for cmd in ("track", "features", "animate", "render"):
+        assert cmd in out.stdout
+    out = _run("animate", "--help")
+    assert "--transcript" in out.stdout and "--fps" in out.stdout
+
+
+def test_animate_writes_mp4_with_audio_and_params(tmp_path, example_speech):
+    mp4, npz = tmp_path / "a.mp4", tmp_path / "a.npz"
+    assert main(["-q", "animate", str(example_speech), "-o", str(mp4), "--params", str(npz)]) == 0
+    info = probe_video(mp4)
+    assert info.has_audio and abs(info.fps - 25) < 1e-6
+    z = np.load(npz)
+    assert z["landmarks"].shape == (info.n_frames, 68, 2)
+    assert abs(info.n_frames - round(8.14 * 25)) <= 1
+    # the rendered parameters render again through `render`
+    mp4b = tmp_path / "b.mp4"
+    assert main(["-q", "render", str(npz), "--audio", str(example_speech), "-o", str(mp4b)]) == 0
+    assert probe_video(mp4b).n_frames == info.n_frames
+
+
+def test_features_from_a_video_use_its_frame_count(tmp_path, shared_data):
+    clip = shared_data / "rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
+    out = tmp_path / "f.npy"
+    assert main(["-q", "features", str(clip), "--set", "sakurai2018", "-o", str(out)]) == 0
+    x = np.load(out)
+    assert x.shape == (75, 40) and np.isfinite(x).all()
+
+
+def test_track_then_render_side_by_side(tmp_path, shared_data):
+    clip = shared_data / "rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
+    track = tmp_path / "t.npz"
+    assert main(["-q", "track", str(clip), "-o", str(track), "--max-frames", "25"]) == 0
+    anim = tmp_path / "a.npz"
+    assert main(["-q", "animate", str(clip), "-o", str(anim)]) == 0
+    out = tmp_path / "sbs.mp4"
+    args = ["-q", "render", str(anim), "--reference", str(track), "--audio", str(clip)]
+    assert main([*args, "-o", str(out)]) == 0
+    info = probe_video(out)
+    assert info.width == 512 and info.n_frames == 75 and info.has_audio
+
+
+@pytest.mark.parametrize(
+    "content,needle", [(b"", "audio"), (b"this is not audio at all\n" * 20, "audio")]
+)
+def test_bad_audio_is_one_clean_error_and_no_output(tmp_path, content, needle):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(content)
+    out = tmp_path / "o.mp4"
+    res = _run("animate", str(bad), "-o", str(out))
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    assert res.stderr.startswith("talkinghead: error:") and needle in res.stderr.lower()
+    assert not out.exists() and list(tmp_path.iterdir()) == [bad]
+
+
+def test_wrong_output_extension_is_rejected(tmp_path, example_speech):
+    res = _run("animate", str(example_speech), "-o", str(tmp_path / "x.avi"))
+    assert res.returncode == 2 and "output=" in res.stderr and "must end in" in res.stderr
