@@ -77,3 +77,10 @@ def check_positive(name: str, value: float) -> float:
     if not math.isfinite(v) or v <= 0:
         raise InvalidArgumentError(f"{name}={value!r} must be a positive finite number")
     return v
+
+
+class AlignmentError(TalkingHeadError):
+    """Forced alignment of a transcript to audio failed (the decoder found no path)."""
+
+
+__all__ += ["AlignmentError"]

@@ -137,7 +137,8 @@ def animate(
         y = np.asarray(audio, dtype=np.float32)
         if y.ndim != 1:
             raise InvalidArgumentError(f"audio.shape={y.shape} must be 1-D (mono samples)")
-    from .models.phonetic import ARTICULATION_NAMES, PhoneticAnimator
+    from .face.visemes import PARAMS
+    from .models.phonetic import PhoneticAnimator
 
     res = PhoneticAnimator()(y=y, sr=sr, fps=fps, n_frames=n_frames, transcript=transcript)
     return Animation(
@@ -145,7 +146,7 @@ def animate(
         landmarks=np.asarray(res.landmarks, dtype=np.float32),
         mouth_open=np.asarray(res.mouth_open, dtype=np.float32),
         articulation=np.asarray(res.articulation, dtype=np.float32),
-        articulation_names=list(ARTICULATION_NAMES),
+        articulation_names=list(PARAMS),
         phones=[(p.label, float(p.start), float(p.end)) for p in res.phones],
         model=model,
         duration=len(y) / sr,
