@@ -5,12 +5,28 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv sysdeps demo test lint bench clean
+
+# Debian packages the tests and renderers use: Chromium + Node.js (browser and glTF
+# validator tests), Mesa EGL (moderngl 3D rendering), espeak-ng (text to speech).
+# Installed only where missing and only when we are root; tests skip with a reason
+# when a tool is absent.
+SYSDEPS_BINS := chromium node npm espeak-ng
+sysdeps:
+	@missing=""; for b in $(SYSDEPS_BINS); do command -v $$b >/dev/null 2>&1 || missing="$$missing $$b"; done; \
+	[ -e /usr/lib/x86_64-linux-gnu/libEGL_mesa.so.0 ] || [ -e /usr/lib/aarch64-linux-gnu/libEGL_mesa.so.0 ] || missing="$$missing egl"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian packages for:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium nodejs npm espeak-ng libegl1 libegl-mesa0 libgl1-mesa-dri >/dev/null; \
+	elif [ -n "$$missing" ]; then echo "note: missing$$missing (tests that need them will skip)"; fi
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev,tracking]"
+	# torch first, pinned: the CPU build 2.13.0 (a range would let pip fetch a newer one)
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[dev,tracking,train]"
 	# mediapipe 0.10.21 ships Face Mesh inside its wheel; --no-deps keeps its
 	# opencv-contrib-python from fighting opencv-python-headless over cv2.
 	$(BIN)/pip install -q --no-deps mediapipe==0.10.21
@@ -18,14 +34,14 @@ $(VENV)/.installed: pyproject.toml Makefile
 
 venv: $(VENV)/.installed
 
-demo: venv
+demo: venv sysdeps
 	$(BIN)/talkinghead animate examples/speech.wav -o $(OUT)/demo.mp4 --params $(OUT)/demo.npz
 
 lint: venv
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 
-test: venv lint
+test: venv sysdeps lint
 	$(BIN)/pytest -q
 
 bench: venv

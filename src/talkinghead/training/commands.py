@@ -1,0 +1,68 @@
+"""``talkinghead train``: the CLI handler (hooked into the main parser with :func:`register`).
+
+Multi-process training runs the same arguments under torchrun::
+
+    torchrun --nproc_per_node 2 -m talkinghead.training.ddp_entry RECIPE CORPUS_DIR -o MODEL_DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+__all__ = ["register", "add_train_arguments", "run_train"]
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``train`` (shared with :mod:`talkinghead.training.ddp_entry`)."""
+    from ..recipes import RECIPES
+
+    p.add_argument("recipe", choices=sorted(RECIPES), help="paper recipe")
+    p.add_argument("corpus_dir", help="folder written by `talkinghead prepare`")
+    p.add_argument("-o", "--output", required=True, dest="model_dir", help="model folder")
+    p.add_argument("--epochs", type=int, default=None, help="total epochs (recipe default)")
+    p.add_argument("--topology", default=None, help="e.g. BBF, FBF, BFF, net1, lstm4")
+    p.add_argument("--delay-ms", type=float, default=0.0, help="look-ahead (0, 40, 80 ms)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-clips", type=int, default=None, help="use at most N clips per split")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--lr", type=float, default=None, help="learning rate (recipe default)")
+    p.add_argument("--patience", type=int, default=None, help="early-stopping patience")
+    p.add_argument("--threads", type=int, default=None, help="torch threads per process")
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add the ``train`` sub-command to ``subparsers`` (from ``add_subparsers()``)."""
+    p = subparsers.add_parser(
+        "train",
+        help="train a paper's model on a prepared corpus",
+        description="Train RECIPE on CORPUS_DIR into MODEL_DIR (resumes from MODEL_DIR/last).",
+    )
+    add_train_arguments(p)
+    p.set_defaults(func=run_train)
+    return p
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Build the recipe and :func:`~talkinghead.training.trainer.train`; prints a JSON summary."""
+    from ..recipes import get_recipe
+    from .trainer import TrainConfig, result_to_dict, train
+
+    recipe = get_recipe(args.recipe, delay_ms=args.delay_ms)
+    cfg = TrainConfig(
+        topology=args.topology,
+        epochs=args.epochs,
+        seed=args.seed,
+        delay_ms=args.delay_ms,
+        max_clips=args.max_clips,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        patience=args.patience,
+        num_threads=args.threads,
+    )
+    res = train(recipe, args.corpus_dir, args.model_dir, cfg)
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0:
+        print(json.dumps(result_to_dict(res)))
+    return 0
