@@ -1,0 +1,449 @@
+"""Face tracking with mediapipe Face Mesh: 468-point mesh, 68 landmarks, head pose.
+
+mediapipe 0.10.21 ships the Face Mesh model inside its wheel, so tracking runs
+offline. Every decoded frame gets one row in every array: frames with no face or
+with several faces are *flagged* (``valid=False``), never dropped.
+
+Conventions
+-----------
+- Coordinates are image pixels of the (possibly downscaled) tracked frames:
+  ``x`` to the right, ``y`` down, ``z`` into the screen (mediapipe's depth, scaled
+  like ``x``; smaller is closer to the camera).
+- Head pose is a rigid fit (Umeyama, with scale) of the frame's mesh to the
+  canonical frontal mesh shipped in ``talkinghead/data/face_reference.npz``:
+  ``mesh ~ scale * R @ canonical + translation``. ``rotation`` is ``R`` as a
+  rotation vector in radians; :func:`rotation_to_euler` gives yaw (about the
+  vertical axis, positive when the face turns towards the image's right),
+  pitch (about the horizontal axis) and roll (in the image plane).
+- ``confidence`` in [0, 1]: the legacy Face Mesh API gives no per-face score, so
+  it is a proxy: 0 without a face, otherwise the product of the share of mesh
+  points inside the image and ``exp(-rms / 0.05)`` of the rigid-fit residual
+  (relative to the inter-ocular distance): a face that is half out of frame or
+  heavily deformed scores low.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DependencyError, InvalidArgumentError, check_positive
+from .landmarks68 import mesh_to_68
+
+__all__ = [
+    "FaceTrack",
+    "FaceTracker",
+    "track_frames",
+    "track_video",
+    "canonical_mesh",
+    "rigid_fit",
+    "rotation_to_euler",
+    "rotvec_to_matrix",
+    "matrix_to_rotvec",
+]
+
+N_MESH = 468
+_INSTALL_HINT = (
+    "face tracking needs mediapipe 0.10.21: pip install --no-deps mediapipe==0.10.21 && "
+    'pip install absl-py attrs flatbuffers "protobuf>=4.25.3,<5" matplotlib'
+)
+_DATA = Path(__file__).resolve().parents[1] / "data"
+# stable points for the rigid fit: forehead, nose bridge, eye corners, cheeks, not lips/jaw
+_RIGID_IDX = np.array(
+    [10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 33, 133, 362, 263, 70, 300, 105, 334,
+     234, 454, 127, 356, 93, 323, 116, 345, 50, 280, 98, 327, 2]
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def rotvec_to_matrix(rotvec: np.ndarray) -> np.ndarray:
+    """Rotation vectors (..., 3) in radians -> rotation matrices (..., 3, 3) (Rodrigues)."""
+    r = np.asarray(rotvec, dtype=np.float64)
+    theta = np.linalg.norm(r, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k = np.where(theta > 1e-12, r / theta, 0.0)
+    kx, ky, kz = k[..., 0], k[..., 1], k[..., 2]
+    zero = np.zeros_like(kx)
+    K = np.stack([zero, -kz, ky, kz, zero, -kx, -ky, kx, zero], axis=-1).reshape(r.shape + (3,))
+    t = theta[..., None]
+    eye = np.broadcast_to(np.eye(3), K.shape)
+    return eye + np.sin(t) * K + (1 - np.cos(t)) * (K @ K)
+
+
+def matrix_to_rotvec(R: np.ndarray) -> np.ndarray:
+    """Rotation matrices (..., 3, 3) -> rotation vectors (..., 3) in radians."""
+    R = np.asarray(R, dtype=np.float64)
+    cos = np.clip((np.trace(R, axis1=-2, axis2=-1) - 1) / 2, -1.0, 1.0)
+    theta = np.arccos(cos)
+    v = np.stack([R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0],
+                  R[..., 1, 0] - R[..., 0, 1]], axis=-1)  # fmt: skip
+    s = np.sin(theta)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(s[..., None] > 1e-9, v * (theta / (2 * s))[..., None], v / 2)
+    # near 180 degrees: axis from the diagonal
+    near_pi = theta > np.pi - 1e-4
+    if np.any(near_pi):
+        Rp = R[near_pi]
+        axis = np.sqrt(np.clip((np.diagonal(Rp, axis1=-2, axis2=-1) + 1) / 2, 0, None))
+        axis[:, 1] *= np.where(Rp[:, 0, 1] + Rp[:, 1, 0] < 0, -1, 1)
+        axis[:, 2] *= np.where(Rp[:, 0, 2] + Rp[:, 2, 0] < 0, -1, 1)
+        out[near_pi] = axis * theta[near_pi][:, None]
+    return out
+
+
+def rotation_to_euler(rotvec: np.ndarray) -> np.ndarray:
+    """Rotation vectors (..., 3) -> (yaw, pitch, roll) (..., 3) in radians.
+
+    With ``R = Ry(yaw) @ Rx(pitch) @ Rz(roll)`` in the camera frame (x right,
+    y down, z into the screen): yaw turns the face left/right, pitch nods, roll
+    tilts in the image plane.
+    """
+    R = rotvec_to_matrix(rotvec)
+    pitch = np.arcsin(np.clip(-R[..., 1, 2], -1.0, 1.0))
+    yaw = np.arctan2(R[..., 0, 2], R[..., 2, 2])
+    roll = np.arctan2(R[..., 1, 0], R[..., 1, 1])
+    return np.stack([yaw, pitch, roll], axis=-1)
+
+
+def rigid_fit(src: np.ndarray, dst: np.ndarray, *, with_scale: bool = True):
+    """Least-squares similarity ``dst ~ s R src + t`` (Umeyama 1991).
+
+    Parameters
+    ----------
+    src, dst : ndarray, shape (N, 3)
+
+    Returns
+    -------
+    (s, R (3, 3), t (3,), rms) with ``rms`` the root-mean-square residual.
+    """
+    src = np.asarray(src, dtype=np.float64)
+    dst = np.asarray(dst, dtype=np.float64)
+    mu_s, mu_d = src.mean(0), dst.mean(0)
+    a, b = src - mu_s, dst - mu_d
+    cov = b.T @ a / len(src)
+    U, S, Vt = np.linalg.svd(cov)
+    d = np.sign(np.linalg.det(U @ Vt))
+    D = np.diag([1.0, 1.0, d])
+    R = U @ D @ Vt
+    var_s = (a**2).sum() / len(src)
+    s = float((S * np.diag(D)).sum() / var_s) if with_scale else 1.0
+    t = mu_d - s * R @ mu_s
+    res = dst - (s * (R @ src.T).T + t)
+    return s, R, t, float(np.sqrt((res**2).sum(axis=1).mean()))
+
+
+_CANONICAL: np.ndarray | None = None
+
+
+def canonical_mesh() -> np.ndarray:
+    """The canonical frontal Face Mesh (468, 3): mean of aligned tracked real faces.
+
+    Units: inter-ocular distance (outer eye corners 33-263) = 1, centred on the
+    mesh mean, x right, y down, z into the screen. Built by
+    ``scripts/build_face_reference.py``.
+    """
+    global _CANONICAL
+    if _CANONICAL is None:
+        path = _DATA / "face_reference.npz"
+        with np.load(path) as z:
+            _CANONICAL = np.asarray(z["canonical_mesh"], dtype=np.float64)
+        _CANONICAL.flags.writeable = False
+    return _CANONICAL
+
+
+# --------------------------------------------------------------------------- track
+
+
+@dataclass
+class FaceTrack:
+    """Per-frame face tracking results of one video.
+
+    Attributes
+    ----------
+    fps : float
+    width, height : int
+        Size of the tracked frames in pixels.
+    times : ndarray, shape (T,)
+        Frame times in seconds.
+    mesh : ndarray, shape (T, 468, 3), float32
+        Face Mesh vertices in pixels (NaN where no face).
+    landmarks68 : ndarray, shape (T, 68, 2), float32
+        iBUG 68-point landmarks in pixels (NaN where no face).
+    rotation : ndarray, shape (T, 3), float32
+        Head rotation vector in radians (NaN where no face).
+    translation : ndarray, shape (T, 3), float32
+        Head translation in pixels (NaN where no face).
+    scale : ndarray, shape (T,), float32
+        Inter-ocular distance of the fitted canonical face, in pixels.
+    confidence : ndarray, shape (T,), float32
+        In [0, 1]; see the module docstring.
+    n_faces : ndarray, shape (T,), int16
+        Faces detected in the frame (0, 1, 2 = "two or more").
+    valid : ndarray, shape (T,), bool
+        Exactly one face was found.
+    source : str
+        The tracked file, when known.
+    """
+
+    fps: float
+    width: int
+    height: int
+    times: np.ndarray
+    mesh: np.ndarray
+    landmarks68: np.ndarray
+    rotation: np.ndarray
+    translation: np.ndarray
+    scale: np.ndarray
+    confidence: np.ndarray
+    n_faces: np.ndarray
+    valid: np.ndarray
+    source: str = ""
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def n_frames(self) -> int:
+        return int(len(self.valid))
+
+    @property
+    def euler(self) -> np.ndarray:
+        """(T, 3) yaw, pitch, roll in radians."""
+        return rotation_to_euler(self.rotation)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the track to ``.npz`` atomically."""
+        import json
+
+        from .._util.atomic import save_npz_atomic
+
+        meta = {"source": self.source, **self.meta}
+        return save_npz_atomic(
+            path,
+            fps=np.float64(self.fps),
+            width=np.int32(self.width),
+            height=np.int32(self.height),
+            times=self.times,
+            mesh=self.mesh,
+            landmarks68=self.landmarks68,
+            rotation=self.rotation,
+            translation=self.translation,
+            scale=self.scale,
+            confidence=self.confidence,
+            n_faces=self.n_faces,
+            valid=self.valid,
+            meta=np.array(json.dumps(meta)),
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> FaceTrack:
+        """Read a track written by :meth:`save`."""
+        import json
+
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"])) if "meta" in z else {}
+            return cls(
+                fps=float(z["fps"]),
+                width=int(z["width"]),
+                height=int(z["height"]),
+                times=z["times"],
+                mesh=z["mesh"],
+                landmarks68=z["landmarks68"],
+                rotation=z["rotation"],
+                translation=z["translation"],
+                scale=z["scale"],
+                confidence=z["confidence"],
+                n_faces=z["n_faces"],
+                valid=z["valid"],
+                source=meta.pop("source", ""),
+                meta=meta,
+            )
+
+
+class FaceTracker:
+    """A mediapipe Face Mesh tracker for one frame sequence.
+
+    Parameters
+    ----------
+    static_image_mode : bool
+        ``False`` for video (detect once, then track), ``True`` for unrelated photos.
+    max_num_faces : int
+        2 by default, so that frames with several faces can be flagged.
+    min_detection_confidence, min_tracking_confidence : float
+    """
+
+    def __init__(
+        self,
+        *,
+        static_image_mode: bool = False,
+        max_num_faces: int = 2,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+    ):
+        try:
+            import mediapipe as mp
+        except ImportError as e:  # pragma: no cover - depends on the install
+            raise DependencyError(_INSTALL_HINT) from e
+        self._mesh = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=static_image_mode,
+            max_num_faces=max_num_faces,
+            refine_landmarks=True,
+            min_detection_confidence=min_detection_confidence,
+            min_tracking_confidence=min_tracking_confidence,
+        )
+
+    def close(self) -> None:
+        self._mesh.close()
+
+    def __enter__(self) -> FaceTracker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def process(self, image: np.ndarray) -> list[np.ndarray]:
+        """Faces in one RGB uint8 image (H, W, 3): a list of (468, 3) pixel meshes."""
+        img = np.asarray(image)
+        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+            raise InvalidArgumentError(
+                f"image.shape={img.shape}, dtype={img.dtype} must be (H, W, 3) uint8 RGB"
+            )
+        h, w = img.shape[:2]
+        res = self._mesh.process(np.ascontiguousarray(img))
+        faces = []
+        for lms in res.multi_face_landmarks or []:
+            a = np.array([(p.x, p.y, p.z) for p in lms.landmark[:N_MESH]], dtype=np.float64)
+            a *= (w, h, w)
+            faces.append(a)
+        return faces
+
+
+def _largest(faces: list[np.ndarray]) -> np.ndarray:
+    areas = [np.ptp(f[:, 0]) * np.ptp(f[:, 1]) for f in faces]
+    return faces[int(np.argmax(areas))]
+
+
+def track_frames(
+    frames: Iterable[np.ndarray],
+    *,
+    fps: float,
+    times: Iterable[float] | None = None,
+    static_image_mode: bool = False,
+    progress: bool | None = False,
+    total: int | None = None,
+) -> FaceTrack:
+    """Track the face in a sequence of RGB frames.
+
+    Parameters
+    ----------
+    frames : iterable of ndarray, shape (H, W, 3), uint8 RGB
+    fps : float
+    times : iterable of float, optional
+        Frame times (default ``index / fps``).
+    static_image_mode : bool
+        Detect in every frame independently (for unrelated images).
+
+    Returns
+    -------
+    FaceTrack
+        ``T`` rows, one per frame.
+    """
+    from .._util.progress import progress as _progress
+
+    fps = check_positive("fps", fps)
+    canon = canonical_mesh()
+    canon_rigid = canon[_RIGID_IDX]
+    meshes, rots, trans, scales, confs, nf = [], [], [], [], [], []
+    width = height = 0
+    with FaceTracker(static_image_mode=static_image_mode) as tracker:
+        for img in _progress(frames, total=total, desc="track", unit="frame", enabled=progress):
+            height, width = np.asarray(img).shape[:2]
+            faces = tracker.process(img)
+            nf.append(min(len(faces), 2))
+            if not faces:
+                meshes.append(np.full((N_MESH, 3), np.nan))
+                rots.append(np.full(3, np.nan))
+                trans.append(np.full(3, np.nan))
+                scales.append(np.nan)
+                confs.append(0.0)
+                continue
+            m = _largest(faces)
+            s, R, t, rms = rigid_fit(canon_rigid, m[_RIGID_IDX])
+            inside = np.mean((m[:, 0] >= 0) & (m[:, 0] < width) & (m[:, 1] >= 0)
+                             & (m[:, 1] < height))  # fmt: skip
+            confs.append(float(inside * np.exp(-(rms / max(s, 1e-9)) / 0.05)))
+            meshes.append(m)
+            rots.append(matrix_to_rotvec(R))
+            trans.append(t)
+            scales.append(s)
+    T = len(nf)
+    if T == 0:
+        raise InvalidArgumentError("frames=[] must hold at least one frame")
+    mesh = np.asarray(meshes, dtype=np.float32).reshape(T, N_MESH, 3)
+    n_faces = np.asarray(nf, dtype=np.int16)
+    t_arr = np.asarray(list(times), dtype=np.float64) if times is not None else None
+    if t_arr is None or len(t_arr) != T:
+        t_arr = np.arange(T) / fps
+    return FaceTrack(
+        fps=fps,
+        width=int(width),
+        height=int(height),
+        times=t_arr,
+        mesh=mesh,
+        landmarks68=mesh_to_68(mesh)[..., :2].astype(np.float32),
+        rotation=np.asarray(rots, dtype=np.float32).reshape(T, 3),
+        translation=np.asarray(trans, dtype=np.float32).reshape(T, 3),
+        scale=np.asarray(scales, dtype=np.float32),
+        confidence=np.asarray(confs, dtype=np.float32),
+        n_faces=n_faces,
+        valid=n_faces == 1,
+    )
+
+
+def track_video(
+    path: str | os.PathLike,
+    *,
+    size: int | tuple[int, int] | None = None,
+    max_frames: int | None = None,
+    progress: bool | None = None,
+) -> FaceTrack:
+    """Track the face in every frame of a video file.
+
+    Parameters
+    ----------
+    path : str or path
+        Any video file PyAV decodes (mp4, mpg, avi, flv, mov, ...).
+    size : int or (width, height), optional
+        Downscale frames (longer side = ``size``) before tracking; coordinates are
+        then in the downscaled pixels (``FaceTrack.width/height`` say which).
+    max_frames : int, optional
+        Track only the first frames.
+
+    Returns
+    -------
+    FaceTrack
+        One row per decoded frame (flagged, never dropped).
+    """
+    import itertools
+
+    from ..video.io import iter_frames, probe_video
+
+    info = probe_video(path)
+    if max_frames is not None and int(max_frames) <= 0:
+        raise InvalidArgumentError(f"max_frames={max_frames!r} must be a positive integer")
+    times: list[float] = []
+
+    def frames():
+        for fr in itertools.islice(iter_frames(path, size=size), max_frames):
+            times.append(fr.time)
+            yield fr.image
+
+    total = info.n_frames if max_frames is None else min(info.n_frames, int(max_frames))
+    track = track_frames(frames(), fps=info.fps, progress=progress, total=total)
+    track.times = np.asarray(times, dtype=np.float64)
+    track.source = str(path)
+    return track
