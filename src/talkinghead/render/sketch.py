@@ -91,20 +91,17 @@ def fit_to_canvas(
 
 
 def _groups():
+    """(indices, closed, colour attribute) for each polyline of the 68-point face."""
     from ..face import landmarks68 as L
 
-    # (indices, closed, colour attribute)
-    return [
-        (L.JAW, False, "face"),
-        (L.RIGHT_BROW, False, "face"),
-        (L.LEFT_BROW, False, "face"),
-        (L.NOSE_BRIDGE, False, "face"),
-        (L.NOSE_BASE, False, "face"),
-        (L.RIGHT_EYE, True, "eyes"),
-        (L.LEFT_EYE, True, "eyes"),
-        (L.OUTER_LIPS, True, "lips"),
-        (L.INNER_LIPS, True, "lips"),
-    ]
+    def colour(idx):
+        if idx[0] in L.MOUTH:
+            return "lips"
+        if idx[0] in L.RIGHT_EYE or idx[0] in L.LEFT_EYE:
+            return "eyes"
+        return "face"
+
+    return [(idx, closed, colour(idx)) for idx, closed in L.POLYLINES]
 
 
 def draw_sketch(
