@@ -90,7 +90,13 @@ def cmd_animate(args) -> int:
     ext = _suffix(args.output, (".mp4", ".npz"))
     transcript = args.transcript
     if args.transcript_file:
-        transcript = Path(args.transcript_file).read_text(encoding="utf-8")
+        try:
+            transcript = Path(args.transcript_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InvalidArgumentError(
+                f"--transcript-file={args.transcript_file!r} must be a readable UTF-8 text file "
+                f"({type(e).__name__})"
+            ) from None
     anim = animate(args.audio, fps=args.fps, transcript=transcript)
     if ext == ".npz":
         anim.save(args.output)
@@ -213,7 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("audio", help="speech: audio file or video with an audio track")
     s.add_argument("-o", "--output", required=True, help="OUT.mp4 (video) or OUT.npz (parameters)")
-    s.add_argument("--fps", type=_positive_float, default=25.0, help="frame rate (25)")
+    s.add_argument(
+        "--fps", type=_positive_float, help="frame rate (default: a video's own, else 25)"
+    )
     s.add_argument("--transcript", help="what is said (improves the phones by forced alignment)")
     s.add_argument("--transcript-file", help="read the transcript from this text file")
     s.add_argument("--size", type=_positive_int, default=256, help="video size in pixels (256)")
@@ -233,7 +241,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--size", type=_positive_int, default=256, help="panel size in pixels (256)")
     s.add_argument("-o", "--output", required=True, help="output .mp4")
     s.set_defaults(func=cmd_render)
+
+    # the later stages of the data flow register their own sub-commands
+    import importlib
+
+    for mod in _COMMAND_MODULES:
+        importlib.import_module(mod).register(sub)
     return p
+
+
+_COMMAND_MODULES = (
+    "talkinghead.corpora.commands",
+    "talkinghead.training.commands",
+    "talkinghead.evaluate.commands",
+)
 
 
 def _version() -> str:

@@ -92,11 +92,22 @@ class Animation:
             )
 
 
+def _video_info(path):
+    """The VideoInfo of ``path`` if it holds a video stream, else None."""
+    from .errors import MediaError
+    from .video.io import probe_video
+
+    try:
+        return probe_video(path)
+    except MediaError:
+        return None
+
+
 def animate(
     audio,
     *,
     sr: int | None = None,
-    fps: float = 25.0,
+    fps: float | None = None,
     n_frames: int | None = None,
     transcript: str | None = None,
     model: str = "phonetic",
@@ -109,10 +120,11 @@ def animate(
         A media file (any audio or video format) or mono float samples.
     sr : int, optional
         Sample rate of ``audio`` when it is an array (required then).
-    fps : float
-        Output frame rate.
+    fps : float, optional
+        Output frame rate (default: the video's own for a video file, else 25).
     n_frames : int, optional
-        Number of output frames (default: audio duration x fps, rounded).
+        Number of output frames (default: the video's frame count for a video
+        file at its own rate, else the audio duration x fps, rounded).
     transcript : str, optional
         What is said; when given, phones come from forced alignment instead of
         phone recognition (more accurate).
@@ -123,13 +135,16 @@ def animate(
     -------
     Animation
     """
-    fps = check_positive("fps", fps)
     if model not in MODELS:
         raise InvalidArgumentError(f"model={model!r} must be one of {list(MODELS)}")
     if isinstance(audio, str | os.PathLike):
         from .audio.io import load_audio
 
         y, sr = load_audio(audio, sr=16000)
+        video = _video_info(audio)
+        if video is not None and (fps is None or abs(fps - video.fps) < 1e-6):
+            fps = video.fps
+            n_frames = video.n_frames if n_frames is None else n_frames
     else:
         if sr is None:
             raise InvalidArgumentError("sr=None must be given when audio is an array")
@@ -138,6 +153,7 @@ def animate(
         if y.ndim != 1:
             raise InvalidArgumentError(f"audio.shape={y.shape} must be 1-D (mono samples)")
     from .face.visemes import PARAMS
+    fps = check_positive("fps", 25.0 if fps is None else fps)
     from .face.normalize import neutral_face_68
     from .models.phonetic import PhoneticAnimator
 
