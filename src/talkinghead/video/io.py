@@ -205,7 +205,18 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
     """
     p = check_input_path(path)
     with open_input(p, error=VideoDecodeError) as container:
-        return _probe(container, p)
+        try:
+            info = _probe(container, p)
+        except (AttributeError, ValueError, ZeroDivisionError) as e:  # a broken stream header
+            raise VideoDecodeError(
+                f"path={str(p)!r} must hold a decodable video stream ({type(e).__name__}: {e})"
+            ) from None
+    if info.width <= 0 or info.height <= 0 or not info.fps > 0:
+        raise VideoDecodeError(
+            f"path={str(p)!r} must hold a decodable video stream "
+            f"(found {info.width}x{info.height} at {info.fps} fps)"
+        )
+    return info
 
 
 def _probe(container, p: Path) -> VideoInfo:
