@@ -122,8 +122,8 @@ def case_tracking_512():
 def case_render_sketch_256():
     import numpy as np
 
-    from talkinghead.render.sketch import iter_sketch_frames
     from talkinghead.inference import animate
+    from talkinghead.render.sketch import iter_sketch_frames
 
     anim = animate(REPO / "examples/speech.wav", fps=25.0)
     lm = np.concatenate([anim.landmarks] * 3)
@@ -143,8 +143,8 @@ def case_write_mp4_256():
 
     import numpy as np
 
-    from talkinghead.inference import animate
     from talkinghead.audio.io import load_audio
+    from talkinghead.inference import animate
     from talkinghead.render.sketch import render_landmarks_video
 
     path = REPO / "examples/speech.wav"
@@ -226,7 +226,7 @@ def main() -> None:
         res["case"] = name
         rows.append(res)
         print(f"  done {name}", file=sys.stderr)
-    print(f"| case | what | x real time | ms / frame | frames/s | peak RSS MB |")
+    print("| case | what | x real time | ms / frame | frames/s | peak RSS MB |")
     print("|---|---|---:|---:|---:|---:|")
     for r in rows:
         if "skipped" in r:

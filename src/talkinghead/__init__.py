@@ -30,7 +30,16 @@ _LAZY = {
     "track_video": ("talkinghead.face.tracking", "track_video"),
 }
 
-__all__ = ["TalkingHeadError", "__version__", *_LAZY]
+__all__ = [
+    "TalkingHeadError",
+    "__version__",
+    "animate",
+    "Animation",
+    "load_audio",
+    "read_video",
+    "write_video",
+    "track_video",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .audio.io import load_audio

@@ -205,7 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
         "pham2017: 537-d mel+MFCC+chroma over three windows",
     )
     s.add_argument("--fps", type=_positive_float, help="video frame rate of the rows")
-    s.add_argument("--n-frames", type=_positive_int, help="number of rows (default: duration x fps)")
+    s.add_argument(
+        "--n-frames", type=_positive_int, help="number of rows (default: duration x fps)"
+    )
     s.add_argument("--sr", type=_positive_int, default=16000, help="analysis sample rate (16000)")
     s.add_argument("-o", "--output", required=True, help="output .npy, shape (n_frames, dims)")
     s.set_defaults(func=cmd_features)

@@ -153,11 +153,14 @@ def animate(
         if y.ndim != 1:
             raise InvalidArgumentError(f"audio.shape={y.shape} must be 1-D (mono samples)")
     from .face.visemes import PARAMS
+
     fps = check_positive("fps", 25.0 if fps is None else fps)
     from .face.normalize import neutral_face_68
     from .models.phonetic import PhoneticAnimator
 
-    res = PhoneticAnimator(neutral=neutral_face_68())(y=y, sr=sr, fps=fps, n_frames=n_frames, transcript=transcript)
+    res = PhoneticAnimator(neutral=neutral_face_68())(
+        y=y, sr=sr, fps=fps, n_frames=n_frames, transcript=transcript
+    )
     return Animation(
         fps=fps,
         landmarks=np.asarray(res.landmarks, dtype=np.float32),

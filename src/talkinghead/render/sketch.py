@@ -87,7 +87,9 @@ def fit_to_canvas(
     span = np.maximum(hi - lo, 1e-9)
     scale = float(min(w * (1 - 2 * margin) / span[0], h * (1 - 2 * margin) / span[1]))
     centre = (lo + hi) / 2
-    return CanvasTransform(scale=scale, offset=(w / 2 - centre[0] * scale, h / 2 - centre[1] * scale))
+    return CanvasTransform(
+        scale=scale, offset=(w / 2 - centre[0] * scale, h / 2 - centre[1] * scale)
+    )
 
 
 def _groups():
