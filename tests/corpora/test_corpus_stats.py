@@ -1,0 +1,68 @@
+"""``corpus stats`` and the command handlers, through a parser built with ``register``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from conftest import link
+from talkinghead.corpora.commands import main, register
+from talkinghead.corpora.stats import corpus_stats
+from talkinghead.errors import MediaError
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="talkinghead")
+    register(p.add_subparsers(dest="command", required=True))
+    return p
+
+
+def test_prepare_and_stats_commands(shared_data, tmp_path, capsys):
+    src = shared_data / "Strong-AI-Lab__emotion/tests/test_data/data"
+    corpus = tmp_path / "crema"
+    for e in ("HAP", "NEU"):
+        link(src / f"1001_DFA_{e}_XX.flv", corpus / f"1001_DFA_{e}_XX.flv")
+    out = tmp_path / "out"
+    args = _parser().parse_args(
+        [
+            "prepare",
+            "crema-d",
+            str(corpus),
+            str(out),
+            "--size",
+            "160",
+            "--features",
+            "sakurai2018",
+            "--max-frames",
+            "40",
+        ]
+    )
+    assert args.func(args) == 0
+    assert "prepared 2 recordings" in capsys.readouterr().out
+
+    st = corpus_stats(out)
+    assert (st["clips"], st["ok"], st["speakers"]) == (2, 2, 1)
+    assert st["emotions"] == {"happy": 1, "neutral": 1}
+    assert abs(st["hours"] - 80 / 29.97 / 3600) < 1e-6
+    assert st["frames"] == 80 and 0 < st["lip_aperture"]["p50"] < 0.5
+
+    assert main(["corpus", "stats", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "clips: 2 (2 ok, 0 rejected" in text and "emotions: happy 1, neutral 1" in text
+    assert (out / "stats.png").read_bytes()[:4] == b"\x89PNG"
+    assert json.loads((out / "stats.json").read_text())["speakers"] == 1
+
+
+def test_command_errors(tmp_path, capsys):
+    with pytest.raises(MediaError, match="recordings.jsonl is missing"):
+        corpus_stats(tmp_path)
+    assert main(["corpus", "stats", str(tmp_path)]) == 2
+    assert "recordings.jsonl is missing" in capsys.readouterr().err
+    assert main(["prepare", "grid", str(tmp_path / "nope"), str(tmp_path / "o")]) == 2
+    assert "must be an existing directory" in capsys.readouterr().err
+    assert main(["prepare", "grid", str(tmp_path), str(tmp_path / "o"), "--overlap", "3"]) == 2
+    assert "--overlap=3 needs --window" in capsys.readouterr().err
+    assert main(["prepare", "grid", str(tmp_path), str(tmp_path / "o"), "--features", "x"]) == 2
+    assert "features=['x'] must name sets" in capsys.readouterr().err
