@@ -180,6 +180,36 @@ def case_animator():
     )
 
 
+def _prepare(num_jobs: int):
+    import tempfile
+
+    from talkinghead.corpora.grid import prepare_grid
+
+    src = DATA / "grid_s1/video"
+    _need(src)
+    clips = sorted(src.glob("*.mp4"))[:16]
+    with tempfile.TemporaryDirectory() as d:
+        corpus = Path(d) / "grid"
+        corpus.mkdir()
+        for c in clips:
+            (corpus / c.name).symlink_to(c)
+        res = prepare_grid(corpus, Path(d) / "out", num_jobs, size=256, progress=False)
+    return dict(
+        what=f"prepare 16 GRID clips at 256 px, all 3 feature sets, {num_jobs} worker(s)",
+        frames=res.frames,
+        seconds=res.seconds,
+        per_core=res.frames / res.seconds / num_jobs,
+    )
+
+
+def case_prepare_1_worker():
+    return _prepare(1)
+
+
+def case_prepare_2_workers():
+    return _prepare(2)
+
+
 CASES = {k[5:]: v for k, v in sorted(globals().items()) if k.startswith("case_")}
 ORDER = [
     "audio_decode_wav",
@@ -193,6 +223,8 @@ ORDER = [
     "render_sketch_256",
     "write_mp4_256",
     "animator",
+    "prepare_1_worker",
+    "prepare_2_workers",
 ]
 
 
