@@ -256,6 +256,7 @@ _COMMAND_MODULES = (
     "talkinghead.corpora.commands",
     "talkinghead.training.commands",
     "talkinghead.evaluate.commands",
+    "talkinghead.serve.commands",
 )
 
 

@@ -1,0 +1,465 @@
+"""The FastAPI application of ``talkinghead serve``.
+
+Protocol of ``/ws`` (one stream per connection):
+
+1. client -> server, text: a JSON config
+   ``{"sample_rate": 16000, "format": "f32"|"s16", "lookahead_ms": 40, "fps": 25}``
+   (all optional; plus ``"token"`` when the server requires one and the URL has no
+   ``?token=``). Server -> client: ``{"type": "ready", "animator", "fps", "sample_rate",
+   "latency": {...}, "limits": {...}}``.
+2. client -> server, binary: little-endian PCM (mono) in the configured format, any size
+   up to ``max_message_bytes``. Server -> client, text, for every frame as soon as it is
+   determined: ``{"type": "frame", "index", "t", "landmarks": [[x, y] * 68],
+   "mouth_open", "blendshapes"?, "latency": {"algorithmic_ms", "audio_ms", "compute_ms",
+   "queue_ms"}}`` where ``audio_ms`` is how much audio past the frame's start the server
+   had received when it emitted the frame, ``compute_ms`` the time to process the chunk
+   that completed it, ``queue_ms`` its wait in the send queue.
+3. client -> server, text: ``{"type": "end"}``. Server: the last frames, then
+   ``{"type": "end", "n_frames", "duration"}``, and closes (1000).
+
+Errors: ``{"type": "error", "message"}`` then a close: 1008 (policy: token, config, session
+limits, slow client), 1003 (unparseable data: invalid JSON, odd byte counts), 1009 (message
+too big), 1013 (server full). Audio work runs in a thread pool; each session has its
+own animator state and a bounded send queue (a client that does not read its frames is
+closed with 1008 rather than letting memory grow).
+"""
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import math
+import os
+import secrets
+import time
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import InvalidArgumentError, TalkingHeadError
+
+__all__ = ["ServeConfig", "create_app", "is_loopback", "resolve_token"]
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+@dataclass
+class ServeConfig:
+    """Settings of the server (see ``talkinghead serve --help``).
+
+    Attributes
+    ----------
+    host : str
+        Bind address; loopback by default. Any other address requires a token.
+    port : int
+    token : str or None
+        Shared secret clients must send (``?token=`` or ``"token"`` in the config).
+    model : str or None
+        Checkpoint folder (default: the shipped model if present, else the energy fallback).
+    lookahead_ms, fps : float
+        Defaults for sessions that do not say.
+    max_message_bytes : int
+        Largest binary message (1 MiB).
+    max_session_s : float
+        Longest session (30 min).
+    max_sessions, max_sessions_per_ip : int
+        Concurrent sessions in all / from one client address.
+    send_queue_frames, send_timeout_s
+        Frames waiting to be sent; when the queue is full the session waits up to
+        ``send_timeout_s`` for room, then closes the client as too slow (1008).
+    workers : int
+        Threads for audio processing.
+    first_message_timeout_s : float
+        Time allowed for the config message.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: str | None = None
+    model: str | None = None
+    lookahead_ms: float = 40.0
+    fps: float = 25.0
+    max_message_bytes: int = 1 << 20
+    max_session_s: float = 1800.0
+    max_sessions: int = 64
+    max_sessions_per_ip: int = 8
+    send_queue_frames: int = 500
+    send_timeout_s: float = 5.0
+    workers: int = field(default_factory=lambda: max(2, min(8, os.cpu_count() or 2)))
+    first_message_timeout_s: float = 10.0
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_token(host: str, token: str | None) -> tuple[str | None, bool]:
+    """The token the server requires, and whether it was generated here.
+
+    Loopback binds need none (a given one is still enforced); any other bind requires
+    one: ``token`` when given, else a fresh random one (print it for the user).
+    """
+    if token is not None and not str(token).strip():
+        raise InvalidArgumentError("token='' must be a non-empty string")
+    if token or is_loopback(host):
+        return token, False
+    return secrets.token_urlsafe(24), True
+
+
+class _ClientError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def parse_session_config(msg: dict, defaults: ServeConfig) -> dict:
+    """Validate a client's config message; returns sample_rate, format, lookahead_ms, fps.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Unknown keys or out-of-range values (the message says which and what is allowed).
+    """
+    if not isinstance(msg, dict):
+        raise InvalidArgumentError("the first message must be a JSON object (the config)")
+    known = {"type", "sample_rate", "format", "lookahead_ms", "fps", "token"}
+    extra = sorted(set(msg) - known)
+    if extra:
+        raise InvalidArgumentError(f"config keys {extra} are unknown; allowed: {sorted(known)}")
+    if msg.get("type", "config") != "config":
+        raise InvalidArgumentError(f"type={msg.get('type')!r} must be 'config' (first message)")
+
+    def number(name, default, lo, hi, integer=False):
+        v = msg.get(name, default)
+        ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        if not ok or not lo <= v <= hi or (integer and int(v) != v):
+            kind = "an integer" if integer else "a number"
+            raise InvalidArgumentError(f"{name}={v!r} must be {kind} in [{lo}, {hi}]")
+        return int(v) if integer else float(v)
+
+    fmt = msg.get("format", "f32")
+    if fmt not in ("f32", "s16"):
+        raise InvalidArgumentError(f"format={fmt!r} must be 'f32' or 's16'")
+    return {
+        "sample_rate": number("sample_rate", 16000, 8000, 96000, integer=True),
+        "format": fmt,
+        "lookahead_ms": number("lookahead_ms", defaults.lookahead_ms, 0, 200),
+        "fps": number("fps", defaults.fps, 5, 120),
+    }
+
+
+class _Stats:
+    """Latency and session counters for /health and /stats."""
+
+    def __init__(self) -> None:
+        self.compute_ms: deque = deque(maxlen=20000)
+        self.audio_ms: deque = deque(maxlen=20000)
+        self.queue_ms: deque = deque(maxlen=20000)
+        self.frames = 0
+        self.sessions_total = 0
+        self.closes: Counter = Counter()
+        self.started = time.time()
+
+    @staticmethod
+    def _summary(v) -> dict:
+        if not v:
+            return {"n": 0}
+        s = sorted(v)
+        q = lambda p: round(s[min(len(s) - 1, int(p * len(s)))], 3)  # noqa: E731
+        return {"n": len(s), "p50": q(0.5), "p95": q(0.95), "max": round(s[-1], 3)}
+
+    def summary(self) -> dict:
+        return {
+            "frames": self.frames,
+            "sessions_total": self.sessions_total,
+            "closes": dict(self.closes),
+            "compute_ms": self._summary(self.compute_ms),
+            "audio_ms": self._summary(self.audio_ms),
+            "queue_ms": self._summary(self.queue_ms),
+            "uptime_s": round(time.time() - self.started, 1),
+        }
+
+
+def create_app(config: ServeConfig | None = None, *, factory=None):
+    """Build the FastAPI app.
+
+    Parameters
+    ----------
+    config : ServeConfig, optional
+    factory : callable, optional
+        ``factory(fps, lookahead_ms) -> FrameAnimator`` (default:
+        :func:`talkinghead.streaming.load_animator` of ``config.model``).
+
+    Returns
+    -------
+    fastapi.FastAPI
+        ``app.state.sessions`` (live sessions by id) and ``app.state.stats`` for inspection.
+    """
+    from fastapi import FastAPI, Request, WebSocket
+    from fastapi.responses import FileResponse, JSONResponse
+    from fastapi.staticfiles import StaticFiles
+
+    from ..streaming import StreamingAnimator, load_animator
+
+    cfg = config or ServeConfig()
+    token = cfg.token
+    if not is_loopback(cfg.host) and not token:
+        raise InvalidArgumentError(
+            f"host={cfg.host!r} is not a loopback address: a token is required (use resolve_token)"
+        )
+    if factory is None:
+        factory = load_animator(cfg.model, fps=cfg.fps, lookahead_ms=cfg.lookahead_ms)
+        if factory.model is not None:
+            import torch
+
+            torch.set_num_threads(1)  # many small sessions: no intra-op threads
+    pool = ThreadPoolExecutor(max_workers=cfg.workers, thread_name_prefix="talkinghead-serve")
+    stats = _Stats()
+    sessions: dict[int, dict] = {}
+    per_ip: Counter = Counter()
+    next_id = iter(range(1, 1 << 62))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(
+        title="talkinghead", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
+    app.state.sessions, app.state.stats, app.state.config = sessions, stats, cfg
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    def authorised(given: str | None) -> bool:
+        return token is None or (
+            given is not None and secrets.compare_digest(str(given), str(token))
+        )
+
+    @app.get("/")
+    async def index():
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+    @app.get("/health")
+    async def health():
+        return {
+            "status": "ok",
+            "animator": getattr(factory, "name", "custom"),
+            "sessions": len(sessions),
+            "frames": stats.frames,
+            "compute_ms": stats._summary(stats.compute_ms),
+        }
+
+    @app.get("/stats")
+    async def get_stats(request: Request):
+        given = request.query_params.get("token")
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            given = auth[7:]
+        if not authorised(given):
+            return JSONResponse({"error": "token required"}, status_code=401)
+        now = time.monotonic()
+        live = [
+            {"id": k, "seconds": round(now - s["start"], 1), "frames": s["frames"]}
+            for k, s in sessions.items()
+        ]
+        return {**stats.summary(), "limits": _limits(cfg), "sessions": live}
+
+    @app.websocket("/ws")
+    async def ws_endpoint(ws: WebSocket):
+        await ws.accept()
+        ip = ws.client.host if ws.client else "?"
+        if len(sessions) >= cfg.max_sessions:
+            return await _close(ws, 1013, f"server full: {cfg.max_sessions} sessions", stats)
+        if per_ip[ip] >= cfg.max_sessions_per_ip:
+            return await _close(
+                ws, 1013, f"too many sessions from this address (max {cfg.max_sessions_per_ip})",
+                stats,
+            )  # fmt: skip
+        sid = next(next_id)
+        sess = {"start": time.monotonic(), "frames": 0, "ip": ip}
+        sessions[sid] = sess
+        per_ip[ip] += 1
+        stats.sessions_total += 1
+        try:
+            code, reason = await _session(ws, sess, asyncio.Queue(cfg.send_queue_frames))
+        except _ClientError as e:
+            code, reason = e.code, e.message
+        except Exception as e:  # never leak a session on an unexpected error
+            code, reason = 1011, f"internal error: {type(e).__name__}"
+        finally:
+            sessions.pop(sid, None)
+            per_ip[ip] -= 1
+            if per_ip[ip] <= 0:
+                del per_ip[ip]
+        if code is not None:
+            await _close(ws, code, reason, stats)
+        else:
+            stats.closes["disconnect"] += 1
+
+    async def _session(ws: WebSocket, sess: dict, queue: asyncio.Queue):
+        """Run one session; returns (close code, reason), or (None, None) on disconnect."""
+        loop = asyncio.get_running_loop()
+        try:
+            first = await asyncio.wait_for(ws.receive(), cfg.first_message_timeout_s)
+        except TimeoutError:
+            raise _ClientError(1008, "no config message within the time limit") from None
+        if first["type"] == "websocket.disconnect":
+            return None, None
+        if first.get("text") is None:
+            raise _ClientError(1008, "the first message must be a JSON text config")
+        try:
+            msg = json.loads(first["text"])
+        except json.JSONDecodeError as e:
+            raise _ClientError(1003, f"invalid JSON in the config message: {e}") from None
+        if not authorised(ws.query_params.get("token") or (msg or {}).get("token")):
+            raise _ClientError(1008, "a valid token is required (?token=... or 'token' key)")
+        try:
+            sc = parse_session_config(msg, cfg)
+            an = await loop.run_in_executor(pool, factory, sc["fps"], sc["lookahead_ms"])
+            sa = StreamingAnimator(an, sample_rate=sc["sample_rate"], format=sc["format"])
+        except TalkingHeadError as e:
+            raise _ClientError(1008, str(e)) from None
+        algorithmic = sa.latency["algorithmic_ms"]
+        await ws.send_text(
+            json.dumps(
+                {
+                    "type": "ready",
+                    "animator": an.name,
+                    "fps": sa.fps,
+                    "sample_rate": sc["sample_rate"],
+                    "format": sc["format"],
+                    "latency": sa.latency,
+                    "limits": _limits(cfg),
+                    "sketch": _sketch_info(),
+                }
+            )
+        )
+        sender = asyncio.create_task(_sender(ws, queue))
+        in_rate = sc["sample_rate"]
+
+        async def enqueue(frames, compute_ms):
+            heard_ms = 1000.0 * sa.pcm.samples_in / in_rate
+            for f in frames:
+                d = f.to_json()
+                d["type"] = "frame"
+                audio_ms = heard_ms - 1000.0 * f.time
+                d["latency"] = {
+                    "algorithmic_ms": algorithmic,
+                    "audio_ms": round(audio_ms, 2),
+                    "compute_ms": round(compute_ms, 3),
+                }
+                stats.audio_ms.append(audio_ms)
+                try:
+                    queue.put_nowait((time.perf_counter(), d))
+                except asyncio.QueueFull:  # back-pressure, then give up on the client
+                    try:
+                        await asyncio.wait_for(
+                            queue.put((time.perf_counter(), d)), cfg.send_timeout_s
+                        )
+                    except TimeoutError:
+                        raise _ClientError(
+                            1008, f"client too slow: {queue.maxsize} frames unsent"
+                        ) from None
+            sess["frames"] += len(frames)
+            stats.frames += len(frames)
+            if frames:
+                stats.compute_ms.append(compute_ms)
+
+        try:
+            while True:
+                m = await ws.receive()
+                if m["type"] == "websocket.disconnect":
+                    return None, None
+                if time.monotonic() - sess["start"] > cfg.max_session_s:
+                    raise _ClientError(1008, f"session longer than {cfg.max_session_s:g} s")
+                data, text = m.get("bytes"), m.get("text")
+                if data is not None:
+                    if len(data) > cfg.max_message_bytes:
+                        raise _ClientError(
+                            1009, f"message of {len(data)} bytes exceeds {cfg.max_message_bytes}"
+                        )
+                    t0 = time.perf_counter()
+                    try:
+                        frames = await loop.run_in_executor(pool, sa.push, data)
+                    except InvalidArgumentError as e:
+                        raise _ClientError(1003, str(e)) from None
+                    await enqueue(frames, 1000.0 * (time.perf_counter() - t0))
+                    continue
+                try:
+                    msg = json.loads(text)
+                except (TypeError, json.JSONDecodeError) as e:
+                    raise _ClientError(1003, f"invalid JSON message: {e}") from None
+                if not isinstance(msg, dict) or msg.get("type") != "end":
+                    raise _ClientError(1003, "text messages after the config must be {type: end}")
+                t0 = time.perf_counter()
+                frames = await loop.run_in_executor(pool, sa.end)
+                await enqueue(frames, 1000.0 * (time.perf_counter() - t0))
+                end = {"type": "end", "n_frames": sess["frames"],
+                       "duration": sa.pcm.samples_in / in_rate}  # fmt: skip
+                await queue.put((None, end))
+                try:
+                    await sender  # drain
+                except Exception:  # the client left while we were sending
+                    return None, None
+                return 1000, "end of stream"
+        finally:
+            if not sender.done():
+                sender.cancel()
+
+    async def _sender(ws: WebSocket, queue: asyncio.Queue):
+        while True:
+            t_put, d = await queue.get()
+            if t_put is not None:
+                q_ms = 1000.0 * (time.perf_counter() - t_put)
+                d["latency"]["queue_ms"] = round(q_ms, 3)
+                stats.queue_ms.append(q_ms)
+            await ws.send_text(json.dumps(d, separators=(",", ":")))
+            if d["type"] == "end":
+                return
+
+    return app
+
+
+def _sketch_info() -> dict:
+    """Polylines and colours of :mod:`talkinghead.render.sketch`, for the browser page."""
+    from ..face.landmarks68 import POLYLINES
+    from ..render.sketch import SketchStyle, _groups
+
+    st = SketchStyle()
+    rgb = lambda c: "rgb({},{},{})".format(*c)  # noqa: E731
+    return {
+        "polylines": [[list(idx), closed, col] for idx, closed, col in _groups()],
+        "colours": {
+            k: rgb(getattr(st, k)) for k in ("background", "face", "lips", "mouth_inside", "eyes")
+        },
+        "thickness": st.thickness,
+        "inner_lips": list(POLYLINES[-1][0]),
+    }
+
+
+def _limits(cfg: ServeConfig) -> dict:
+    keys = ("max_message_bytes", "max_session_s", "max_sessions", "max_sessions_per_ip",
+            "send_queue_frames")  # fmt: skip
+    return {k: v for k, v in asdict(cfg).items() if k in keys}
+
+
+async def _close(ws, code: int, reason: str, stats: _Stats) -> None:
+    """Send an error message (not for a normal end) and close; ignore a gone client."""
+    stats.closes[str(code)] += 1
+
+    async def go():
+        if code != 1000:
+            await ws.send_text(json.dumps({"type": "error", "code": code, "message": reason}))
+        await ws.close(code=code, reason=reason.encode()[:120].decode("utf-8", "ignore"))
+
+    try:
+        await asyncio.wait_for(go(), 5.0)  # a client that does not read must not block us
+    except Exception:  # the client is gone already
+        pass

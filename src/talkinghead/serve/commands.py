@@ -1,0 +1,122 @@
+"""CLI command ``talkinghead serve``: the real-time WebSocket server and its browser page.
+
+``register(subparsers)`` adds it to the main parser (the handler returns an exit code and
+raises :class:`~talkinghead.errors.TalkingHeadError` subclasses on bad input);
+``python -m talkinghead.serve.commands serve ...`` runs the same command stand-alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import DependencyError, InvalidArgumentError, TalkingHeadError
+
+__all__ = ["register", "cmd_serve", "build_config", "main"]
+
+
+def _port(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= v <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} must be in [0, 65535]")
+    return v
+
+
+def _lookahead(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= v <= 200.0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be in [0, 200] ms")
+    return v
+
+
+def register(subparsers) -> None:
+    """Add ``serve`` to an argparse subparsers object."""
+    s = subparsers.add_parser(
+        "serve",
+        help="real-time server: stream speech over a WebSocket, get face frames back",
+        description="Serve /ws (streaming speech -> 68-point face frames, JSON), /health, "
+        "/stats and a browser page at / that animates a face from the microphone or an "
+        "audio file. Binds 127.0.0.1 unless --host is given; any other address requires a "
+        "token (given with --token, or generated and printed) that clients send as "
+        "?token=... . The animator is --model, else the shipped default model when "
+        "installed, else a model-free audio-energy animator.",
+    )
+    s.add_argument("--host", default="127.0.0.1", help="bind address (127.0.0.1)")
+    s.add_argument("--port", type=_port, default=8000, help="TCP port (8000; 0 = any free)")
+    s.add_argument("--token", help="shared secret clients must send (required off loopback)")
+    s.add_argument("--model", metavar="DIR", help="causal model checkpoint folder")
+    s.add_argument(
+        "--lookahead-ms",
+        type=_lookahead,
+        default=40.0,
+        help="default look-ahead of the energy animator, 0-200 ms (40)",
+    )
+    s.set_defaults(func=cmd_serve)
+
+
+def build_config(args: argparse.Namespace):
+    """The :class:`~talkinghead.serve.app.ServeConfig` of parsed arguments, and whether
+    its token was generated (off-loopback bind without ``--token``)."""
+    from .app import ServeConfig, resolve_token
+
+    token, generated = resolve_token(args.host, args.token)
+    cfg = ServeConfig(
+        host=args.host,
+        port=args.port,
+        token=token,
+        model=args.model,
+        lookahead_ms=args.lookahead_ms,
+    )
+    return cfg, generated
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn  # noqa: F401
+        from fastapi import FastAPI  # noqa: F401
+    except ImportError as e:
+        raise DependencyError(
+            f"talkinghead serve needs fastapi and uvicorn ({e}); "
+            "install them with: pip install 'talkinghead[serve]'"
+        ) from None
+    import uvicorn
+
+    from .app import create_app
+
+    cfg, generated = build_config(args)
+    app = create_app(cfg)
+    shown = f"[{cfg.host}]" if ":" in cfg.host else cfg.host
+    url = f"http://{shown}:{cfg.port}/" + (f"?token={cfg.token}" if cfg.token else "")
+    if generated:
+        print(f"talkinghead serve: generated access token: {cfg.token}", file=sys.stderr)
+    print(f"talkinghead serve: animator {app.state.config.model or 'default'}; open {url}",
+          file=sys.stderr)  # fmt: skip
+    uvicorn.run(
+        app,
+        host=cfg.host,
+        port=cfg.port,
+        ws_max_size=2 * cfg.max_message_bytes,  # larger ones get a clean 1009 from the app
+        log_level="warning",
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m talkinghead.serve.commands")
+    register(p.add_subparsers(dest="command", required=True))
+    args = p.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (TalkingHeadError, InvalidArgumentError) as e:
+        print(f"talkinghead: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

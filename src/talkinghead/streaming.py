@@ -1,0 +1,822 @@
+"""Streaming speech -> face: audio chunks of any size in, face frames out as soon as known.
+
+:class:`StreamingAnimator` is the public entry point::
+
+    sa = StreamingAnimator(sample_rate=48000, format="s16", lookahead_ms=40)
+    for chunk in microphone():           # bytes or arrays, any length (even 1 sample)
+        for frame in sa.push(chunk):     # StreamFrame: index, time, landmarks (68, 2), ...
+            show(frame)
+    for frame in sa.end():               # the last frames (audio after the end is silence)
+        show(frame)
+
+Guarantee: the frames of a stream are exactly those of the offline computation on the
+whole signal (:meth:`StreamingAnimator.offline`), whatever the chunking: same count
+(``n_frames_for(duration, fps)``, as every offline feature function) and the same values
+(up to float rounding). That is possible because every animator here is causal with a
+bounded look-ahead:
+
+- Input: float32 in [-1, 1] or int16 PCM at ``sample_rate``; converted to float32 and
+  resampled *incrementally* to the animator's rate (16 kHz) with ``soxr.ResampleStream``
+  (whose chunked output equals ``soxr.resample`` of the whole signal, bit for bit).
+- Features are computed row by row exactly as :mod:`talkinghead.audio.features` does:
+  row ``t`` reads the window centred on the frame centre ``(t + 0.5)/fps``; it is
+  computed once the samples it needs have arrived *and* ``t < n_frames_for(received)``
+  (so that a row is never computed that the offline pass would not compute); samples
+  no longer needed are dropped from the ring buffer (memory stays constant).
+
+Animators (:class:`FrameAnimator` subclasses; build one with :func:`load_animator`):
+
+:class:`ModelAnimator`
+    A causal :class:`~talkinghead.models.sequence.SequenceModel` checkpoint on
+    ``eskimez2018`` features (unidirectional LSTM with ``delay_frames`` look-ahead),
+    run step by step with ``forward_chunk``; outputs decoded to 68 eye-pinned landmarks.
+    Its look-ahead is the checkpoint's delay (the ``lookahead_ms`` argument is ignored).
+:class:`EnergyAnimator`
+    Model-free fallback: speech-band (300-3400 Hz) energy per frame -> a causal
+    automatic gain (decaying peak) -> mouth opening in [0, 1], smoothed over
+    ``past_ms`` of past frames and ``lookahead_ms`` of future frames -> the jaw and
+    lips of :func:`~talkinghead.face.normalize.neutral_face_68` are deformed by
+    :func:`~talkinghead.models.phonetic.articulation_to_landmarks`.
+
+Default (:func:`load_animator`): the checkpoint folder given by the user, else the
+shipped ``talkinghead/data/default_model/`` when it exists, else the energy fallback.
+
+Latency: each frame carries ``ready_sample``, the number of input samples (at the
+animator's rate) needed to determine it. The *algorithmic* latency, from the start of
+frame ``t``'s audio (``t/fps``) to the moment it can be computed, is
+``half a frame period + half the analysis window + look-ahead``
+(:attr:`FrameAnimator.latency`); chunking, resampling and compute time add to it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .audio.features import n_frames_for
+from .errors import InvalidArgumentError, check_positive
+
+__all__ = [
+    "DEFAULT_MODEL_DIR",
+    "MODEL_SR",
+    "EnergyAnimator",
+    "EnergyConfig",
+    "EskimezFeatureStream",
+    "FrameAnimator",
+    "ModelAnimator",
+    "OfflineResult",
+    "PcmConverter",
+    "StreamFrame",
+    "StreamingAnimator",
+    "load_animator",
+    "pcm_to_float",
+]
+
+#: Sampling rate every animator works at.
+MODEL_SR = 16000
+#: Where the default-model issue puts the shipped checkpoint.
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "data" / "default_model"
+#: Allowed look-ahead range in milliseconds.
+MAX_LOOKAHEAD_MS = 200.0
+FORMATS = ("f32", "s16")
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass
+class StreamFrame:
+    """One face frame of a stream.
+
+    Attributes
+    ----------
+    index : int
+        Frame number ``t`` (0-based).
+    time : float
+        Start time of the frame in the audio, ``t / fps`` seconds.
+    landmarks : np.ndarray, float32, shape (68, 2)
+        Eye-pinned 68-point face (eye centres at (-0.5, 0) and (0.5, 0), y down).
+    mouth_open : float
+        :func:`~talkinghead.face.landmarks68.mouth_openness_68` of ``landmarks``.
+    ready_sample : int
+        Input samples (at the animator's rate) the frame needed; it was determined as
+        soon as that many had arrived (or at the end of the stream).
+    blendshapes : dict or None
+        ARKit-named weights in [0, 1] when the animator provides them.
+    head_pose : np.ndarray or None
+        Rotation vector (3,) in radians when the animator provides it.
+    """
+
+    index: int
+    time: float
+    landmarks: np.ndarray
+    mouth_open: float
+    ready_sample: int
+    blendshapes: dict | None = None
+    head_pose: np.ndarray | None = None
+
+    def to_json(self) -> dict:
+        """A JSON-able dict (landmarks rounded to 1e-4)."""
+        d = {
+            "index": self.index,
+            "t": round(self.time, 6),
+            "landmarks": np.round(self.landmarks.astype(np.float64), 4).tolist(),
+            "mouth_open": round(float(self.mouth_open), 5),
+        }
+        if self.blendshapes is not None:
+            d["blendshapes"] = {k: round(float(v), 4) for k, v in self.blendshapes.items()}
+        if self.head_pose is not None:
+            d["head_pose"] = np.round(np.asarray(self.head_pose, float), 5).tolist()
+        return d
+
+
+@dataclass
+class OfflineResult:
+    """Whole-signal output of an animator.
+
+    Attributes
+    ----------
+    landmarks : np.ndarray, float32, shape (T, 68, 2)
+    mouth_open : np.ndarray, float32, shape (T,)
+    """
+
+    landmarks: np.ndarray
+    mouth_open: np.ndarray
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.landmarks.shape[0])
+
+
+# ----------------------------------------------------------------------------- input
+
+
+def pcm_to_float(data, fmt: str = "f32") -> np.ndarray:
+    """Decode PCM bytes or an array to float32 mono samples.
+
+    Parameters
+    ----------
+    data : bytes, bytearray, memoryview or np.ndarray, shape (n,)
+        Little-endian float32 (``"f32"``) or int16 (``"s16"``) bytes; an array is taken
+        by its dtype (integer arrays are read as int16 PCM, float as [-1, 1] samples).
+    fmt : {"f32", "s16"}
+        Format of bytes.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n,)
+
+    Raises
+    ------
+    InvalidArgumentError
+        Unknown format, a byte count that is not a multiple of the sample size, a
+        non-1-D array, or non-finite samples.
+    """
+    if fmt not in FORMATS:
+        raise InvalidArgumentError(f"format={fmt!r} must be one of {list(FORMATS)}")
+    if isinstance(data, bytes | bytearray | memoryview):
+        size = 4 if fmt == "f32" else 2
+        if len(data) % size:
+            raise InvalidArgumentError(
+                f"PCM message of {len(data)} bytes must be a multiple of {size} (format={fmt!r})"
+            )
+        if fmt == "f32":
+            y = np.frombuffer(data, dtype="<f4").astype(np.float32)
+        else:
+            y = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+    else:
+        a = np.asarray(data)
+        if a.ndim != 1:
+            raise InvalidArgumentError(f"chunk.shape={a.shape} must be 1-D (mono samples)")
+        if np.issubdtype(a.dtype, np.integer):
+            y = a.astype(np.float32) / 32768.0
+        else:
+            y = a.astype(np.float32)
+    if not np.all(np.isfinite(y)):
+        raise InvalidArgumentError("audio samples must be finite (found NaN/inf)")
+    return y
+
+
+class PcmConverter:
+    """Incremental PCM decoding and resampling to ``out_rate`` (soxr, HQ).
+
+    ``concat(push(c) for c in chunks) + end()`` equals ``soxr.resample(y, in_rate,
+    out_rate)`` of the whole signal exactly, for any chunking.
+    """
+
+    def __init__(self, in_rate: int, out_rate: int = MODEL_SR, fmt: str = "f32") -> None:
+        if fmt not in FORMATS:
+            raise InvalidArgumentError(f"format={fmt!r} must be one of {list(FORMATS)}")
+        in_rate = int(check_positive("sample_rate", in_rate))
+        if not 4000 <= in_rate <= 192000:
+            raise InvalidArgumentError(f"sample_rate={in_rate} must be in [4000, 192000] Hz")
+        self.in_rate, self.out_rate, self.fmt = in_rate, int(out_rate), fmt
+        self.samples_in = 0
+        self._rs = None
+        if in_rate != self.out_rate:
+            import soxr
+
+            self._rs = soxr.ResampleStream(in_rate, self.out_rate, 1, dtype="float32")
+
+    def push(self, data) -> np.ndarray:
+        """Decode and resample one chunk; returns the float32 samples now available."""
+        y = pcm_to_float(data, self.fmt)
+        self.samples_in += len(y)
+        if self._rs is None:
+            return y
+        return self._rs.resample_chunk(y, last=False)
+
+    def end(self) -> np.ndarray:
+        """The resampler's tail (empty without resampling)."""
+        if self._rs is None:
+            return np.zeros(0, np.float32)
+        return self._rs.resample_chunk(np.zeros(0, np.float32), last=True)
+
+    def offline(self, y) -> np.ndarray:
+        """The whole-signal equivalent: decode and resample ``y`` in one go."""
+        y = pcm_to_float(y, self.fmt)
+        if self.in_rate == self.out_rate:
+            return y
+        import soxr
+
+        return soxr.resample(y, self.in_rate, self.out_rate).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- buffers
+
+
+class _SampleBuffer:
+    """The recent part of a signal: absolute sample indices, zeros outside."""
+
+    def __init__(self) -> None:
+        self.data = np.zeros(0, np.float64)
+        self.start = 0  # absolute index of data[0]
+        self.total = 0  # samples received so far
+
+    def append(self, y: np.ndarray) -> None:
+        if len(y):
+            self.data = np.concatenate([self.data, np.asarray(y, np.float64)])
+            self.total += len(y)
+
+    def windows(self, starts: np.ndarray, length: int) -> np.ndarray:
+        """``(k, length)`` windows at absolute ``starts`` (zeros before 0 and past the end)."""
+        from .audio.features import _gather_windows
+
+        return _gather_windows(self.data, np.asarray(starts, np.int64) - self.start, length)
+
+    def discard_before(self, index: int) -> None:
+        drop = min(max(0, int(index) - self.start), len(self.data))
+        if drop:
+            self.data = self.data[drop:]
+            self.start += drop
+
+
+class _FrameGrid:
+    """Window positions of rows ``t`` (as in the feature functions) and their readiness."""
+
+    def __init__(self, *, sr: float, fps: float, win: int) -> None:
+        self.sr, self.fps, self.win = float(sr), float(fps), int(win)
+
+    def start(self, t) -> np.ndarray:
+        t = np.asarray(t, dtype=np.float64)
+        return np.floor((t + 0.5) * self.sr / self.fps - self.win / 2.0 + 0.5).astype(np.int64)
+
+    def need(self, t: int) -> int:
+        """Samples needed before row ``t`` is determined (window end, and a frame count > t)."""
+        end = int(self.start(t)) + self.win
+        # smallest n with n_frames_for(n / sr) > t: n/sr*fps >= t + 0.5 (+1 sample for ties)
+        n_min = int(math.ceil((t + 0.5) * self.sr / self.fps))
+        while n_frames_for(n_min / self.sr, self.fps) <= t:
+            n_min += 1
+        return max(end, n_min)
+
+    def n_ready(self, received: int, done: bool) -> int:
+        """Number of rows determined by ``received`` samples (all rows when ``done``)."""
+        n = n_frames_for(received / self.sr, self.fps)
+        if done:
+            return n
+        # rows are ready in order; the last one whose window ends within `received`
+        k = int(math.floor((received - self.win / 2.0 - 0.5) * self.fps / self.sr - 0.5)) + 2
+        k = max(0, min(k, n))
+        while k > 0 and int(self.start(k - 1)) + self.win > received:
+            k -= 1
+        while k < n and int(self.start(k)) + self.win <= received:
+            k += 1
+        return k
+
+
+# ----------------------------------------------------------------------------- features
+
+
+class EskimezFeatureStream:
+    """Incremental :func:`talkinghead.audio.features.eskimez2018` (the same rows, exactly).
+
+    Parameters
+    ----------
+    sr, fps : float
+    n_mels : int
+    win_length : int, optional
+        Default ``round(0.04 sr)``.
+    """
+
+    def __init__(
+        self, *, sr: float, fps: float, n_mels: int = 64, win_length: int | None = None
+    ) -> None:
+        import librosa
+
+        from .audio.features import _hann
+
+        self.sr = check_positive("sr", sr)
+        self.fps = check_positive("fps", fps)
+        self.win = int(round(0.04 * self.sr)) if win_length is None else int(win_length)
+        self.n_mels = int(n_mels)
+        self.grid = _FrameGrid(sr=self.sr, fps=self.fps, win=self.win)
+        self._hann = _hann(self.win)
+        self._fb = librosa.filters.mel(sr=self.sr, n_fft=self.win, n_mels=self.n_mels)
+        self.buf = _SampleBuffer()
+        self.n_rows = 0  # rows emitted
+        self._prev: list[np.ndarray] = []  # last two log-mel rows
+        self.done = False
+
+    @property
+    def dim(self) -> int:
+        return 2 * self.n_mels
+
+    def _emit(self, stop: int) -> np.ndarray:
+        t = np.arange(self.n_rows, stop)
+        if len(t) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        frames = self.buf.windows(self.grid.start(t), self.win) * self._hann
+        mag = np.abs(np.fft.rfft(frames, n=self.win, axis=1)) / (1 + self.win // 2)
+        m = np.log(1e-16 + (mag**2) @ self._fb.T)  # (k, n_mels)
+        hist = np.concatenate([*self._prev, m]) if self._prev else m
+        off = len(self._prev)
+        d1 = np.zeros_like(m)
+        d2 = np.zeros_like(m)
+        for i, ti in enumerate(t):  # k rows; two-row context (np.diff order of operations)
+            j = off + i
+            if ti >= 1:
+                d1[i] = hist[j] - hist[j - 1]
+            if ti >= 2:
+                d2[i] = (hist[j] - hist[j - 1]) - (hist[j - 1] - hist[j - 2])
+        self._prev = [hist[k][None] for k in range(max(0, len(hist) - 2), len(hist))]
+        self.n_rows = stop
+        self.buf.discard_before(int(self.grid.start(stop)))
+        return np.concatenate([d1, d2], axis=1).astype(np.float32)
+
+    def push(self, y: np.ndarray) -> np.ndarray:
+        """Add samples; return the rows now determined, float32 ``(k, 128)``."""
+        self.buf.append(y)
+        return self._emit(self.grid.n_ready(self.buf.total, False))
+
+    def finish(self) -> np.ndarray:
+        """End of signal: the remaining rows (samples past the end read as zeros)."""
+        self.done = True
+        return self._emit(self.grid.n_ready(self.buf.total, True))
+
+
+# ----------------------------------------------------------------------------- animators
+
+
+class FrameAnimator:
+    """Base class: a causal animator at :data:`MODEL_SR` with a bounded look-ahead.
+
+    Subclasses implement :meth:`push`, :meth:`finish` and :meth:`offline`; every
+    instance holds the state of one stream (make one per stream).
+    """
+
+    name = "base"
+    sr: float = MODEL_SR
+    fps: float = 25.0
+    lookahead_ms: float = 0.0
+    window_ms: float = 40.0
+
+    @property
+    def latency(self) -> dict:
+        """Algorithmic latency in ms from a frame's audio start to its determination."""
+        half_frame = 500.0 / self.fps
+        half_win = self.window_ms / 2.0
+        return {
+            "lookahead_ms": round(self.lookahead_ms, 3),
+            "half_window_ms": round(half_win, 3),
+            "half_frame_ms": round(half_frame, 3),
+            "algorithmic_ms": round(self.lookahead_ms + half_win + half_frame, 3),
+        }
+
+    def push(self, y: np.ndarray) -> list[StreamFrame]:
+        raise NotImplementedError
+
+    def finish(self) -> list[StreamFrame]:
+        raise NotImplementedError
+
+    def offline(self, y: np.ndarray) -> OfflineResult:
+        raise NotImplementedError
+
+
+def _mouth_open(lm: np.ndarray) -> np.ndarray:
+    from .face.landmarks68 import mouth_openness_68
+
+    return mouth_openness_68(lm).astype(np.float32)
+
+
+@dataclass
+class EnergyConfig:
+    """Parameters of :class:`EnergyAnimator`.
+
+    Attributes
+    ----------
+    low_hz, high_hz : float
+        Speech band (4th-order Butterworth band-pass, run causally).
+    range_db : float
+        Levels from ``peak - range_db`` to the peak map to openings 0..1.
+    gate : float
+        Openings below ``gate`` (of that range) close the mouth; above, rescaled to 0..1.
+    peak_init_db, peak_decay_db_s : float
+        Automatic gain: the peak starts at ``peak_init_db`` (dB of mean square re. full
+        scale) and decays by ``peak_decay_db_s`` per second, rising to any louder frame.
+    past_ms : float
+        Past frames in the triangular smoothing window.
+    max_jaw : float
+        ``jaw_open`` (fraction of the eye-corner distance) at opening 1.
+    """
+
+    low_hz: float = 300.0
+    high_hz: float = 3400.0
+    range_db: float = 30.0
+    gate: float = 0.25
+    peak_init_db: float = -30.0
+    peak_decay_db_s: float = 4.0
+    past_ms: float = 80.0
+    max_jaw: float = 0.28
+
+
+class EnergyAnimator(FrameAnimator):
+    """Model-free fallback: speech-band energy -> mouth opening (see the module docstring).
+
+    Parameters
+    ----------
+    fps : float
+    lookahead_ms : float
+        0..200 ms of future frames in the smoothing window (rounded to whole frames).
+    config : EnergyConfig, optional
+    """
+
+    name = "energy"
+
+    def __init__(
+        self, *, fps: float = 25.0, lookahead_ms: float = 40.0, config: EnergyConfig | None = None
+    ) -> None:
+        import scipy.signal
+
+        from .face.normalize import neutral_face_68
+
+        self.fps = check_positive("fps", fps)
+        lookahead_ms = _check_lookahead(lookahead_ms)
+        self.cfg = config or EnergyConfig()
+        self.sr = MODEL_SR
+        self.L = int(round(lookahead_ms * self.fps / 1000.0))
+        self.P = int(round(self.cfg.past_ms * self.fps / 1000.0))
+        self.lookahead_ms = 1000.0 * self.L / self.fps
+        self.win = int(round(self.sr / self.fps))
+        self.window_ms = 1000.0 * self.win / self.sr
+        width = max(self.P, self.L) + 1
+        self.kernel = 1.0 - np.abs(np.arange(-self.P, self.L + 1)) / width  # (P + L + 1,)
+        self.sos = scipy.signal.butter(
+            4, [self.cfg.low_hz, self.cfg.high_hz], btype="bandpass", fs=self.sr, output="sos"
+        )
+        self.neutral = neutral_face_68()
+        self.grid = _FrameGrid(sr=self.sr, fps=self.fps, win=self.win)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the stream (start a new one)."""
+        self._zi = np.zeros((self.sos.shape[0], 2))
+        self.buf = _SampleBuffer()
+        self.n_raw = 0
+        self.raw: list[float] = []  # openings of rows >= raw_start
+        self.raw_start = 0
+        self._peak = float(self.cfg.peak_init_db)
+        self.n_out = 0
+
+    # --------------------------------------------------------------- shared maths
+    def _level_to_open(self, db: np.ndarray, peak0: float) -> tuple[np.ndarray, float]:
+        """Causal gain + gate over a run of frame levels; returns openings and the new peak."""
+        c = self.cfg
+        decay = c.peak_decay_db_s / self.fps
+        out = np.empty(len(db))
+        peak = peak0
+        for i, v in enumerate(db):  # a recursion: one step per frame
+            peak = max(float(v), peak - decay)
+            x = (v - (peak - c.range_db)) / c.range_db
+            out[i] = min(max((x - c.gate) / (1.0 - c.gate), 0.0), 1.0)
+        return out, peak
+
+    def _frames_from_open(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from .models.phonetic import articulation_to_landmarks
+
+        art = np.zeros((len(a), 4))
+        art[:, 0] = a * self.cfg.max_jaw
+        lm = articulation_to_landmarks(art, neutral=self.neutral).reshape(len(a), 68, 2)
+        return lm.astype(np.float32), _mouth_open(lm)
+
+    def _smooth_at(self, t: int, raw: np.ndarray, raw0: int, n: int) -> float:
+        lo, hi = max(0, t - self.P), min(n, t + self.L + 1)
+        w = self.kernel[lo - (t - self.P) : hi - (t - self.P)]
+        return float(np.dot(w, raw[lo - raw0 : hi - raw0]) / w.sum())
+
+    # --------------------------------------------------------------- offline
+    def offline(self, y: np.ndarray) -> OfflineResult:
+        """Whole-signal reference (``y``: float samples at 16 kHz)."""
+        import scipy.signal
+
+        y = np.asarray(y, dtype=np.float64)
+        n = n_frames_for(len(y) / self.sr, self.fps)
+        x = scipy.signal.sosfilt(self.sos, y, zi=np.zeros((self.sos.shape[0], 2)))[0]
+        from .audio.features import _gather_windows
+
+        fr = _gather_windows(x, self.grid.start(np.arange(n)), self.win)
+        db = 10.0 * np.log10(np.mean(fr * fr, axis=1) + 1e-10)
+        raw, _ = self._level_to_open(db, float(self.cfg.peak_init_db))
+        a = np.array([self._smooth_at(t, raw, 0, n) for t in range(n)])
+        lm, mo = self._frames_from_open(a)
+        return OfflineResult(lm.reshape(n, 68, 2), mo)
+
+    # --------------------------------------------------------------- streaming
+    def _new_raw(self, stop: int) -> None:
+        t = np.arange(self.n_raw, stop)
+        if len(t) == 0:
+            return
+        fr = self.buf.windows(self.grid.start(t), self.win)
+        db = 10.0 * np.log10(np.mean(fr * fr, axis=1) + 1e-10)
+        a, self._peak = self._level_to_open(db, self._peak)
+        self.raw.extend(a.tolist())
+        self.n_raw = stop
+        self.buf.discard_before(int(self.grid.start(stop)))
+
+    def _emit(self, stop: int, n_total: int | None) -> list[StreamFrame]:
+        ts = list(range(self.n_out, stop))
+        if not ts:
+            return []
+        raw = np.asarray(self.raw)
+        n = self.n_raw if n_total is None else n_total
+        a = np.array([self._smooth_at(t, raw, self.raw_start, n) for t in ts])
+        lm, mo = self._frames_from_open(a)
+        frames = []
+        for i, t in enumerate(ts):
+            need = self.grid.need(min(t + self.L, n - 1)) if n_total is None else self.buf.total
+            frames.append(
+                StreamFrame(
+                    index=t,
+                    time=t / self.fps,
+                    landmarks=lm[i],
+                    mouth_open=float(mo[i]),
+                    ready_sample=int(need),
+                    blendshapes={"jawOpen": float(a[i])},
+                )
+            )
+        self.n_out = stop
+        keep = max(0, stop - self.P) - self.raw_start  # raw rows still needed
+        if keep > 0:
+            del self.raw[:keep]
+            self.raw_start += keep
+        return frames
+
+    def push(self, y: np.ndarray) -> list[StreamFrame]:
+        """Add 16 kHz float samples; return the frames now determined."""
+        import scipy.signal
+
+        y = np.asarray(y, np.float64)
+        if len(y):
+            x, self._zi = scipy.signal.sosfilt(self.sos, y, zi=self._zi)
+            self.buf.append(x)
+        self._new_raw(self.grid.n_ready(self.buf.total, False))
+        return self._emit(max(self.n_out, self.n_raw - self.L), None)
+
+    def finish(self) -> list[StreamFrame]:
+        """End of stream: the remaining frames."""
+        n = self.grid.n_ready(self.buf.total, True)
+        self._new_raw(n)
+        return self._emit(n, n)
+
+
+class ModelAnimator(FrameAnimator):
+    """A causal SequenceModel on eskimez2018 features, streamed with ``forward_chunk``.
+
+    Parameters
+    ----------
+    model : SequenceModel
+        Unidirectional (no "B" layer), input_dim 128, outputs decoding to 136 values
+        (68 eye-pinned landmarks, x0, y0, x1, ...). Shared read-only between animators.
+    fps : float, optional
+        Default: the checkpoint's ``meta["fps"]`` (or 25).
+    """
+
+    name = "model"
+
+    def __init__(self, model, *, fps: float | None = None) -> None:
+        cfg = model.config
+        if not cfg.is_causal:
+            raise InvalidArgumentError(
+                f"layers={cfg.layers} must be unidirectional for streaming (no 'B' layer)"
+            )
+        if cfg.input_dim != 128:
+            raise InvalidArgumentError(
+                f"input_dim={cfg.input_dim} must be 128 (eskimez2018 features) for streaming"
+            )
+        tt = model.target_transform
+        out_dim = cfg.output_dim if tt is None else int(tt.decode(np.zeros(tt.dim)).size)
+        if out_dim != 136:
+            raise InvalidArgumentError(
+                f"decoded output dim={out_dim} must be 136 (68 landmarks) for streaming"
+            )
+        self.model = model.eval()
+        self.fps = check_positive("fps", fps or float(model.meta.get("fps", 25.0)))
+        self.sr = MODEL_SR
+        self.delay = cfg.delay_frames
+        self.lookahead_ms = 1000.0 * self.delay / self.fps
+        self.window_ms = 40.0
+        self.name = f"model:{model.meta.get('recipe', 'sequence')}"
+        self.reset()
+
+    @classmethod
+    def from_pretrained(cls, directory, *, fps: float | None = None) -> ModelAnimator:
+        from .models.sequence import SequenceModel
+
+        return cls(SequenceModel.from_pretrained(directory), fps=fps)
+
+    def reset(self) -> None:
+        self.feats = EskimezFeatureStream(sr=self.sr, fps=self.fps)
+        self.state = None
+        self.n_steps = 0
+
+    def _norm(self, x: np.ndarray) -> np.ndarray:
+        n = self.model.normalizer
+        return (x if n is None else n.transform(x)).astype(np.float32)
+
+    def _decode(self, z: np.ndarray) -> np.ndarray:
+        tt = self.model.target_transform
+        return (z if tt is None else tt.decode(z)).astype(np.float32)
+
+    def _run(self, x: np.ndarray, n_total: int | None) -> list[StreamFrame]:
+        import torch
+
+        if len(x) == 0:
+            return []
+        with torch.no_grad():
+            z, self.state = self.model.forward_chunk(torch.from_numpy(x)[None], self.state)
+        steps = np.arange(self.n_steps, self.n_steps + len(x))
+        self.n_steps += len(x)
+        keep = steps >= self.delay
+        if not keep.any():
+            return []
+        lm = self._decode(z[0].numpy()[keep]).reshape(-1, 68, 2)
+        mo = _mouth_open(lm)
+        out = []
+        for i, s in enumerate(steps[keep]):
+            t = int(s - self.delay)
+            need = self.feats.grid.need(int(s)) if n_total is None else self.feats.buf.total
+            out.append(StreamFrame(t, t / self.fps, lm[i], float(mo[i]), int(need)))
+        return out
+
+    def push(self, y: np.ndarray) -> list[StreamFrame]:
+        """Add 16 kHz float samples; return the frames now determined."""
+        return self._run(self._norm(self.feats.push(y)), None)
+
+    def finish(self) -> list[StreamFrame]:
+        """End of stream: remaining rows, then ``delay`` zero rows (as ``predict`` does)."""
+        x = self._norm(self.feats.finish())
+        n = self.feats.n_rows
+        pad = np.zeros((self.delay if n else 0, self.model.config.input_dim), np.float32)
+        return self._run(np.concatenate([x, pad]), n)
+
+    def offline(self, y: np.ndarray) -> OfflineResult:
+        """Whole-signal reference: offline features + ``SequenceModel.predict``."""
+        from .audio.features import eskimez2018
+
+        x = eskimez2018(y=np.asarray(y, np.float32), sr=self.sr, fps=self.fps)
+        if len(x) == 0:
+            return OfflineResult(np.zeros((0, 68, 2), np.float32), np.zeros(0, np.float32))
+        lm = self.model.predict(x).reshape(-1, 68, 2).astype(np.float32)
+        return OfflineResult(lm, _mouth_open(lm))
+
+
+def _check_lookahead(ms) -> float:
+    try:
+        v = float(ms)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not 0.0 <= v <= MAX_LOOKAHEAD_MS:
+        raise InvalidArgumentError(f"lookahead_ms={ms!r} must be a number in [0, 200]")
+    return v
+
+
+def load_animator(
+    model_dir: str | os.PathLike | None = None,
+    *,
+    fps: float = 25.0,
+    lookahead_ms: float = 40.0,
+):
+    """A factory of per-stream animators: ``factory(fps, lookahead_ms) -> FrameAnimator``.
+
+    Choice: ``model_dir`` when given (a :class:`SequenceModel` checkpoint; loaded once and
+    shared), else :data:`DEFAULT_MODEL_DIR` when it holds a ``config.json``, else the
+    :class:`EnergyAnimator` fallback. The factory's ``name`` attribute says which.
+
+    Raises
+    ------
+    CheckpointError, InvalidArgumentError
+        ``model_dir`` is not a loadable causal eskimez2018-style checkpoint.
+    """
+    check_positive("fps", fps)
+    _check_lookahead(lookahead_ms)
+    directory = None
+    if model_dir is not None:
+        directory = Path(model_dir)
+    elif (DEFAULT_MODEL_DIR / "config.json").is_file():
+        directory = DEFAULT_MODEL_DIR
+    if directory is None:
+        return _Factory("energy", None)
+    from .models.sequence import SequenceModel
+
+    model = SequenceModel.from_pretrained(directory)
+    ModelAnimator(model)  # validate now, not at the first stream
+    return _Factory(f"model:{directory}", model)
+
+
+@dataclass
+class _Factory:
+    name: str
+    model: object = field(default=None, repr=False)
+
+    def __call__(self, fps: float = 25.0, lookahead_ms: float = 40.0) -> FrameAnimator:
+        if self.model is None:
+            return EnergyAnimator(fps=fps, lookahead_ms=lookahead_ms)
+        return ModelAnimator(self.model)
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+class StreamingAnimator:
+    """Audio chunks of any size in (PCM at any rate), face frames out as soon as determined.
+
+    Parameters
+    ----------
+    animator : FrameAnimator, optional
+        One per stream; default: ``load_animator(model)(fps, lookahead_ms)``.
+    sample_rate : int
+        Rate of the pushed audio (resampled incrementally to 16 kHz with soxr).
+    format : {"f32", "s16"}
+        Format of pushed bytes (arrays are taken by dtype).
+    fps, lookahead_ms : float
+        For the default animator (a model animator uses its checkpoint's).
+    model : path, optional
+        Checkpoint folder for the default animator.
+    """
+
+    def __init__(
+        self,
+        animator: FrameAnimator | None = None,
+        *,
+        sample_rate: int = MODEL_SR,
+        format: str = "f32",
+        fps: float = 25.0,
+        lookahead_ms: float = 40.0,
+        model: str | os.PathLike | None = None,
+    ) -> None:
+        if animator is None:
+            animator = load_animator(model, fps=fps, lookahead_ms=lookahead_ms)(fps, lookahead_ms)
+        self.animator = animator
+        self.pcm = PcmConverter(sample_rate, animator.sr, format)
+        self.ended = False
+
+    @property
+    def fps(self) -> float:
+        return float(self.animator.fps)
+
+    @property
+    def latency(self) -> dict:
+        """The animator's algorithmic latency (see :attr:`FrameAnimator.latency`)."""
+        return self.animator.latency
+
+    def push(self, chunk) -> list[StreamFrame]:
+        """Add PCM bytes or samples; returns the frames now determined (maybe none)."""
+        if self.ended:
+            raise InvalidArgumentError("push() after end(): the stream is finished")
+        return self.animator.push(self.pcm.push(chunk))
+
+    def end(self) -> list[StreamFrame]:
+        """Finish the stream; returns the remaining frames."""
+        if self.ended:
+            return []
+        self.ended = True
+        frames = self.animator.push(self.pcm.end())
+        return frames + self.animator.finish()
+
+    def offline(self, y) -> OfflineResult:
+        """The whole-signal result for ``y`` (same decoding and resampling; no state used)."""
+        return self.animator.offline(self.pcm.offline(y))

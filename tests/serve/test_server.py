@@ -1,0 +1,323 @@
+"""The WebSocket server over a real uvicorn on 127.0.0.1 (free port, background thread)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+pytest.importorskip("fastapi", reason="the serve extra (fastapi) is not installed")
+uvicorn = pytest.importorskip("uvicorn", reason="the serve extra (uvicorn) is not installed")
+httpx = pytest.importorskip("httpx", reason="httpx is not installed")
+ws_client = pytest.importorskip("websockets.sync.client", reason="websockets is not installed")
+from websockets.exceptions import ConnectionClosed  # noqa: E402
+
+from talkinghead.audio.features import n_frames_for  # noqa: E402
+from talkinghead.errors import InvalidArgumentError  # noqa: E402
+from talkinghead.serve.app import ServeConfig, create_app, is_loopback, resolve_token  # noqa: E402
+from talkinghead.streaming import EnergyAnimator, StreamingAnimator  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, **kw) -> None:
+        self.cfg = ServeConfig(port=free_port(), **kw)
+        self.app = create_app(self.cfg)
+        conf = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=self.cfg.port,
+            log_level="error",
+            ws_max_size=2 * self.cfg.max_message_bytes,
+        )
+        self.server = uvicorn.Server(conf)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        t0 = time.monotonic()
+        while not self.server.started:
+            assert time.monotonic() - t0 < 20, "server did not start"
+            time.sleep(0.02)
+        self.http = f"http://127.0.0.1:{self.cfg.port}"
+        self.ws = f"ws://127.0.0.1:{self.cfg.port}/ws"
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def sessions(self) -> int:
+        return httpx.get(self.http + "/health").json()["sessions"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = LiveServer()
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def speech_s16(example_speech):
+    y, sr = sf.read(example_speech, dtype="int16")
+    return y[: 2 * sr], sr  # 2.0 s at 22.05 kHz
+
+
+def run_session(url, y, config, chunk_s=0.02):
+    """Send config + audio in chunks + end; return (ready, frames, end message)."""
+    frames = []
+    with ws_client.connect(url, max_size=None) as ws:
+        ws.send(json.dumps(config))
+        ready = json.loads(ws.recv(timeout=10))
+        assert ready["type"] == "ready", ready
+        step = max(1, int(chunk_s * config["sample_rate"]))
+        for i in range(0, len(y), step):
+            ws.send(y[i : i + step].tobytes())
+        ws.send(json.dumps({"type": "end"}))
+        while True:
+            m = json.loads(ws.recv(timeout=20))
+            if m["type"] != "frame":
+                break
+            frames.append(m)
+        with pytest.raises(ConnectionClosed) as ei:
+            ws.recv(timeout=10)
+        assert ei.value.rcvd.code == 1000
+    return ready, frames, m
+
+
+def expect_close(ws, code, match=""):
+    """Read until the close; the last text message must be an error mentioning `match`."""
+    last = None
+    with pytest.raises(ConnectionClosed) as ei:
+        while True:
+            last = json.loads(ws.recv(timeout=10))
+    assert ei.value.rcvd is not None and ei.value.rcvd.code == code, ei.value
+    assert last is not None and last["type"] == "error" and match in last["message"], last
+
+
+def test_health_and_page(server):
+    h = httpx.get(server.http + "/health").json()
+    assert h["status"] == "ok" and h["animator"] == "energy" and h["sessions"] == 0
+    page = httpx.get(server.http + "/")
+    assert page.status_code == 200 and "talkinghead" in page.text and "/static/app.js" in page.text
+    js = httpx.get(server.http + "/static/app.js")
+    assert js.status_code == 200 and "WebSocket" in js.text
+    assert "max_sessions" in httpx.get(server.http + "/stats").json()["limits"]
+
+
+def test_session_frames_match_duration_and_offline(server, speech_s16):
+    y, sr = speech_s16
+    cfg = {"sample_rate": sr, "format": "s16", "lookahead_ms": 40, "fps": 25}
+    ready, frames, end = run_session(server.ws, y, cfg)
+    n = n_frames_for(len(y) / sr, 25)
+    assert n == 50
+    assert [f["index"] for f in frames] == list(range(n)) and end["n_frames"] == n
+    assert ready["latency"]["algorithmic_ms"] == pytest.approx(20 + 20 + 40)
+    assert len(ready["sketch"]["polylines"]) == 9
+    lat = frames[10]["latency"]
+    assert set(lat) == {"algorithmic_ms", "audio_ms", "compute_ms", "queue_ms"}
+    # the server's frames are the offline result (landmarks rounded to 1e-4 in JSON)
+    ref = StreamingAnimator(EnergyAnimator(fps=25, lookahead_ms=40), sample_rate=sr, format="s16")
+    ref = ref.offline(y.tobytes())
+    lm = np.array([f["landmarks"] for f in frames])
+    np.testing.assert_allclose(lm, ref.landmarks, atol=1e-4)
+    mo = np.array([f["mouth_open"] for f in frames])
+    assert mo.max() - mo.min() > 0.1  # the mouth moves
+    stats = httpx.get(server.http + "/stats").json()
+    assert stats["frames"] >= n and stats["compute_ms"]["n"] > 0
+
+
+def test_two_concurrent_sessions(server, speech_s16):
+    y, sr = speech_s16
+    y16 = np.asarray(
+        StreamingAnimator(EnergyAnimator(), sample_rate=sr, format="s16").pcm.offline(y)
+    )
+    jobs = [
+        (y, {"sample_rate": sr, "format": "s16", "fps": 25}, 50),
+        (y16[:24000], {"sample_rate": 16000, "format": "f32", "fps": 30, "lookahead_ms": 0}, 45),
+    ]
+    out = [None, None]
+
+    def go(i):
+        a, c, _ = jobs[i]
+        out[i] = run_session(server.ws, a, c, chunk_s=0.05)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for (_, cfg, n), res in zip(jobs, out, strict=True):
+        assert res is not None
+        ready, frames, end = res
+        assert ready["fps"] == cfg["fps"] and len(frames) == n == end["n_frames"]
+
+
+@pytest.mark.parametrize(
+    "first, then, code, match",
+    [
+        ("{not json", None, 1003, "invalid JSON"),
+        (json.dumps({"sample_rate": 1000}), None, 1008, "sample_rate=1000"),
+        (json.dumps({"format": "u8"}), None, 1008, "format='u8'"),
+        (json.dumps({"lookahead_ms": 500}), None, 1008, "lookahead_ms=500"),
+        (json.dumps({"colour": 1}), None, 1008, "unknown"),
+        (b"\x00\x01", None, 1008, "JSON text config"),
+        (json.dumps({"format": "s16"}), b"\x00\x01\x02", 1003, "multiple of 2"),
+        (json.dumps({"format": "f32"}), b"\x00" * 6, 1003, "multiple of 4"),
+        (json.dumps({}), "hello", 1003, "invalid JSON"),
+        (json.dumps({}), json.dumps({"type": "pause"}), 1003, "type: end"),
+        (json.dumps({}), np.full(8, np.nan, np.float32).tobytes(), 1003, "finite"),
+    ],
+)
+def test_garbage_input_closes_cleanly(server, first, then, code, match):
+    with ws_client.connect(server.ws) as ws:
+        ws.send(first)
+        if then is not None:
+            assert json.loads(ws.recv(timeout=10))["type"] == "ready"
+            ws.send(then)
+        expect_close(ws, code, match)
+
+
+def test_oversized_message_rejected(server):
+    with ws_client.connect(server.ws, max_size=None) as ws:
+        ws.send(json.dumps({"format": "s16"}))
+        json.loads(ws.recv(timeout=10))
+        ws.send(b"\x00" * ((1 << 20) + 2))
+        expect_close(ws, 1009, "exceeds")
+
+
+def test_disconnect_mid_stream_leaves_no_session(server, speech_s16):
+    y, sr = speech_s16
+    with ws_client.connect(server.ws) as ws:
+        ws.send(json.dumps({"sample_rate": sr, "format": "s16"}))
+        json.loads(ws.recv(timeout=10))
+        ws.send(y[:8000].tobytes())
+        assert server.sessions() == 1
+        ws.socket.shutdown(socket.SHUT_RDWR)  # vanish without a close handshake
+    t0 = time.monotonic()
+    while server.sessions() and time.monotonic() - t0 < 10:
+        time.sleep(0.05)
+    assert server.sessions() == 0
+
+
+def test_token_logic_and_enforcement():
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+    assert resolve_token("127.0.0.1", None) == (None, False)
+    tok, generated = resolve_token("0.0.0.0", None)
+    assert generated and len(tok) >= 24
+    assert resolve_token("0.0.0.0", "s3cret") == ("s3cret", False)
+    with pytest.raises(InvalidArgumentError, match="token"):
+        create_app(ServeConfig(host="0.0.0.0"))
+    with pytest.raises(InvalidArgumentError, match="token"):
+        resolve_token("0.0.0.0", "  ")
+    create_app(ServeConfig(host="0.0.0.0", token=tok))  # built, never bound
+    # a token set on a loopback server is enforced (query parameter or config key)
+    s = LiveServer(token="s3cret")
+    try:
+        with ws_client.connect(s.ws) as ws:
+            ws.send(json.dumps({"sample_rate": 16000}))
+            expect_close(ws, 1008, "token")
+        with ws_client.connect(s.ws + "?token=s3cret") as ws:
+            ws.send(json.dumps({}))
+            assert json.loads(ws.recv(timeout=10))["type"] == "ready"
+        with ws_client.connect(s.ws) as ws:
+            ws.send(json.dumps({"token": "s3cret"}))
+            assert json.loads(ws.recv(timeout=10))["type"] == "ready"
+        assert httpx.get(s.http + "/stats").status_code == 401
+        assert httpx.get(s.http + "/stats?token=s3cret").status_code == 200
+    finally:
+        s.close()
+
+
+def test_session_limits():
+    s = LiveServer(max_sessions_per_ip=1)
+    try:
+        with ws_client.connect(s.ws) as a:
+            a.send(json.dumps({}))
+            json.loads(a.recv(timeout=10))
+            with ws_client.connect(s.ws) as b:
+                expect_close(b, 1013, "too many sessions")
+    finally:
+        s.close()
+
+
+def test_cli_parser_builds_config():
+    import argparse
+
+    from talkinghead.serve.commands import build_config, register
+
+    p = argparse.ArgumentParser()
+    register(p.add_subparsers(dest="cmd"))
+    cfg, generated = build_config(p.parse_args(["serve"]))
+    assert (cfg.host, cfg.port, cfg.token, generated) == ("127.0.0.1", 8000, None, False)
+    args = p.parse_args(["serve", "--host", "0.0.0.0", "--port", "9000", "--lookahead-ms", "80"])
+    cfg, generated = build_config(args)
+    assert generated and cfg.token and cfg.lookahead_ms == 80.0 and cfg.port == 9000
+    with pytest.raises(SystemExit):
+        p.parse_args(["serve", "--lookahead-ms", "300"])
+
+
+def raw_ws(port: int) -> socket.socket:
+    """A bare WebSocket client socket with a tiny receive buffer, that we never read."""
+    import base64
+    import os
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(3)
+    sock.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert b" 101 " in head.split(b"\r\n")[0]
+    return sock
+
+
+def ws_frame(opcode: int, payload: bytes) -> bytes:
+    """A masked client frame (all-zero mask: the payload goes as is)."""
+    n = len(payload)
+    if n < 126:
+        head = bytes([0x80 | opcode, 0x80 | n])
+    elif n < 1 << 16:
+        head = bytes([0x80 | opcode, 0x80 | 126]) + n.to_bytes(2, "big")
+    else:
+        head = bytes([0x80 | opcode, 0x80 | 127]) + n.to_bytes(8, "big")
+    return head + b"\0\0\0\0" + payload
+
+
+def test_slow_client_is_closed():
+    """A client that never reads its frames is dropped; server memory stays bounded."""
+    s = LiveServer(send_queue_frames=4, send_timeout_s=0.5)
+    try:
+        rng = np.random.default_rng(0)
+        chunk = (rng.standard_normal(1 << 19) * 3000).astype(np.int16).tobytes()  # 1 MiB
+        sock = raw_ws(s.cfg.port)
+        sock.sendall(ws_frame(1, json.dumps({"format": "s16"}).encode()))
+        try:
+            for _ in range(8):  # ~4.5 min of audio: ~6.5k frames (~9 MB), more than TCP buffers
+                sock.sendall(ws_frame(2, chunk))
+        except OSError:  # the server gave up on us
+            pass
+        t0 = time.monotonic()
+        while s.sessions() and time.monotonic() - t0 < 20:
+            time.sleep(0.1)
+        assert s.sessions() == 0
+        assert httpx.get(s.http + "/stats").json()["closes"].get("1008", 0) == 1
+        sock.close()
+    finally:
+        s.close()
