@@ -84,10 +84,40 @@ def cmd_features(args) -> int:
     return 0
 
 
+def _to_blendshapes(anim, y=None, sr=None):
+    """BlendshapeAnimation (52 ARKit weights + head rotation) of an :class:`Animation`."""
+    from .models.blendshape_bridge import animation_to_blendshapes
+
+    return animation_to_blendshapes(anim, y=y, sr=sr)
+
+
+def _phones(anim):
+    from .audio.phones import Phone
+
+    return [Phone(label, start, end) for label, start, end in anim.phones]
+
+
+def _export(fmt: str, path: str, anim, *, y=None, sr=None, sound_file: str = "") -> None:
+    """Write ``anim`` (an :class:`Animation`) in one of the export formats."""
+    from .export import FORMATS, export
+
+    f = FORMATS[fmt]
+    bs = _to_blendshapes(anim, y, sr) if "anim" in f.needs else None
+    opts = {"sound_file": sound_file} if fmt.startswith("rhubarb") else {}
+    if fmt in ("json", "npz"):
+        opts["landmarks"] = anim.landmarks
+    export(fmt, path, anim=bs, phones=_phones(anim), audio_duration=anim.duration, **opts)
+
+
 def cmd_animate(args) -> int:
     from .inference import animate
 
-    ext = _suffix(args.output, (".mp4", ".npz"))
+    if args.format:
+        from .export import FORMATS
+
+        ext = _suffix(args.output, tuple(sorted({FORMATS[args.format].suffix, ".json", ".csv"})))
+    else:
+        ext = _suffix(args.output, (".mp4", ".npz"))
     transcript = args.transcript
     if args.transcript_file:
         try:
@@ -98,22 +128,77 @@ def cmd_animate(args) -> int:
                 f"({type(e).__name__})"
             ) from None
     anim = animate(args.audio, fps=args.fps, transcript=transcript)
-    if ext == ".npz":
+    from .audio.io import load_audio
+
+    if args.format:
+        y, sr = load_audio(args.audio, sr=16000)
+        _export(args.format, args.output, anim, y=y, sr=sr, sound_file=str(args.audio))
+    elif ext == ".npz":
         anim.save(args.output)
     else:
-        from .audio.io import load_audio
-        from .render.sketch import render_landmarks_video
-
         y, sr = load_audio(args.audio, sr=44100)
-        render_landmarks_video(
-            args.output, anim.landmarks, fps=anim.fps, audio=y, sr=sr, size=args.size, progress=True
-        )
-        if args.params:
-            anim.save(args.params)
+        if args.face == "3d":
+            from .render.head3d import render_head_video
+
+            render_head_video(args.output, _to_blendshapes(anim, y, sr), audio=y, sr=sr,
+                              size=args.size or 512)  # fmt: skip
+        else:
+            from .render.sketch import render_landmarks_video
+
+            render_landmarks_video(
+                args.output, anim.landmarks, fps=anim.fps, audio=y, sr=sr,
+                size=args.size or 256, progress=True,
+            )  # fmt: skip
+    if args.params:
+        anim.save(args.params)
     print(
         f"animated {anim.duration:.2f} s of speech: {anim.n_frames} frames at {anim.fps:g} fps, "
         f"{len(anim.phones)} phones -> {args.output}"
     )
+    return 0
+
+
+def cmd_export(args) -> int:
+    """Export face parameters (.npz from animate, or a face track from track) to a format."""
+    import numpy as np
+
+    from .export import FORMATS, export
+    from .inference import Animation
+
+    _suffix(args.output, tuple(sorted({FORMATS[args.format].suffix, ".json", ".csv"})))
+    try:
+        with np.load(args.params, allow_pickle=False) as z:
+            kind = "track" if "mesh" in z else "animation" if "articulation" in z else None
+    except (OSError, ValueError) as e:
+        raise InvalidArgumentError(
+            f"params={args.params!r} must be an .npz from 'talkinghead animate' or "
+            f"'talkinghead track' ({type(e).__name__})"
+        ) from None
+    if kind is None:
+        raise InvalidArgumentError(
+            f"params={args.params!r} must be an .npz from 'talkinghead animate' or 'track'"
+        )
+    y = sr = None
+    if args.audio:
+        from .audio.io import load_audio
+
+        y, sr = load_audio(args.audio, sr=16000)
+    if kind == "animation":
+        anim = Animation.load(args.params)
+        _export(args.format, args.output, anim, y=y, sr=sr, sound_file=args.audio or "")
+    else:
+        from .face.fit3d import fit_blendshapes
+        from .face.tracking import FaceTrack
+
+        if "phones" in FORMATS[args.format].needs:
+            raise InvalidArgumentError(
+                f"--format={args.format!r} needs phones: export the .npz of 'talkinghead "
+                "animate' instead of a face track"
+            )
+        track = FaceTrack.load(args.params)
+        fit = fit_blendshapes(track.mesh, fps=track.fps, valid=track.valid)
+        export(args.format, args.output, anim=fit.anim)
+    print(f"exported {args.params} as {args.format} -> {args.output}")
     return 0
 
 
@@ -226,9 +311,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--transcript", help="what is said (improves the phones by forced alignment)")
     s.add_argument("--transcript-file", help="read the transcript from this text file")
-    s.add_argument("--size", type=_positive_int, default=256, help="video size in pixels (256)")
-    s.add_argument("--params", help="with an .mp4 output, also save the parameters to this .npz")
+    s.add_argument(
+        "--face",
+        choices=["sketch", "3d"],
+        default="sketch",
+        help="what the MP4 shows: the 68-point sketch (default) or the shaded 3D head",
+    )
+    s.add_argument(
+        "--format",
+        choices=_export_formats(),
+        help="write -o in an animator's format instead: ARKit CSV (Live Link Face), glTF .glb, "
+        "JSON/NPZ arrays, Rhubarb mouth cues or Oculus visemes",
+    )
+    s.add_argument("--size", type=_positive_int, help="video size in pixels (256 sketch, 512 3d)")
+    s.add_argument("--params", help="also save the parameters to this .npz")
     s.set_defaults(func=cmd_animate)
+
+    s = sub.add_parser(
+        "export",
+        help="export face parameters to ARKit CSV, glTF, JSON/NPZ, Rhubarb cues or visemes",
+        description="Convert PARAMS.npz (from 'talkinghead animate -o X.npz', or a face track "
+        "from 'talkinghead track', which is fitted with the 3D head first) to an export format.",
+    )
+    s.add_argument("params", help=".npz from 'talkinghead animate' or 'talkinghead track'")
+    s.add_argument("--format", required=True, choices=_export_formats(), help="output format")
+    s.add_argument("--audio", help="the speech, for head motion that follows its energy")
+    s.add_argument("-o", "--output", required=True, help="output file")
+    s.set_defaults(func=cmd_export)
 
     s = sub.add_parser(
         "render",
@@ -258,6 +367,12 @@ _COMMAND_MODULES = (
     "talkinghead.evaluate.commands",
     "talkinghead.serve.commands",
 )
+
+
+def _export_formats() -> list[str]:
+    from .export import FORMATS
+
+    return sorted(FORMATS)
 
 
 def _version() -> str:
