@@ -1,0 +1,227 @@
+"""Drive the 3D blendshape head from the rule-based animator's articulation parameters.
+
+* :func:`articulation_to_blendshapes` maps ``(jaw_open, lip_width, lip_round, lip_close)``
+  (:data:`talkinghead.face.visemes.PARAMS`) to the 52 ARKit weights;
+* :func:`procedural_head_motion` gives small smooth nods/turns that follow speech energy;
+* :func:`procedural_blinks` gives natural blinks (about 17 per minute, 100-150 ms each);
+* :func:`articulation_to_animation` puts the three together in a BlendshapeAnimation.
+
+Pure numpy, cheap to import.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InvalidArgumentError, check_positive
+from ..face.arkit import ARKIT_INDEX, ARKIT_NAMES
+from ..face.head3d import BlendshapeAnimation, euler_to_rotation
+
+__all__ = [
+    "JAW_OPEN_AT_ONE",
+    "articulation_to_animation",
+    "articulation_to_blendshapes",
+    "procedural_blinks",
+    "procedural_head_motion",
+]
+
+#: Inner-lip gap / outer eye-corner distance that ``jawOpen = 1`` produces on the shipped
+#: head (measured with ``mouth_openness_mesh``; ``jaw_open`` = 0.3 is a wide "aa").
+JAW_OPEN_AT_ONE = 0.36
+#: ``lip_width`` (relative mouth-width change) reached by full stretch + smile.
+SPREAD_AT_ONE = 0.2
+
+
+def articulation_to_blendshapes(articulation: np.ndarray) -> np.ndarray:
+    """Articulation parameters -> ARKit blendshape weights.
+
+    Parameters
+    ----------
+    articulation : ndarray, shape (T, 4)
+        Columns ``jaw_open, lip_width, lip_round, lip_close`` as in
+        :data:`talkinghead.face.visemes.PARAMS`.
+
+    Returns
+    -------
+    ndarray, shape (T, 52), float32 in [0, 1]
+        Columns in :data:`~talkinghead.face.arkit.ARKIT_NAMES` order; drives jawOpen,
+        mouthClose, mouthFunnel, mouthPucker, mouthStretch*, mouthSmile*, mouthPress*,
+        mouthLowerDown*, mouthUpperUp*.
+    """
+    a = np.asarray(articulation, dtype=np.float64)
+    if a.ndim != 2 or a.shape[1] != 4:
+        raise InvalidArgumentError(
+            f"articulation.shape={a.shape} must be (T, 4): jaw_open, lip_width, lip_round, "
+            "lip_close"
+        )
+    a = np.nan_to_num(a)
+    jaw, width, rnd, close = a.T
+    out = np.zeros((len(a), len(ARKIT_NAMES)), np.float64)
+
+    def put(name, val):
+        out[:, ARKIT_INDEX[name]] = val
+
+    close = np.clip(close, 0, 1)
+    rnd = np.clip(rnd, 0, 1)
+    jaw_w = np.clip(jaw / JAW_OPEN_AT_ONE, 0, 1)
+    put("jawOpen", jaw_w)
+    # lips pressed together whatever the jaw does: mouthClose cancels the lip part of jawOpen
+    put("mouthClose", close * jaw_w)
+    press = 0.6 * close * (1 - jaw_w)
+    put("mouthPressLeft", press)
+    put("mouthPressRight", press)
+    spread = np.clip(width / SPREAD_AT_ONE, 0, 1)
+    narrow = np.clip(-width / 0.33, 0, 1)
+    put("mouthStretchLeft", 0.6 * spread)
+    put("mouthStretchRight", 0.6 * spread)
+    put("mouthSmileLeft", 0.35 * spread)
+    put("mouthSmileRight", 0.35 * spread)
+    open_frac = np.clip(jaw / 0.1, 0, 1)
+    put("mouthFunnel", rnd * 0.7 * open_frac)
+    put("mouthPucker", np.clip(rnd * (1 - 0.5 * open_frac) + narrow, 0, 1))
+    # open vowels show some teeth: lips part a little more than the jaw
+    lip_part = 0.25 * jaw_w * (1 - close)
+    for side in ("Left", "Right"):
+        put(f"mouthLowerDown{side}", lip_part)
+        put(f"mouthUpperUp{side}", 0.6 * lip_part)
+    return np.clip(out, 0, 1).astype(np.float32)
+
+
+def _smooth_noise(rng, n_frames: int, fps: float, seconds: float) -> np.ndarray:
+    """Unit-std Gaussian-filtered noise, shape (n_frames,)."""
+    sigma = max(seconds * fps, 1.0)
+    half = int(3 * sigma)
+    k = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
+    x = rng.standard_normal(n_frames + 2 * half)
+    y = np.convolve(x, k / k.sum(), mode="valid")[:n_frames]
+    sd = y.std()
+    return y / sd if sd > 0 else y
+
+
+def procedural_head_motion(
+    n_frames: int,
+    fps: float,
+    energy: np.ndarray | None = None,
+    seed: int = 0,
+    *,
+    amplitude: float = 1.0,
+) -> np.ndarray:
+    """Small, smooth head motion: slow drift plus nods that follow speech energy.
+
+    Parameters
+    ----------
+    n_frames : int
+    fps : float
+    energy : ndarray, shape (T,), optional
+        Speech energy per frame (any scale; e.g. RMS). Louder stretches get nods
+        (pitch) and a little more turning.
+    seed : int
+    amplitude : float
+        Scales all angles (1: yaw ~2 deg, pitch ~1.4 deg, roll ~0.9 deg standard
+        deviation, soft-limited to 2.5 standard deviations).
+
+    Returns
+    -------
+    ndarray, shape (T, 3), float32
+        Rotation vectors in radians (see :func:`talkinghead.face.head3d.rotation_to_euler`).
+    """
+    n_frames = int(n_frames)
+    if n_frames < 0:
+        raise InvalidArgumentError(f"n_frames={n_frames} must be >= 0")
+    check_positive("fps", fps)
+    if n_frames == 0:
+        return np.zeros((0, 3), np.float32)
+    rng = np.random.default_rng(seed)
+    yaw = 0.035 * np.tanh(_smooth_noise(rng, n_frames, fps, 0.9) / 2.5) * 2.5
+    pitch = 0.025 * np.tanh(_smooth_noise(rng, n_frames, fps, 0.7) / 2.5) * 2.5
+    roll = 0.015 * np.tanh(_smooth_noise(rng, n_frames, fps, 1.2) / 2.5) * 2.5
+    if energy is not None:
+        e = np.asarray(energy, np.float64)
+        if e.shape != (n_frames,):
+            raise InvalidArgumentError(f"energy.shape={e.shape} must be ({n_frames},)")
+        e = np.nan_to_num(e)
+        hi = np.quantile(e, 0.95) if n_frames else 1.0
+        e = np.clip(e / hi, 0, 1) if hi > 0 else np.zeros_like(e)
+        # emphasis = energy above its slow average, smoothed (~120 ms)
+        slow = _gauss_filter(e, 0.8 * fps)
+        emph = np.clip(_gauss_filter(e, 0.12 * fps) - slow, 0, None)
+        pitch = pitch + 0.12 * emph  # nod down on emphasis
+        yaw = yaw * (0.6 + 0.8 * slow)
+    rot = euler_to_rotation(amplitude * yaw, amplitude * pitch, amplitude * roll)
+    return np.asarray(rot, np.float32).reshape(n_frames, 3)
+
+
+def _gauss_filter(x: np.ndarray, sigma: float) -> np.ndarray:
+    sigma = max(float(sigma), 0.5)
+    half = int(3 * sigma)
+    k = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
+    k /= k.sum()
+    xp = np.pad(x, half, mode="edge")
+    return np.convolve(xp, k, mode="valid")
+
+
+def procedural_blinks(
+    n_frames: int, fps: float, seed: int = 0, *, rate_per_min: float = 17.0
+) -> np.ndarray:
+    """Natural blink curves for ``eyeBlinkLeft`` / ``eyeBlinkRight``.
+
+    Blinks occur as a Poisson process (``rate_per_min``, at least 1 s apart), last
+    100-150 ms (fast closing, slower opening) and reach 1 at a frame.
+
+    Parameters
+    ----------
+    n_frames : int
+    fps : float
+    seed : int
+    rate_per_min : float
+
+    Returns
+    -------
+    ndarray, shape (T, 2), float32 in [0, 1]
+        Columns ``eyeBlinkLeft, eyeBlinkRight`` (equal: both eyes blink together).
+    """
+    n_frames = int(n_frames)
+    if n_frames < 0:
+        raise InvalidArgumentError(f"n_frames={n_frames} must be >= 0")
+    check_positive("fps", fps)
+    check_positive("rate_per_min", rate_per_min)
+    rng = np.random.default_rng(seed)
+    out = np.zeros(n_frames)
+    t_end = n_frames / fps
+    mean_gap = 60.0 / rate_per_min
+    t = rng.uniform(0.3, mean_gap)
+    times = np.arange(n_frames) / fps
+    while t < t_end:
+        peak = round(t * fps) / fps  # peak on a frame
+        dur = rng.uniform(0.10, 0.15)
+        t_close, t_open = 0.4 * dur, 0.6 * dur
+        d = times - peak
+        c = np.where(
+            d < 0,
+            0.5 * (1 + np.cos(np.pi * np.clip(d / t_close, -1, 0))),
+            0.5 * (1 + np.cos(np.pi * np.clip(d / t_open, 0, 1))),
+        )
+        c[np.abs(d) > dur] = 0
+        out = np.maximum(out, c)
+        t += max(1.0, rng.exponential(mean_gap - 1.0) + 1.0) if mean_gap > 1 else mean_gap
+    return np.repeat(out[:, None], 2, axis=1).astype(np.float32)
+
+
+def articulation_to_animation(
+    articulation: np.ndarray,
+    *,
+    fps: float,
+    energy: np.ndarray | None = None,
+    seed: int = 0,
+    head_motion: bool = True,
+    blinks: bool = True,
+) -> BlendshapeAnimation:
+    """Articulation (T, 4) -> a complete BlendshapeAnimation (mouth, blinks, head pose)."""
+    w = articulation_to_blendshapes(articulation)
+    n = len(w)
+    if blinks:
+        b = procedural_blinks(n, fps, seed)
+        w[:, ARKIT_INDEX["eyeBlinkLeft"]] = np.maximum(w[:, ARKIT_INDEX["eyeBlinkLeft"]], b[:, 0])
+        w[:, ARKIT_INDEX["eyeBlinkRight"]] = np.maximum(w[:, ARKIT_INDEX["eyeBlinkRight"]], b[:, 1])
+    rot = procedural_head_motion(n, fps, energy, seed) if head_motion else None
+    return BlendshapeAnimation(fps=fps, names=ARKIT_NAMES, weights=w, rotation=rot)
