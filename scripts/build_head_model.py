@@ -379,7 +379,7 @@ def build_geometry(v478: np.ndarray) -> tuple[Builder, dict]:
         shade = 1.0 - 0.25 * (np.abs(tv[:, 0]) / 0.021) ** 2
         b.add(name, tv, tt, TEETH[None] * shade[:, None], jw)
     # ---- tongue: flattened half ellipsoid on the mouth floor
-    tcz = skin_z(f, np.array([0.0]), np.array([y13 - 0.012]))[0] - 0.012
+    tcz = skin_z(f, np.array([0.0]), np.array([y13 - 0.012]))[0] - 0.022
     sv, st, _ = uv_sphere(np.zeros(3), 1.0, [0, 0.4, 0.8, 1.2, 1.6, 2.2, np.pi], 12)
     sv = sv * [0.017, 0.0045, 0.011] + [0, y13 - 0.011, tcz]
     b.add("tongue", sv, st, TONGUE, 1.0)
@@ -593,7 +593,7 @@ def build_blendshapes(b: Builder, info: dict) -> tuple[np.ndarray, np.ndarray, d
     # pucker / funnel
     put(
         "mouthPucker",
-        mreg[:, None] * np.stack([-0.33 * (x - mouth_c[0]), 0 * x, 0.008 + 0 * x], 1)
+        mreg[:, None] * np.stack([-0.55 * (x - mouth_c[0]), 0 * x, 0.008 + 0 * x], 1)
         + (lips_soft * 0.003)[:, None] * [0, 0, 1],
     )
     fun = mreg[:, None] * np.stack([-0.2 * (x - mouth_c[0]), 0 * x, 0.006 + 0 * x], 1)

@@ -197,7 +197,7 @@ def cmd_export(args) -> int:
             )
         track = FaceTrack.load(args.params)
         fit = fit_blendshapes(track.mesh, fps=track.fps, valid=track.valid)
-        export(args.format, args.output, anim=fit.anim)
+        export(args.format, args.output, anim=fit.animation)
     print(f"exported {args.params} as {args.format} -> {args.output}")
     return 0
 

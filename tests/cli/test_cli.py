@@ -77,3 +77,34 @@ def test_bad_audio_is_one_clean_error_and_no_output(tmp_path, content, needle):
 def test_wrong_output_extension_is_rejected(tmp_path, example_speech):
     res = _run("animate", str(example_speech), "-o", str(tmp_path / "x.avi"))
     assert res.returncode == 2 and "output=" in res.stderr and "must end in" in res.stderr
+
+
+def test_animate_3d_head_and_every_export_format(tmp_path, example_speech):
+    from talkinghead.export import FORMATS
+    from talkinghead.export.arkit_csv import read_arkit_csv
+
+    mp4 = tmp_path / "head.mp4"
+    npz = tmp_path / "p.npz"
+    args = ["-q", "animate", str(example_speech), "-o", str(mp4), "--face", "3d"]
+    assert main([*args, "--size", "256", "--params", str(npz)]) == 0
+    info = probe_video(mp4)
+    assert info.width == 256 and info.has_audio and abs(info.n_frames - 204) <= 1
+    for fmt, f in FORMATS.items():
+        out = tmp_path / f"out_{fmt}{f.suffix}"
+        assert main(["-q", "export", str(npz), "--format", fmt, "-o", str(out)]) == 0, fmt
+        assert out.stat().st_size > 0
+    csv = read_arkit_csv(tmp_path / "out_arkit-csv.csv")
+    jaw = csv.weights[:, csv.names.index("jawOpen")]
+    assert csv.weights.shape == (info.n_frames, 52) and jaw.max() > 0.2 and jaw.min() < 0.05
+    tsv = (tmp_path / "out_rhubarb-tsv.tsv").read_text().splitlines()
+    assert tsv[0].split("\t")[1] == "X" and len(tsv) > 10
+
+
+def test_export_from_a_face_track(tmp_path, shared_data):
+    clip = shared_data / "rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
+    track = tmp_path / "t.npz"
+    assert main(["-q", "track", str(clip), "-o", str(track), "--size", "256"]) == 0
+    out = tmp_path / "t.csv"
+    assert main(["-q", "export", str(track), "--format", "arkit-csv", "-o", str(out)]) == 0
+    res = _run("export", str(track), "--format", "rhubarb-tsv", "-o", str(tmp_path / "x.tsv"))
+    assert res.returncode == 2 and "needs phones" in res.stderr

@@ -225,3 +225,27 @@ def articulation_to_animation(
         w[:, ARKIT_INDEX["eyeBlinkRight"]] = np.maximum(w[:, ARKIT_INDEX["eyeBlinkRight"]], b[:, 1])
     rot = procedural_head_motion(n, fps, energy, seed) if head_motion else None
     return BlendshapeAnimation(fps=fps, names=ARKIT_NAMES, weights=w, rotation=rot)
+
+
+def frame_energy(*, y: np.ndarray, sr: int, fps: float, n_frames: int) -> np.ndarray:
+    """RMS of ``y`` over each video frame's span, shape (n_frames,)."""
+    y = np.asarray(y, dtype=np.float64)
+    edges = np.round(np.arange(n_frames + 1) * sr / fps).astype(np.int64)
+    edges = np.clip(edges, 0, len(y))
+    csum = np.concatenate([[0.0], np.cumsum(y * y)])
+    counts = np.maximum(edges[1:] - edges[:-1], 1)
+    return np.sqrt((csum[edges[1:]] - csum[edges[:-1]]) / counts).astype(np.float32)
+
+
+def animation_to_blendshapes(
+    anim, *, y: np.ndarray | None = None, sr: int | None = None, seed: int = 0
+) -> BlendshapeAnimation:
+    """A :class:`talkinghead.inference.Animation` -> 52 ARKit weights with head motion and blinks.
+
+    ``y``/``sr`` (the speech) make the head nod with its energy; without them the
+    head only drifts slowly.
+    """
+    energy = None
+    if y is not None and sr is not None:
+        energy = frame_energy(y=y, sr=sr, fps=anim.fps, n_frames=anim.n_frames)
+    return articulation_to_animation(anim.articulation, fps=anim.fps, energy=energy, seed=seed)

@@ -63,9 +63,9 @@ def fit3d_targets(clip: ClipData) -> np.ndarray:
         ) from e
     valid = clip.valid
     mesh = fill_invalid(clip.array("mesh"), valid)
-    weights, rotation = fit_blendshapes(mesh, fps=clip.fps)
-    q = rotvec_to_quaternion_vector(rotation)
-    return np.concatenate([q, np.asarray(weights, np.float32)], axis=1)
+    fit = fit_blendshapes(mesh, fps=clip.fps, valid=valid).animation
+    q = rotvec_to_quaternion_vector(fit.rotation)
+    return np.concatenate([q, np.asarray(fit.weights, np.float32)], axis=1)
 
 
 class Pham2017(Recipe):
