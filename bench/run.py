@@ -210,6 +210,86 @@ def case_prepare_2_workers():
     return _prepare(2)
 
 
+def case_fit3d():
+    from talkinghead.face.fit3d import fit_blendshapes
+    from talkinghead.face.tracking import track_video
+
+    src = DATA / "rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
+    _need(src)
+    tr = track_video(src, size=256)
+    sec, fit = _timed(lambda: fit_blendshapes(tr.mesh, fps=tr.fps, valid=tr.valid))
+    import numpy as np
+
+    return dict(
+        what=f"3D blendshape fit of a tracked GRID clip (median residual "
+        f"{float(np.nanmedian(fit.residual)):.4f} IOD)",
+        frames=tr.n_frames,
+        seconds=sec,
+    )
+
+
+def _render3d(backend: str):
+    import numpy as np
+
+    from talkinghead.face.head3d import BlendshapeAnimation
+    from talkinghead.render.head3d import gl_available, render_head_frames
+
+    if backend == "gl" and not gl_available():
+        raise FileNotFoundError("no OpenGL (EGL) context on this machine")
+    rng = np.random.default_rng(0)
+    n = 100
+    w = np.zeros((n, 52), np.float32)
+    w[:, 17] = 0.5 + 0.5 * np.sin(np.arange(n) / 3)  # jawOpen
+    w[:, 20] = rng.uniform(0, 0.5, n)
+    rot = np.stack([0.2 * np.sin(np.arange(n) / 10), 0.05 * np.cos(np.arange(n) / 7),
+                    np.zeros(n)], axis=1).astype(np.float32)  # fmt: skip
+    anim = BlendshapeAnimation(fps=25.0, weights=w, rotation=rot)
+
+    def run():
+        return sum(1 for _ in render_head_frames(anim, size=512, backend=backend))
+
+    sec, frames = _timed(run)
+    return dict(what=f"3D head render at 512 px ({backend})", frames=frames, seconds=sec)
+
+
+def case_render3d_gl_512():
+    return _render3d("gl")
+
+
+def case_render3d_cpu_512():
+    return _render3d("cpu")
+
+
+def case_export_60s():
+    import tempfile
+
+    from talkinghead.audio.io import load_audio
+    from talkinghead.audio.phones import Phone
+    from talkinghead.export import FORMATS, export
+    from talkinghead.inference import animate
+    from talkinghead.models.blendshape_bridge import animation_to_blendshapes
+
+    _need(SPEECH_60S)
+    y, sr = load_audio(SPEECH_60S, sr=16000)
+    anim = animate(y, sr=sr, fps=25.0)
+    bs = animation_to_blendshapes(anim, y=y, sr=sr)
+    phones = [Phone(*p) for p in anim.phones]
+    with tempfile.TemporaryDirectory() as d:
+
+        def run():
+            for fmt, f in FORMATS.items():
+                export(fmt, Path(d) / f"x{f.suffix}", anim=bs, phones=phones,
+                       audio_duration=anim.duration)  # fmt: skip
+
+        sec, _ = _timed(run)
+    return dict(
+        what=f"all {len(FORMATS)} export formats of a 60 s animation",
+        audio_s=anim.duration,
+        frames=anim.n_frames,
+        seconds=sec,
+    )
+
+
 CASES = {k[5:]: v for k, v in sorted(globals().items()) if k.startswith("case_")}
 ORDER = [
     "audio_decode_wav",
@@ -225,6 +305,10 @@ ORDER = [
     "animator",
     "prepare_1_worker",
     "prepare_2_workers",
+    "fit3d",
+    "render3d_gl_512",
+    "render3d_cpu_512",
+    "export_60s",
 ]
 
 
