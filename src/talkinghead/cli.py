@@ -110,6 +110,10 @@ def _export(fmt: str, path: str, anim, *, y=None, sr=None, sound_file: str = "")
 
 
 def cmd_animate(args) -> int:
+    if getattr(args, "photo", None):
+        from .render.photo_commands import cmd_animate_photo
+
+        return cmd_animate_photo(args)
     from .inference import animate
 
     if args.format:
@@ -325,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--size", type=_positive_int, help="video size in pixels (256 sketch, 512 3d)")
     s.add_argument("--params", help="also save the parameters to this .npz")
+    from .render.photo_commands import add_photo_arguments
+
+    add_photo_arguments(s)  # --photo FACE.jpg, --face-index, --no-blinks, --no-head-motion
     s.set_defaults(func=cmd_animate)
 
     s = sub.add_parser(

@@ -84,3 +84,14 @@ class AlignmentError(TalkingHeadError):
 
 
 __all__ += ["AlignmentError"]
+
+
+class MultipleFacesError(FaceNotFoundError):
+    """Several faces were found where exactly one is expected (pick one explicitly)."""
+
+
+class FaceQualityError(FaceNotFoundError):
+    """A face was found but cannot be used: too small, or turned too far (profile view)."""
+
+
+__all__ += ["MultipleFacesError", "FaceQualityError"]

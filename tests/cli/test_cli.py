@@ -108,3 +108,22 @@ def test_export_from_a_face_track(tmp_path, shared_data):
     assert main(["-q", "export", str(track), "--format", "arkit-csv", "-o", str(out)]) == 0
     res = _run("export", str(track), "--format", "rhubarb-tsv", "-o", str(tmp_path / "x.tsv"))
     assert res.returncode == 2 and "needs phones" in res.stderr
+
+
+def test_animate_a_photo(tmp_path, shared_data, example_speech):
+    import cv2
+
+    from talkinghead.video.io import read_video
+
+    frame = read_video(
+        shared_data / "tanshuai0219__EDTalk/test_data/uncrop_Obama.mp4", max_frames=1
+    ).frames[0]
+    photo = tmp_path / "face.jpg"
+    cv2.imwrite(str(photo), frame[:, :, ::-1])
+    out = tmp_path / "photo.mp4"
+    args = ["-q", "animate", str(example_speech), "--photo", str(photo), "--size", "256"]
+    assert main([*args, "-o", str(out)]) == 0
+    info = probe_video(out)
+    assert info.has_audio and abs(info.n_frames - 204) <= 1
+    res = _run("animate", str(example_speech), "--photo", str(example_speech), "-o", str(out))
+    assert res.returncode == 2 and "Traceback" not in res.stderr

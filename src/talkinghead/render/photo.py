@@ -1,0 +1,619 @@
+"""One photo -> a talking video: warp the photo's own face by the animator's landmarks.
+
+Method
+------
+1. **Face.** The photo's face is found with Face Mesh in static mode
+   (:class:`~talkinghead.face.tracking.FaceTracker`) on a working copy whose longer
+   side is at most 1024 px (coordinates are scaled back). No face ->
+   :class:`~talkinghead.errors.FaceNotFoundError`; several faces ->
+   :class:`~talkinghead.errors.MultipleFacesError` unless ``face_index`` picks one
+   (0 = the largest); inter-ocular distance (eye centres) under
+   ``min_interocular`` pixels *of the photo as given*, or ``|yaw| > max_yaw``
+   degrees -> :class:`~talkinghead.errors.FaceQualityError`. Grey-scale and RGBA
+   photos are converted to RGB.
+2. **Motion.** The driving landmarks are eye-pinned (eye centres one unit apart);
+   per frame, the photo's own 68 landmarks receive the *displacement* of the driving
+   landmarks from :func:`~talkinghead.face.normalize.neutral_face_68`, scaled by the
+   photo's inter-ocular distance and rotated into the photo's in-plane pose, so
+   the person keeps their own face shape.
+3. **Blinks** (seeded, about 15 a minute, 120 ms): points 37, 38 / 43, 44 move
+   onto 41, 40 / 47, 46. **Head motion**: a small similarity transform of the face
+   points (roll <= ~2 degrees, shifts <= ~4 % of the inter-ocular distance) made of
+   slow seeded sway plus a nod that follows the mouth opening (a proxy of speech
+   energy).
+4. **Warp.** The 68 points plus 5 forehead points move; a ring of
+   :data:`N_RING` static points on an ellipse around the face keeps hair,
+   background and shoulders still. The triangulation (Delaunay of the photo's
+   points with the inner lips pulled apart, so that the mouth has its own
+   triangles) is fixed; each frame builds a dense backward map from the
+   per-triangle affines (:func:`~talkinghead.face.warp.piecewise_affine_maps`)
+   inside the ring's bounding box, and one ``cv2.remap`` warps the photo.
+   Pixels outside the ring are copied unchanged.
+5. **Mouth.** When the inner lips open wider than in the photo, the inner-lip
+   polygon is filled with a dark cavity (radial gradient) and a band of upper
+   teeth under the upper lip, blended in
+   with a feathered mask.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import (
+    FaceNotFoundError,
+    FaceQualityError,
+    InvalidArgumentError,
+    MediaError,
+    MultipleFacesError,
+)
+from ..face.normalize import DEFAULT_EYES, SimilarityTransform
+
+__all__ = [
+    "PhotoFace",
+    "load_photo",
+    "find_photo_face",
+    "PhotoAnimator",
+    "animate_photo",
+    "render_photo_video",
+    "blink_curve",
+    "head_motion_curve",
+    "N_RING",
+    "MAX_DETECT_SIDE",
+]
+
+#: Static points on the ellipse around the face.
+N_RING = 24
+#: Longer side of the working copy the face is detected on.
+MAX_DETECT_SIDE = 1024
+#: Face Mesh forehead points that move rigidly with the head.
+_FOREHEAD = (10, 109, 338, 67, 297)
+_UPPER_INNER = (61, 62, 63)
+_LOWER_INNER = (67, 66, 65)
+_UPPER_OUTER = (50, 51, 52)
+_LOWER_OUTER = (58, 57, 56)
+
+
+@dataclass
+class PhotoFace:
+    """The face of a photo, ready to animate.
+
+    Attributes
+    ----------
+    image : ndarray, shape (H, W, 3), uint8 RGB
+        The photo at the output size.
+    landmarks : ndarray, shape (68, 2)
+        Pixels of ``image``.
+    forehead : ndarray, shape (5, 2)
+        Face Mesh forehead points (pixels).
+    similarity : SimilarityTransform
+        Eye-pinned units -> ``image`` pixels (from the two eye centres).
+    interocular : float
+        Eye-centre distance in ``image`` pixels.
+    yaw : float
+        Degrees (positive: turned towards the image's right).
+    n_faces : int
+        Faces found in the photo.
+    grey : bool
+        The photo is grey-scale (the synthesised mouth is then grey too).
+    """
+
+    image: np.ndarray
+    landmarks: np.ndarray
+    forehead: np.ndarray
+    similarity: SimilarityTransform
+    interocular: float
+    yaw: float
+    n_faces: int = 1
+    grey: bool = False
+
+
+def load_photo(photo) -> tuple[np.ndarray, str]:
+    """A photo as RGB uint8 (H, W, 3) and its name for messages.
+
+    Parameters
+    ----------
+    photo : str, path or ndarray
+        Image file (anything OpenCV reads: jpg, png, bmp, webp, tiff, ...) or an
+        array: (H, W) or (H, W, 1) grey, (H, W, 3) RGB, (H, W, 4) RGBA; uint8, or
+        float in [0, 1].
+    """
+    if isinstance(photo, str | os.PathLike):
+        import cv2
+
+        p = Path(photo)
+        if not p.is_file():
+            raise MediaError(f"photo='{p}' must be an existing image file")
+        data = np.fromfile(p, dtype=np.uint8)
+        img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+        if img is None:
+            raise MediaError(f"photo='{p}' must be an image OpenCV can decode (jpg, png, ...)")
+        if img.dtype == np.uint16:
+            img = (img // 257).astype(np.uint8)
+        if img.ndim == 3 and img.shape[2] == 4:
+            img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+        elif img.ndim == 3 and img.shape[2] == 3:
+            img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        name = str(p)
+    else:
+        img = np.asarray(photo)
+        name = f"<array {img.shape}>"
+    if img.dtype != np.uint8:
+        if np.issubdtype(img.dtype, np.floating) and img.size and np.nanmax(img) <= 1.0:
+            img = np.clip(np.nan_to_num(img) * 255 + 0.5, 0, 255).astype(np.uint8)
+        else:
+            raise InvalidArgumentError(
+                f"photo dtype={img.dtype} must be uint8 (or float in [0, 1])"
+            )
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    elif img.ndim == 3 and img.shape[2] == 4:
+        img = img[..., :3]
+    if img.ndim != 3 or img.shape[2] != 3 or min(img.shape[:2]) < 16:
+        raise InvalidArgumentError(
+            f"photo.shape={img.shape} must be an image (H, W), (H, W, 3) or (H, W, 4), "
+            "at least 16 px a side"
+        )
+    return np.ascontiguousarray(img), name
+
+
+def _resize(img: np.ndarray, size: int | None) -> np.ndarray:
+    import cv2
+
+    if size is None:
+        return img
+    h, w = img.shape[:2]
+    s = float(size) / max(h, w)
+    if abs(s - 1) < 1e-9:
+        return img
+    nw, nh = max(2, int(round(w * s))), max(2, int(round(h * s)))
+    return cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
+
+
+def find_photo_face(
+    photo,
+    *,
+    size: int | None = None,
+    face_index: int | None = None,
+    min_interocular: float = 60.0,
+    max_yaw: float = 45.0,
+) -> PhotoFace:
+    """Detect and check the face of a photo (see the module docstring).
+
+    Parameters
+    ----------
+    photo : str, path or ndarray
+        See :func:`load_photo`.
+    size : int, optional
+        Resize the photo so that its longer side is ``size`` pixels (None keeps it).
+    face_index : int, optional
+        Which face to use when there are several, by decreasing size (0 = largest).
+    min_interocular : float
+        Smallest accepted eye-centre distance in pixels of the photo as given.
+    max_yaw : float
+        Largest accepted head turn in degrees.
+
+    Returns
+    -------
+    PhotoFace
+    """
+    import cv2
+
+    from ..face.landmarks68 import eye_centres_68, mesh_to_68
+    from ..face.tracking import (
+        _RIGID_IDX,
+        FaceTracker,
+        canonical_mesh,
+        matrix_to_rotvec,
+        rigid_fit,
+        rotation_to_euler,
+    )
+
+    full, name = load_photo(photo)
+    if size is not None and int(size) < 64:
+        raise InvalidArgumentError(f"size={size!r} must be >= 64 pixels")
+    h, w = full.shape[:2]
+    s_det = min(1.0, MAX_DETECT_SIDE / max(h, w))
+    det = (
+        full
+        if s_det == 1.0
+        else cv2.resize(full, (round(w * s_det), round(h * s_det)), interpolation=cv2.INTER_AREA)
+    )
+    with FaceTracker(static_image_mode=True, max_num_faces=5) as tracker:
+        faces = tracker.process(det)
+    if not faces:
+        raise FaceNotFoundError(f"photo={name} has no face (Face Mesh found none)")
+    areas = [float(np.ptp(f[:, 0]) * np.ptp(f[:, 1])) for f in faces]
+    order = np.argsort(areas)[::-1]
+    faces = [faces[i] / s_det for i in order]  # full-photo pixels, largest first
+    if len(faces) > 1 and face_index is None:
+        boxes = ", ".join(
+            f"#{i}: x={f[:, 0].min():.0f}-{f[:, 0].max():.0f} y={f[:, 1].min():.0f}-"
+            f"{f[:, 1].max():.0f}"
+            for i, f in enumerate(faces)
+        )
+        raise MultipleFacesError(
+            f"photo={name} has {len(faces)} faces ({boxes}, largest first); "
+            "face_index (CLI --face-index) must pick one"
+        )
+    k = 0 if face_index is None else int(face_index)
+    if not 0 <= k < len(faces):
+        raise InvalidArgumentError(
+            f"face_index={face_index!r} must be in [0, {len(faces) - 1}] ({len(faces)} faces)"
+        )
+    mesh = faces[k]
+    lm = mesh_to_68(mesh)[:, :2]
+    eyes = eye_centres_68(lm)
+    iod = float(np.linalg.norm(eyes[1] - eyes[0]))
+    if iod < float(min_interocular):
+        raise FaceQualityError(
+            f"photo={name}: the face is too small (inter-ocular distance {iod:.0f} px); it must "
+            f"be >= {min_interocular:g} px: use a larger or closer photo"
+        )
+    _, R, _, _ = rigid_fit(canonical_mesh()[_RIGID_IDX], mesh[_RIGID_IDX])
+    yaw = float(np.degrees(rotation_to_euler(matrix_to_rotvec(R))[0]))
+    if abs(yaw) > float(max_yaw):
+        raise FaceQualityError(
+            f"photo={name}: the face is turned {yaw:+.0f} degrees; |yaw| must be <= "
+            f"{max_yaw:g} (a frontal or three-quarter view, not a profile)"
+        )
+    img = _resize(full, size)
+    sc = img.shape[1] / w
+    lm = lm * sc
+    eyes = eyes * sc
+    return PhotoFace(
+        image=img,
+        landmarks=lm,
+        forehead=mesh[list(_FOREHEAD), :2] * sc,
+        similarity=SimilarityTransform.from_two_points(np.asarray(DEFAULT_EYES), eyes),
+        interocular=iod * sc,
+        yaw=yaw,
+        n_faces=len(faces),
+        grey=bool(np.array_equal(img[..., 0], img[..., 1])
+                  and np.array_equal(img[..., 1], img[..., 2])),
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------- motion curves
+
+
+def blink_curve(
+    n_frames: int, *, fps: float, seed: int = 0, rate_per_min: float = 15.0,
+    duration_ms: float = 120.0,
+) -> np.ndarray:  # fmt: skip
+    """Eyelid closure per frame in [0, 1] (1 = closed), seeded.
+
+    Blinks start after intervals drawn from a gamma distribution (mean
+    ``60 / rate_per_min`` s, at least 1.2 s; the first within 0.4-2.0 s). Each
+    blink is a raised cosine of ``duration_ms`` whose peak falls on a frame.
+
+    Returns
+    -------
+    ndarray, shape (n_frames,), float32
+    """
+    rng = np.random.default_rng(seed)
+    out = np.zeros(int(n_frames), dtype=np.float32)
+    mean = 60.0 / float(rate_per_min)
+    half = max(1.0, duration_ms / 1000.0 * fps / 2.0)  # frames from start to peak
+    t = rng.uniform(0.4, 2.0)
+    while t * fps < n_frames:
+        peak = int(round(t * fps))
+        k = np.arange(max(0, int(peak - half - 1)), min(len(out), int(peak + half + 2)))
+        c = np.where(np.abs(k - peak) < half, 0.5 * (1 + np.cos(np.pi * (k - peak) / half)), 0)
+        out[k] = np.maximum(out[k], c)
+        t += max(1.2, rng.gamma(4.0, mean / 4.0))
+    return out
+
+
+def head_motion_curve(energy: np.ndarray, *, fps: float, seed: int = 0) -> np.ndarray:
+    """Small head motion per frame: (roll radians, dx, dy) with shifts in inter-ocular units.
+
+    Slow seeded sway (sums of sines at 0.1-0.6 Hz) plus a nod (``dy``) and a slight
+    roll that follow the smoothed ``energy`` (e.g. mouth opening).
+
+    Parameters
+    ----------
+    energy : ndarray, shape (T,)
+    fps : float
+
+    Returns
+    -------
+    ndarray, shape (T, 3), float64
+    """
+    from scipy.ndimage import gaussian_filter1d
+
+    e = np.nan_to_num(np.asarray(energy, dtype=np.float64))
+    T = len(e)
+    if T == 0:
+        return np.zeros((0, 3))
+    e = gaussian_filter1d(e, sigma=max(1.0, 0.12 * fps), mode="nearest")
+    e = e / (np.percentile(e, 95) + 1e-6)
+    e = np.clip(e, 0, 1.5)
+    rng = np.random.default_rng(seed + 7919)
+    t = np.arange(T) / fps
+    sway = np.zeros((T, 3))
+    for j in range(3):
+        for _ in range(3):
+            f = rng.uniform(0.1, 0.6)
+            sway[:, j] += np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi)) / 3
+    roll = np.radians(1.2) * sway[:, 0] + np.radians(0.6) * (e - e.mean())
+    dx = 0.02 * sway[:, 1]
+    dy = 0.012 * sway[:, 2] + 0.025 * (e - e.mean())
+    return np.stack([roll, dx, dy], axis=1)
+
+
+# ---------------------------------------------------------------------- animator
+
+
+class PhotoAnimator:
+    """Warps one photo face frame by frame (see the module docstring).
+
+    Parameters
+    ----------
+    face : PhotoFace
+    ring_scale : float
+        Size of the static ring relative to the face's half extent.
+    """
+
+    def __init__(self, face: PhotoFace, *, ring_scale: float = 1.55) -> None:
+        from ..face.warp import delaunay
+
+        self.face = face
+        h, w = face.image.shape[:2]
+        self.shape = (h, w)
+        lm = np.asarray(face.landmarks, dtype=np.float64)
+        pts = np.concatenate([lm, face.forehead])
+        lo, hi = pts.min(0), pts.max(0)
+        c, r = (lo + hi) / 2, (hi - lo) / 2
+        c = c + np.array([0.0, 0.1 * r[1]])  # reach further down (neck) than up
+        r = r * np.array([ring_scale, ring_scale * 1.05])
+        a = np.linspace(0, 2 * np.pi, N_RING, endpoint=False)
+        self.ring = c + r * np.stack([np.cos(a), np.sin(a)], axis=1)
+        self.src = np.concatenate([pts, self.ring])  # (68 + 5 + N_RING, 2)
+        self.n_moving = len(pts)
+        # topology: inner lips pulled apart so that the mouth gets its own triangles
+        topo = self.src.copy()
+        for up, uo in zip(_UPPER_INNER, _UPPER_OUTER, strict=True):
+            topo[up] = lm[up] + 0.4 * (lm[uo] - lm[up])
+        for lo_, lo_o in zip(_LOWER_INNER, _LOWER_OUTER, strict=True):
+            topo[lo_] = lm[lo_] + 0.4 * (lm[lo_o] - lm[lo_])
+        self.triangles = delaunay(topo)
+        x0, y0 = np.floor(self.ring.min(0)).astype(int)
+        x1, y1 = np.ceil(self.ring.max(0)).astype(int) + 1
+        self.box = (max(0, x0), max(0, y0), min(w, x1), min(h, y1))
+        self.photo_gap = float(np.linalg.norm(lm[62] - lm[66]))
+        self.pivot = lm[8] + 0.3 * (lm[8] - lm[27])  # neck, below the chin
+
+    def control_points(
+        self,
+        driving: np.ndarray,
+        *,
+        blink: float = 0.0,
+        head: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    ) -> np.ndarray:
+        """Output positions of the moving points (73, 2) for one driving frame.
+
+        Parameters
+        ----------
+        driving : ndarray, shape (68, 2)
+            Eye-pinned driving landmarks.
+        blink : float in [0, 1]
+        head : (roll radians, dx, dy) with shifts in inter-ocular units
+        """
+        from ..face.normalize import neutral_face_68
+
+        f = self.face
+        d = np.asarray(driving, dtype=np.float64) - neutral_face_68()
+        d = np.nan_to_num(d) @ f.similarity.matrix.T
+        lm = f.landmarks + d
+        if blink > 0:
+            b = float(np.clip(blink, 0, 1))
+            for up, low in ((37, 41), (38, 40), (43, 47), (44, 46)):
+                target = 0.9 * lm[low] + 0.1 * lm[up]  # the lower lid stays
+                lm[up] = lm[up] + b * (target - lm[up])
+        pts = np.concatenate([lm, f.forehead])
+        roll, dx, dy = head
+        if roll or dx or dy:
+            cr, sr = np.cos(roll), np.sin(roll)
+            R = np.array([[cr, -sr], [sr, cr]])
+            shift = f.similarity.matrix @ np.array([dx, dy])
+            pts = (pts - self.pivot) @ R.T + self.pivot + shift
+        return pts
+
+    def frame(self, moving: np.ndarray) -> np.ndarray:
+        """Render one frame from the output positions of the moving points (73, 2)."""
+        import cv2
+
+        from ..face.warp import piecewise_affine_maps
+
+        dst = np.concatenate([moving, self.ring])
+        mx, my, ids, (x0, y0, x1, y1) = piecewise_affine_maps(
+            self.src, dst, self.triangles, shape=self.shape, box=self.box
+        )
+        out = self.face.image.copy()
+        if x1 > x0 and y1 > y0:
+            out[y0:y1, x0:x1] = cv2.remap(
+                self.face.image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+            )
+            self._mouth(out, moving[:68])
+        return out
+
+    def _mouth(self, out: np.ndarray, lm: np.ndarray) -> None:
+        """Paint the mouth cavity and teeth inside the inner lips (in place)."""
+        import cv2
+
+        iod = self.face.interocular
+        gap = float(np.linalg.norm(lm[62] - lm[66]))
+        strength = float(np.clip((gap - self.photo_gap - 0.01 * iod) / (0.05 * iod), 0, 1))
+        if strength <= 0:
+            return
+        inner = lm[60:68]
+        pad = int(np.ceil(0.05 * iod)) + 2
+        x0, y0 = np.floor(inner.min(0)).astype(int) - pad
+        x1, y1 = np.ceil(inner.max(0)).astype(int) + pad
+        h, w = out.shape[:2]
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return
+        shift = 4
+        o = np.array([x0, y0], dtype=np.float64)
+
+        def poly(p):
+            return np.round((np.asarray(p) - o) * (1 << shift)).astype(np.int32)
+
+        bh, bw = y1 - y0, x1 - x0
+        mouth = np.zeros((bh, bw), np.float32)
+        cv2.fillPoly(mouth, [poly(inner)], 1.0, lineType=cv2.LINE_AA, shift=shift)
+        # cavity: dark red-brown, darker towards the centre
+        yy, xx = np.mgrid[0:bh, 0:bw].astype(np.float32)
+        cx, cy = inner.mean(0) - o
+        rx = max(1.0, 0.5 * float(np.ptp(inner[:, 0])))
+        ry = max(1.0, 0.5 * gap)
+        rr = np.clip(np.sqrt(((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2), 0, 1)[..., None]
+        edge = np.array([92, 38, 40], np.float32)
+        centre = np.array([28, 8, 10], np.float32)
+        colour = centre + (edge - centre) * rr**1.5
+        # upper teeth: a band under the middle of the upper inner lip (61-63)
+        upper = lm[[61, 62, 63]]
+        mid = upper.mean(0)
+        upper_n = mid + (upper - mid) * np.array([1.6, 1.0])
+        th = min(0.3 * gap, 0.1 * iod)
+        teeth = np.zeros((bh, bw), np.float32)
+        band = np.concatenate([upper_n - [0.0, 0.05 * iod], (upper_n + [0.0, th])[::-1]])
+        cv2.fillPoly(teeth, [poly(band)], 1.0, lineType=cv2.LINE_AA, shift=shift)
+        teeth = cv2.GaussianBlur(teeth, (0, 0), max(0.6, 0.006 * iod)) * mouth
+        # teeth shading: greyer towards the corners, small gaps between incisors
+        tooth = np.array([205, 196, 182], np.float32)
+        shade = 1.0 - 0.45 * np.clip(np.abs(xx - cx) / rx, 0, 1) ** 2
+        shade = shade * (1.0 - 0.25 * np.clip((yy - (mid[1] - y0)) / max(th, 1.0), 0, 1))
+        gaps = 1.0 - 0.07 * (np.cos(np.pi * (xx - cx) / max(2.0, 0.11 * iod)) ** 40)
+        tcol = tooth * (shade * gaps)[..., None]
+        colour = colour * (1 - teeth[..., None]) + tcol * teeth[..., None]
+        if self.face.grey:
+            colour = np.repeat((colour @ np.array([0.299, 0.587, 0.114], np.float32))[..., None],
+                               3, axis=2)  # fmt: skip
+        alpha = cv2.GaussianBlur(mouth, (0, 0), max(0.7, 0.012 * iod)) * mouth * strength
+        alpha = alpha[..., None]
+        region = out[y0:y1, x0:x1].astype(np.float32)
+        out[y0:y1, x0:x1] = np.clip(region * (1 - alpha) + colour * alpha + 0.5, 0, 255).astype(
+            np.uint8
+        )
+
+
+def animate_photo(
+    photo,
+    anim,
+    *,
+    size: int | None = None,
+    blink_seed: int | None = 0,
+    head_motion: bool = True,
+    face_index: int | None = None,
+    min_interocular: float = 60.0,
+    max_yaw: float = 45.0,
+) -> Iterator[np.ndarray]:
+    """Frames of a talking video made from one photo.
+
+    Parameters
+    ----------
+    photo : str, path, ndarray or PhotoFace
+        See :func:`load_photo` (a :class:`PhotoFace` skips detection).
+    anim : Animation
+        Driving face (``anim.landmarks`` (T, 68, 2) eye-pinned, ``anim.mouth_open`` (T,)).
+    size : int, optional
+        Longer side of the output frames (None: the photo's own size).
+    blink_seed : int or None
+        Seed of the blink times (and of the head sway); None: no blinks.
+    head_motion : bool
+        Add the small head motion.
+    face_index, min_interocular, max_yaw
+        See :func:`find_photo_face`.
+
+    Yields
+    ------
+    ndarray, shape (H, W, 3), uint8 RGB
+        ``anim.n_frames`` frames of the photo's size (or ``size``).
+    """
+    lms = np.asarray(anim.landmarks, dtype=np.float64)
+    if lms.ndim != 3 or lms.shape[1:] != (68, 2):
+        raise InvalidArgumentError(f"anim.landmarks.shape={lms.shape} must be (T, 68, 2)")
+    face = photo if isinstance(photo, PhotoFace) else find_photo_face(
+        photo, size=size, face_index=face_index, min_interocular=min_interocular,
+        max_yaw=max_yaw,
+    )  # fmt: skip
+    return _frames(PhotoAnimator(face), anim, lms, blink_seed, head_motion)
+
+
+def _frames(animator, anim, lms, blink_seed, head_motion) -> Iterator[np.ndarray]:
+    T = len(lms)
+    fps = float(anim.fps)
+    blinks = np.zeros(T) if blink_seed is None else blink_curve(T, fps=fps, seed=int(blink_seed))
+    if head_motion:
+        mo = np.asarray(getattr(anim, "mouth_open", np.zeros(T)), dtype=np.float64)
+        head = head_motion_curve(mo, fps=fps, seed=0 if blink_seed is None else int(blink_seed))
+    else:
+        head = np.zeros((T, 3))
+    for t in range(T):
+        moving = animator.control_points(lms[t], blink=float(blinks[t]), head=tuple(head[t]))
+        yield animator.frame(moving)
+
+
+def render_photo_video(
+    path: str | os.PathLike,
+    photo,
+    audio_path: str | os.PathLike,
+    *,
+    transcript: str | None = None,
+    size: int | None = 512,
+    fps: float | None = None,
+    face_index: int | None = None,
+    blink_seed: int | None = 0,
+    head_motion: bool = True,
+    anim=None,
+    progress: bool | None = None,
+) -> Path:
+    """Animate a photo with speech and write an MP4 with the audio (atomically).
+
+    Parameters
+    ----------
+    path : str or path
+        Output ``.mp4``.
+    photo : str, path or ndarray
+    audio_path : str or path
+        Speech (audio file, or a video with an audio track).
+    transcript : str, optional
+        What is said (forced alignment instead of phone recognition).
+    size : int or None
+        Longer side of the video (default 512; None: the photo's size).
+    fps : float, optional
+        Frame rate (default: the audio file's video rate, else 25).
+    face_index, blink_seed, head_motion
+        See :func:`animate_photo`.
+    anim : Animation, optional
+        Use these face parameters instead of animating ``audio_path``.
+
+    Returns
+    -------
+    Path
+    """
+    from .._util.progress import progress as _progress
+    from ..audio.io import load_audio
+    from ..inference import animate
+    from ..video.io import write_video
+
+    face = (
+        photo
+        if isinstance(photo, PhotoFace)
+        else find_photo_face(photo, size=size, face_index=face_index)
+    )
+    if anim is None:
+        anim = animate(audio_path, fps=fps, transcript=transcript)
+    y, sr = load_audio(audio_path, sr=44100)
+    frames = animate_photo(face, anim, blink_seed=blink_seed, head_motion=head_motion)
+    frames = _progress(frames, total=anim.n_frames, desc="render", unit="frame", enabled=progress)
+    return write_video(path, frames, fps=anim.fps, audio=y, sr=sr)

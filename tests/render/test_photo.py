@@ -1,0 +1,165 @@
+"""One photo -> talking frames, on a real frame of uncrop_Obama."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from talkinghead.errors import FaceNotFoundError, FaceQualityError, MultipleFacesError
+from talkinghead.face.normalize import neutral_face_68
+from talkinghead.inference import Animation
+from talkinghead.render.photo import (
+    PhotoAnimator,
+    animate_photo,
+    blink_curve,
+    find_photo_face,
+    load_photo,
+)
+
+OBAMA = "tanshuai0219__EDTalk/test_data/uncrop_Obama.mp4"
+FPS = 25.0
+
+
+def _psnr(a, b) -> float:
+    d = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if d == 0 else float(10 * np.log10(255.0**2 / d))
+
+
+def _anim(opening: np.ndarray) -> Animation:
+    """Neutral face with the jaw and lower lip lowered by ``opening`` (eye-pinned units)."""
+    T = len(opening)
+    lm = np.repeat(neutral_face_68()[None], T, axis=0).copy()
+    lower = [57, 58, 56, 65, 66, 67, 7, 8, 9]
+    side = [55, 59, 6, 10, 5, 11]
+    lm[:, lower, 1] += opening[:, None]
+    lm[:, side, 1] += 0.6 * opening[:, None]
+    gap = np.linalg.norm(lm[:, 62] - lm[:, 66], axis=1) / np.linalg.norm(
+        lm[:, 36] - lm[:, 45], axis=1
+    )
+    return Animation(
+        fps=FPS,
+        landmarks=lm.astype(np.float32),
+        mouth_open=gap.astype(np.float32),
+        articulation=np.zeros((T, 4), np.float32),
+        articulation_names=["a"] * 4,
+    )
+
+
+@pytest.fixture(scope="module")
+def photo(shared_data):
+    from talkinghead.video.io import read_video
+
+    return read_video(shared_data / OBAMA, max_frames=1).frames[0]  # (450, 450, 3)
+
+
+@pytest.fixture(scope="module")
+def face(photo):
+    return find_photo_face(photo, size=256)
+
+
+def test_find_photo_face(face):
+    assert face.image.shape == (256, 256, 3)
+    assert 35 < face.interocular < 70 and abs(face.yaw) < 15 and face.n_faces == 1
+    eyes = face.similarity.apply(np.array([[-0.5, 0.0], [0.5, 0.0]]))
+    from talkinghead.face.landmarks68 import eye_centres_68
+
+    np.testing.assert_allclose(eyes, eye_centres_68(face.landmarks), atol=1e-6)
+
+
+def test_neutral_driving_gives_back_the_photo(face):
+    frames = list(animate_photo(face, _anim(np.zeros(3)), blink_seed=None, head_motion=False))
+    assert len(frames) == 3
+    for fr in frames:
+        assert fr.shape == face.image.shape and fr.dtype == np.uint8
+        assert _psnr(fr, face.image) > 40
+    x0, y0 = face.landmarks.min(0).astype(int)
+    x1, y1 = face.landmarks.max(0).astype(int)
+    assert _psnr(frames[0][y0:y1, x0:x1], face.image[y0:y1, x0:x1]) > 30
+
+
+def test_open_mouth_darkens_mouth_and_background_stays(face):
+    opening = np.array([0.0, 0.12, 0.25])
+    frames = list(animate_photo(face, _anim(opening), blink_seed=3, head_motion=True))
+    lm = face.landmarks
+    cx, cy = lm[[62, 66]].mean(0)
+    iod = face.interocular
+    # below the upper teeth, inside the opened mouth
+    r = (slice(int(cy + 0.1 * iod), int(cy + 0.2 * iod)),
+         slice(int(cx - 0.15 * iod), int(cx + 0.15 * iod)))  # fmt: skip
+    lum = [float(f[r].mean()) for f in frames]
+    assert lum[2] < lum[0] - 30, lum
+    # pixels outside the static ring never change
+    anim = PhotoAnimator(face)
+    x0, y0, x1, y1 = anim.box
+    outside = np.ones(face.image.shape[:2], bool)
+    outside[y0:y1, x0:x1] = False
+    assert outside.sum() > 1000
+    for f in frames:
+        assert np.abs(f.astype(int) - face.image)[outside].max() < 2
+
+
+def test_blinks_close_the_eyes(face):
+    T = 75
+    b = blink_curve(T, fps=FPS, seed=0)
+    assert b.max() == pytest.approx(1.0) and (b > 0.5).sum() >= 1
+    assert np.array_equal(b, blink_curve(T, fps=FPS, seed=0))
+    k, n = int(np.argmax(b)), int(np.argmin(b))
+    frames = list(animate_photo(face, _anim(np.zeros(T)), blink_seed=0, head_motion=False))
+    lm = face.landmarks
+    for eye in (slice(36, 42), slice(42, 48)):
+        (x0, y0), (x1, y1) = lm[eye].min(0).astype(int), lm[eye].max(0).astype(int) + 1
+        # white sclera and dark iris give way to eyelid skin: less contrast, other pixels
+        shut = frames[k][y0:y1, x0:x1].astype(float)
+        open_ = frames[n][y0:y1, x0:x1].astype(float)
+        assert shut.std() < 0.85 * open_.std(), (shut.std(), open_.std())
+        assert np.abs(shut - open_).mean() > 12
+
+
+def test_retracked_mouth_follows_the_driving(face):
+    from talkinghead.evaluate.metrics import mouth_corr
+    from talkinghead.face.landmarks68 import mouth_openness_68
+    from talkinghead.face.tracking import track_frames
+
+    t = np.arange(40) / FPS
+    opening = 0.13 * (1 - np.cos(2 * np.pi * 1.5 * t))
+    anim = _anim(opening)
+    frames = list(animate_photo(face, anim, blink_seed=1, head_motion=True))
+    assert len(frames) == anim.n_frames
+    track = track_frames(frames, fps=FPS)
+    assert track.valid.all()
+    assert mouth_corr(mouth_openness_68(track.landmarks68), anim.mouth_open) > 0.5
+
+
+def test_bad_photos(photo):
+    rng = np.random.default_rng(0)
+    with pytest.raises(FaceNotFoundError, match="has no face"):
+        find_photo_face(rng.integers(0, 255, (300, 300, 3), dtype=np.uint8))
+    two = np.concatenate([photo, photo], axis=1)
+    with pytest.raises(MultipleFacesError, match="face_index"):
+        find_photo_face(two)
+    assert find_photo_face(two, face_index=1).n_faces == 2
+    import cv2
+
+    tiny = cv2.resize(photo, (150, 150), interpolation=cv2.INTER_AREA)
+    with pytest.raises(FaceQualityError, match="too small"):
+        find_photo_face(tiny)
+    with pytest.raises(FaceQualityError, match="turned"):
+        find_photo_face(photo, max_yaw=0.5)
+
+
+def test_grey_and_huge_photos(photo, tmp_path):
+    import cv2
+
+    grey = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
+    img, _ = load_photo(grey)
+    assert img.shape == (450, 450, 3)
+    frames = list(animate_photo(grey, _anim(np.array([0.0, 0.2])), head_motion=False))
+    assert frames[1].shape == (450, 450, 3)
+    assert np.all(frames[1][..., 0] == frames[1][..., 1])
+    big = np.full((2000, 3000, 3), 90, np.uint8)
+    big[100:1900, 600:2400] = cv2.resize(photo, (1800, 1800), interpolation=cv2.INTER_CUBIC)
+    path = tmp_path / "big.png"
+    cv2.imwrite(str(path), cv2.cvtColor(big, cv2.COLOR_RGB2BGR))
+    frames = list(animate_photo(path, _anim(np.array([0.0, 0.2]))))
+    assert frames[0].shape == (2000, 3000, 3)
+    assert np.array_equal(frames[1][:50, :50], big[:50, :50])
