@@ -110,6 +110,10 @@ def _export(fmt: str, path: str, anim, *, y=None, sr=None, sound_file: str = "")
 
 
 def cmd_animate(args) -> int:
+    if getattr(args, "person", None):
+        from .personalize_commands import cmd_animate_person
+
+        return cmd_animate_person(args)
     if getattr(args, "photo", None):
         from .render.photo_commands import cmd_animate_photo
 
@@ -332,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .render.photo_commands import add_photo_arguments
 
     add_photo_arguments(s)  # --photo FACE.jpg, --face-index, --no-blinks, --no-head-motion
+    from .personalize_commands import add_person_arguments
+
+    add_person_arguments(s)  # --person PERSON_DIR
     s.set_defaults(func=cmd_animate)
 
     s = sub.add_parser(
@@ -373,6 +380,7 @@ _COMMAND_MODULES = (
     "talkinghead.training.commands",
     "talkinghead.evaluate.commands",
     "talkinghead.serve.commands",
+    "talkinghead.personalize_commands",
 )
 
 

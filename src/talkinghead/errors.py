@@ -95,3 +95,18 @@ class FaceQualityError(FaceNotFoundError):
 
 
 __all__ += ["MultipleFacesError", "FaceQualityError"]
+
+
+class PersonalizeError(TalkingHeadError):
+    """A video cannot be used to personalise a talking face (see its subclasses)."""
+
+
+class TooFewFramesError(PersonalizeError):
+    """The video has too few frames (or too few frames with a tracked face)."""
+
+
+class FaceLostError(PersonalizeError, FaceNotFoundError):
+    """The face is missing (not found, or several faces) in too many frames of a video."""
+
+
+__all__ += ["PersonalizeError", "TooFewFramesError", "FaceLostError"]

@@ -1,0 +1,187 @@
+"""Personalised talking face (Yi et al. 2020 style) measured on held-out frames.
+
+Usage: python bench/person_eval.py [VIDEO] [--size 128] [--steps 300] [--images docs/img]
+
+Personalise on frames 0-249 of the video (250 frames: min_frames lowered from 300), then
+drive the person with the audio of frames 250-499 and compare with the real frames:
+PSNR / SSIM of the face box (real landmarks), mouth-opening r and lip-sync offset of the
+re-tracked output. Variants: plain photo warp (photo.py, procedural head motion), warp +
+personalised pose, warp + pose + refiner, oracle (true expression + true 2D head motion)
+warp, oracle warp + refiner. Also: head-pose statistics, generated vs real (held out), and
+refiner training time per step at 128 and 256 px.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from photo_eval import DEFAULT, grey, psnr, ssim  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("video", nargs="?", default=str(DEFAULT))
+    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--person", default="/tmp/person_eval")
+    ap.add_argument("--images", help="write side-by-side PNGs here (e.g. docs/img)")
+    ap.add_argument("--time-steps", type=int, default=5, help="steps timed at 128 / 256 px")
+    args = ap.parse_args()
+
+    import torch
+
+    torch.set_num_threads(1)
+    from talkinghead.audio.io import load_audio
+    from talkinghead.evaluate.metrics import mouth_corr, sync_offset
+    from talkinghead.face.landmarks68 import eye_centres_68, mouth_openness_68
+    from talkinghead.face.normalize import neutral_face_68
+    from talkinghead.face.tracking import track_frames
+    from talkinghead.inference import animate
+    from talkinghead.models.head_pose import (
+        POSE_CHANNELS,
+        audio_pose_features,
+        pose_stats,
+        track_to_pose,
+    )
+    from talkinghead.personalize import _eye_pinned, _head, load_person, personalize
+    from talkinghead.render.photo import PhotoAnimator, animate_photo, blink_curve
+    from talkinghead.video.io import read_video
+
+    video = read_video(args.video)
+    frames, fps = video.frames, video.fps
+    T = len(frames)
+    half = T // 2
+    test = np.arange(half, T)
+    t0 = time.perf_counter()
+    personalize(args.video, args.person, max_frames=half, min_frames=half, size=args.size,
+                steps=args.steps, frame_size=None, progress=False)  # fmt: skip
+    t_pers = time.perf_counter() - t0
+    person = load_person(args.person)
+    meta = person.meta
+    print(f"personalised on frames 0-{half - 1} in {t_pers:.0f} s: {meta['seconds']}, "
+          f"reference frame {meta['reference_index']}, crop box {meta['crop_box']}")  # fmt: skip
+
+    track = track_frames(frames, fps=fps)
+    lm = track.landmarks68.astype(np.float64)
+    real_open = mouth_openness_68(lm)
+
+    # held-out audio -> landmarks, pose features
+    y, sr = load_audio(args.video, sr=16000, offset=half / fps, duration=(T - half) / fps)
+    anim = animate(y, sr=sr, fps=fps, n_frames=len(test))
+    feats = audio_pose_features(y=y, sr=sr, fps=fps, n_frames=len(test))
+    gen_pose = person.pose_model.generate(feats, seed=0)
+    real_pose = track_to_pose(track)[test]
+    head_gen = person.pose_to_head(gen_pose)
+    blinks = blink_curve(len(test), fps=fps, seed=0)
+
+    # oracle: true expression (per-frame eye-pinned) + true 2D head motion from the eyes
+    ref = meta["reference_index"]
+    pinned = _eye_pinned(lm)
+    oracle = np.nan_to_num(pinned[test] - pinned[ref] + neutral_face_68())
+    eyes = eye_centres_68(lm[test])
+    ref_eyes = eye_centres_68(lm[ref])
+    d, dr = eyes[:, 1] - eyes[:, 0], ref_eyes[1] - ref_eyes[0]
+    roll = np.arctan2(d[:, 1], d[:, 0]) - np.arctan2(dr[1], dr[0])
+    head_true = _head(roll, ref_eyes.mean(0), eyes.mean(1), PhotoAnimator(person.face).pivot,
+                      person.face.similarity.matrix)  # fmt: skip
+
+    variants = {
+        "plain warp (photo.py, procedural head motion)": lambda: animate_photo(
+            person.face, anim, blink_seed=0, head_motion=True),
+        "warp + personalised pose": lambda: person.frames(
+            anim.landmarks, head=head_gen, blinks=blinks, refine=False),
+        "warp + personalised pose + refiner": lambda: person.frames(
+            anim.landmarks, head=head_gen, blinks=blinks, refine=True),
+        "oracle landmarks + true head, warp": lambda: person.frames(
+            oracle, head=head_true, refine=False),
+        "oracle landmarks + true head, warp + refiner": lambda: person.frames(
+            oracle, head=head_true, refine=True),
+    }  # fmt: skip
+    out, rows = {}, []
+    for name, make in variants.items():
+        t0 = time.perf_counter()
+        gen = np.stack(list(make()))
+        ms = (time.perf_counter() - t0) / len(gen) * 1000
+        out[name] = gen
+        ps, ss = [], []
+        for i, t in enumerate(test):
+            if not track.valid[t]:
+                continue
+            (x0, y0), (x1, y1) = lm[t].min(0).astype(int), lm[t].max(0).astype(int) + 1
+            ps.append(psnr(gen[i][y0:y1, x0:x1], frames[t][y0:y1, x0:x1]))
+            ss.append(ssim(grey(gen[i][y0:y1, x0:x1]), grey(frames[t][y0:y1, x0:x1])))
+        tr = track_frames(gen, fps=fps)
+        op = mouth_openness_68(tr.landmarks68)
+        v = tr.valid & np.isfinite(real_open[test])
+        r = mouth_corr(op, real_open[test], valid=v)
+        off, _ = sync_offset(op, real_open[test], fps=fps, valid=v)
+        rows.append((name, np.mean(ps), np.mean(ss), r, off, tr.valid.mean(), ms))
+
+    print(f"\n{args.video}: {T} frames at {fps:g} fps ({frames.shape[2]}x{frames.shape[1]}); "
+          f"refiner {args.size} px, {args.steps} steps; test frames {half}-{T - 1}\n")  # fmt: skip
+    print("| method | face PSNR dB | face SSIM | mouth r vs real | sync offset ms | tracked "
+          "| render ms/frame |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for name, p, s, r, off, tv, ms in rows:
+        print(f"| {name} | {p:.2f} | {s:.3f} | {r:.3f} | {off:+.0f} | {tv:.0%} | {ms:.0f} |")
+
+    e = feats[:, 0]
+    st_r, st_g = pose_stats(real_pose, e), pose_stats(gen_pose, e)
+    print("\nHead pose on held-out frames, real vs generated from their audio "
+          "(angles in degrees, x/y in inter-ocular units):\n")  # fmt: skip
+    print("| channel | std real | std gen | velocity std real | velocity std gen "
+          "| r(energy) real | r(energy) gen |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for k, ch in enumerate(POSE_CHANNELS):
+        f = np.degrees(1.0) if k < 3 else 1.0
+        print(f"| {ch} | {st_r['std'][k] * f:.3f} | {st_g['std'][k] * f:.3f} | "
+              f"{st_r['vel_std'][k] * f:.3f} | {st_g['vel_std'][k] * f:.3f} | "
+              f"{st_r['energy_corr'][k]:+.2f} | {st_g['energy_corr'][k]:+.2f} |")  # fmt: skip
+
+    from talkinghead.training.refiner_train import train_refiner
+
+    for S in (128, 256):
+        x = np.random.default_rng(0).integers(0, 255, (16, S, S, 3), dtype=np.uint8)
+        d = Path(args.person) / f"_time{S}"
+        r = train_refiner(x, x, d, steps=args.time_steps, adv_start=0.0, progress=False,
+                          resume=False, save_every=10**6)  # fmt: skip
+        sps = r.seconds / args.time_steps
+        print(
+            f"refiner training at {S} px, batch 4 (L1 + hinge GAN): {sps:.2f} s/step -> "
+            f"{3600 / sps:.0f} steps/hour = {3600 / sps * 4 / 300:.1f} epochs of 300 frames"
+        )
+    json.dump({"rows": rows, "pose_real": st_r, "pose_gen": st_g, "meta": meta},
+              open(Path(args.person) / "eval.json", "w"), default=float)  # fmt: skip
+
+    if args.images:
+        import cv2
+
+        dd = Path(args.images)
+        dd.mkdir(parents=True, exist_ok=True)
+        picks = [int(np.nanargmax(real_open[test])), len(test) // 3, 2 * len(test) // 3]
+        x0, y0, side = person.box
+        grid = []
+        for i in picks:
+            t = test[i]
+            crops = [frames[t]] + [g[i] for g in out.values()]
+            cells = [cv2.resize(c[y0 : y0 + side, x0 : x0 + side], (128, 128),
+                                interpolation=cv2.INTER_AREA) for c in crops]  # fmt: skip
+            grid.append(np.concatenate(cells, axis=1))
+        img = np.concatenate(grid, axis=0)
+        p = dd / "person_eval.png"
+        cv2.imwrite(str(p), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+        print(
+            f"wrote {p}: columns real | plain warp | + pose | + pose + refiner | oracle | "
+            "oracle + refiner"
+        )
+
+
+if __name__ == "__main__":
+    main()

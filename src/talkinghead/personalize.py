@@ -1,0 +1,553 @@
+"""Personalised talking face from a short video of the person (after Yi et al. 2020).
+
+``personalize(video, person_dir)`` learns, from ~300 frames of one person talking:
+
+1. **Tracking** (Face Mesh): rejected with :class:`~talkinghead.errors.TooFewFramesError`
+   when the video has fewer than ``min_frames`` frames (or valid frames) and with
+   :class:`~talkinghead.errors.FaceLostError` when the face is missing (or there are
+   several) in more than ``max_lost`` (20 %) of them.
+2. **Reference frame**: the valid frame that is most frontal (small yaw, pitch near the
+   median), has the mouth closed and the eyes open. It is the image that gets warped.
+3. **Head pose** (:class:`~talkinghead.models.head_pose.HeadPoseModel`): AR(2) per pose
+   channel driven by the person's own speech energy and F0.
+4. **Refiner** (:class:`~talkinghead.models.refiner.Refiner`): training pairs are, for
+   every valid frame, the reference frame warped by that frame's TRUE landmarks
+   (per-frame eye-pinned, so the expression only) and true 2D head motion (roll and
+   shift from the eye centres), versus the real frame, both cropped to one fixed square
+   box around the face (the union of the face boxes over the video) and resized to
+   ``size``.
+
+``PERSON_DIR`` holds ``person.json`` (metadata, reference landmarks, crop box, timings),
+``reference.png``, ``head_pose.json`` and ``refiner/`` (config.json, model.safetensors,
+training_log.jsonl, last/).
+
+``render_person(audio, person_dir, out.mp4)``: the phonetic animator's landmarks drive the
+warp of the reference frame; the head moves with the pose generated from the audio by the
+person's model (the 2D part: roll and image-plane shift; yaw and pitch are modelled but a
+2D warp cannot show them); blinks are seeded; each frame's face box is refined and pasted
+back with a feathered edge; the MP4 gets the audio.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._util.atomic import atomic_path, write_text_atomic
+from .errors import (
+    CheckpointError,
+    FaceLostError,
+    InvalidArgumentError,
+    TooFewFramesError,
+)
+
+__all__ = ["Person", "personalize", "load_person", "render_person", "MIN_FRAMES", "MAX_LOST"]
+
+#: Frames a personalisation video needs (Yi et al. use ~300).
+MIN_FRAMES = 300
+#: Largest share of frames without exactly one face.
+MAX_LOST = 0.2
+_FORMAT = "talkinghead.person"
+_VERSION = 1
+
+
+# ------------------------------------------------------------------------- geometry
+
+
+def _eye_pinned(lm: np.ndarray) -> np.ndarray:
+    """Per-frame eye pinning: (T, 68, 2) pixels -> eye centres at DEFAULT_EYES."""
+    from .face.landmarks68 import eye_centres_68
+    from .face.normalize import DEFAULT_EYES, SimilarityTransform
+
+    out = np.full(lm.shape, np.nan)
+    for t in range(len(lm)):
+        if np.all(np.isfinite(lm[t])):
+            tf = SimilarityTransform.from_two_points(
+                eye_centres_68(lm[t]), np.asarray(DEFAULT_EYES)
+            )
+            out[t] = tf.apply(lm[t])
+    return out
+
+
+def _head(roll, anchor_ref, anchor, pivot, matrix) -> np.ndarray:
+    """(roll, dx, dy) per frame so that ``anchor_ref`` lands on ``anchor`` (T, 2) px.
+
+    :meth:`PhotoAnimator.control_points` rotates about ``pivot`` by ``roll`` and then
+    shifts by ``matrix @ (dx, dy)``.
+    """
+    roll = np.asarray(roll, dtype=np.float64)
+    c, s = np.cos(roll), np.sin(roll)
+    v = np.asarray(anchor_ref, dtype=np.float64) - pivot
+    rotated = np.stack([c * v[0] - s * v[1], s * v[0] + c * v[1]], axis=1) + pivot
+    shift = np.asarray(anchor, dtype=np.float64) - rotated
+    d = shift @ np.linalg.inv(matrix).T
+    return np.nan_to_num(np.column_stack([roll, d]))
+
+
+def _crop(img: np.ndarray, box, size: int) -> np.ndarray:
+    import cv2
+
+    x0, y0, side = box
+    c = img[y0 : y0 + side, x0 : x0 + side]
+    interp = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
+    return cv2.resize(c, (size, size), interpolation=interp)
+
+
+def _feather(side: int) -> np.ndarray:
+    """(side, side, 1) float32 blend mask: 1 inside, fading to 0 over the outer 10 %."""
+    r = np.minimum(np.arange(side), np.arange(side)[::-1]) / max(1.0, 0.1 * side)
+    m = np.clip(np.minimum(r[:, None], r[None, :]), 0, 1).astype(np.float32)
+    return (m * m * (3 - 2 * m))[..., None]
+
+
+# ------------------------------------------------------------------------- person
+
+
+@dataclass
+class Person:
+    """A loaded PERSON_DIR.
+
+    Attributes
+    ----------
+    path : Path
+    meta : dict
+        ``person.json``.
+    face : PhotoFace
+        The reference frame, ready to warp.
+    pose_model : HeadPoseModel
+    refiner : Refiner or None
+        None when the folder has no ``refiner/``.
+    """
+
+    path: Path
+    meta: dict
+    face: object
+    pose_model: object
+    refiner: object | None
+
+    @property
+    def fps(self) -> float:
+        return float(self.meta["fps"])
+
+    @property
+    def box(self) -> tuple[int, int, int]:
+        """Refined square ``(x0, y0, side)`` in reference-frame pixels."""
+        return tuple(int(v) for v in self.meta["crop_box"])
+
+    def pose_to_head(self, pose: np.ndarray) -> np.ndarray:
+        """Pose (T, 5) ``yaw, pitch, roll, x, y`` -> warp head motion (T, 3) ``roll, dx, dy``.
+
+        Roll and position relative to the reference frame's; the head origin (tracked
+        translation) is moved, compensating the animator's rotation about the neck.
+        """
+        from .render.photo import PhotoAnimator
+
+        pose = np.asarray(pose, dtype=np.float64)
+        ref = np.asarray(self.meta["reference_pose"], dtype=np.float64)
+        origin = np.asarray(self.meta["reference_origin"], dtype=np.float64)
+        scale = float(self.meta["reference_scale"])
+        anchor = origin + (pose[:, 3:5] - ref[3:5]) * scale
+        pivot = PhotoAnimator(self.face).pivot
+        return _head(pose[:, 2] - ref[2], origin, anchor, pivot, self.face.similarity.matrix)
+
+    def frames(
+        self,
+        landmarks: np.ndarray,
+        *,
+        head: np.ndarray | None = None,
+        blinks: np.ndarray | None = None,
+        refine: bool = True,
+    ) -> Iterator[np.ndarray]:
+        """Rendered frames: warp of the reference (then refined).
+
+        Parameters
+        ----------
+        landmarks : ndarray, shape (T, 68, 2)
+            Eye-pinned driving landmarks (``Animation.landmarks``).
+        head : ndarray, shape (T, 3), optional
+            ``roll, dx, dy`` (see :meth:`pose_to_head`); None: still head.
+        blinks : ndarray, shape (T,), optional
+            Eyelid closure in [0, 1].
+        refine : bool
+            Pass the face box through the refiner (when there is one).
+
+        Yields
+        ------
+        ndarray, shape (H, W, 3), uint8 RGB
+        """
+        import cv2
+
+        from .render.photo import PhotoAnimator
+
+        lms = np.asarray(landmarks, dtype=np.float64)
+        T = len(lms)
+        head = np.zeros((T, 3)) if head is None else np.asarray(head, dtype=np.float64)
+        blinks = np.zeros(T) if blinks is None else np.asarray(blinks, dtype=np.float64)
+        if head.shape != (T, 3) or blinks.shape != (T,):
+            raise InvalidArgumentError(
+                f"head.shape={head.shape} and blinks.shape={blinks.shape} must be ({T}, 3) "
+                f"and ({T},)"
+            )
+        animator = PhotoAnimator(self.face)
+        x0, y0, side = self.box
+        mask = _feather(side)
+        model = self.refiner if refine else None
+        size = model.config.size if model is not None else 0
+        for t in range(T):
+            moving = animator.control_points(lms[t], blink=float(blinks[t]), head=tuple(head[t]))
+            img = animator.frame(moving)
+            if model is not None:
+                crop = _crop(img, self.box, size)
+                out = model.refine(crop)
+                back = cv2.resize(out, (side, side), interpolation=cv2.INTER_CUBIC)
+                region = img[y0 : y0 + side, x0 : x0 + side].astype(np.float32)
+                blend = region * (1 - mask) + back.astype(np.float32) * mask
+                img[y0 : y0 + side, x0 : x0 + side] = np.clip(blend + 0.5, 0, 255).astype(np.uint8)
+            yield img
+
+
+def load_person(person_dir: str | os.PathLike) -> Person:
+    """Read a PERSON_DIR written by :func:`personalize`.
+
+    Raises
+    ------
+    CheckpointError
+        A missing or unreadable file (the message names it).
+    """
+    import cv2
+
+    from .face.normalize import DEFAULT_EYES, SimilarityTransform
+    from .models.head_pose import HeadPoseModel
+    from .render.photo import PhotoFace
+
+    d = Path(person_dir)
+    pj = d / "person.json"
+    try:
+        meta = json.loads(pj.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(f"path='{pj}' must exist (a folder from 'personalize')") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"path='{pj}' must be a readable JSON file: {e}") from None
+    if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+        raise CheckpointError(f"path='{pj}' must have format={_FORMAT!r}")
+    rp = d / "reference.png"
+    data = np.fromfile(rp, dtype=np.uint8) if rp.is_file() else np.zeros(0, np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if img is None:
+        raise CheckpointError(f"path='{rp}' must be a readable PNG (the reference frame)")
+    img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    lm = np.asarray(meta["reference_landmarks"], dtype=np.float64)
+    from .face.landmarks68 import eye_centres_68
+
+    eyes = eye_centres_68(lm)
+    face = PhotoFace(
+        image=img,
+        landmarks=lm,
+        forehead=np.asarray(meta["reference_forehead"], dtype=np.float64),
+        similarity=SimilarityTransform.from_two_points(np.asarray(DEFAULT_EYES), eyes),
+        interocular=float(np.linalg.norm(eyes[1] - eyes[0])),
+        yaw=float(np.degrees(meta["reference_pose"][0])),
+    )
+    pose_model = HeadPoseModel.load(d / "head_pose.json")
+    refiner = None
+    if (d / "refiner" / "config.json").is_file():
+        from .models.refiner import Refiner
+
+        refiner = Refiner.from_pretrained(d / "refiner")
+    return Person(path=d, meta=meta, face=face, pose_model=pose_model, refiner=refiner)
+
+
+# ------------------------------------------------------------------------- personalize
+
+
+def _pick_reference(track) -> int:
+    from .face.landmarks68 import mouth_openness_68
+
+    lm = np.asarray(track.landmarks68, dtype=np.float64)
+    eul = np.asarray(track.euler, dtype=np.float64)
+    ok = np.flatnonzero(track.valid)
+    mouth = mouth_openness_68(lm[ok])
+    eye = np.linalg.norm(lm[ok][:, [37, 38, 43, 44]] - lm[ok][:, [41, 40, 47, 46]], axis=2).mean(1)
+    eye = eye / np.median(eye)
+    score = (
+        np.abs(eul[ok, 0]) / 0.05
+        + np.abs(eul[ok, 1] - np.median(eul[ok, 1])) / 0.05
+        + np.abs(eul[ok, 2] - np.median(eul[ok, 2])) / 0.05
+        + np.maximum(mouth, 0) / 0.02
+        + 3.0 * np.maximum(0.85 - eye, 0) / 0.15
+    )
+    return int(ok[np.argmin(score)])
+
+
+def _crop_box(track, shape: tuple[int, int]) -> tuple[int, int, int]:
+    from .render.photo import _FOREHEAD
+
+    h, w = shape
+    pts = np.concatenate(
+        [track.landmarks68[track.valid], track.mesh[track.valid][:, list(_FOREHEAD), :2]], axis=1
+    )
+    lo, hi = np.nanmin(pts, axis=(0, 1)), np.nanmax(pts, axis=(0, 1))
+    side = int(min(round(1.2 * float(np.max(hi - lo))), h, w))
+    c = (lo + hi) / 2
+    x0 = int(np.clip(round(c[0] - side / 2), 0, w - side))
+    y0 = int(np.clip(round(c[1] - side / 2), 0, h - side))
+    return x0, y0, side
+
+
+def personalize(
+    video: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    max_frames: int = 500,
+    size: int = 256,
+    steps: int = 1000,
+    min_frames: int = MIN_FRAMES,
+    max_lost: float = MAX_LOST,
+    frame_size: int | None = 512,
+    batch_size: int = 4,
+    seed: int = 0,
+    refiner_config=None,
+    progress: bool | None = True,
+) -> Path:
+    """Learn a person's talking face from a short video of them (see the module docstring).
+
+    Parameters
+    ----------
+    video : str or path
+        A video of one person talking, with its audio (>= ``min_frames`` frames).
+    out_dir : str or path
+        The PERSON_DIR to write.
+    max_frames : int
+        Use only the first frames.
+    size : int
+        Side of the refiner's face crops (multiple of 8; 256 as in the paper, 128 trains
+        about 4x faster).
+    steps : int
+        Refiner training steps (a rerun resumes from ``out_dir/refiner/last``).
+    min_frames : int
+        Least number of (valid) frames (default :data:`MIN_FRAMES` = 300; lower it for
+        short clips and tests, at a cost in quality).
+    max_lost : float
+        Largest share of frames without exactly one face.
+    frame_size : int or None
+        Downscale frames whose longer side exceeds this (None: native size).
+    batch_size, seed
+        Refiner training.
+    refiner_config : RefinerConfig, optional
+        Default ``RefinerConfig(size=size)``.
+    progress : bool or None
+        Progress bars.
+
+    Returns
+    -------
+    Path
+        ``out_dir``.
+
+    Raises
+    ------
+    TooFewFramesError, FaceLostError, NoAudioStreamError
+    """
+    import cv2
+
+    from .audio.io import load_audio
+    from .face.landmarks68 import eye_centres_68
+    from .face.tracking import track_frames
+    from .models.head_pose import HeadPoseModel, audio_pose_features, track_to_pose
+    from .models.refiner import RefinerConfig
+    from .render.photo import _FOREHEAD, PhotoAnimator, PhotoFace
+    from .training.refiner_train import train_refiner
+    from .video.io import probe_video, read_video
+
+    t_start = time.perf_counter()
+    max_frames, min_frames = int(max_frames), int(min_frames)
+    if max_frames <= 0 or min_frames <= 0:
+        raise InvalidArgumentError(
+            f"max_frames={max_frames} and min_frames={min_frames} must be positive integers"
+        )
+    if not 0 <= float(max_lost) < 1:
+        raise InvalidArgumentError(f"max_lost={max_lost!r} must be in [0, 1)")
+    if int(size) < 32 or int(size) % 8:
+        raise InvalidArgumentError(f"size={size!r} must be a multiple of 8, >= 32")
+    info = probe_video(video)
+    target = None
+    if frame_size is not None and max(info.width, info.height) > int(frame_size):
+        target = int(frame_size)
+    vid = read_video(video, max_frames=max_frames, size=target)
+    frames, fps, T = vid.frames, float(vid.fps), len(vid.frames)
+    if T < min_frames:
+        raise TooFewFramesError(
+            f"video='{video}' has {T} frames (max_frames={max_frames}); personalising needs "
+            f">= min_frames={min_frames} (about {min_frames / fps:.0f} s at {fps:g} fps)"
+        )
+    track = track_frames(frames, fps=fps, progress=progress, total=T)
+    n_valid = int(track.valid.sum())
+    lost = 1.0 - n_valid / T
+    if lost > float(max_lost):
+        none = int((track.n_faces == 0).sum())
+        raise FaceLostError(
+            f"video='{video}': the face is lost in {T - n_valid} of {T} frames ({lost:.0%}: "
+            f"{none} without a face, {T - n_valid - none} with several); must be <= "
+            f"{float(max_lost):.0%} (max_lost)"
+        )
+    if n_valid < min_frames:
+        raise TooFewFramesError(
+            f"video='{video}' has {n_valid} frames with one tracked face (of {T}); "
+            f"personalising needs >= min_frames={min_frames}"
+        )
+    t_track = time.perf_counter() - t_start
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    # ---- head pose from the person's own audio
+    y, sr = load_audio(video, sr=16000)
+    feats = audio_pose_features(y=y, sr=sr, fps=fps, n_frames=T)
+    pose = track_to_pose(track)
+    pose_model = HeadPoseModel.fit(pose, features=feats, fps=fps, valid=track.valid)
+    pose_model.meta["source"] = str(video)
+    pose_model.save(out / "head_pose.json")
+
+    # ---- reference frame
+    ref = _pick_reference(track)
+    lm = np.asarray(track.landmarks68, dtype=np.float64)
+    ref_img = frames[ref]
+    from .face.normalize import DEFAULT_EYES, SimilarityTransform
+
+    ref_eyes = eye_centres_68(lm[ref])
+    face = PhotoFace(
+        image=ref_img,
+        landmarks=lm[ref],
+        forehead=np.asarray(track.mesh[ref][list(_FOREHEAD), :2], dtype=np.float64),
+        similarity=SimilarityTransform.from_two_points(np.asarray(DEFAULT_EYES), ref_eyes),
+        interocular=float(np.linalg.norm(ref_eyes[1] - ref_eyes[0])),
+        yaw=float(np.degrees(track.euler[ref, 0])),
+    )
+    ok, png = cv2.imencode(".png", cv2.cvtColor(ref_img, cv2.COLOR_RGB2BGR))
+    with atomic_path(out / "reference.png") as tmp:
+        png.tofile(tmp)
+
+    # ---- training pairs: reference warped by the true expression + true 2D head motion
+    from .face.normalize import neutral_face_68
+
+    t0 = time.perf_counter()
+    box = _crop_box(track, ref_img.shape[:2])
+    animator = PhotoAnimator(face)
+    pinned = _eye_pinned(lm)
+    idx = np.flatnonzero(track.valid)
+    eyes = eye_centres_68(lm[idx])  # (N, 2, 2)
+    d_ref = ref_eyes[1] - ref_eyes[0]
+    d = eyes[:, 1] - eyes[:, 0]
+    roll = np.arctan2(d[:, 1], d[:, 0]) - np.arctan2(d_ref[1], d_ref[0])
+    heads = _head(roll, ref_eyes.mean(0), eyes.mean(1), animator.pivot, face.similarity.matrix)
+    size = int(size)
+    xs = np.zeros((len(idx), size, size, 3), np.uint8)
+    ys = np.zeros_like(xs)
+    from ._util.progress import progress as _progress
+
+    for i, t in enumerate(_progress(idx, total=len(idx), desc="render pairs", unit="frame",
+                                    enabled=progress)):  # fmt: skip
+        drv = pinned[t] - pinned[ref] + neutral_face_68()
+        img = animator.frame(animator.control_points(drv, head=tuple(heads[i])))
+        xs[i] = _crop(img, box, size)
+        ys[i] = _crop(frames[t], box, size)
+    t_pairs = time.perf_counter() - t0
+
+    # ---- refiner
+    config = refiner_config or RefinerConfig(size=size)
+    res = train_refiner(xs, ys, out / "refiner", config=config, steps=steps,
+                        batch_size=batch_size, seed=seed, progress=progress)  # fmt: skip
+    meta = {
+        "format": _FORMAT,
+        "version": _VERSION,
+        "source": str(video),
+        "fps": fps,
+        "n_frames": T,
+        "n_valid": n_valid,
+        "frame_size": [int(ref_img.shape[1]), int(ref_img.shape[0])],
+        "reference_index": ref,
+        "reference_landmarks": lm[ref].tolist(),
+        "reference_forehead": face.forehead.tolist(),
+        "reference_pose": pose[ref].tolist(),
+        "reference_origin": np.asarray(track.translation[ref, :2], dtype=np.float64).tolist(),
+        "reference_scale": float(track.scale[ref]),
+        "crop_box": list(box),
+        "refiner": {"size": size, "steps": res.steps, "batch_size": int(batch_size),
+                    "n_params": res.model.n_params, "seed": int(seed),
+                    "final_l1": res.history[-1]["l1"] if res.history else None},
+        "seconds": {"tracking": round(t_track, 1), "pairs": round(t_pairs, 1),
+                    "refiner": round(res.seconds, 1),
+                    "total": round(time.perf_counter() - t_start, 1)},
+    }  # fmt: skip
+    write_text_atomic(out / "person.json", json.dumps(meta, indent=1) + "\n")
+    return out
+
+
+# ------------------------------------------------------------------------- render
+
+
+def render_person(
+    audio: str | os.PathLike,
+    person_dir: str | os.PathLike,
+    out_path: str | os.PathLike,
+    *,
+    transcript: str | None = None,
+    fps: float | None = None,
+    seed: int = 0,
+    head_pose: bool = True,
+    blinks: bool = True,
+    refine: bool = True,
+    anim=None,
+    progress: bool | None = None,
+) -> Path:
+    """Speech + a PERSON_DIR -> talking MP4 of that person (with the audio).
+
+    Parameters
+    ----------
+    audio : str or path
+        Speech (audio file, or a video with an audio track).
+    person_dir : str or path
+        From :func:`personalize`.
+    out_path : str or path
+        Output ``.mp4``.
+    transcript : str, optional
+        What is said (forced alignment).
+    fps : float, optional
+        Frame rate (default: the person's video's).
+    seed : int
+        Head-pose and blink randomness.
+    head_pose, blinks, refine : bool
+        Switch the personalised head motion, blinks, refiner off.
+    anim : Animation, optional
+        Use these landmarks instead of animating ``audio``.
+
+    Returns
+    -------
+    Path
+    """
+    from ._util.progress import progress as _progress
+    from .audio.io import load_audio
+    from .inference import animate
+    from .models.head_pose import audio_pose_features
+    from .render.photo import blink_curve
+    from .video.io import write_video
+
+    person = load_person(person_dir)
+    fps = float(fps or person.fps)
+    if anim is None:
+        anim = animate(audio, fps=fps, transcript=transcript)
+    T = anim.n_frames
+    head = None
+    if head_pose:
+        y16, sr16 = load_audio(audio, sr=16000)
+        feats = audio_pose_features(y=y16, sr=sr16, fps=anim.fps, n_frames=T)
+        head = person.pose_to_head(person.pose_model.generate(feats, seed=seed))
+    bl = blink_curve(T, fps=anim.fps, seed=seed) if blinks else None
+    y, sr = load_audio(audio, sr=44100)
+    frames = person.frames(anim.landmarks, head=head, blinks=bl, refine=refine)
+    frames = _progress(frames, total=T, desc="render", unit="frame", enabled=progress)
+    return write_video(out_path, frames, fps=anim.fps, audio=y, sr=sr)

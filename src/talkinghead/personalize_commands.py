@@ -1,0 +1,82 @@
+"""CLI glue: ``talkinghead personalize VIDEO -o PERSON_DIR`` and ``animate AUDIO --person DIR``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import InvalidArgumentError
+
+__all__ = ["register", "add_person_arguments", "cmd_personalize", "cmd_animate_person"]
+
+
+def register(subparsers) -> None:
+    """Add the ``personalize`` sub-command."""
+    s = subparsers.add_parser(
+        "personalize",
+        help="learn a person's talking face (head pose + refiner) from a short video of them",
+        description="Track VIDEO (>= 300 frames of one person talking, with audio), pick a "
+        "frontal mouth-closed reference frame, fit the person's head-pose model to their "
+        "speech and train the face refiner; writes PERSON_DIR for 'animate --person'.",
+    )
+    s.add_argument("video", help="video of the person talking (with audio)")
+    s.add_argument("-o", "--output", required=True, help="PERSON_DIR to write")
+    s.add_argument("--steps", type=int, default=1000, help="refiner training steps (1000)")
+    s.add_argument("--size", type=int, default=256, help="refiner face-crop size in px (256)")
+    s.add_argument("--max-frames", type=int, default=500, help="use the first frames (500)")
+    s.add_argument("--min-frames", type=int, default=300, help="least usable frames (300)")
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=cmd_personalize)
+
+
+def add_person_arguments(parser) -> None:
+    """Add ``--person PERSON_DIR`` to ``animate``."""
+    parser.add_argument("--person", help="animate this PERSON_DIR (from 'personalize')")
+
+
+def cmd_personalize(args) -> int:
+    import json
+
+    from .personalize import personalize
+
+    out = personalize(args.video, args.output, max_frames=args.max_frames, size=args.size,
+                      steps=args.steps, min_frames=args.min_frames, seed=args.seed,
+                      progress=not getattr(args, "quiet", False))  # fmt: skip
+    meta = json.loads((out / "person.json").read_text(encoding="utf-8"))
+    print(
+        f"personalised {args.video}: {meta['n_valid']}/{meta['n_frames']} frames, reference "
+        f"frame {meta['reference_index']}, refiner {meta['refiner']['size']} px x "
+        f"{meta['refiner']['steps']} steps in {meta['seconds']['total']:.0f} s -> {out}"
+    )
+    return 0
+
+
+def cmd_animate_person(args) -> int:
+    """``animate --person``: speech + PERSON_DIR -> talking MP4 of that person."""
+    from .inference import animate
+    from .personalize import load_person, render_person
+
+    if Path(args.output).suffix.lower() not in (".mp4", ".m4v", ".mov", ".mkv"):
+        raise InvalidArgumentError(f"--output={args.output!r} must be a video (.mp4) with --person")
+    transcript = getattr(args, "transcript", None)
+    tfile = getattr(args, "transcript_file", None)
+    if tfile:
+        try:
+            transcript = Path(tfile).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InvalidArgumentError(
+                f"--transcript-file={tfile!r} must be a readable UTF-8 text file "
+                f"({type(e).__name__})"
+            ) from None
+    person = load_person(args.person)  # check the folder before the speech analysis
+    anim = animate(args.audio, fps=getattr(args, "fps", None) or person.fps, transcript=transcript)
+    render_person(args.audio, args.person, args.output, anim=anim,
+                  blinks=not getattr(args, "no_blinks", False),
+                  head_pose=not getattr(args, "no_head_motion", False),
+                  progress=not getattr(args, "quiet", False))  # fmt: skip
+    if getattr(args, "params", None):
+        anim.save(args.params)
+    print(
+        f"animated {anim.duration:.2f} s of speech: {anim.n_frames} frames at {anim.fps:g} fps, "
+        f"person {args.person} -> {args.output}"
+    )
+    return 0

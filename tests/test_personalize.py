@@ -1,0 +1,58 @@
+"""personalize / render_person on a real clip (tiny settings) and the rejection paths."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from talkinghead.errors import FaceLostError, FaceNotFoundError, TooFewFramesError
+from talkinghead.personalize import load_person, personalize, render_person
+
+torch.set_num_threads(1)
+GRID = "rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"  # 75 frames, 25 fps, 360x288
+
+
+def test_rejects_too_short_video(shared_data, tmp_path):
+    with pytest.raises(TooFewFramesError, match=r"has 40 frames \(max_frames=40\).*min_frames=300"):
+        personalize(shared_data / GRID, tmp_path / "p", max_frames=40, progress=False)
+
+
+def test_rejects_faceless_video(tmp_path):
+    from talkinghead.video.io import write_video
+
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (96, 128, 3), dtype=np.uint8) for _ in range(12)]
+    path = write_video(tmp_path / "noise.mp4", frames, fps=25)
+    with pytest.raises(FaceLostError, match=r"lost in 12 of 12 frames \(100%: 12 without") as e:
+        personalize(path, tmp_path / "p", min_frames=10, progress=False)
+    assert isinstance(e.value, FaceNotFoundError)
+
+
+def test_personalize_and_render_end_to_end(shared_data, example_speech, tmp_path):
+    import soundfile as sf
+
+    from talkinghead.video.io import probe_video
+
+    person = personalize(shared_data / GRID, tmp_path / "person", max_frames=40, min_frames=30,
+                         size=64, steps=20, progress=False)  # fmt: skip
+    meta = json.loads((person / "person.json").read_text())
+    assert meta["n_frames"] == 40 and meta["n_valid"] >= 30
+    assert meta["refiner"]["steps"] == 20 and meta["frame_size"] == [360, 288]
+    files = ("reference.png", "head_pose.json", "refiner/config.json", "refiner/model.safetensors")
+    for f in files:
+        assert (person / f).is_file(), f
+    p = load_person(person)
+    assert p.face.image.shape == (288, 360, 3) and p.refiner.config.size == 64
+    x0, y0, side = p.box
+    assert 0 <= x0 and 0 <= y0 and x0 + side <= 360 and y0 + side <= 288
+
+    y, sr = sf.read(example_speech, dtype="float32")
+    wav = tmp_path / "two_seconds.wav"
+    sf.write(wav, y[: 2 * sr], sr)
+    out = render_person(wav, person, tmp_path / "out.mp4", progress=False)
+    info = probe_video(out)
+    assert info.n_frames == 50 and info.fps == 25 and info.has_audio
+    assert (info.width, info.height) == (360, 288)
