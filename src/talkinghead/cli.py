@@ -135,7 +135,7 @@ def cmd_animate(args) -> int:
                 f"--transcript-file={args.transcript_file!r} must be a readable UTF-8 text file "
                 f"({type(e).__name__})"
             ) from None
-    anim = animate(args.audio, fps=args.fps, transcript=transcript)
+    anim = animate(args.audio, fps=args.fps, transcript=transcript, model=args.model)
     from .audio.io import load_audio
 
     if args.format:
@@ -316,6 +316,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, help="OUT.mp4 (video) or OUT.npz (parameters)")
     s.add_argument(
         "--fps", type=_positive_float, help="frame rate (default: a video's own, else 25)"
+    )
+    s.add_argument(
+        "--model",
+        choices=["default", "phonetic"],
+        default="default",
+        help="default: the learned model (Whisper encoder features -> mouth; best measured); "
+        "phonetic: the rule-based phones -> visemes -> coarticulation animator",
     )
     s.add_argument("--transcript", help="what is said (improves the phones by forced alignment)")
     s.add_argument("--transcript-file", help="read the transcript from this text file")

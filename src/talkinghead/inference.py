@@ -18,7 +18,7 @@ from .errors import InvalidArgumentError, check_positive
 
 __all__ = ["Animation", "animate", "MODELS"]
 
-MODELS = ("phonetic",)
+MODELS = ("default", "phonetic")
 
 
 @dataclass
@@ -103,6 +103,20 @@ def _video_info(path):
         return None
 
 
+def _phones(y, sr, transcript):
+    """Phones from forced alignment of ``transcript`` (falling back to recognition)."""
+    import warnings
+
+    from .audio.phones import AlignmentError, align_phones, recognize_phones
+
+    if transcript:
+        try:
+            return align_phones(y=y, sr=sr, transcript=transcript)
+        except AlignmentError as e:
+            warnings.warn(f"{e}; using phone recognition instead", RuntimeWarning, stacklevel=3)
+    return recognize_phones(y=y, sr=sr)
+
+
 def animate(
     audio,
     *,
@@ -110,7 +124,7 @@ def animate(
     fps: float | None = None,
     n_frames: int | None = None,
     transcript: str | None = None,
-    model: str = "phonetic",
+    model: str = "default",
 ) -> Animation:
     """Turn speech into per-frame face parameters.
 
@@ -128,8 +142,11 @@ def animate(
     transcript : str, optional
         What is said; when given, phones come from forced alignment instead of
         phone recognition (more accurate).
-    model : {"phonetic"}
-        The animator.
+    model : {"default", "phonetic"}
+        The animator: the learned default model (:mod:`talkinghead.models.default`:
+        Whisper encoder features -> mouth, the best measured, see docs/default_model.md)
+        or the rule-based phonetic animator. Either way ``phones`` come from phone
+        recognition, or from forced alignment of ``transcript`` when given.
 
     Returns
     -------
@@ -156,6 +173,25 @@ def animate(
 
     fps = check_positive("fps", 25.0 if fps is None else fps)
     from .face.normalize import neutral_face_68
+
+    if model == "default":
+        from .models.default import DefaultModel
+
+        if n_frames is None:
+            n_frames = int(round(len(y) / sr * fps))
+        dres = DefaultModel.from_pretrained()(
+            y=y, sr=sr, fps=fps, n_frames=n_frames, neutral=neutral_face_68()
+        )
+        return Animation(
+            fps=fps,
+            landmarks=dres.landmarks,
+            mouth_open=dres.mouth_open,
+            articulation=dres.articulation,
+            articulation_names=list(PARAMS),
+            phones=[(p.label, float(p.start), float(p.end)) for p in _phones(y, sr, transcript)],
+            model=model,
+            duration=len(y) / sr,
+        )
     from .models.phonetic import PhoneticAnimator
 
     res = PhoneticAnimator(neutral=neutral_face_68())(

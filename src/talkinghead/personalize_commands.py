@@ -68,7 +68,12 @@ def cmd_animate_person(args) -> int:
                 f"({type(e).__name__})"
             ) from None
     person = load_person(args.person)  # check the folder before the speech analysis
-    anim = animate(args.audio, fps=getattr(args, "fps", None) or person.fps, transcript=transcript)
+    anim = animate(
+        args.audio,
+        fps=getattr(args, "fps", None) or person.fps,
+        transcript=transcript,
+        model=getattr(args, "model", "default"),
+    )
     render_person(args.audio, args.person, args.output, anim=anim,
                   blinks=not getattr(args, "no_blinks", False),
                   head_pose=not getattr(args, "no_head_motion", False),

@@ -238,7 +238,7 @@ class TargetTransform:
         out = {"mean": self.mean, "scale": self.scale}
         if self.basis is not None:
             out.update(basis=self.basis, basis_mean=self.basis_mean)
-        return {k: torch.from_numpy(np.array(v, copy=True)) for k, v in out.items()}
+        return {k: torch.from_numpy(np.array(v, order="C", copy=True)) for k, v in out.items()}
 
     @classmethod
     def from_tensors(cls, t: dict) -> TargetTransform:

@@ -38,7 +38,12 @@ def cmd_animate_photo(args) -> int:
             ) from None
     # check the photo before the (slower) speech analysis
     face = find_photo_face(args.photo, size=args.size or 512, face_index=args.face_index)
-    anim = animate(args.audio, fps=getattr(args, "fps", None), transcript=transcript)
+    anim = animate(
+        args.audio,
+        fps=getattr(args, "fps", None),
+        transcript=transcript,
+        model=getattr(args, "model", "default"),
+    )
     render_photo_video(
         args.output,
         face,

