@@ -166,6 +166,26 @@ def cmd_animate(args) -> int:
     return 0
 
 
+def cmd_say(args) -> int:
+    """Text -> speech (espeak-ng) -> face: like ``animate`` on the synthesised speech."""
+    import tempfile
+
+    from .audio.tts import synthesize
+
+    text = args.text
+    with tempfile.TemporaryDirectory() as d:
+        wav = synthesize(text, Path(d) / "speech.wav", voice=args.voice, rate=args.rate)
+        if args.speech:
+            import shutil
+
+            from ._util.atomic import atomic_path
+
+            with atomic_path(args.speech, suffix=".wav") as tmp:
+                shutil.copyfile(wav, tmp)
+        args.audio, args.transcript, args.transcript_file = str(wav), text, None
+        return cmd_animate(args)
+
+
 def cmd_export(args) -> int:
     """Export face parameters (.npz from animate, or a face track from track) to a format."""
     import numpy as np
@@ -347,6 +367,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_person_arguments(s)  # --person PERSON_DIR
     s.set_defaults(func=cmd_animate)
+
+    s = sub.add_parser(
+        "say",
+        help="say TEXT with a synthetic voice (espeak-ng) and animate the face",
+        description="Text in, face out: espeak-ng speaks TEXT, the face follows the speech "
+        "(phones from forced alignment of TEXT). Same outputs as 'animate'.",
+    )
+    s.add_argument("text", help="what to say")
+    s.add_argument("-o", "--output", required=True, help="OUT.mp4 (video) or OUT.npz, or --format")
+    s.add_argument("--voice", default="en-us", help="espeak-ng voice (en-us; e.g. en-gb, en-us+f3)")
+    s.add_argument("--rate", type=int, default=160, help="words per minute (160)")
+    s.add_argument("--speech", help="also keep the synthesised speech as this .wav")
+    s.add_argument("--model", choices=["default", "phonetic"], default="default", help="animator")
+    s.add_argument("--face", choices=["sketch", "3d"], default="sketch", help="what the MP4 shows")
+    s.add_argument("--format", choices=_export_formats(), help="write -o in an export format")
+    s.add_argument("--fps", type=_positive_float, help="frame rate (25)")
+    s.add_argument("--size", type=_positive_int, help="video size in pixels")
+    s.add_argument("--params", help="also save the parameters to this .npz")
+    from .render.photo_commands import add_photo_arguments as _add_photo
+
+    _add_photo(s)
+    s.set_defaults(func=cmd_say, person=None)
 
     s = sub.add_parser(
         "export",

@@ -1,5 +1,6 @@
 """The command line end to end on real files: outputs exist, errors are one clean line."""
 
+import json
 import subprocess
 import sys
 
@@ -127,3 +128,22 @@ def test_animate_a_photo(tmp_path, shared_data, example_speech):
     assert info.has_audio and abs(info.n_frames - 204) <= 1
     res = _run("animate", str(example_speech), "--photo", str(example_speech), "-o", str(out))
     assert res.returncode == 2 and "Traceback" not in res.stderr
+
+
+def test_say_text_to_face(tmp_path):
+    import shutil
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng; `make test` does)")
+    out, wav, npz = tmp_path / "say.mp4", tmp_path / "say.wav", tmp_path / "say.npz"
+    args = ["-q", "say", "Maybe we can build a better face.", "-o", str(out)]
+    assert main([*args, "--speech", str(wav), "--params", str(npz)]) == 0
+    info = probe_video(out)
+    assert info.has_audio and info.n_frames > 25
+    z = np.load(npz)
+    labels = [p[0] for p in json.loads(str(z["meta"]))["phones"]]
+    # the phones come from forced alignment of the text: the words' bilabials are there
+    assert labels.count("M") >= 1 and labels.count("B") >= 2
+    assert np.ptp(z["mouth_open"]) > 0.05
+    res = _run("say", "hello", "--voice", "no-such-voice", "-o", str(tmp_path / "x.mp4"))
+    assert res.returncode == 2 and "voice=" in res.stderr and not (tmp_path / "x.mp4").exists()
