@@ -177,3 +177,31 @@ def test_evaluate_clips_plain_arrays():
     same, late = res.rows
     assert same["mouth_r"] == pytest.approx(1.0) and late["lag_ms"] == 40.0
     assert np.isnan(same["bilabial_closure"])  # no phones, no audio
+
+
+def test_model_predict_fn_reads_the_recipe_feature_set(tmp_path):
+    # regression: trainer checkpoints name their recipe (meta["recipe"]), not the feature
+    # set; an eskimez2018 model (128-d inputs) was fed the 40-d sakurai2018 features
+    from talkinghead.evaluate.run import model_predict_fn
+    from talkinghead.models.sequence import SequenceModel, SequenceModelConfig
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = SequenceModel(SequenceModelConfig(input_dim=128, output_dim=136, layers=["L8"]))
+    model.meta = {"recipe": "eskimez2018"}
+    model.save_pretrained(tmp_path / "model")
+    T = 12
+    rng = np.random.default_rng(0)
+    npz = tmp_path / "clip.npz"
+    np.savez(
+        npz,
+        audio_eskimez2018=rng.normal(size=(T, 128)).astype(np.float32),
+        audio_sakurai2018=rng.normal(size=(T, 40)).astype(np.float32),
+    )
+    clip = ClipTruth(id="c", fps=25.0, valid=np.ones(T, bool),
+                     landmarks=rng.normal(size=(T, 68, 2)), extra={"npz": str(npz)})  # fmt: skip
+    out = model_predict_fn(tmp_path / "model")(clip)
+    assert out.shape == (T, 68, 2)
+    with np.load(npz) as z:
+        want = model.predict(z["audio_eskimez2018"]).reshape(T, 68, 2)
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6)

@@ -397,11 +397,21 @@ def baseline_predict_fn(name: str, *, train_mean=None) -> PredictFn:
     raise InvalidArgumentError(f"baseline={name!r} must be one of {list(BASELINES)}")
 
 
+#: Audio feature set read by the checkpoints of each recipe: the trainer's ``meta`` names
+#: the recipe (``meta["recipe"]``) but not the feature set.
+_RECIPE_FEATURES = {
+    "eskimez2018": "eskimez2018",
+    "sakurai2018": "sakurai2018",
+    "pham2017": "pham2017",
+}
+
+
 def model_predict_fn(model_dir: str | os.PathLike) -> PredictFn:
     """Load a trained :class:`~talkinghead.models.sequence.SequenceModel` as ``f(clip)``.
 
     The checkpoint's ``meta`` says what it needs and gives: ``meta["features"]`` (the
-    audio feature set, default ``"sakurai2018"``) and ``meta["target"]`` (``"landmarks68"``,
+    audio feature set; else the one of ``meta["recipe"]``, default ``"sakurai2018"``) and
+    ``meta["target"]`` (``"landmarks68"``,
     ``"mesh"``, ``"lip_aperture"`` or ``"blendshapes"``). Without a target, the output
     width decides: 136 -> 68 x 2 landmarks, 1404 -> mesh, 1 -> openness, 52 -> ARKit
     blendshapes. Features stored with a corpus clip (``audio_<name>`` in its npz) are
@@ -424,7 +434,12 @@ def model_predict_fn(model_dir: str | os.PathLike) -> PredictFn:
         raise CheckpointError(f"path={str(model_dir)!r} must be a model checkpoint folder")
     model = SequenceModel.from_pretrained(model_dir)
     meta = dict(getattr(model, "meta", {}) or {})
-    feat = meta.get("features") or meta.get("feature_set") or "sakurai2018"
+    feat = (
+        meta.get("features")
+        or meta.get("feature_set")
+        or _RECIPE_FEATURES.get(meta.get("recipe"))
+        or "sakurai2018"
+    )
     if isinstance(feat, list | tuple):
         feat = feat[0]
     target = meta.get("target")
