@@ -147,3 +147,16 @@ def test_register_adds_train_command():
         "BBF",
     )
     assert (a.delay_ms, a.epochs, a.seed, a.max_clips) == (40.0, 3, 2, 5) and callable(a.func)
+
+
+@pytest.mark.parametrize("recipe", ["fan2015", "pham2017"])
+def test_phone_and_blendshape_recipes_evaluate(corpus, tmp_path, recipe):
+    """fan2015 (phone-label inputs) and pham2017 (rotation + blendshape outputs) go
+    through `talkinghead evaluate` with their recipe's own inputs."""
+    from talkinghead.evaluate.run import evaluate
+
+    topology = {"fan2015": None, "pham2017": "net2"}[recipe]
+    train(get_recipe(recipe), corpus, tmp_path / "m", _cfg(epochs=1, topology=topology), log=None)
+    res = evaluate(tmp_path / "m", corpus, split="all", baselines=False)
+    rows = [r for r in res.rows if r["system"] == "model"]
+    assert rows and all(np.isfinite(r["mouth_r"]) for r in rows)

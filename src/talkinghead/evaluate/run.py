@@ -406,7 +406,42 @@ _RECIPE_FEATURES = {
 }
 
 
-def model_predict_fn(model_dir: str | os.PathLike) -> PredictFn:
+def _recipe_predict_fn(model, meta: dict, corpus_dir, split: str) -> PredictFn:
+    """Predictor that builds a clip's inputs the way its training recipe did.
+
+    Needed by recipes whose inputs are not an audio feature set (``fan2015`` and the
+    Sakurai phoneme baseline: phone labels from forced alignment) or whose outputs are
+    not landmarks (``pham2017``: rotation + blendshape weights).
+    """
+    from ..recipes import get_recipe
+    from ..training.data import load_clips
+
+    recipe = get_recipe(meta["recipe"], delay_ms=meta.get("delay_ms", 0.0))
+    recipe.load_state(meta.get("recipe_state") or {})
+    clips = {c.id: c for sp in ("train", "valid", "test") for c in load_clips(corpus_dir, sp)}
+
+    def predict(clip: ClipTruth):
+        c = clips.get(clip.id)
+        if c is None:
+            return None
+        y = np.asarray(model.predict(np.asarray(recipe.inputs(c), np.float32)), np.float64)
+        c.clear()
+        if recipe.name == "pham2017":  # 3 rotation parameters + 52 ARKit weights
+            return Prediction(M.mouth_openness(y[:, 3:]), params=y)
+        T = len(y)
+        if y.shape[1] == 136:
+            lm = y.reshape(T, 68, 2)
+        else:  # a subset of the 68 points (fan2015: the lower face); the rest from the mean
+            lm = np.repeat(np.asarray(recipe.ref, np.float64)[None], T, axis=0)
+            lm[:, list(recipe.points)] = y.reshape(T, -1, 2)
+        return Prediction(M.mouth_openness(lm), landmarks=lm)
+
+    return predict
+
+
+def model_predict_fn(
+    model_dir: str | os.PathLike, *, corpus_dir=None, split: str = "test"
+) -> PredictFn:
     """Load a trained :class:`~talkinghead.models.sequence.SequenceModel` as ``f(clip)``.
 
     The checkpoint's ``meta`` says what it needs and gives: ``meta["features"]`` (the
@@ -443,6 +478,9 @@ def model_predict_fn(model_dir: str | os.PathLike) -> PredictFn:
     if isinstance(feat, list | tuple):
         feat = feat[0]
     target = meta.get("target")
+    if corpus_dir is not None and meta.get("recipe") in ("fan2015", "sakurai2018_baseline",
+                                                         "pham2017"):  # fmt: skip
+        return _recipe_predict_fn(model, meta, corpus_dir, split)
 
     def predict(clip: ClipTruth):
         from ..audio.features import compute_features
@@ -564,7 +602,7 @@ def evaluate(
     elif str(model) in BASELINES:
         systems[str(model)] = baseline_predict_fn(str(model))
     else:
-        systems["model"] = model_predict_fn(model)
+        systems["model"] = model_predict_fn(model, corpus_dir=corpus_dir, split=split)
     if baselines:
         for b in BASELINES:
             systems.setdefault(b, baseline_predict_fn(b))
