@@ -290,6 +290,42 @@ def case_export_60s():
     )
 
 
+_RECIPE_DIMS = {  # recipe: (input dim, output dim)
+    "eskimez2018": (128, 136),
+    "sakurai2018": (40, 16),
+    "pham2017": (537, 55),
+    "fan2015": (124, 20),
+}
+
+
+def _recipe_inference(name: str):
+    import numpy as np
+    import torch
+
+    from talkinghead.models.sequence import SequenceModel
+    from talkinghead.recipes import get_recipe
+
+    torch.manual_seed(0)
+    recipe = get_recipe(name)
+    d_in, d_out = _RECIPE_DIMS[name]
+    rows = []
+    for topo in sorted(recipe.topologies):
+        model = SequenceModel(recipe.model_config(topo, input_dim=d_in, output_dim=d_out)).eval()
+        x = np.random.default_rng(0).normal(size=(1500, d_in)).astype(np.float32)  # 60 s at 25 fps
+        with torch.no_grad():
+            model(torch.from_numpy(x[None, :50]))
+            sec, _ = _timed(lambda m=model, xb=x: m(torch.from_numpy(xb[None])))
+        n_par = sum(p.numel() for p in model.parameters())
+        rows.append(f"{topo} {60 / sec:.0f}x ({n_par / 1e6:.2f} M params)")
+    return dict(what=f"{name} inference, 60 s at 25 fps: " + ", ".join(rows), audio_s=None,
+                frames=None, seconds=0.0)  # fmt: skip
+
+
+def case_recipes_inference():
+    out = [_recipe_inference(n)["what"] for n in _RECIPE_DIMS]
+    return dict(what="; ".join(out), seconds=0.0)
+
+
 CASES = {k[5:]: v for k, v in sorted(globals().items()) if k.startswith("case_")}
 ORDER = [
     "audio_decode_wav",
@@ -309,6 +345,7 @@ ORDER = [
     "render3d_gl_512",
     "render3d_cpu_512",
     "export_60s",
+    "recipes_inference",
 ]
 
 
