@@ -565,6 +565,13 @@ class EnergyAnimator(FrameAnimator):
         n = self.n_raw if n_total is None else n_total
         a = np.array([self._smooth_at(t, raw, self.raw_start, n) for t in ts])
         lm, mo = self._frames_from_open(a)
+        from .face.arkit import ARKIT_NAMES
+        from .models.blendshape_bridge import articulation_to_blendshapes
+
+        art = np.zeros((len(a), 4))
+        art[:, 0] = a * self.cfg.max_jaw
+        art[:, 3] = np.clip((0.08 - art[:, 0]) / 0.06, 0.0, 1.0)  # lips meet as the jaw closes
+        bs = articulation_to_blendshapes(art)
         frames = []
         for i, t in enumerate(ts):
             need = self.grid.need(min(t + self.L, n - 1)) if n_total is None else self.buf.total
@@ -575,7 +582,9 @@ class EnergyAnimator(FrameAnimator):
                     landmarks=lm[i],
                     mouth_open=float(mo[i]),
                     ready_sample=int(need),
-                    blendshapes={"jawOpen": float(a[i])},
+                    blendshapes={
+                        n: float(v) for n, v in zip(ARKIT_NAMES, bs[i], strict=True) if v > 1e-4
+                    },
                 )
             )
         self.n_out = stop

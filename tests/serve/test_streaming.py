@@ -158,3 +158,17 @@ def test_model_checkpoint_roundtrip(tmp_path, speech):
     sa = StreamingAnimator(an)
     frames = stream(sa, speech[:16000], np.random.default_rng(5))
     check_frames(frames, an.offline(speech[:16000]))
+
+
+def test_energy_frames_carry_arkit_blendshapes(example_speech):
+    from talkinghead.audio.io import load_audio
+    from talkinghead.face.arkit import ARKIT_NAMES
+    from talkinghead.streaming import StreamingAnimator
+
+    y, _ = load_audio(example_speech, sr=16000)
+    sa = StreamingAnimator(sample_rate=16000, lookahead_ms=0)
+    frames = sa.push(y) + sa.end()
+    jaw = np.array([f.blendshapes.get("jawOpen", 0.0) for f in frames])
+    assert all(set(f.blendshapes) <= set(ARKIT_NAMES) for f in frames)
+    assert jaw.max() > 0.2 and np.corrcoef(jaw, [f.mouth_open for f in frames])[0, 1] > 0.9
+    assert any("mouthClose" in f.blendshapes for f in frames)  # lips meet in pauses
