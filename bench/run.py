@@ -164,20 +164,35 @@ def case_write_mp4_256():
     )
 
 
-def case_animator():
+def _animator(model: str, what: str):
     from talkinghead.audio.io import load_audio
     from talkinghead.inference import animate
 
     _need(SPEECH_60S)
     y, sr = load_audio(SPEECH_60S, sr=16000)
-    animate(y[: sr * 2], sr=sr, fps=25.0)
-    sec, anim = _timed(lambda: animate(y, sr=sr, fps=25.0), repeat=1)
-    return dict(
-        what="phonetic animator (recognition + coarticulation), 60 s",
-        audio_s=len(y) / sr,
-        frames=anim.n_frames,
-        seconds=sec,
+    animate(y[: sr * 2], sr=sr, fps=25.0, model=model)  # warm-up (model load)
+    sec, anim = _timed(lambda: animate(y, sr=sr, fps=25.0, model=model), repeat=1)
+    return dict(what=what, audio_s=len(y) / sr, frames=anim.n_frames, seconds=sec)
+
+
+def case_animator_phonetic():
+    return _animator("phonetic", "phonetic animator (phone recognition + coarticulation), 60 s")
+
+
+def case_animator_default():
+    return _animator(
+        "default", "default model (Whisper encoder + ridge, + phone recognition), 60 s"
     )
+
+
+def case_default_model_load():
+    import time as _t
+
+    t0 = _t.perf_counter()
+    from talkinghead.models.default import DefaultModel
+
+    DefaultModel.from_pretrained()
+    return dict(what="default model: import + load checkpoint", seconds=_t.perf_counter() - t0)
 
 
 def _prepare(num_jobs: int):
@@ -338,7 +353,9 @@ ORDER = [
     "tracking_512",
     "render_sketch_256",
     "write_mp4_256",
-    "animator",
+    "animator_phonetic",
+    "animator_default",
+    "default_model_load",
     "prepare_1_worker",
     "prepare_2_workers",
     "fit3d",
