@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._util.checkpoint import read_checkpoint_config
 from ..errors import CheckpointError, DependencyError, InvalidArgumentError, check_positive
 
 __all__ = [
@@ -437,19 +438,7 @@ class DefaultModel:
         from safetensors.numpy import load_file
 
         directory = Path(DEFAULT_DIR if directory is None else directory)
-        cfg_path = directory / "config.json"
-        try:
-            cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CheckpointError(f"path='{cfg_path}' must exist (default model)") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise CheckpointError(f"path='{cfg_path}' must be a readable JSON file: {e}") from e
-        if not isinstance(cfg, dict) or cfg.get("format") != _FORMAT:
-            raise CheckpointError(f"path='{cfg_path}' must have format={_FORMAT!r}")
-        if cfg.get("version") != _VERSION:
-            raise CheckpointError(
-                f"path='{cfg_path}' has version={cfg.get('version')!r}; must be {_VERSION}"
-            )
+        cfg = read_checkpoint_config(directory, fmt=_FORMAT, version=_VERSION, what="default model")
         w_path = directory / "model.safetensors"
         try:
             t = load_file(str(w_path))

@@ -35,6 +35,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._util.atomic import atomic_path, write_text_atomic
+from .._util.checkpoint import read_checkpoint_config
 from ..errors import CheckpointError, InvalidArgumentError
 
 __all__ = [
@@ -254,18 +255,7 @@ class Refiner(nn.Module):
 
         d = Path(directory)
         cfg_path = d / "config.json"
-        try:
-            cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CheckpointError(f"path='{cfg_path}' must exist (refiner checkpoint)") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise CheckpointError(f"path='{cfg_path}' must be a readable JSON file: {e}") from None
-        if not isinstance(cfg, dict) or cfg.get("format") != _FORMAT:
-            raise CheckpointError(f"path='{cfg_path}' must have format={_FORMAT!r}")
-        if cfg.get("version") != _VERSION:
-            raise CheckpointError(
-                f"path='{cfg_path}' has version={cfg.get('version')!r}; must be {_VERSION}"
-            )
+        cfg = read_checkpoint_config(d, fmt=_FORMAT, version=_VERSION, what="refiner checkpoint")
         try:
             config = RefinerConfig.from_dict(cfg["config"])
         except (KeyError, TypeError, InvalidArgumentError) as e:

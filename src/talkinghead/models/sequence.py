@@ -44,6 +44,7 @@ import torch
 from torch import nn
 
 from .._util.atomic import atomic_path, write_text_atomic
+from .._util.checkpoint import read_checkpoint_config
 from ..audio.normalize import FeatureNormalizer
 from ..errors import CheckpointError, InvalidArgumentError
 
@@ -483,18 +484,9 @@ class SequenceModel(nn.Module):
 
         directory = Path(directory)
         cfg_path = directory / "config.json"
-        try:
-            cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CheckpointError(f"path='{cfg_path}' must exist (model checkpoint)") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise CheckpointError(f"path='{cfg_path}' must be a readable JSON file: {e}") from e
-        if not isinstance(cfg, dict) or cfg.get("format") != _FORMAT:
-            raise CheckpointError(f"path='{cfg_path}' must have format={_FORMAT!r}")
-        if cfg.get("version") != _VERSION:
-            raise CheckpointError(
-                f"path='{cfg_path}' has version={cfg.get('version')!r}; must be {_VERSION}"
-            )
+        cfg = read_checkpoint_config(
+            directory, fmt=_FORMAT, version=_VERSION, what="model checkpoint"
+        )
         try:
             config = SequenceModelConfig.from_dict(cfg["config"])
         except (KeyError, TypeError, InvalidArgumentError) as e:
