@@ -406,7 +406,7 @@ _RECIPE_FEATURES = {
 }
 
 
-def _recipe_predict_fn(model, meta: dict, corpus_dir, split: str) -> PredictFn:
+def _recipe_predict_fn(model, meta: dict, corpus_dir, split: str, model_dir=None) -> PredictFn:
     """Predictor that builds a clip's inputs the way its training recipe did.
 
     Needed by recipes whose inputs are not an audio feature set (``fan2015`` and the
@@ -418,6 +418,10 @@ def _recipe_predict_fn(model, meta: dict, corpus_dir, split: str) -> PredictFn:
 
     recipe = get_recipe(meta["recipe"], delay_ms=meta.get("delay_ms", 0.0))
     recipe.load_state(meta.get("recipe_state") or {})
+    aam = None
+    if getattr(recipe, "target", "shape") == "aam":  # AAM face codes: their shape part
+        recipe.load_files(model_dir)
+        aam = recipe.aam
     clips = {c.id: c for sp in ("train", "valid", "test") for c in load_clips(corpus_dir, sp)}
 
     def predict(clip: ClipTruth):
@@ -429,6 +433,9 @@ def _recipe_predict_fn(model, meta: dict, corpus_dir, split: str) -> PredictFn:
         if recipe.name == "pham2017":  # 3 rotation parameters + 52 ARKit weights
             return Prediction(M.mouth_openness(y[:, 3:]), params=y)
         T = len(y)
+        if aam is not None:
+            lm = np.stack([aam.decode(code)[0] for code in y]).astype(np.float64)
+            return Prediction(M.mouth_openness(lm), landmarks=lm, params=y)
         if y.shape[1] == 136:
             lm = y.reshape(T, 68, 2)
         else:  # a subset of the 68 points (fan2015: the lower face); the rest from the mean
@@ -478,9 +485,10 @@ def model_predict_fn(
     if isinstance(feat, list | tuple):
         feat = feat[0]
     target = meta.get("target")
-    if corpus_dir is not None and meta.get("recipe") in ("fan2015", "sakurai2018_baseline",
-                                                         "pham2017"):  # fmt: skip
-        return _recipe_predict_fn(model, meta, corpus_dir, split)
+    recipe_inputs = meta.get("recipe") in ("fan2015", "sakurai2018_baseline", "pham2017")
+    aam_codes = (meta.get("recipe_state") or {}).get("target") == "aam"
+    if corpus_dir is not None and (recipe_inputs or aam_codes):
+        return _recipe_predict_fn(model, meta, corpus_dir, split, model_dir)
 
     def predict(clip: ClipTruth):
         from ..audio.features import compute_features

@@ -114,6 +114,13 @@ class Recipe:
     def load_state(self, state: dict) -> None:
         """Restore :meth:`state`."""
 
+    def save_files(self, directory) -> None:
+        """Write corpus statistics too big for :meth:`state` into ``directory`` (a
+        checkpoint folder); the trainer calls it wherever it saves a checkpoint."""
+
+    def load_files(self, directory) -> None:
+        """Read what :meth:`save_files` wrote (called after :meth:`load_state`)."""
+
     def fit_target_transform(self, ys: list[np.ndarray], masks: list[np.ndarray]):
         """Target coding fitted on training targets: identity-like standardisation."""
         rows = np.concatenate([y[m] for y, m in zip(ys, masks, strict=True)])

@@ -11,6 +11,9 @@ Also the phoneme + emotion baseline of Sakurai et al. 2018 (:class:`PhonemeEmoti
 - Targets: the lower-face code: jaw, nose base and lip landmarks (42 points), moved by
   the similarity that aligns the stable points (eyes, nose bridge) onto the training
   mean shape, projected on the PCA components keeping 98 % of the variance.
+  ``target="aam"``: the AAM code of :mod:`talkinghead.recipes.sakurai2018` instead;
+  the AAM (:class:`talkinghead.face.aam.AAM`) models the full 68-point face (it has
+  no lower-face subset), so Fan's AAM code here is the same full-face code as Sakurai's.
 - Topology: one feed-forward layer under two BLSTM layers (``FBB``; 256 units each,
   the abstract gives no sizes). Optimiser: Adam 1e-3 (not given); loss: sum of squared
   errors, as mean squared error (the same minimiser).
@@ -187,11 +190,24 @@ class Fan2015(_AlignedMixin, FaceCodeMixin, Recipe):
     align_on = STABLE_68
 
     def __init__(
-        self, *, delay_ms: float = 0.0, lr: float | None = None, word_position: bool = True
+        self,
+        *,
+        delay_ms: float = 0.0,
+        lr: float | None = None,
+        word_position: bool = True,
+        target: str = "shape",
+        aam_variance: float | None = None,
+        aam_frame_step: int = 3,
+        aam_max_frames: int = 600,
     ) -> None:
         super().__init__(delay_ms=delay_ms, lr=lr)
         self.word_position = bool(word_position)
-        self._init_code()
+        self._init_code(
+            target,
+            aam_variance=aam_variance,
+            aam_frame_step=aam_frame_step,
+            aam_max_frames=aam_max_frames,
+        )
         self._init_align()
 
     def inputs(self, clip: ClipData) -> np.ndarray:
@@ -222,9 +238,11 @@ class PhonemeEmotionBaseline(_AlignedMixin, FaceCodeMixin, Recipe):
     epochs = 100
     patience = 10
 
-    def __init__(self, *, delay_ms: float = 0.0, lr: float | None = None) -> None:
+    def __init__(
+        self, *, delay_ms: float = 0.0, lr: float | None = None, target: str = "shape"
+    ) -> None:
         super().__init__(delay_ms=delay_ms, lr=lr)
-        self._init_code()
+        self._init_code(target)
         self._init_align()
 
     def inputs(self, clip: ClipData) -> np.ndarray:

@@ -29,6 +29,13 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=None, help="learning rate (recipe default)")
     p.add_argument("--patience", type=int, default=None, help="early-stopping patience")
     p.add_argument("--threads", type=int, default=None, help="torch threads per process")
+    p.add_argument(
+        "--target",
+        choices=("shape", "aam"),
+        default="shape",
+        help="face code of sakurai2018 / fan2015 / sakurai2018_baseline: shape PCA (default) "
+        "or the AAM code (8 shape + 8 appearance parameters)",
+    )
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -48,7 +55,17 @@ def run_train(args: argparse.Namespace) -> int:
     from ..recipes import get_recipe
     from .trainer import TrainConfig, result_to_dict, train
 
-    recipe = get_recipe(args.recipe, delay_ms=args.delay_ms)
+    extra = {}
+    if getattr(args, "target", "shape") != "shape":
+        from ..errors import InvalidArgumentError
+
+        if args.recipe not in ("sakurai2018", "fan2015", "sakurai2018_baseline"):
+            raise InvalidArgumentError(
+                f"--target {args.target} needs recipe sakurai2018, fan2015 or "
+                f"sakurai2018_baseline (recipe={args.recipe!r})"
+            )
+        extra["target"] = args.target
+    recipe = get_recipe(args.recipe, delay_ms=args.delay_ms, **extra)
     cfg = TrainConfig(
         topology=args.topology,
         epochs=args.epochs,

@@ -140,10 +140,12 @@ def _evaluate(model, recipe, xs, ys, ms, batch: int = 16) -> float:
     return num / den if den else float("nan")
 
 
-def _save_last(model_dir: Path, model: SequenceModel, opt, state: dict) -> None:
+def _save_last(model_dir: Path, model: SequenceModel, opt, state: dict, recipe=None) -> None:
     new, last, old = model_dir / "last.new", model_dir / "last", model_dir / "last.old"
     shutil.rmtree(new, ignore_errors=True)
     model.save_pretrained(new)
+    if recipe is not None:
+        recipe.save_files(new)
     torch.save(opt.state_dict(), new / "optimizer.pt")
     write_text_atomic(new / _STATE, json.dumps(state, indent=1) + "\n")
     if last.exists():
@@ -242,6 +244,7 @@ def train(
     delay = recipe.delay_frames(fps0)
     if state is not None:
         recipe.load_state(state["recipe_state"])
+        recipe.load_files(last)
     else:
         recipe.fit(train_clips, None)
     t0 = time.perf_counter()
@@ -350,6 +353,7 @@ def train(
         if rank == 0:
             if improved:
                 model.save_pretrained(model_dir)
+                recipe.save_files(model_dir)
             st = {
                 "identity": {"recipe": recipe.name, **cfg.identity()},
                 "epoch": epoch,
@@ -359,7 +363,7 @@ def train(
                 "stopped": stopped,
                 "recipe_state": recipe.state(),
             }
-            _save_last(model_dir, model, opt, st)
+            _save_last(model_dir, model, opt, st, recipe)
             from ..corpora.manifest import append_jsonl
 
             append_jsonl(model_dir / "training_log.jsonl", [rec])
