@@ -280,6 +280,37 @@ def cmd_render(args) -> int:
 # --------------------------------------------------------------------------- parser
 
 
+def _add_face_output_arguments(s: argparse.ArgumentParser) -> None:
+    """Options shared by ``animate`` and ``say``: animator, frame rate and what to write."""
+    s.add_argument(
+        "--fps", type=_positive_float, help="frame rate (default: a video's own, else 25)"
+    )
+    s.add_argument(
+        "--model",
+        choices=["default", "phonetic"],
+        default="default",
+        help="default: the learned model (Whisper encoder features -> mouth; best measured); "
+        "phonetic: the rule-based phones -> visemes -> coarticulation animator",
+    )
+    s.add_argument(
+        "--face",
+        choices=["sketch", "3d"],
+        default="sketch",
+        help="what the MP4 shows: the 68-point sketch (default) or the shaded 3D head",
+    )
+    s.add_argument(
+        "--format",
+        choices=_export_formats(),
+        help="write -o in an animator's format instead: ARKit CSV (Live Link Face), glTF .glb, "
+        "JSON/NPZ arrays, Rhubarb mouth cues or Oculus visemes",
+    )
+    s.add_argument("--size", type=_positive_int, help="video size in pixels (256 sketch, 512 3d)")
+    s.add_argument("--params", help="also save the parameters to this .npz")
+    from .render.photo_commands import add_photo_arguments
+
+    add_photo_arguments(s)  # --photo FACE.jpg, --face-index, --no-blinks, --no-head-motion
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="talkinghead",
@@ -334,35 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("audio", help="speech: audio file or video with an audio track")
     s.add_argument("-o", "--output", required=True, help="OUT.mp4 (video) or OUT.npz (parameters)")
-    s.add_argument(
-        "--fps", type=_positive_float, help="frame rate (default: a video's own, else 25)"
-    )
-    s.add_argument(
-        "--model",
-        choices=["default", "phonetic"],
-        default="default",
-        help="default: the learned model (Whisper encoder features -> mouth; best measured); "
-        "phonetic: the rule-based phones -> visemes -> coarticulation animator",
-    )
+    _add_face_output_arguments(s)
     s.add_argument("--transcript", help="what is said (improves the phones by forced alignment)")
     s.add_argument("--transcript-file", help="read the transcript from this text file")
-    s.add_argument(
-        "--face",
-        choices=["sketch", "3d"],
-        default="sketch",
-        help="what the MP4 shows: the 68-point sketch (default) or the shaded 3D head",
-    )
-    s.add_argument(
-        "--format",
-        choices=_export_formats(),
-        help="write -o in an animator's format instead: ARKit CSV (Live Link Face), glTF .glb, "
-        "JSON/NPZ arrays, Rhubarb mouth cues or Oculus visemes",
-    )
-    s.add_argument("--size", type=_positive_int, help="video size in pixels (256 sketch, 512 3d)")
-    s.add_argument("--params", help="also save the parameters to this .npz")
-    from .render.photo_commands import add_photo_arguments
-
-    add_photo_arguments(s)  # --photo FACE.jpg, --face-index, --no-blinks, --no-head-motion
     from .personalize_commands import add_person_arguments
 
     add_person_arguments(s)  # --person PERSON_DIR
@@ -379,15 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--voice", default="en-us", help="espeak-ng voice (en-us; e.g. en-gb, en-us+f3)")
     s.add_argument("--rate", type=int, default=160, help="words per minute (160)")
     s.add_argument("--speech", help="also keep the synthesised speech as this .wav")
-    s.add_argument("--model", choices=["default", "phonetic"], default="default", help="animator")
-    s.add_argument("--face", choices=["sketch", "3d"], default="sketch", help="what the MP4 shows")
-    s.add_argument("--format", choices=_export_formats(), help="write -o in an export format")
-    s.add_argument("--fps", type=_positive_float, help="frame rate (25)")
-    s.add_argument("--size", type=_positive_int, help="video size in pixels")
-    s.add_argument("--params", help="also save the parameters to this .npz")
-    from .render.photo_commands import add_photo_arguments as _add_photo
-
-    _add_photo(s)
+    _add_face_output_arguments(s)
     s.set_defaults(func=cmd_say, person=None)
 
     s = sub.add_parser(
