@@ -359,9 +359,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "animate",
         help="animate a face from speech (MP4 sketch video or NPZ parameters)",
-        description="Animate a 68-point face from AUDIO: phone recognition (or forced alignment "
-        "of --transcript) -> visemes -> coarticulation -> mouth and jaw motion. Writes an MP4 "
-        "with the audio muxed in, or the parameters as .npz.",
+        description="Animate a face from AUDIO with the default model (Whisper encoder "
+        "features -> mouth and jaw) or the phonetic animator (phones -> visemes -> "
+        "coarticulation); phones come from recognition or from forced alignment of "
+        "--transcript. Writes an MP4 (sketch, 3D head, a --photo or a --person) with the audio "
+        "muxed in, the parameters as .npz, or an export --format.",
     )
     s.add_argument("audio", help="speech: audio file or video with an audio track")
     s.add_argument("-o", "--output", required=True, help="OUT.mp4 (video) or OUT.npz (parameters)")
