@@ -200,7 +200,7 @@ def speech_gate(
     sr: int,
     fps: float,
     n_frames: int,
-    threshold_db: float = -35.0,
+    threshold_db: float = -45.0,
     ramp_ms: float = 80.0,
 ) -> np.ndarray:
     """1 in speech, 0 in silence, with linear ramps of ``ramp_ms`` at the edges.

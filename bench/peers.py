@@ -1,0 +1,365 @@
+"""Our default model against pip-installable lip-sync peers on the 21 real clips, in one run.
+
+Systems, all scored like ``bench/eval_baselines.py`` (same clips, same truth: the Face Mesh
+inner-lip gap; Pearson r at zero lag per clip, median over clips; lag = the shift of the
+correlation peak within +-200 ms, + = late):
+
+- ``default LOSO``: our default model (:mod:`talkinghead.models.default`), refitted
+  leave-one-speaker-out with the shipped recipe (:func:`talkinghead.recipes.default.
+  fit_default_model`, 600 GRID s1 clips + the other speakers' clips), scored on its
+  ``mouth_open`` output (gate + jaw mapping + landmarks, as ``animate`` returns it) and on
+  its raw z-score. Needs the feature caches of the default-model experiments
+  (``/tmp/th_default/feats`` + ``/tmp/th_default/cache``, ``--default-cache``); without them
+  this row is skipped.
+- ``default shipped``: ``animate(..., model="default")`` with the shipped weights. NOT
+  leave-one-speaker-out: those weights were trained on these 21 clips (and on GRID s1).
+- ``phonetic``: ``animate(..., model="phonetic")`` (pocketsphinx phones -> visemes).
+- ``energy``: the audio energy envelope baseline.
+- ``openfacefx``: OpenFaceFX (PyPI ``openfacefx``) audio-only energy mode
+  (``generate_from_energy``), its jaw-open channel ``aa`` sampled at the frame times.
+- ``pylipsync``: pylipsync (PyPI ``pylipsync``, uLipSync-style MFCC templates),
+  ``PhonemeAnalyzer().extract_phoneme_segments`` at 100 Hz (default settings); mouth opening =
+  the sum of the volume-weighted vowel targets (aa ee ih oh ou), averaged over the 10 ms
+  values inside each output frame.
+
+The peers run in their own virtualenvs under ``--work`` (created on first use with
+``python3 -m venv`` + pip; pylipsync needs ``numpy<2.4`` and librosa), in a subprocess that
+re-enters this file with ``--worker`` and writes each clip's openness as ``.npy``. A peer that
+cannot be installed is reported and skipped.
+
+Second table: the phonetic animator with and without the GRID transcript (forced
+alignment) on the 11 GRID clips, with the /p b m/ closure rate on the aligned phones.
+
+Not a test. Usage::
+
+    python bench/peers.py [--work /tmp/th_peers] [--default-cache /tmp/th_default]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+PEERS = {
+    # name: (venv folder, pip requirements)
+    "openfacefx": ("venv_ofx", ["openfacefx"]),
+    "pylipsync": ("venv_pylipsync", ["numpy<2.4", "pylipsync", "librosa"]),
+}
+
+
+# ----------------------------------------------------------------------------- peer workers
+# These run inside the peers' virtualenvs: numpy + the peer only, no talkinghead.
+def _worker(name: str, jobs_path: str) -> int:
+    jobs = json.loads(Path(jobs_path).read_text())
+    if name == "openfacefx":
+        from openfacefx import generate_from_energy
+
+        for j in jobs:
+            tr = generate_from_energy(j["wav"], fps=float(j["fps"]))
+            ch = {c.name: c for c in tr.channels}.get("aa")
+            t = np.arange(j["n_frames"]) / float(j["fps"])
+            if ch is None or not ch.keys:
+                o = np.zeros(len(t))
+            else:
+                o = np.interp(t, [k.time for k in ch.keys], [k.value for k in ch.keys])
+            np.save(j["out"], o.astype(np.float64))
+    elif name == "pylipsync":
+        import librosa
+        from pylipsync import PhonemeAnalyzer
+
+        an = PhonemeAnalyzer()
+        for j in jobs:
+            y, sr = librosa.load(j["wav"], sr=None)
+            segs = an.extract_phoneme_segments(y, sr, fps=100, return_seconds=True)
+            tc = np.array([(s.start + s.end) / 2 for s in segs])
+            op = np.array([sum(p.target for p in s.phonemes if p.name != "silence") for s in segs])
+            # mean of the 10 ms values within each output frame (centred on k / fps)
+            fps = float(j["fps"])
+            t = np.arange(j["n_frames"]) / fps
+            o = np.interp(t, tc, op)  # frames with no 10 ms value inside
+            for k, tk in enumerate(t):
+                inside = np.abs(tc - tk) < 0.5 / fps
+                if inside.any():
+                    o[k] = op[inside].mean()
+            np.save(j["out"], o.astype(np.float64))
+    else:
+        print(f"unknown worker {name!r}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _ensure_venv(work: Path, name: str) -> tuple[Path | None, str]:
+    folder, reqs = PEERS[name]
+    venv = work / folder
+    py = venv / "bin" / "python"
+    mod = "openfacefx" if name == "openfacefx" else "pylipsync"
+    if py.is_file() and subprocess.run([py, "-c", f"import {mod}"]).returncode == 0:
+        return py, "ok"
+    try:
+        subprocess.run(["python3", "-m", "venv", str(venv)], check=True, capture_output=True)
+        r = subprocess.run(
+            [str(py), "-m", "pip", "install", "-q", *reqs], capture_output=True, text=True
+        )
+    except (OSError, subprocess.CalledProcessError) as e:
+        return None, f"venv creation failed: {e}"
+    if r.returncode != 0:
+        return None, "pip install failed: " + r.stderr.strip().splitlines()[-1][:300]
+    return py, "installed"
+
+
+def run_peer(name: str, clips: list[dict], work: Path) -> tuple[dict | None, str]:
+    """Run a peer on every clip in its venv; returns {clip id: openness (T,)} or None."""
+    py, why = _ensure_venv(work, name)
+    if py is None:
+        return None, why
+    out_dir = work / "pred" / name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [
+        dict(
+            wav=c["wav"], fps=c["fps"], n_frames=c["n_frames"], out=str(out_dir / f"{c['id']}.npy")
+        )
+        for c in clips
+    ]
+    jp = work / f"jobs_{name}.json"
+    jp.write_text(json.dumps(jobs))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    r = subprocess.run(
+        [str(py), str(Path(__file__).resolve()), "--worker", name, "--jobs", str(jp)],
+        capture_output=True, text=True, env=env, cwd=str(work),
+    )  # fmt: skip
+    if r.returncode != 0:
+        return None, "worker failed: " + (r.stderr.strip().splitlines() or ["?"])[-1][:300]
+    return {c["id"]: np.load(out_dir / f"{c['id']}.npy") for c in clips}, why
+
+
+# ----------------------------------------------------------------------------- our side
+def load_truths(work: Path) -> list[dict]:
+    """The 21 clips of eval_baselines (truth_from_video), cached under ``work/truth``."""
+    sys.path.insert(0, str(REPO / "bench"))
+    from eval_baselines import CLIPS, DATA, grid_sentence
+    from talkinghead._util.atomic import save_npz_atomic
+
+    out = []
+    for rel in CLIPS:
+        p = DATA / rel
+        cache = work / "truth" / f"{p.stem}.npz"
+        if not cache.is_file():
+            from talkinghead.evaluate.truth import truth_from_video
+
+            audio = p.with_suffix(".wav") if p.with_suffix(".wav").is_file() else None
+            c = truth_from_video(p, audio=audio, id=p.stem)
+            save_npz_atomic(cache, openness=c.openness, valid=c.valid, fps=c.fps, y=c.y, sr=c.sr)
+        with np.load(cache) as z:
+            d = {k: z[k] for k in z.files}
+        out.append(
+            dict(
+                id=p.stem,
+                fps=float(d["fps"]),
+                n_frames=len(d["valid"]),
+                openness=d["openness"].astype(np.float64),
+                valid=d["valid"].astype(bool) & np.isfinite(d["openness"]),
+                y=d["y"].astype(np.float32),
+                sr=int(d["sr"]),
+                transcript=grid_sentence(p.stem) if p.suffix == ".mpg" else None,
+            )
+        )
+    return out
+
+
+def default_loso(clips: list[dict], cache_root: Path, work: Path) -> dict | None:
+    """Leave-one-speaker-out predictions of the default recipe: {id: (mouth_open, zscore)}."""
+    feats, lab = cache_root / "feats", cache_root / "cache"
+    if not (feats / "eval__bbaf2n.npz").is_file():
+        return None
+    sys.path.insert(0, str(REPO / "scripts"))
+    from train_default import SPEAKER
+
+    from talkinghead._util.atomic import save_npz_atomic
+    from talkinghead.recipes.default import TrainClip, fit_default_model
+
+    out_dir = work / "loso"
+    done = {c["id"]: out_dir / f"{c['id']}.npz" for c in clips}
+    if not all(p.is_file() for p in done.values()):
+        pool = []
+        for f in sorted(feats.glob("*.npz")):
+            kind, stem = f.stem.split("__", 1)
+            with np.load(f) as zf, np.load(lab / f.name) as zl:
+                spk = SPEAKER.get(stem, stem) if kind == "eval" else "grid_s1"
+                pool.append(
+                    TrainClip(stem, spk, float(zl["fps"]), zf["w_short"], zl["openness"],
+                              zl["valid"] & np.isfinite(zl["openness"]))
+                )  # fmt: skip
+        spk_of = {c["id"]: SPEAKER.get(c["id"], c["id"]) for c in clips}
+        for spk in sorted(set(spk_of.values())):
+            todo = [c for c in clips if spk_of[c["id"]] == spk and not done[c["id"]].is_file()]
+            if not todo:
+                continue
+            t0 = time.perf_counter()
+            m = fit_default_model([o for o in pool if o.speaker != spk])
+            for c in todo:
+                res = m(y=c["y"], sr=c["sr"], fps=c["fps"], n_frames=c["n_frames"])
+                save_npz_atomic(done[c["id"]], mouth_open=res.mouth_open, zscore=res.zscore)
+            print(f"  LOSO fold {spk}: {len(todo)} clip(s), {time.perf_counter() - t0:.0f} s",
+                  flush=True)  # fmt: skip
+    out = {}
+    for c in clips:
+        with np.load(done[c["id"]]) as z:
+            out[c["id"]] = (z["mouth_open"], z["zscore"])
+    return out
+
+
+def score(c: dict, pred) -> tuple[float, float]:
+    from talkinghead.evaluate.metrics import mouth_corr, sync_offset
+
+    p = np.asarray(pred, dtype=np.float64).reshape(-1)
+    if len(p) != c["n_frames"]:
+        raise ValueError(f"{c['id']}: prediction has {len(p)} frames, truth {c['n_frames']}")
+    r = mouth_corr(p, c["openness"], valid=c["valid"])
+    lag, _ = sync_offset(p, c["openness"], fps=c["fps"], valid=c["valid"])
+    return r, lag
+
+
+def bilabial(pairs) -> tuple[float, int]:
+    """Pooled /p b m/ closure over (prediction, phones, fps) triples."""
+    from talkinghead.evaluate.metrics import bilabial_closure_rate
+
+    hit = n = 0
+    for pred, phones, fps in pairs:
+        rate, k = bilabial_closure_rate(np.asarray(pred, float), phones, fps=fps)
+        if k:
+            hit += rate * k
+            n += k
+    return (hit / n if n else math.nan), n
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--work", default="/tmp/th_peers", help="venvs, caches and predictions")
+    ap.add_argument("--default-cache", default="/tmp/th_default",
+                    help="feature caches of the default-model experiments (for LOSO)")  # fmt: skip
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--jobs", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        return _worker(args.worker, args.jobs)
+    sys.path.insert(0, str(REPO / "bench"))
+    from eval_baselines import DATA
+
+    if not (DATA / "MANIFEST.tsv").is_file():
+        print(f"real data not found at {DATA}; set TALKINGHEAD_SHARED_DATA", file=sys.stderr)
+        return 1
+    import soundfile as sf
+
+    from talkinghead.audio.phones import align_phones
+    from talkinghead.evaluate.baselines import energy_predict
+    from talkinghead.inference import animate
+
+    work = Path(args.work)
+    t0 = time.perf_counter()
+    clips = load_truths(work)
+    print(f"truth for {len(clips)} clips in {time.perf_counter() - t0:.0f} s", flush=True)
+    for c in clips:  # 16-bit PCM wavs for the peers (OpenFaceFX reads only that)
+        c["wav"] = str(work / "wav" / f"{c['id']}.wav")
+        if not Path(c["wav"]).is_file():
+            Path(c["wav"]).parent.mkdir(parents=True, exist_ok=True)
+            sf.write(c["wav"], c["y"], c["sr"], subtype="PCM_16")
+
+    preds: dict[str, dict] = {}
+    notes: dict[str, str] = {}
+    t0 = time.perf_counter()
+    loso = default_loso(clips, Path(args.default_cache), work)
+    if loso is None:
+        notes["default LOSO"] = f"skipped: no feature caches under {args.default_cache}"
+    else:
+        preds["default LOSO (mouth_open)"] = {k: v[0] for k, v in loso.items()}
+        preds["default LOSO (z-score)"] = {k: v[1] for k, v in loso.items()}
+    print(f"default LOSO in {time.perf_counter() - t0:.0f} s", flush=True)
+    kw = lambda c: dict(sr=c["sr"], fps=c["fps"], n_frames=c["n_frames"])  # noqa: E731
+    preds["default shipped (NOT LOSO)"] = {
+        c["id"]: animate(c["y"], model="default", **kw(c)).mouth_open for c in clips
+    }
+    preds["phonetic"] = {
+        c["id"]: animate(c["y"], model="phonetic", **kw(c)).mouth_open for c in clips
+    }
+    preds["energy"] = {
+        c["id"]: energy_predict(y=c["y"], sr=c["sr"], fps=c["fps"], n_frames=c["n_frames"])
+        .mouth_open for c in clips
+    }  # fmt: skip
+    for name in PEERS:
+        t1 = time.perf_counter()
+        p, why = run_peer(name, clips, work)
+        if p is None:
+            print(f"peer {name} skipped: {why}", flush=True)
+            notes[name] = f"skipped: {why}"
+        else:
+            preds[name] = p
+            print(f"peer {name}: {why}, ran in {time.perf_counter() - t1:.0f} s", flush=True)
+
+    grid = [c for c in clips if c["transcript"]]
+    phones = {c["id"]: align_phones(y=c["y"], sr=c["sr"], transcript=c["transcript"]) for c in grid}
+    ref = "default LOSO (mouth_open)" if loso is not None else "default shipped (NOT LOSO)"
+    scores = {s: {c["id"]: score(c, p[c["id"]]) for c in clips} for s, p in preds.items()}
+
+    print("\n| clip | " + " | ".join(preds) + " |")
+    print("|---|" + "---|" * len(preds))
+    for c in clips:
+        cells = [f"{scores[s][c['id']][0]:.3f}" for s in preds]
+        print(f"| {c['id']} | " + " | ".join(cells) + " |")
+    refs = [ref] + (["default LOSO (z-score)"] if loso is not None else [])
+    print(
+        "\n| system | clips | median r | mean r | median lag (ms) | /p b m/ closed (GRID) | "
+        + " | ".join(f"clips where {x} r is higher" for x in refs)
+        + " |"
+    )
+    print("|---|---|---|---|---|---|" + "---|" * len(refs))
+    for s, p in preds.items():
+        r = np.array([scores[s][c["id"]][0] for c in clips])
+        lag = np.array([scores[s][c["id"]][1] for c in clips])
+        b, nb = bilabial((p[c["id"]], phones[c["id"]], c["fps"]) for c in grid)
+        wins = []
+        for x in refs:
+            rr = np.array([scores[x][c["id"]][0] for c in clips])
+            wins.append("-" if s == x else f"{int(np.sum(rr > r))}/{len(clips)}")
+        print(
+            f"| {s} | {len(clips)} | {np.nanmedian(r):.3f} | {np.nanmean(r):.3f} | "
+            f"{np.nanmedian(lag):+.0f} | {b:.2f} (n={nb}) | " + " | ".join(wins) + " |"
+        )
+    for s, why in notes.items():
+        print(f"| {s} | - | {why} | | | | |")
+
+    # What a transcript buys: phonetic animator with vs without the GRID sentence.
+    print(f"\nTranscript gain on the {len(grid)} GRID clips (phonetic animator)")
+    print("| system | median r | mean r | median lag (ms) | /p b m/ closed "
+          "| clips where r is higher with transcript |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    ptr = {
+        c["id"]: animate(c["y"], model="phonetic", transcript=c["transcript"], **kw(c)).mouth_open
+        for c in grid
+    }
+    rows = {"phonetic, no transcript": preds["phonetic"], "phonetic + transcript": ptr}
+    if loso is not None:
+        rows[ref] = preds[ref]
+    sc = {s: [score(c, p[c["id"]]) for c in grid] for s, p in rows.items()}
+    with_tr = np.array([x[0] for x in sc["phonetic + transcript"]])
+    for s, p in rows.items():
+        r = np.array([x[0] for x in sc[s]])
+        lag = np.array([x[1] for x in sc[s]])
+        b, nb = bilabial((p[c["id"]], phones[c["id"]], c["fps"]) for c in grid)
+        wins = "-" if s == "phonetic + transcript" else f"{int(np.sum(with_tr > r))}/{len(grid)}"
+        print(f"| {s} | {np.median(r):.3f} | {np.mean(r):.3f} | {np.median(lag):+.0f} | "
+              f"{b:.2f} (n={nb}) | {wins} |")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
