@@ -227,16 +227,20 @@ def zscore_to_articulation(
     z: np.ndarray,
     gate: np.ndarray | None = None,
     *,
-    rest: float = 0.02,
-    centre: float = 0.22,
-    spread: float = 0.11,
+    rest: float = 0.0,
+    centre: float = 0.08,
+    spread: float = 0.05,
+    close_below: float = 0.03,
 ) -> np.ndarray:
     """Map a z-scored mouth openness to articulation ``(jaw_open, lip_width, lip_round,
     lip_close)``.
 
-    ``jaw_open = clip(centre + spread * z, 0, 0.6)``, blended towards ``rest`` where
-    ``gate`` is 0 (silence); ``lip_close`` rises to 1 as ``jaw_open`` falls below 0.08 (the
-    lips meet for the closures the model predicts and in silence).
+    ``jaw_open = clip(centre + spread * z, 0, 0.4)``, blended towards ``rest`` where
+    ``gate`` is 0 (silence); ``lip_close`` rises to 1 as ``jaw_open`` falls from
+    ``close_below`` to 0 (the lips meet for the closures the model predicts and in
+    silence). The defaults match real talking faces: over the 21 real clips of
+    ``bench/eval_baselines.py`` the tracked inner-lip gap (in outer-eye-corner units)
+    has a median per-clip mean of 0.077 and standard deviation of 0.049.
 
     Parameters
     ----------
@@ -249,11 +253,11 @@ def zscore_to_articulation(
     np.ndarray, float32, shape (T, 4)
     """
     z = np.asarray(z, dtype=np.float64).reshape(-1)
-    jaw = np.clip(centre + spread * z, 0.0, 0.6)
+    jaw = np.clip(centre + spread * z, 0.0, 0.4)
     if gate is not None:
         g = np.asarray(gate, dtype=np.float64).reshape(-1)
         jaw = g * jaw + (1.0 - g) * rest
-    close = np.clip((0.08 - jaw) / 0.06, 0.0, 1.0)
+    close = np.clip((close_below - jaw) / close_below, 0.0, 1.0)
     art = np.zeros((len(z), 4))
     art[:, 0] = jaw
     art[:, 3] = close
