@@ -12,29 +12,12 @@ import os
 import sys
 from pathlib import Path
 
+from ._util.cliargs import positive_float as _positive_float
+from ._util.cliargs import positive_int as _positive_int
+from ._util.cliargs import read_transcript
 from .errors import InvalidArgumentError, TalkingHeadError
 
 VIDEO_EXTS = {".mp4", ".mpg", ".mpeg", ".avi", ".flv", ".mov", ".mkv", ".webm", ".m4v"}
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
-    return v
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
-    return v
 
 
 def _suffix(path: str, allowed: tuple[str, ...], name: str = "output") -> str:
@@ -126,15 +109,7 @@ def cmd_animate(args) -> int:
         ext = _suffix(args.output, tuple(sorted({FORMATS[args.format].suffix, ".json", ".csv"})))
     else:
         ext = _suffix(args.output, (".mp4", ".npz"))
-    transcript = args.transcript
-    if args.transcript_file:
-        try:
-            transcript = Path(args.transcript_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InvalidArgumentError(
-                f"--transcript-file={args.transcript_file!r} must be a readable UTF-8 text file "
-                f"({type(e).__name__})"
-            ) from None
+    transcript = read_transcript(args)
     anim = animate(args.audio, fps=args.fps, transcript=transcript, model=args.model)
     from .audio.io import load_audio
 

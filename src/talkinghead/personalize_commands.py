@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._util.cliargs import read_transcript
 from .errors import InvalidArgumentError
 
 __all__ = ["register", "add_person_arguments", "cmd_personalize", "cmd_animate_person"]
@@ -57,16 +58,7 @@ def cmd_animate_person(args) -> int:
 
     if Path(args.output).suffix.lower() not in (".mp4", ".m4v", ".mov", ".mkv"):
         raise InvalidArgumentError(f"--output={args.output!r} must be a video (.mp4) with --person")
-    transcript = getattr(args, "transcript", None)
-    tfile = getattr(args, "transcript_file", None)
-    if tfile:
-        try:
-            transcript = Path(tfile).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InvalidArgumentError(
-                f"--transcript-file={tfile!r} must be a readable UTF-8 text file "
-                f"({type(e).__name__})"
-            ) from None
+    transcript = read_transcript(args)
     person = load_person(args.person)  # check the folder before the speech analysis
     anim = animate(
         args.audio,

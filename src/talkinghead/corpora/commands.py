@@ -11,19 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .._util.cliargs import positive_int as _positive_int
 from ..errors import InvalidArgumentError, TalkingHeadError
 
 __all__ = ["register", "cmd_prepare", "cmd_corpus_stats", "main"]
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
-    return v
 
 
 def _recipe_names() -> list[str]:

@@ -14,17 +14,9 @@ from __future__ import annotations
 
 import argparse
 
+from .._util.cliargs import positive_int as _positive_int
+
 __all__ = ["register", "cmd_evaluate"]
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
-    return v
 
 
 def cmd_evaluate(args) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .._util.cliargs import read_transcript
 from ..errors import InvalidArgumentError
 
 __all__ = ["add_photo_arguments", "cmd_animate_photo"]
@@ -26,16 +27,7 @@ def cmd_animate_photo(args) -> int:
 
     if Path(args.output).suffix.lower() not in (".mp4", ".m4v", ".mov", ".mkv"):
         raise InvalidArgumentError(f"--output={args.output!r} must be a video (.mp4) with --photo")
-    transcript = getattr(args, "transcript", None)
-    tfile = getattr(args, "transcript_file", None)
-    if tfile:
-        try:
-            transcript = Path(tfile).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InvalidArgumentError(
-                f"--transcript-file={tfile!r} must be a readable UTF-8 text file "
-                f"({type(e).__name__})"
-            ) from None
+    transcript = read_transcript(args)
     # check the photo before the (slower) speech analysis
     face = find_photo_face(args.photo, size=args.size or 512, face_index=args.face_index)
     anim = animate(
