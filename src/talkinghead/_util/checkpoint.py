@@ -34,3 +34,37 @@ def read_checkpoint_config(
             f"path='{cfg_path}' has version={cfg.get('version')!r}; must be {version}"
         )
     return cfg
+
+
+#: The trainer's state file inside a resumable ``last/`` checkpoint.
+TRAINER_STATE = "trainer_state.json"
+
+
+def save_last_checkpoint(out_dir: Path, write) -> Path:
+    """Replace ``out_dir/last`` with a new resumable checkpoint, never leaving none.
+
+    ``write(folder)`` fills a fresh ``last.new`` folder; it is then swapped in
+    (``last`` -> ``last.old`` -> removed). A kill at any moment leaves at least one
+    complete folder that :func:`find_last_checkpoint` finds.
+    """
+    import shutil
+
+    out_dir = Path(out_dir)
+    new, last, old = out_dir / "last.new", out_dir / "last", out_dir / "last.old"
+    shutil.rmtree(new, ignore_errors=True)
+    write(new)
+    if last.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        last.rename(old)
+    new.rename(last)
+    shutil.rmtree(old, ignore_errors=True)
+    return last
+
+
+def find_last_checkpoint(out_dir: Path) -> Path | None:
+    """The complete resumable checkpoint folder in ``out_dir`` (``last``, or a swap's leftover)."""
+    for name in ("last", "last.new", "last.old"):
+        p = Path(out_dir) / name
+        if (p / TRAINER_STATE).is_file() and (p / "config.json").is_file():
+            return p
+    return None

@@ -19,7 +19,6 @@ from ``(seed, s)``, so a run stopped at a checkpoint and resumed draws the same 
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +28,13 @@ import torch
 from torch.nn import functional as F
 
 from .._util.atomic import atomic_path, write_text_atomic
+from .._util.checkpoint import TRAINER_STATE, find_last_checkpoint, save_last_checkpoint
 from ..errors import CheckpointError, InvalidArgumentError
 from ..models.refiner import PatchDiscriminator, Refiner, RefinerConfig, images_to_tensor
 
 __all__ = ["RefinerTrainResult", "refiner_losses", "train_refiner"]
 
-_STATE = "trainer_state.json"
+_STATE = TRAINER_STATE
 
 
 @dataclass
@@ -102,26 +102,17 @@ def refiner_losses(
 def _save_last(out: Path, G, D, opt_g, opt_d, state: dict) -> None:
     from safetensors.torch import save_file
 
-    new, last, old = out / "last.new", out / "last", out / "last.old"
-    shutil.rmtree(new, ignore_errors=True)
-    G.save_pretrained(new)
-    with atomic_path(new / "discriminator.safetensors") as tmp:
-        save_file({k: v.detach().contiguous() for k, v in D.state_dict().items()}, str(tmp))
-    torch.save({"g": opt_g.state_dict(), "d": opt_d.state_dict()}, new / "optimizer.pt")
-    write_text_atomic(new / _STATE, json.dumps(state, indent=1) + "\n")
-    if last.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        last.rename(old)
-    new.rename(last)
-    shutil.rmtree(old, ignore_errors=True)
+    def write(new: Path) -> None:
+        G.save_pretrained(new)
+        with atomic_path(new / "discriminator.safetensors") as tmp:
+            save_file({k: v.detach().contiguous() for k, v in D.state_dict().items()}, str(tmp))
+        torch.save({"g": opt_g.state_dict(), "d": opt_d.state_dict()}, new / "optimizer.pt")
+        write_text_atomic(new / _STATE, json.dumps(state, indent=1) + "\n")
+
+    save_last_checkpoint(out, write)
 
 
-def _find_last(out: Path) -> Path | None:
-    for name in ("last", "last.new", "last.old"):
-        p = out / name
-        if (p / _STATE).is_file() and (p / "config.json").is_file():
-            return p
-    return None
+_find_last = find_last_checkpoint
 
 
 def train_refiner(

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -33,6 +32,7 @@ import numpy as np
 import torch
 
 from .._util.atomic import write_text_atomic
+from .._util.checkpoint import TRAINER_STATE, find_last_checkpoint, save_last_checkpoint
 from ..audio.normalize import FeatureNormalizer
 from ..errors import CheckpointError, InvalidArgumentError, TalkingHeadError
 from ..models.sequence import SequenceModel, TargetTransform
@@ -40,7 +40,7 @@ from .data import ClipData, SequenceDataset, collate, load_clips
 
 __all__ = ["TrainConfig", "TrainResult", "train", "prepare_examples"]
 
-_STATE = "trainer_state.json"
+_STATE = TRAINER_STATE
 
 
 @dataclass
@@ -141,26 +141,17 @@ def _evaluate(model, recipe, xs, ys, ms, batch: int = 16) -> float:
 
 
 def _save_last(model_dir: Path, model: SequenceModel, opt, state: dict, recipe=None) -> None:
-    new, last, old = model_dir / "last.new", model_dir / "last", model_dir / "last.old"
-    shutil.rmtree(new, ignore_errors=True)
-    model.save_pretrained(new)
-    if recipe is not None:
-        recipe.save_files(new)
-    torch.save(opt.state_dict(), new / "optimizer.pt")
-    write_text_atomic(new / _STATE, json.dumps(state, indent=1) + "\n")
-    if last.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        last.rename(old)
-    new.rename(last)
-    shutil.rmtree(old, ignore_errors=True)
+    def write(new: Path) -> None:
+        model.save_pretrained(new)
+        if recipe is not None:
+            recipe.save_files(new)
+        torch.save(opt.state_dict(), new / "optimizer.pt")
+        write_text_atomic(new / _STATE, json.dumps(state, indent=1) + "\n")
+
+    save_last_checkpoint(model_dir, write)
 
 
-def _find_last(model_dir: Path) -> Path | None:
-    for name in ("last", "last.new", "last.old"):
-        p = model_dir / name
-        if (p / _STATE).is_file() and (p / "config.json").is_file():
-            return p
-    return None
+_find_last = find_last_checkpoint
 
 
 def train(
