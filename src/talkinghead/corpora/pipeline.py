@@ -398,7 +398,22 @@ def _recover(out_dir: Path) -> set[str]:
         write_jsonl(rec_path, keep_recs)
     if clip_path.exists() and (len(uniq) != _count_lines(clip_path)):
         write_jsonl(clip_path, uniq)
+    _restore_done_lines(out_dir, [r["id"] for r in keep_recs])
     return done
+
+
+def _restore_done_lines(out_dir: Path, committed: list[str]) -> None:
+    """Log ``done`` for recordings committed just before a kill that cut off their log line."""
+    log_path = out_dir / "prepare.log"
+    logged = set()
+    if log_path.is_file():
+        for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines():
+            parts = line.split()
+            if len(parts) >= 3 and parts[1] == "done":
+                logged.add(parts[2])
+    for rid in committed:
+        if rid not in logged:
+            _log_line(out_dir, f"done {rid} (committed before the interruption; log restored)")
 
 
 def _count_lines(path: Path) -> int:
