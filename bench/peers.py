@@ -176,18 +176,29 @@ def load_truths(work: Path) -> list[dict]:
     return out
 
 
-def default_loso(clips: list[dict], cache_root: Path, work: Path) -> dict | None:
-    """Leave-one-speaker-out predictions of the default recipe: {id: (mouth_open, zscore)}."""
+def default_loso(
+    clips: list[dict], cache_root: Path, work: Path, student_dir: Path | None = None
+) -> dict | None:
+    """Leave-one-speaker-out predictions of the default recipe: {id: (mouth_open, zscore)}.
+
+    With ``student_dir`` the features come from that distilled front end
+    (:mod:`talkinghead.models.student`) instead of the Whisper encoder.
+    """
     feats, lab = cache_root / "feats", cache_root / "cache"
     if not (feats / "eval__bbaf2n.npz").is_file():
         return None
+    student = None
+    if student_dir is not None:
+        from talkinghead.models.student import SpeechStudent, student_features
+
+        student = SpeechStudent.from_pretrained(student_dir)
     sys.path.insert(0, str(REPO / "scripts"))
     from train_default import SPEAKER
 
     from talkinghead._util.atomic import save_npz_atomic
     from talkinghead.recipes.default import TrainClip, fit_default_model
 
-    out_dir = work / "loso"
+    out_dir = work / ("loso" if student is None else f"loso_{Path(student_dir).name}")
     done = {c["id"]: out_dir / f"{c['id']}.npz" for c in clips}
     if not all(p.is_file() for p in done.values()):
         pool = []
@@ -195,8 +206,12 @@ def default_loso(clips: list[dict], cache_root: Path, work: Path) -> dict | None
             kind, stem = f.stem.split("__", 1)
             with np.load(f) as zf, np.load(lab / f.name) as zl:
                 spk = SPEAKER.get(stem, stem) if kind == "eval" else "grid_s1"
+                x = zf["w_short"]
+                if student is not None:
+                    x = student_features(student, y=zl["y"], sr=int(zl["sr"]),
+                                         fps=float(zl["fps"]), n_frames=len(x))  # fmt: skip
                 pool.append(
-                    TrainClip(stem, spk, float(zl["fps"]), zf["w_short"], zl["openness"],
+                    TrainClip(stem, spk, float(zl["fps"]), x, zl["openness"],
                               zl["valid"] & np.isfinite(zl["openness"]))
                 )  # fmt: skip
         spk_of = {c["id"]: SPEAKER.get(c["id"], c["id"]) for c in clips}
@@ -205,7 +220,7 @@ def default_loso(clips: list[dict], cache_root: Path, work: Path) -> dict | None
             if not todo:
                 continue
             t0 = time.perf_counter()
-            m = fit_default_model([o for o in pool if o.speaker != spk])
+            m = fit_default_model([o for o in pool if o.speaker != spk], student=student)
             for c in todo:
                 res = m(y=c["y"], sr=c["sr"], fps=c["fps"], n_frames=c["n_frames"])
                 save_npz_atomic(done[c["id"]], mouth_open=res.mouth_open, zscore=res.zscore)

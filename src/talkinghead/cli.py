@@ -89,7 +89,8 @@ def _export(fmt: str, path: str, anim, *, y=None, sr=None, sound_file: str = "")
     opts = {"sound_file": sound_file} if fmt.startswith("rhubarb") else {}
     if fmt in ("json", "npz"):
         opts["landmarks"] = anim.landmarks
-    export(fmt, path, anim=bs, phones=_phones(anim), audio_duration=anim.duration, **opts)
+    phones = _phones(anim) if "phones" in f.needs else None  # phone recognition only if needed
+    export(fmt, path, anim=bs, phones=phones, audio_duration=anim.duration, **opts)
 
 
 def cmd_animate(args) -> int:
@@ -135,8 +136,8 @@ def cmd_animate(args) -> int:
     if args.params:
         anim.save(args.params)
     print(
-        f"animated {anim.duration:.2f} s of speech: {anim.n_frames} frames at {anim.fps:g} fps, "
-        f"{len(anim.phones)} phones -> {args.output}"
+        f"animated {anim.duration:.2f} s of speech: {anim.n_frames} frames at {anim.fps:g} fps "
+        f"({anim.model} model) -> {args.output}"
     )
     return 0
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import InvalidArgumentError, check_positive
 
-__all__ = ["Animation", "animate", "MODELS"]
+__all__ = ["Animation", "animate", "LazyPhones", "MODELS"]
 
 MODELS = ("default", "phonetic")
 
@@ -37,10 +37,17 @@ class Animation:
         Articulatory parameters (names in ``articulation_names``).
     articulation_names : list of str
     phones : list of (label, start, end)
-        Phone segments in seconds that drove the animation.
+        Phone segments in seconds (for the default model a :class:`LazyPhones`: phone
+        recognition or alignment runs only when they are first read).
     model : str
     duration : float
         Length of the audio in seconds.
+    rotation : ndarray, shape (T, 3), float32, optional
+        Head rotation vectors in radians (:mod:`talkinghead.models.expression`).
+    brow : ndarray, shape (T,), float32, optional
+        Brow raise in [0, 1] (already drawn on ``landmarks``).
+    blink : ndarray, shape (T,), float32, optional
+        Eyelid closure in [0, 1] (already drawn on ``landmarks``).
     """
 
     fps: float
@@ -51,6 +58,9 @@ class Animation:
     phones: list[tuple[str, float, float]] = field(default_factory=list)
     model: str = "phonetic"
     duration: float = 0.0
+    rotation: np.ndarray | None = None
+    brow: np.ndarray | None = None
+    blink: np.ndarray | None = None
 
     @property
     def n_frames(self) -> int:
@@ -67,8 +77,14 @@ class Animation:
             "articulation_names": list(self.articulation_names),
             "phones": [list(p) for p in self.phones],
         }
+        extra = {
+            k: np.asarray(getattr(self, k), np.float32)
+            for k in ("rotation", "brow", "blink")
+            if getattr(self, k) is not None
+        }
         return save_npz_atomic(
             path,
+            **extra,
             landmarks=self.landmarks.astype(np.float32),
             mouth_open=self.mouth_open.astype(np.float32),
             articulation=self.articulation.astype(np.float32),
@@ -89,6 +105,7 @@ class Animation:
                 phones=[tuple(p) for p in meta["phones"]],
                 model=meta["model"],
                 duration=meta["duration"],
+                **{k: z[k] for k in ("rotation", "brow", "blink") if k in z.files},
             )
 
 
@@ -115,6 +132,47 @@ def _phones(y, sr, transcript):
         except AlignmentError as e:
             warnings.warn(f"{e}; using phone recognition instead", RuntimeWarning, stacklevel=3)
     return recognize_phones(y=y, sr=sr)
+
+
+class LazyPhones(list):
+    """A list of ``(label, start, end)`` phones computed on first use.
+
+    Phone recognition costs ~2 s per minute of speech; the default model does not need
+    phones, only some exports do (visemes, Rhubarb cues), so :func:`animate` defers it.
+    """
+
+    def __init__(self, compute) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def _fill(self) -> None:
+        if self._compute is not None:
+            compute, self._compute = self._compute, None
+            super().extend(compute())
+
+    def __len__(self):
+        self._fill()
+        return super().__len__()
+
+    def __iter__(self):
+        self._fill()
+        return super().__iter__()
+
+    def __getitem__(self, i):
+        self._fill()
+        return super().__getitem__(i)
+
+    def __bool__(self):
+        return len(self) > 0
+
+    def __eq__(self, other):
+        self._fill()
+        return list(self) == list(other)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "LazyPhones(<not computed yet>)" if self._compute else super().__repr__()
 
 
 def animate(
@@ -173,6 +231,7 @@ def animate(
 
     fps = check_positive("fps", 25.0 if fps is None else fps)
     from .face.normalize import neutral_face_68
+    from .models.expression import apply_upper_face_68, upper_face_motion
 
     if model == "default":
         from .models.default import DefaultModel
@@ -182,13 +241,21 @@ def animate(
         dres = DefaultModel.from_pretrained()(
             y=y, sr=sr, fps=fps, n_frames=n_frames, neutral=neutral_face_68()
         )
+        up = upper_face_motion(y=y, sr=sr, fps=fps, n_frames=n_frames)
         return Animation(
             fps=fps,
-            landmarks=dres.landmarks,
+            landmarks=apply_upper_face_68(dres.landmarks, brow=up.brow, blink=up.blink),
+            rotation=up.rotation,
+            brow=up.brow,
+            blink=up.blink,
             mouth_open=dres.mouth_open,
             articulation=dres.articulation,
             articulation_names=list(PARAMS),
-            phones=[(p.label, float(p.start), float(p.end)) for p in _phones(y, sr, transcript)],
+            phones=LazyPhones(
+                lambda: [
+                    (p.label, float(p.start), float(p.end)) for p in _phones(y, sr, transcript)
+                ]
+            ),
             model=model,
             duration=len(y) / sr,
         )
@@ -197,9 +264,14 @@ def animate(
     res = PhoneticAnimator(neutral=neutral_face_68())(
         y=y, sr=sr, fps=fps, n_frames=n_frames, transcript=transcript
     )
+    lm = np.asarray(res.landmarks, dtype=np.float32)
+    up = upper_face_motion(y=y, sr=sr, fps=fps, n_frames=len(lm))
     return Animation(
         fps=fps,
-        landmarks=np.asarray(res.landmarks, dtype=np.float32),
+        landmarks=apply_upper_face_68(lm, brow=up.brow, blink=up.blink),
+        rotation=up.rotation,
+        brow=up.brow,
+        blink=up.blink,
         mouth_open=np.asarray(res.mouth_open, dtype=np.float32),
         articulation=np.asarray(res.articulation, dtype=np.float32),
         articulation_names=list(PARAMS),

@@ -245,7 +245,22 @@ def animation_to_blendshapes(
     ``y``/``sr`` (the speech) make the head nod with its energy; without them the
     head only drifts slowly.
     """
-    energy = None
-    if y is not None and sr is not None:
-        energy = frame_energy(y=y, sr=sr, fps=anim.fps, n_frames=anim.n_frames)
-    return articulation_to_animation(anim.articulation, fps=anim.fps, energy=energy, seed=seed)
+    rotation = getattr(anim, "rotation", None)
+    blink = getattr(anim, "blink", None)
+    brow = getattr(anim, "brow", None)
+    if rotation is None or blink is None or brow is None:  # an older Animation: no upper face
+        energy = None
+        if y is not None and sr is not None:
+            energy = frame_energy(y=y, sr=sr, fps=anim.fps, n_frames=anim.n_frames)
+        return articulation_to_animation(anim.articulation, fps=anim.fps, energy=energy, seed=seed)
+    # the Animation's own head, brows and blinks: 2D and 3D outputs show the same face
+    w = articulation_to_blendshapes(anim.articulation)
+    b = np.clip(np.asarray(blink, np.float64), 0, 1)
+    for side in ("Left", "Right"):
+        w[:, ARKIT_INDEX[f"eyeBlink{side}"]] = np.maximum(w[:, ARKIT_INDEX[f"eyeBlink{side}"]], b)
+        w[:, ARKIT_INDEX[f"browOuterUp{side}"]] = 0.6 * np.clip(brow, 0, 1)
+    w[:, ARKIT_INDEX["browInnerUp"]] = np.clip(brow, 0, 1)
+    return BlendshapeAnimation(
+        fps=anim.fps, names=ARKIT_NAMES, weights=w.astype(np.float32),
+        rotation=np.asarray(rotation, np.float32),
+    )  # fmt: skip

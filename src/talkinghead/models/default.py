@@ -42,6 +42,7 @@ __all__ = [
     "whisper_logmel",
     "whisper_encoder_features",
     "stack_context",
+    "frames_to_fps",
     "speech_gate",
     "zscore_to_articulation",
 ]
@@ -153,6 +154,16 @@ def whisper_encoder_features(
     -------
     np.ndarray, float32, shape (n_frames, 384)
     """
+    y, fps, n_frames = to_16k(y=y, sr=sr, fps=fps, n_frames=n_frames)
+    enc = _encoder_frames(y)
+    return frames_to_fps(enc, n_samples=len(y), fps=fps, n_frames=n_frames)
+
+
+def to_16k(
+    *, y: np.ndarray, sr: int, fps: float, n_frames: int | None
+) -> tuple[np.ndarray, float, int]:
+    """Checked inputs of a 16 kHz front end: ``(y at 16 kHz, padded to >= 320 samples, fps,
+    n_frames)`` with ``n_frames`` defaulting to ``round(duration * fps)``."""
     fps = check_positive("fps", fps)
     sr = int(check_positive("sr", sr))
     y = np.asarray(y, dtype=np.float32).reshape(-1)
@@ -164,15 +175,33 @@ def whisper_encoder_features(
         n_frames = int(round(len(y) / WHISPER_SR * fps))
     if len(y) < 320:
         y = np.pad(y, (0, 320 - len(y)))
-    enc = _encoder_frames(y)
-    n_enc = min(len(enc), (len(y) // 160 + 1) // 2 + 1)
+    return y, fps, int(n_frames)
+
+
+def frames_to_fps(enc: np.ndarray, *, n_samples: int, fps: float, n_frames: int) -> np.ndarray:
+    """Linearly interpolate 50 Hz encoder frames to the video frame times ``k / fps``.
+
+    Parameters
+    ----------
+    enc : np.ndarray, shape (n_enc, F)
+        Frame ``i`` centred at ``0.02 i + 0.005`` s.
+    n_samples : int
+        Length of the 16 kHz signal that was encoded (frames past its end are dropped).
+    fps : float
+    n_frames : int
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames, F)
+    """
+    n_enc = max(1, min(len(enc), (int(n_samples) // 160 + 1) // 2 + 1))
     enc = enc[:n_enc]
+    if n_enc == 1:
+        return np.repeat(enc, int(n_frames), axis=0).astype(np.float32)
     te = np.arange(n_enc) / WHISPER_HZ + 0.005
     t = np.arange(int(n_frames)) / fps
-    hi = np.clip(np.searchsorted(te, t), 1, max(1, n_enc - 1))
+    hi = np.clip(np.searchsorted(te, t), 1, n_enc - 1)
     lo = hi - 1
-    if n_enc == 1:
-        return np.repeat(enc, int(n_frames), axis=0)
     w = np.clip((t - te[lo]) / (te[hi] - te[lo]), 0.0, 1.0)[:, None]
     return ((1 - w) * enc[lo] + w * enc[hi]).astype(np.float32)
 
@@ -304,9 +333,14 @@ class DefaultModel:
         Context frames stacked, e.g. ``range(-4, 5)``.
     meta : dict, optional
         Free JSON-able information (training data, measured scores).
+    student : talkinghead.models.student.SpeechStudent, optional
+        The fast front end that stands in for the Whisper encoder (None: Whisper itself).
     """
 
-    def __init__(self, weight, bias, feature_mean, feature_scale, offsets, meta=None) -> None:
+    def __init__(
+        self, weight, bias, feature_mean, feature_scale, offsets, meta=None, student=None
+    ) -> None:
+        self.student = student
         self.weight = np.asarray(weight, dtype=np.float64).reshape(-1)
         self.bias = float(bias)
         self.feature_mean = np.asarray(feature_mean, dtype=np.float64).reshape(-1)
@@ -346,6 +380,19 @@ class DefaultModel:
             return np.zeros(0)
         return self.design(features) @ self.weight + self.bias
 
+    @property
+    def frontend(self) -> str:
+        """``"student"`` (the distilled convolutional front end) or ``"whisper"``."""
+        return "whisper" if self.student is None else "student"
+
+    def features(self, *, y: np.ndarray, sr: int, fps: float, n_frames: int) -> np.ndarray:
+        """Front-end features at the frame times, shape (n_frames, F), float32."""
+        if self.student is None:
+            return whisper_encoder_features(y=y, sr=sr, fps=fps, n_frames=n_frames)
+        from .student import student_features
+
+        return student_features(self.student, y=y, sr=sr, fps=fps, n_frames=n_frames)
+
     def __call__(
         self,
         *,
@@ -382,7 +429,7 @@ class DefaultModel:
         if n_frames is None:
             n_frames = int(round(len(y) / sr * fps))
         n_frames = int(n_frames)
-        feats = whisper_encoder_features(y=y, sr=sr, fps=fps, n_frames=n_frames)
+        feats = self.features(y=y, sr=sr, fps=fps, n_frames=n_frames)
         z = self.predict_zscore(feats)
         if len(y) and np.max(np.abs(y)) > 0:
             gate = speech_gate(y=y, sr=sr, fps=fps, n_frames=n_frames)
@@ -418,10 +465,12 @@ class DefaultModel:
         }
         with atomic_path(directory / "model.safetensors") as tmp:
             save_file(arrays, str(tmp))
+        if self.student is not None:
+            self.student.save_pretrained(directory / "student")
         cfg = {
             "format": _FORMAT,
             "version": _VERSION,
-            "features": "whisper_tiny_en_encoder",
+            "features": "whisper_tiny_en_encoder" if self.student is None else "student",
             "utterance_normalize": True,
             "offsets": self.offsets,
             "target": "per-clip z-scored inner-lip gap",
@@ -450,6 +499,11 @@ class DefaultModel:
             raise CheckpointError(f"path='{w_path}' must exist (model weights)") from None
         except Exception as e:  # safetensors raises its own error types
             raise CheckpointError(f"path='{w_path}' must be a valid safetensors file: {e}") from e
+        student = None
+        if cfg.get("features") == "student":
+            from .student import SpeechStudent
+
+            student = SpeechStudent.from_pretrained(directory / "student")
         try:
             return cls(
                 t["weight"],
@@ -458,6 +512,7 @@ class DefaultModel:
                 t["feature_scale"],
                 cfg["offsets"],
                 cfg.get("meta"),
+                student=student,
             )
         except (KeyError, InvalidArgumentError) as e:
             raise CheckpointError(f"path='{directory}' holds an inconsistent model: {e}") from e

@@ -136,6 +136,7 @@ def fit_default_model(
     pca: int | None = DEFAULT_PCA,
     weights: dict[str, float] | None = None,
     meta: dict | None = None,
+    student=None,
 ):
     """Fit the ridge read-out on ``clips``.
 
@@ -151,6 +152,8 @@ def fit_default_model(
         Per-speaker sample weight (default 1).
     meta : dict, optional
         Stored in the checkpoint's config.
+    student : talkinghead.models.student.SpeechStudent, optional
+        The front end whose features ``clips`` hold (None: Whisper's).
 
     Returns
     -------
@@ -191,4 +194,4 @@ def fit_default_model(
         "n_frames": int(sum(len(c.valid) for c in clips)),
     }
     info.update(meta or {})
-    return DefaultModel(w, coef[-1], mu, sd, offsets, info)
+    return DefaultModel(w, coef[-1], mu, sd, offsets, info, student=student)

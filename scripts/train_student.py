@@ -1,0 +1,77 @@
+"""Distil the Whisper tiny.en encoder into the fast student front end, then save it.
+
+Audio (read-only, from ``../shared/data`` or ``$TALKINGHEAD_SHARED_DATA``): every speech file
+except the 21 evaluation clips of ``bench/eval_baselines.py`` (and their audio twins), at most
+``--max-per-folder`` files per folder (GRID s1: 500 of 1000), plus ``--n-tts`` espeak-ng
+sentences; four copies each (:data:`talkinghead.recipes.student.AUGMENTATIONS`). Teacher
+features are cached under ``--cache`` and reused.
+
+Usage::
+
+    python scripts/train_student.py [--out src/talkinghead/data/default_student]
+        [--cache /tmp/th_student] [--steps 3000] [--n-tts 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("TALKINGHEAD_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+#: The evaluation clips (by stem or parent/stem) and the audio twins of some of them.
+EXCLUDE = {
+    "bbaf2n", "brbk7n", "lbax4n", "lbbc2a", "lrwp9a", "lwbsza", "pwij3p", "sbia1a", "sbwe5n",
+    "swiz3n", "id2_vcd_swwp2s", "face/1", "face/2", "face/3", "face/4", "face/5", "audio/1",
+    "audio/2", "WDA_AlexandriaOcasioCortez_000", "WDA_KatieHill_000", "pose_source2",
+    "uncrop_Obama", "mouth_source",
+}  # fmt: skip
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=str(REPO / "src/talkinghead/data/default_student"))
+    ap.add_argument("--cache", default="/tmp/th_student")
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--channels", type=int, default=192)
+    ap.add_argument("--n-tts", type=int, default=400)
+    ap.add_argument("--max-per-folder", type=int, default=500)
+    ap.add_argument("--build-only", action="store_true")
+    args = ap.parse_args(argv)
+    if not (DATA / "MANIFEST.tsv").is_file():
+        print(f"real data not found at {DATA}; set TALKINGHEAD_SHARED_DATA", file=sys.stderr)
+        return 1
+    from talkinghead.recipes.student import build_distill_set, distill_sources, train_student
+
+    t0 = time.perf_counter()
+    sources = distill_sources(DATA, exclude=EXCLUDE, max_per_folder=args.max_per_folder)
+    summ = build_distill_set(sources, Path(args.cache) / "set", n_tts=args.n_tts)
+    print(
+        f"distillation set: {summ['written']} copies written ({summ['audio_seconds'] / 60:.1f} min "
+        f"of audio), {summ['kept']} kept from an earlier run, {len(summ['failed'])} sources "
+        f"unreadable, {summ['seconds']:.0f} s",
+        flush=True,
+    )
+    for sid, why in summ["failed"]:
+        print(f"  not used: {sid}: {why}")
+    if args.build_only:
+        return 0
+    _, logd = train_student(
+        Path(args.cache) / "set",
+        args.out,
+        steps=args.steps,
+        channels=args.channels,
+        meta={"recipe": "scripts/train_student.py", "sources": len(sources), "n_tts": args.n_tts},
+    )
+    print(json.dumps(logd, indent=1))
+    print(f"saved {args.out} in {time.perf_counter() - t0:.0f} s total", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

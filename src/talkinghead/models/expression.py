@@ -1,0 +1,197 @@
+"""Expression beyond the lips: head motion, brow raises and blinks that follow the speech.
+
+The mouth comes from a learned model; the upper face comes from the speech's energy
+(the Sakurai and Pham papers drive head and brows from prosody): louder, emphasised
+stretches get nods and brow raises, pauses get stillness, and blinks follow a natural
+Poisson rhythm. Amplitudes are calibrated to the real talking faces of
+``../shared/data`` (``bench/upper_face.py``, ``docs/default_model.md``).
+
+:func:`upper_face_motion` computes it once; :func:`apply_upper_face_68` draws it on the
+68-point face (brows, eyelids, head roll), and the 3D exports read the same arrays
+(:func:`talkinghead.models.blendshape_bridge.animation_to_blendshapes`), so every output
+shows the same face. Pure numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InvalidArgumentError, check_positive
+
+__all__ = [
+    "BROW_AT_ONE",
+    "HEAD_SD",
+    "UpperFace",
+    "upper_face_motion",
+    "procedural_brows",
+    "apply_upper_face_68",
+]
+
+#: Brow lift (eye-pinned units: eye centres 1 apart) that ``brow = 1`` gives on the 68 points.
+BROW_AT_ONE = 0.12
+#: Head-motion standard deviations (radians) of the seeded slow drift: yaw, pitch, roll.
+HEAD_SD = (0.016, 0.025, 0.016)
+#: Nod (pitch, radians) per unit of smoothed speech emphasis.
+NOD_GAIN = 0.1
+#: Brow raise (``brow`` units) per unit of emphasis, and of the seeded slow brow drift.
+BROW_GAIN = 0.08
+BROW_DRIFT = 0.15
+#: Correlation time (s) of the brow drift.
+BROW_DRIFT_S = 0.5
+
+
+@dataclass
+class UpperFace:
+    """Upper-face motion per frame.
+
+    Attributes
+    ----------
+    rotation : np.ndarray, float32, shape (T, 3)
+        Head rotation vectors in radians (:func:`talkinghead.face.head3d.rotation_to_euler`).
+    brow : np.ndarray, float32, shape (T,)
+        Brow raise in [0, 1] (``browInnerUp``; ``BROW_AT_ONE`` units on the 68 points).
+    blink : np.ndarray, float32, shape (T,)
+        Eyelid closure in [0, 1] (both eyes).
+    """
+
+    rotation: np.ndarray
+    brow: np.ndarray
+    blink: np.ndarray
+
+
+def _emphasis(energy: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(emphasis, slow level): energy above its 0.8 s average, both in [0, 1]."""
+    from .blendshape_bridge import _gauss_filter
+
+    e = np.nan_to_num(np.asarray(energy, np.float64))
+    hi = np.quantile(e, 0.95) if len(e) else 1.0
+    e = np.clip(e / hi, 0, 1) if hi > 0 else np.zeros_like(e)
+    slow = _gauss_filter(e, 0.8 * fps)
+    emph = np.clip(_gauss_filter(e, 0.12 * fps) - slow, 0, None)
+    return emph, slow
+
+
+def procedural_brows(energy: np.ndarray, fps: float, *, gain: float | None = None) -> np.ndarray:
+    """Brow raises on emphasised syllables, shape (T,), float32 in [0, 1].
+
+    The smoothed emphasis (:func:`_emphasis`) above a small threshold lifts the brows
+    with a ~250 ms rise and fall; silence and even speech leave them at rest.
+    """
+    from .blendshape_bridge import _gauss_filter
+
+    check_positive("fps", fps)
+    e = np.asarray(energy, np.float64).reshape(-1)
+    if len(e) == 0:
+        return np.zeros(0, np.float32)
+    emph, _ = _emphasis(e, fps)
+    b = _gauss_filter(np.clip(emph - 0.05, 0, None), 0.12 * fps)
+    return np.clip((BROW_GAIN if gain is None else gain) * b * 4.0, 0, 1).astype(np.float32)
+
+
+def upper_face_motion(
+    *, y: np.ndarray | None, sr: int | None, fps: float, n_frames: int, seed: int | None = None
+) -> UpperFace:
+    """Head rotation, brows and blinks for ``n_frames`` frames of speech ``y``.
+
+    Head: seeded slow drift (``HEAD_SD``: yaw, pitch, roll; correlation times 0.9, 0.7,
+    1.2 s; soft-limited to 2.5 sd) plus nods (``NOD_GAIN``) on emphasised syllables.
+    Brows: raises on emphasis (:func:`procedural_brows`) plus a seeded slow drift
+    (``BROW_DRIFT``). Blinks: :func:`~talkinghead.models.blendshape_bridge.procedural_blinks`.
+    The constants match the median statistics of the real clips (``bench/upper_face.py``).
+    Without audio (``y`` None) there are no nods or emphasis raises. Deterministic: the
+    default ``seed`` (None) is derived from the audio, so one input always gives the same
+    face and different inputs different drifts and blink times.
+    """
+    from ..face.head3d import euler_to_rotation
+    from .blendshape_bridge import _gauss_filter, _smooth_noise, frame_energy, procedural_blinks
+
+    fps = check_positive("fps", fps)
+    n_frames = int(n_frames)
+    if n_frames < 0:
+        raise InvalidArgumentError(f"n_frames={n_frames} must be >= 0")
+    if n_frames == 0:
+        z = np.zeros(0, np.float32)
+        return UpperFace(rotation=np.zeros((0, 3), np.float32), brow=z, blink=z)
+    if seed is None:
+        import zlib
+
+        q = (
+            b""
+            if y is None
+            else (np.asarray(y, np.float32)[::7] * 32767).astype(np.int16).tobytes()
+        )
+        seed = zlib.crc32(q)
+    rng = np.random.default_rng(seed)
+    lim = lambda x: 2.5 * np.tanh(x / 2.5)  # noqa: E731
+    yaw = HEAD_SD[0] * lim(_smooth_noise(rng, n_frames, fps, 0.9))
+    pitch = HEAD_SD[1] * lim(_smooth_noise(rng, n_frames, fps, 0.7))
+    roll = HEAD_SD[2] * lim(_smooth_noise(rng, n_frames, fps, 1.2))
+    drift = np.clip(_smooth_noise(rng, n_frames, fps, BROW_DRIFT_S), 0, None)
+    brow = BROW_DRIFT * drift
+    if y is not None and sr is not None and len(y):
+        energy = frame_energy(y=np.asarray(y), sr=int(sr), fps=fps, n_frames=n_frames)
+        emph, _ = _emphasis(energy, fps)
+        pitch = pitch + NOD_GAIN * _gauss_filter(emph, 0.1 * fps)
+        brow = brow + procedural_brows(energy, fps)
+    rot = np.asarray(euler_to_rotation(yaw, pitch, roll), np.float32).reshape(n_frames, 3)
+    blink = procedural_blinks(n_frames, fps, int(rng.integers(2**31)))[:, 0]
+    return UpperFace(
+        rotation=rot, brow=np.clip(brow, 0, 1).astype(np.float32), blink=blink.astype(np.float32)
+    )
+
+
+_BROWS = np.arange(17, 27)
+# upper-lid point -> the lower-lid point it meets when the eye closes
+_LIDS = {37: 41, 38: 40, 43: 47, 44: 46}
+
+
+def apply_upper_face_68(
+    landmarks: np.ndarray,
+    *,
+    brow: np.ndarray | None = None,
+    blink: np.ndarray | None = None,
+    rotation: np.ndarray | None = None,
+) -> np.ndarray:
+    """Draw brows, eyelids and head roll on 68-point faces.
+
+    Parameters
+    ----------
+    landmarks : np.ndarray, shape (T, 68, 2)
+        Eye-pinned units, y down.
+    brow, blink : np.ndarray, shape (T,), optional
+    rotation : np.ndarray, shape (T, 3), optional
+        Only the roll is drawn (a rotation of the image plane about the eye midpoint);
+        yaw and pitch need the 3D head.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (T, 68, 2)
+    """
+    lm = np.array(landmarks, dtype=np.float64, copy=True)
+    if lm.ndim != 3 or lm.shape[1:] != (68, 2):
+        raise InvalidArgumentError(f"landmarks.shape={lm.shape} must be (T, 68, 2)")
+    T = len(lm)
+    for name, a in (("brow", brow), ("blink", blink)):
+        if a is not None and np.shape(a) != (T,):
+            raise InvalidArgumentError(f"{name}.shape={np.shape(a)} must be ({T},)")
+    if brow is not None:
+        lm[:, _BROWS, 1] -= BROW_AT_ONE * np.asarray(brow, np.float64)[:, None]
+    if blink is not None:
+        b = np.clip(np.asarray(blink, np.float64), 0, 1)[:, None]
+        for up, lo in _LIDS.items():
+            lm[:, up] = (1 - b) * lm[:, up] + b * lm[:, lo]
+    if rotation is not None:
+        from ..face.head3d import rotation_to_euler
+
+        rot = np.asarray(rotation, np.float64)
+        if rot.shape != (T, 3):
+            raise InvalidArgumentError(f"rotation.shape={rot.shape} must be ({T}, 3)")
+        _, _, roll = rotation_to_euler(rot)
+        c = lm[:, 36:48].mean(axis=1, keepdims=True)  # eye midpoint
+        cs, sn = np.cos(roll)[:, None], np.sin(roll)[:, None]
+        d = lm - c
+        # roll > 0 tilts toward the subject's right shoulder (image left): clockwise on screen
+        lm = c + np.stack([cs * d[..., 0] - sn * d[..., 1], sn * d[..., 0] + cs * d[..., 1]], -1)
+    return lm.astype(np.float32)

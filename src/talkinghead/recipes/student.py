@@ -1,0 +1,372 @@
+"""Distillation recipe of the fast front end (:mod:`talkinghead.models.student`).
+
+1. **Audio** (:func:`distill_sources`): every speech file of a data folder (real speech of
+   many speakers and languages), minus the clips held out for evaluation, plus
+   :func:`tts_sentences` spoken by espeak-ng with many voices, variants, rates and pitches.
+2. **Augmentation** (:data:`AUGMENTATIONS`): speed perturbation (0.9x, 1.1x: pitch and
+   tempo), additive noise at 10-30 dB SNR, telephone band (8 kHz) -- each a separate copy.
+3. **Teacher**: the Whisper tiny.en encoder's 384 features of every copy
+   (:func:`talkinghead.models.default.whisper_encoder_features` machinery), with its
+   log-mel input, cached as one ``.npz`` per copy (float16) by :func:`build_distill_set`
+   (resumable: existing files are kept).
+4. **Training** (:func:`train_student`): random 4 s crops, MSE to the standardised
+   teacher features, AdamW with a cosine schedule. No face data is involved.
+
+``scripts/train_student.py`` runs it end to end.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InvalidArgumentError
+
+__all__ = [
+    "AUDIO_SUFFIXES",
+    "AUGMENTATIONS",
+    "distill_sources",
+    "tts_sentences",
+    "augment",
+    "build_distill_set",
+    "train_student",
+]
+
+log = logging.getLogger(__name__)
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".m4a", ".ogg", ".mp4", ".mpg", ".flv", ".avi", ".mov")
+#: Copies made of every source: name -> description.
+AUGMENTATIONS = {
+    "orig": "as recorded",
+    "speed0.9": "0.9x speed (lower pitch, slower)",
+    "speed1.1+noise": "1.1x speed plus white noise at 10-30 dB SNR",
+    "tel": "telephone band: 8 kHz sampling, then back to 16 kHz",
+}
+
+
+def distill_sources(
+    data_dir: str | os.PathLike,
+    *,
+    exclude: set[str] = frozenset(),
+    max_per_folder: int | None = None,
+) -> list[tuple[str, Path]]:
+    """Speech files under ``data_dir`` as ``(id, path)``, sorted, skipping ``exclude`` stems.
+
+    Files whose stem (or ``parent/stem``) is in ``exclude`` are skipped, as are files
+    without an audio stream (found out later, when they fail to load). ``max_per_folder``
+    keeps a fixed random subset (seed 0) of folders with more files.
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise InvalidArgumentError(f"data_dir='{data_dir}' must be a folder")
+    by_folder: dict[Path, list[Path]] = {}
+    for p in sorted(data_dir.rglob("*")):
+        if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file():
+            if p.stem in exclude or f"{p.parent.name}/{p.stem}" in exclude:
+                continue
+            by_folder.setdefault(p.parent, []).append(p)
+    out = []
+    rng = np.random.default_rng(0)
+    for _folder, files in sorted(by_folder.items()):
+        if max_per_folder is not None and len(files) > max_per_folder:
+            idx = np.sort(rng.choice(len(files), max_per_folder, replace=False))
+            files = [files[i] for i in idx]
+        for p in files:
+            out.append((str(p.relative_to(data_dir).with_suffix("")).replace("/", "__"), p))
+    return out
+
+
+def tts_sentences(n: int, *, seed: int = 0, min_words: int = 6, max_words: int = 14) -> list[str]:
+    """``n`` random word sequences from the pocketsphinx CMU dictionary (phonetic variety)."""
+    import pocketsphinx
+
+    words = []
+    dic = Path(pocketsphinx.get_model_path("en-us")) / "cmudict-en-us.dict"
+    with open(dic, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            w = line.split(" ", 1)[0]
+            if w.isalpha() and 2 <= len(w) <= 8:
+                words.append(w)
+    rng = np.random.default_rng(seed)
+    return [
+        " ".join(rng.choice(words, rng.integers(min_words, max_words + 1))) for _ in range(int(n))
+    ]
+
+
+_VOICES = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-us-nyc",
+           "en-gb-x-gbclan", "en-gb-x-gbcwmd"]  # fmt: skip
+_VARIANTS = ["", "+m1", "+m2", "+m3", "+m4", "+m5", "+m6", "+m7", "+f1", "+f2", "+f3", "+f4",
+             "+f5", "+klatt", "+klatt2", "+croak", "+whisper"]  # fmt: skip
+
+
+def augment(y: np.ndarray, name: str, *, rng: np.random.Generator) -> np.ndarray:
+    """One copy of 16 kHz ``y`` (see :data:`AUGMENTATIONS`)."""
+    import soxr
+
+    y = np.asarray(y, np.float32)
+    if name == "orig":
+        return y
+    if name == "speed0.9":
+        return soxr.resample(y, 16000, int(16000 / 0.9)).astype(np.float32)
+    if name == "speed1.1+noise":
+        z = soxr.resample(y, 16000, int(16000 / 1.1)).astype(np.float32)
+        snr = rng.uniform(10, 30)
+        p = float(np.mean(z**2)) + 1e-12
+        return (
+            z + rng.standard_normal(len(z)).astype(np.float32) * np.sqrt(p / 10 ** (snr / 10))
+        ).astype(np.float32)
+    if name == "tel":
+        return soxr.resample(soxr.resample(y, 16000, 8000), 8000, 16000).astype(np.float32)
+    raise InvalidArgumentError(f"name={name!r} must be one of {list(AUGMENTATIONS)}")
+
+
+def _teacher(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from ..models.default import _encoder_frames, whisper_logmel
+
+    if len(y) < 320:
+        y = np.pad(y, (0, 320 - len(y)))
+    mel = whisper_logmel(y=y, sr=16000)
+    enc = _encoder_frames(y)
+    n = min(enc.shape[0], mel.shape[1] // 2)
+    return mel[:, : 2 * n], enc[:n]
+
+
+def build_distill_set(
+    sources: list[tuple[str, Path]],
+    out_dir: str | os.PathLike,
+    *,
+    n_tts: int = 300,
+    augmentations=tuple(AUGMENTATIONS),
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
+    """Write ``out_dir/<id>__<aug>.npz`` (``mel`` (80, 2n), ``feat`` (n, 384), float16).
+
+    Existing files are kept (a rerun resumes). Sources that cannot be read are logged
+    and counted in the returned summary, never silently dropped.
+
+    Returns
+    -------
+    dict
+        ``{"written": int, "kept": int, "failed": [(id, reason)], "seconds": float,
+        "audio_seconds": float}``
+    """
+    import tempfile
+
+    from .._util.atomic import save_npz_atomic
+    from .._util.progress import progress as progress_bar
+    from ..audio.io import load_audio
+    from ..errors import TalkingHeadError
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    items: list[tuple[str, object]] = [(sid, p) for sid, p in sources]
+    if n_tts:
+        from ..audio.tts import espeak_available
+
+        if espeak_available():
+            rng = np.random.default_rng(seed + 1)
+            for i, text in enumerate(tts_sentences(n_tts, seed=seed)):
+                voice = _VOICES[i % len(_VOICES)] + _VARIANTS[rng.integers(len(_VARIANTS))]
+                items.append(
+                    (
+                        f"tts__{i:04d}",
+                        (text, voice, int(rng.integers(120, 230)), int(rng.integers(15, 85))),
+                    )
+                )
+        else:
+            log.warning("espeak-ng not found: no synthetic voices in the distillation set")
+    summary = {"written": 0, "kept": 0, "failed": [], "seconds": 0.0, "audio_seconds": 0.0}
+    t0 = time.perf_counter()
+    bar = progress_bar(total=len(items), desc="distill set", unit="file", enabled=progress)
+    rng = np.random.default_rng(seed)
+    try:
+        for sid, src in items:
+            bar.update(1)
+            todo = [a for a in augmentations if not (out / f"{sid}__{a}.npz").is_file()]
+            summary["kept"] += len(augmentations) - len(todo)
+            if not todo:
+                continue
+            try:
+                if isinstance(src, tuple):
+                    from ..audio.tts import synthesize
+
+                    with tempfile.TemporaryDirectory() as td:
+                        wav = synthesize(src[0], Path(td) / "s.wav", voice=src[1], rate=src[2],
+                                         pitch=src[3])  # fmt: skip
+                        y, _ = load_audio(wav, sr=16000)
+                else:
+                    y, _ = load_audio(src, sr=16000)
+            except (TalkingHeadError, OSError) as e:
+                summary["failed"].append((sid, str(e)))
+                log.warning("distill source %s skipped: %s", sid, e)
+                continue
+            if len(y) < 16000 * 0.3 or float(np.max(np.abs(y))) <= 0:
+                summary["failed"].append((sid, "shorter than 0.3 s or silent"))
+                continue
+            for a in todo:
+                z = augment(y, a, rng=rng)
+                mel, feat = _teacher(z)
+                save_npz_atomic(out / f"{sid}__{a}.npz", mel=mel.astype(np.float16),
+                                feat=feat.astype(np.float16))  # fmt: skip
+                summary["written"] += 1
+                summary["audio_seconds"] += len(z) / 16000
+    finally:
+        bar.close()
+    summary["seconds"] = time.perf_counter() - t0
+    return summary
+
+
+def _load_set(data_dir: Path, exclude_prefix: tuple[str, ...] = ()):
+    mels, feats, names = [], [], []
+    for f in sorted(Path(data_dir).glob("*.npz")):
+        if f.name.startswith(exclude_prefix):
+            continue
+        with np.load(f) as z:
+            mels.append(z["mel"])
+            feats.append(z["feat"])
+        names.append(f.stem)
+    if not mels:
+        raise InvalidArgumentError(f"data_dir='{data_dir}' must hold distillation .npz files")
+    return mels, feats, names
+
+
+def train_student(
+    data_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    steps: int = 3000,
+    batch_size: int = 32,
+    crop_s: float = 4.0,
+    lr: float = 2e-3,
+    channels: int = 192,
+    seed: int = 0,
+    valid_fraction: float = 0.03,
+    progress: bool = True,
+    meta: dict | None = None,
+    dilations=(1, 2, 4, 8, 1),
+    aux_fn=None,
+    aux_weight: float = 4.0,
+):
+    """Fit a :class:`~talkinghead.models.student.SpeechStudent` to the cached teacher features.
+
+    ``aux_fn(feat)``, when given, maps a file's teacher features ``(n, 384)`` to an
+    auxiliary target ``(n,)`` (e.g. a teacher read-out of the mouth, standardised per
+    file); the student gets one more output trained on it with weight ``aux_weight``.
+
+    Returns
+    -------
+    (SpeechStudent, dict)
+        The model (also saved to ``out_dir``) and a log: ``initial_loss`` (first 10
+        steps), ``train_loss`` (last steps), ``valid_mse``,
+        ``valid_r2`` (share of the teacher's per-feature variance explained on held-out
+        files), ``seconds``.
+    """
+    import torch
+
+    from .._util.progress import progress as progress_bar
+    from ..models.student import SpeechStudent, StudentConfig
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    mels, feats, names = _load_set(Path(data_dir))
+    # hold out whole source files (all their copies) for validation
+    srcs = sorted({n.rsplit("__", 1)[0] for n in names})
+    n_val = max(1, int(round(valid_fraction * len(srcs))))
+    val_src = set(rng.choice(srcs, n_val, replace=False)) if len(srcs) > 1 else set()
+    tr = [i for i, n in enumerate(names) if n.rsplit("__", 1)[0] not in val_src]
+    va = [i for i, n in enumerate(names) if n.rsplit("__", 1)[0] in val_src]
+    allf = np.concatenate([feats[i].astype(np.float32) for i in tr])
+    mean, scale = allf.mean(0), allf.std(0) + 1e-4
+    del allf
+    aux = None
+    if aux_fn is not None:
+        aux = {i: np.asarray(aux_fn(feats[i].astype(np.float32)), np.float32) for i in tr}
+    cfg = StudentConfig(channels=channels, dilations=list(dilations), aux_dim=int(aux is not None))
+    model = SpeechStudent(cfg, mean, scale, meta=meta)
+    net = model.net
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
+    crop = int(crop_s * 50)  # target frames (mel frames = 2x)
+    lengths = np.array([feats[i].shape[0] for i in tr])
+    prob = lengths / lengths.sum()
+    mean_t, scale_t = torch.from_numpy(mean), torch.from_numpy(scale)
+
+    def batch():
+        xs, ys, ms, zs = [], [], [], []
+        for i in rng.choice(len(tr), batch_size, p=prob):
+            f, m = feats[tr[i]], mels[tr[i]]
+            n = f.shape[0]
+            s = int(rng.integers(0, max(1, n - crop + 1)))
+            e = min(n, s + crop)
+            x = np.zeros((m.shape[0], 2 * crop), np.float32)
+            yv = np.zeros((crop, f.shape[1]), np.float32)
+            mk = np.zeros(crop, np.float32)
+            x[:, : 2 * (e - s)] = m[:, 2 * s : 2 * e]
+            if e - s < crop:  # pad with the spectrogram's floor (silence)
+                x[:, 2 * (e - s) :] = m[:, 2 * s : 2 * e].min()
+            yv[: e - s] = f[s:e]
+            mk[: e - s] = 1
+            if aux is not None:
+                zv = np.zeros(crop, np.float32)
+                zv[: e - s] = aux[tr[i]][s:e]
+                zs.append(zv)
+            xs.append(x)
+            ys.append(yv)
+            ms.append(mk)
+        za = torch.from_numpy(np.stack(zs)) if zs else None
+        return (torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys)),
+                torch.from_numpy(np.stack(ms)), za)  # fmt: skip
+
+    t0 = time.perf_counter()
+    net.train()
+    losses = []
+    bar = progress_bar(total=steps, desc="train student", unit="step", enabled=progress)
+    try:
+        for step in range(steps):
+            x, yv, mk, za = batch()
+            out = net(x).transpose(1, 2)  # (B, crop, 384 + aux)
+            pred = out[..., : yv.shape[-1]]
+            target = (yv - mean_t) / scale_t
+            err = ((pred - target) ** 2).mean(-1)
+            if za is not None:
+                err = err + aux_weight * (out[..., -1] - za) ** 2
+            loss = (err * mk).sum() / mk.sum()
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            losses.append(float(loss.detach()))
+            bar.update(1)
+            if step % 50 == 0:
+                bar.set_postfix_str(f"loss {np.mean(losses[-50:]):.3f}", refresh=False)
+    finally:
+        bar.close()
+    # validation: fraction of variance explained on held-out files
+    num = den = 0.0
+    net.eval()
+    for i in va:
+        pred = model.encode(mels[i].astype(np.float32))
+        f = feats[i].astype(np.float32)
+        n = min(len(pred), len(f))
+        num += float((((pred[:n] - f[:n]) / scale) ** 2).sum())
+        den += float((((f[:n] - mean) / scale) ** 2).sum())
+    logd = {
+        "initial_loss": float(np.mean(losses[:10])),
+        "train_loss": float(np.mean(losses[-max(1, min(100, steps // 4)) :])),
+        "valid_mse": num / max(1, sum(len(feats[i]) for i in va) * len(mean)),
+        "valid_r2": 1.0 - num / den if den else float("nan"),
+        "valid_files": len(va),
+        "train_files": len(tr),
+        "train_hours": float(lengths.sum() / 50 / 3600),
+        "seconds": time.perf_counter() - t0,
+        "steps": steps,
+    }
+    model.meta.update({"training": logd})
+    model.save_pretrained(out_dir)
+    return model, logd
