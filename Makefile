@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
 
-.PHONY: venv sysdeps demo test lint bench clean
+.PHONY: venv sysdeps demo test lint bench pretrained clean
 
 # Debian packages the tests and renderers use: Chromium + Node.js (browser and glTF
 # validator tests), Mesa EGL (moderngl 3D rendering), espeak-ng (text to speech).
@@ -46,6 +46,15 @@ test: venv sysdeps lint
 
 bench: venv
 	$(BIN)/python bench/run.py
+
+# Rebuild the shipped default weights from ../shared/data (docs/default_model.md):
+# a Whisper read-out on GRID s1 only (the distillation teacher), the shipped Whisper read-out,
+# the distilled student front end, and the read-out on the student (the default). ~40 min.
+pretrained: venv sysdeps
+	$(BIN)/python scripts/train_default.py --grid-only --out $(OUT)/teacher_grid
+	$(BIN)/python scripts/train_default.py --out src/talkinghead/data/default_lipsync
+	$(BIN)/python scripts/train_student.py --teacher $(OUT)/teacher_grid --out $(OUT)/student
+	$(BIN)/python scripts/train_default.py --student $(OUT)/student --out src/talkinghead/data/default_fast
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

@@ -4,15 +4,17 @@ Systems, all scored like ``bench/eval_baselines.py`` (same clips, same truth: th
 inner-lip gap; Pearson r at zero lag per clip, median over clips; lag = the shift of the
 correlation peak within +-200 ms, + = late):
 
-- ``default LOSO``: our default model (:mod:`talkinghead.models.default`), refitted
+- ``default LOSO``: our default model (:mod:`talkinghead.models.default` on the distilled
+  front end of :mod:`talkinghead.models.student`, ``--student``), its read-out refitted
   leave-one-speaker-out with the shipped recipe (:func:`talkinghead.recipes.default.
   fit_default_model`, 600 GRID s1 clips + the other speakers' clips), scored on its
   ``mouth_open`` output (gate + jaw mapping + landmarks, as ``animate`` returns it) and on
-  its raw z-score. Needs the feature caches of the default-model experiments
-  (``/tmp/th_default/feats`` + ``/tmp/th_default/cache``, ``--default-cache``); without them
-  this row is skipped.
-- ``default shipped``: ``animate(..., model="default")`` with the shipped weights. NOT
-  leave-one-speaker-out: those weights were trained on these 21 clips (and on GRID s1).
+  its raw z-score. ``whisper LOSO``: the same on the Whisper tiny.en encoder's features.
+  Needs the caches of the default-model experiments (``/tmp/th_default/feats`` +
+  ``/tmp/th_default/cache``, ``--default-cache``); without them these rows are skipped.
+- ``default shipped`` / ``whisper shipped``: ``animate(..., model="default" | "whisper")``
+  with the shipped weights. NOT leave-one-speaker-out: those read-outs were trained on these
+  21 clips (and on GRID s1).
 - ``phonetic``: ``animate(..., model="phonetic")`` (pocketsphinx phones -> visemes).
 - ``energy``: the audio energy envelope baseline.
 - ``openfacefx``: OpenFaceFX (PyPI ``openfacefx``) audio-only energy mode
@@ -26,6 +28,10 @@ The peers run in their own virtualenvs under ``--work`` (created on first use wi
 ``python3 -m venv`` + pip; pylipsync needs ``numpy<2.4`` and librosa), in a subprocess that
 re-enters this file with ``--worker`` and writes each clip's openness as ``.npy``. A peer that
 cannot be installed is reported and skipped.
+
+Jitter ratio: acceleration energy of the prediction over that of the tracked real mouth
+(:func:`talkinghead.evaluate.metrics.jitter_ratio`, median over clips; < 1: smoother than the
+real face).
 
 Second table: the phonetic animator with and without the GRID transcript (forced
 alignment) on the 11 GRID clips, with the /p b m/ closure rate on the aligned phones.
@@ -262,6 +268,8 @@ def main(argv=None) -> int:
     ap.add_argument("--work", default="/tmp/th_peers", help="venvs, caches and predictions")
     ap.add_argument("--default-cache", default="/tmp/th_default",
                     help="feature caches of the default-model experiments (for LOSO)")  # fmt: skip
+    ap.add_argument("--student", default=str(REPO / "src/talkinghead/data/default_fast/student"),
+                    help="distilled front end for the 'default-fast LOSO' rows")  # fmt: skip
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--jobs", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -277,6 +285,7 @@ def main(argv=None) -> int:
 
     from talkinghead.audio.phones import align_phones
     from talkinghead.evaluate.baselines import energy_predict
+    from talkinghead.evaluate.metrics import jitter_ratio
     from talkinghead.inference import animate
 
     work = Path(args.work)
@@ -296,12 +305,21 @@ def main(argv=None) -> int:
     if loso is None:
         notes["default LOSO"] = f"skipped: no feature caches under {args.default_cache}"
     else:
-        preds["default LOSO (mouth_open)"] = {k: v[0] for k, v in loso.items()}
-        preds["default LOSO (z-score)"] = {k: v[1] for k, v in loso.items()}
-    print(f"default LOSO in {time.perf_counter() - t0:.0f} s", flush=True)
+        preds["whisper LOSO (mouth_open)"] = {k: v[0] for k, v in loso.items()}
+        preds["whisper LOSO (z-score)"] = {k: v[1] for k, v in loso.items()}
+        if Path(args.student, "config.json").is_file():
+            fast = default_loso(clips, Path(args.default_cache), work, Path(args.student))
+            preds["default LOSO (mouth_open)"] = {k: v[0] for k, v in fast.items()}
+            preds["default LOSO (z-score)"] = {k: v[1] for k, v in fast.items()}
+        else:
+            notes["default LOSO"] = f"skipped: no student at {args.student}"
+    print(f"LOSO in {time.perf_counter() - t0:.0f} s", flush=True)
     kw = lambda c: dict(sr=c["sr"], fps=c["fps"], n_frames=c["n_frames"])  # noqa: E731
     preds["default shipped (NOT LOSO)"] = {
         c["id"]: animate(c["y"], model="default", **kw(c)).mouth_open for c in clips
+    }
+    preds["whisper shipped (NOT LOSO)"] = {
+        c["id"]: animate(c["y"], model="whisper", **kw(c)).mouth_open for c in clips
     }
     preds["phonetic"] = {
         c["id"]: animate(c["y"], model="phonetic", **kw(c)).mouth_open for c in clips
@@ -322,7 +340,8 @@ def main(argv=None) -> int:
 
     grid = [c for c in clips if c["transcript"]]
     phones = {c["id"]: align_phones(y=c["y"], sr=c["sr"], transcript=c["transcript"]) for c in grid}
-    ref = "default LOSO (mouth_open)" if loso is not None else "default shipped (NOT LOSO)"
+    ref = "default LOSO (mouth_open)" if "default LOSO (mouth_open)" in preds else (
+        "default shipped (NOT LOSO)")  # fmt: skip
     scores = {s: {c["id"]: score(c, p[c["id"]]) for c in clips} for s, p in preds.items()}
 
     print("\n| clip | " + " | ".join(preds) + " |")
@@ -330,27 +349,28 @@ def main(argv=None) -> int:
     for c in clips:
         cells = [f"{scores[s][c['id']][0]:.3f}" for s in preds]
         print(f"| {c['id']} | " + " | ".join(cells) + " |")
-    refs = [ref] + (["default LOSO (z-score)"] if loso is not None else [])
+    refs = [ref] + (["whisper LOSO (mouth_open)"] if loso is not None else [])
     print(
-        "\n| system | clips | median r | mean r | median lag (ms) | /p b m/ closed (GRID) | "
-        + " | ".join(f"clips where {x} r is higher" for x in refs)
-        + " |"
+        "\n| system | clips | median r | mean r | median lag (ms) | /p b m/ closed (GRID) "
+        "| median jitter ratio | " + " | ".join(f"clips where {x} r is higher" for x in refs) + " |"
     )
-    print("|---|---|---|---|---|---|" + "---|" * len(refs))
+    print("|---|---|---|---|---|---|---|" + "---|" * len(refs))
     for s, p in preds.items():
         r = np.array([scores[s][c["id"]][0] for c in clips])
         lag = np.array([scores[s][c["id"]][1] for c in clips])
         b, nb = bilabial((p[c["id"]], phones[c["id"]], c["fps"]) for c in grid)
+        jit = np.nanmedian([jitter_ratio(np.asarray(p[c["id"]], float), c["openness"],
+                                         valid=c["valid"]) for c in clips])  # fmt: skip
         wins = []
         for x in refs:
             rr = np.array([scores[x][c["id"]][0] for c in clips])
             wins.append("-" if s == x else f"{int(np.sum(rr > r))}/{len(clips)}")
         print(
             f"| {s} | {len(clips)} | {np.nanmedian(r):.3f} | {np.nanmean(r):.3f} | "
-            f"{np.nanmedian(lag):+.0f} | {b:.2f} (n={nb}) | " + " | ".join(wins) + " |"
+            f"{np.nanmedian(lag):+.0f} | {b:.2f} (n={nb}) | {jit:.2f} | " + " | ".join(wins) + " |"
         )
     for s, why in notes.items():
-        print(f"| {s} | - | {why} | | | | |")
+        print(f"| {s} | - | {why} | | | | | |")
 
     # What a transcript buys: phonetic animator with vs without the GRID sentence.
     print(f"\nTranscript gain on the {len(grid)} GRID clips (phonetic animator)")

@@ -181,7 +181,13 @@ def case_animator_phonetic():
 
 def case_animator_default():
     return _animator(
-        "default", "default model (Whisper encoder + ridge, + phone recognition), 60 s"
+        "default", "default model (student front end + ridge + upper face; no phones), 60 s"
+    )
+
+
+def case_animator_whisper():
+    return _animator(
+        "whisper", "whisper model (Whisper tiny.en encoder + ridge + upper face), 60 s"
     )
 
 
@@ -355,6 +361,7 @@ ORDER = [
     "write_mp4_256",
     "animator_phonetic",
     "animator_default",
+    "animator_whisper",
     "default_model_load",
     "prepare_1_worker",
     "prepare_2_workers",

@@ -4,12 +4,15 @@ Audio (read-only, from ``../shared/data`` or ``$TALKINGHEAD_SHARED_DATA``): ever
 except the 21 evaluation clips of ``bench/eval_baselines.py`` (and their audio twins), at most
 ``--max-per-folder`` files per folder (GRID s1: 500 of 1000), plus ``--n-tts`` espeak-ng
 sentences; four copies each (:data:`talkinghead.recipes.student.AUGMENTATIONS`). Teacher
-features are cached under ``--cache`` and reused.
+features are cached under ``--cache`` and reused. With ``--teacher DIR`` (a Whisper read-out
+checkpoint, ``scripts/train_default.py --grid-only``) the student gets one more output trained
+on that read-out's mouth z-score (the Whisper frames are 50/s, so the read-out's context
+offsets are doubled).
 
 Usage::
 
     python scripts/train_student.py [--out src/talkinghead/data/default_student]
-        [--cache /tmp/th_student] [--steps 3000] [--n-tts 400]
+        [--cache /tmp/th_student] [--steps 3000] [--n-tts 400] [--teacher DIR]
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ def main(argv=None) -> int:
     ap.add_argument("--n-tts", type=int, default=400)
     ap.add_argument("--max-per-folder", type=int, default=500)
     ap.add_argument("--build-only", action="store_true")
+    ap.add_argument("--teacher", help="Whisper read-out checkpoint for the auxiliary mouth output")
     args = ap.parse_args(argv)
     if not (DATA / "MANIFEST.tsv").is_file():
         print(f"real data not found at {DATA}; set TALKINGHEAD_SHARED_DATA", file=sys.stderr)
@@ -61,12 +65,23 @@ def main(argv=None) -> int:
         print(f"  not used: {sid}: {why}")
     if args.build_only:
         return 0
+    aux_fn = None
+    meta = {"recipe": "scripts/train_student.py", "sources": len(sources), "n_tts": args.n_tts}
+    if args.teacher:
+        from talkinghead.models.default import DefaultModel
+
+        t = DefaultModel.from_pretrained(args.teacher)
+        t50 = DefaultModel(t.weight, t.bias, t.feature_mean, t.feature_scale,
+                           [2 * o for o in t.offsets])  # fmt: skip
+        aux_fn = t50.predict_zscore
+        meta["aux"] = f"mouth z-score of {args.teacher} ({t.meta.get('data', '?')})"
     _, logd = train_student(
         Path(args.cache) / "set",
         args.out,
         steps=args.steps,
         channels=args.channels,
-        meta={"recipe": "scripts/train_student.py", "sources": len(sources), "n_tts": args.n_tts},
+        aux_fn=aux_fn,
+        meta=meta,
     )
     print(json.dumps(logd, indent=1))
     print(f"saved {args.out} in {time.perf_counter() - t0:.0f} s total", flush=True)

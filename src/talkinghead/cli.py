@@ -263,10 +263,11 @@ def _add_face_output_arguments(s: argparse.ArgumentParser) -> None:
     )
     s.add_argument(
         "--model",
-        choices=["default", "phonetic"],
+        choices=["default", "whisper", "phonetic"],
         default="default",
-        help="default: the learned model (Whisper encoder features -> mouth; best measured); "
-        "phonetic: the rule-based phones -> visemes -> coarticulation animator",
+        help="default: the learned model (distilled speech features -> mouth; fast); "
+        "whisper: the same read-out on Whisper tiny.en encoder features (most accurate, "
+        "slower); phonetic: the rule-based phones -> visemes -> coarticulation animator",
     )
     s.add_argument(
         "--face",
@@ -335,8 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "animate",
         help="animate a face from speech (MP4 sketch video or NPZ parameters)",
-        description="Animate a face from AUDIO with the default model (Whisper encoder "
-        "features -> mouth and jaw) or the phonetic animator (phones -> visemes -> "
+        description="Animate a face from AUDIO with the default model (learned speech "
+        "features -> mouth and jaw, plus head, brows and blinks from the speech's emphasis), "
+        "its Whisper variant, or the phonetic animator (phones -> visemes -> "
         "coarticulation); phones come from recognition or from forced alignment of "
         "--transcript. Writes an MP4 (sketch, 3D head, a --photo or a --person) with the audio "
         "muxed in, the parameters as .npz, or an export --format.",

@@ -18,7 +18,7 @@ from .errors import InvalidArgumentError, check_positive
 
 __all__ = ["Animation", "animate", "LazyPhones", "MODELS"]
 
-MODELS = ("default", "phonetic")
+MODELS = ("default", "whisper", "phonetic")
 
 
 @dataclass
@@ -120,6 +120,20 @@ def _video_info(path):
         return None
 
 
+_LOADED: dict = {}
+
+
+def _learned(model: str):
+    """The shipped DefaultModel behind ``model`` ("default": student front end; "whisper")."""
+    if model not in _LOADED:
+        from .models.default import FAST_DIR, WHISPER_DIR, DefaultModel
+
+        _LOADED[model] = DefaultModel.from_pretrained(
+            FAST_DIR if model == "default" else WHISPER_DIR
+        )
+    return _LOADED[model]
+
+
 def _phones(y, sr, transcript):
     """Phones from forced alignment of ``transcript`` (falling back to recognition)."""
     import warnings
@@ -200,11 +214,14 @@ def animate(
     transcript : str, optional
         What is said; when given, phones come from forced alignment instead of
         phone recognition (more accurate).
-    model : {"default", "phonetic"}
-        The animator: the learned default model (:mod:`talkinghead.models.default`:
-        Whisper encoder features -> mouth, the best measured, see docs/default_model.md)
-        or the rule-based phonetic animator. Either way ``phones`` come from phone
-        recognition, or from forced alignment of ``transcript`` when given.
+    model : {"default", "whisper", "phonetic"}
+        The animator: the learned default model (:mod:`talkinghead.models.default` on the
+        distilled convolutional front end of :mod:`talkinghead.models.student`: fast),
+        the same read-out on the Whisper tiny.en encoder itself ("whisper": the most
+        accurate measured, ~5x slower), or the rule-based phonetic animator
+        (docs/default_model.md). ``phones`` come from phone recognition, or from forced
+        alignment of ``transcript`` when given; for the learned models they are computed
+        only when first read (:class:`LazyPhones`).
 
     Returns
     -------
@@ -233,14 +250,10 @@ def animate(
     from .face.normalize import neutral_face_68
     from .models.expression import apply_upper_face_68, upper_face_motion
 
-    if model == "default":
-        from .models.default import DefaultModel
-
+    if model in ("default", "whisper"):
         if n_frames is None:
             n_frames = int(round(len(y) / sr * fps))
-        dres = DefaultModel.from_pretrained()(
-            y=y, sr=sr, fps=fps, n_frames=n_frames, neutral=neutral_face_68()
-        )
+        dres = _learned(model)(y=y, sr=sr, fps=fps, n_frames=n_frames, neutral=neutral_face_68())
         up = upper_face_motion(y=y, sr=sr, fps=fps, n_frames=n_frames)
         return Animation(
             fps=fps,

@@ -37,6 +37,8 @@ __all__ = [
     "WHISPER_SR",
     "WHISPER_HZ",
     "DEFAULT_DIR",
+    "FAST_DIR",
+    "WHISPER_DIR",
     "DefaultModel",
     "DefaultResult",
     "whisper_logmel",
@@ -53,8 +55,13 @@ _VERSION = 1
 WHISPER_SR = 16000
 #: Encoder frame rate (one frame per 20 ms).
 WHISPER_HZ = 50.0
-#: The shipped checkpoint.
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "data" / "default_lipsync"
+_DATA = Path(__file__).resolve().parent.parent / "data"
+#: The shipped read-out on the Whisper tiny.en encoder (``animate(model="whisper")``).
+WHISPER_DIR = _DATA / "default_lipsync"
+#: The shipped read-out on the distilled student front end (``animate(model="default")``).
+FAST_DIR = _DATA / "default_fast"
+#: The checkpoint :meth:`DefaultModel.from_pretrained` loads without a folder.
+DEFAULT_DIR = FAST_DIR
 
 _ENCODER = None
 _MEL_FB = None

@@ -59,6 +59,8 @@ class TrainClip:
     openness : np.ndarray, float64, shape (T,)
         Tracked inner-lip gap, NaN where no face.
     valid : np.ndarray, bool, shape (T,)
+    audio : path, optional
+        Where the clip's speech is (to compute other front ends' features).
     """
 
     id: str
@@ -67,6 +69,7 @@ class TrainClip:
     features: np.ndarray
     openness: np.ndarray
     valid: np.ndarray
+    audio: str | os.PathLike | None = None
 
 
 def prepare_clip(

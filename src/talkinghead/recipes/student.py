@@ -248,7 +248,7 @@ def train_student(
     valid_fraction: float = 0.03,
     progress: bool = True,
     meta: dict | None = None,
-    dilations=(1, 2, 4, 8, 1),
+    dilations=(1, 2, 4, 8, 16, 1, 2, 4),
     aux_fn=None,
     aux_weight: float = 4.0,
 ):
@@ -350,6 +350,7 @@ def train_student(
     # validation: fraction of variance explained on held-out files
     num = den = 0.0
     net.eval()
+    model.pull_weights()
     for i in va:
         pred = model.encode(mels[i].astype(np.float32))
         f = feats[i].astype(np.float32)
@@ -367,6 +368,7 @@ def train_student(
         "seconds": time.perf_counter() - t0,
         "steps": steps,
     }
+    model.pull_weights()
     model.meta.update({"training": logd})
     model.save_pretrained(out_dir)
     return model, logd
