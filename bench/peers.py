@@ -202,9 +202,16 @@ def default_loso(
     from train_default import SPEAKER
 
     from talkinghead._util.atomic import save_npz_atomic
+    from talkinghead.audio.phones import align_phones
     from talkinghead.recipes.default import TrainClip, fit_default_model
 
-    out_dir = work / ("loso" if student is None else f"loso_{Path(student_dir).name}")
+    if student is None:
+        out_dir = work / "loso"
+    else:  # one cache per student checkpoint
+        import hashlib
+
+        h = hashlib.sha1((Path(student_dir) / "model.safetensors").read_bytes()).hexdigest()[:10]
+        out_dir = work / f"loso_student_{h}"
     done = {c["id"]: out_dir / f"{c['id']}.npz" for c in clips}
     if not all(p.is_file() for p in done.values()):
         pool = []
@@ -228,14 +235,21 @@ def default_loso(
             t0 = time.perf_counter()
             m = fit_default_model([o for o in pool if o.speaker != spk], student=student)
             for c in todo:
-                res = m(y=c["y"], sr=c["sr"], fps=c["fps"], n_frames=c["n_frames"])
-                save_npz_atomic(done[c["id"]], mouth_open=res.mouth_open, zscore=res.zscore)
+                kw = dict(y=c["y"], sr=c["sr"], fps=c["fps"], n_frames=c["n_frames"])
+                res = m(**kw)
+                extra = {}
+                if c["transcript"]:  # the same model with the transcript's aligned phones
+                    ph = align_phones(y=c["y"], sr=c["sr"], transcript=c["transcript"])
+                    extra["mouth_open_tr"] = m(**kw, phones=ph).mouth_open
+                save_npz_atomic(done[c["id"]], mouth_open=res.mouth_open, zscore=res.zscore,
+                                **extra)  # fmt: skip
             print(f"  LOSO fold {spk}: {len(todo)} clip(s), {time.perf_counter() - t0:.0f} s",
                   flush=True)  # fmt: skip
     out = {}
     for c in clips:
         with np.load(done[c["id"]]) as z:
-            out[c["id"]] = (z["mouth_open"], z["zscore"])
+            tr = z["mouth_open_tr"] if "mouth_open_tr" in z.files else None
+            out[c["id"]] = (z["mouth_open"], z["zscore"], tr)
     return out
 
 
@@ -372,8 +386,8 @@ def main(argv=None) -> int:
     for s, why in notes.items():
         print(f"| {s} | - | {why} | | | | | |")
 
-    # What a transcript buys: phonetic animator with vs without the GRID sentence.
-    print(f"\nTranscript gain on the {len(grid)} GRID clips (phonetic animator)")
+    # What a transcript buys: each model with vs without the GRID sentence.
+    print(f"\nTranscript gain on the {len(grid)} GRID clips")
     print("| system | median r | mean r | median lag (ms) | /p b m/ closed "
           "| clips where r is higher with transcript |")  # fmt: skip
     print("|---|---|---|---|---|---|")
@@ -382,15 +396,20 @@ def main(argv=None) -> int:
         for c in grid
     }
     rows = {"phonetic, no transcript": preds["phonetic"], "phonetic + transcript": ptr}
-    if loso is not None:
-        rows[ref] = preds[ref]
+    partner = {"phonetic, no transcript": "phonetic + transcript"}
+    if "default LOSO (mouth_open)" in preds:
+        rows["default LOSO, no transcript"] = preds["default LOSO (mouth_open)"]
+        rows["default LOSO + transcript"] = {c["id"]: fast[c["id"]][2] for c in grid}
+        partner["default LOSO, no transcript"] = "default LOSO + transcript"
     sc = {s: [score(c, p[c["id"]]) for c in grid] for s, p in rows.items()}
-    with_tr = np.array([x[0] for x in sc["phonetic + transcript"]])
     for s, p in rows.items():
         r = np.array([x[0] for x in sc[s]])
         lag = np.array([x[1] for x in sc[s]])
         b, nb = bilabial((p[c["id"]], phones[c["id"]], c["fps"]) for c in grid)
-        wins = "-" if s == "phonetic + transcript" else f"{int(np.sum(with_tr > r))}/{len(grid)}"
+        wins = "-"
+        if s in partner:
+            with_tr = np.array([x[0] for x in sc[partner[s]]])
+            wins = f"{int(np.sum(with_tr > r))}/{len(grid)}"
         print(f"| {s} | {np.median(r):.3f} | {np.mean(r):.3f} | {np.median(lag):+.0f} | "
               f"{b:.2f} (n={nb}) | {wins} |")  # fmt: skip
     return 0

@@ -123,6 +123,12 @@ def _video_info(path):
 _LOADED: dict = {}
 
 
+def _as_phones(triples):
+    from .audio.phones import Phone
+
+    return [Phone(label, start, end) for label, start, end in triples]
+
+
 def _learned(model: str):
     """The shipped DefaultModel behind ``model`` ("default": student front end; "whisper")."""
     if model not in _LOADED:
@@ -213,7 +219,8 @@ def animate(
         file at its own rate, else the audio duration x fps, rounded).
     transcript : str, optional
         What is said; when given, phones come from forced alignment instead of
-        phone recognition (more accurate).
+        phone recognition (more accurate), and the learned models close the lips on
+        every aligned /p b m/.
     model : {"default", "whisper", "phonetic"}
         The animator: the learned default model (:mod:`talkinghead.models.default` on the
         distilled convolutional front end of :mod:`talkinghead.models.student`: fast),
@@ -253,7 +260,25 @@ def animate(
     if model in ("default", "whisper"):
         if n_frames is None:
             n_frames = int(round(len(y) / sr * fps))
-        dres = _learned(model)(y=y, sr=sr, fps=fps, n_frames=n_frames, neutral=neutral_face_68())
+        aligned = None
+        if transcript:  # forced alignment: exact phones, and the lips close on /p b m/
+            import warnings
+
+            from .audio.phones import AlignmentError, align_phones
+
+            try:
+                al = align_phones(y=y, sr=sr, transcript=transcript)
+                aligned = [(p.label, float(p.start), float(p.end)) for p in al]
+            except AlignmentError as e:
+                warnings.warn(
+                    f"{e}; the transcript is not used (phones from recognition)",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+        dres = _learned(model)(
+            y=y, sr=sr, fps=fps, n_frames=n_frames, neutral=neutral_face_68(),
+            phones=None if aligned is None else _as_phones(aligned),
+        )  # fmt: skip
         up = upper_face_motion(y=y, sr=sr, fps=fps, n_frames=n_frames)
         return Animation(
             fps=fps,
@@ -264,10 +289,10 @@ def animate(
             mouth_open=dres.mouth_open,
             articulation=dres.articulation,
             articulation_names=list(PARAMS),
-            phones=LazyPhones(
-                lambda: [
-                    (p.label, float(p.start), float(p.end)) for p in _phones(y, sr, transcript)
-                ]
+            phones=aligned
+            if aligned is not None
+            else LazyPhones(
+                lambda: [(p.label, float(p.start), float(p.end)) for p in _phones(y, sr, None)]
             ),
             model=model,
             duration=len(y) / sr,

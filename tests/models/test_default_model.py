@@ -74,3 +74,31 @@ def test_animate_default_option():
         assert anim.mouth_open.std() > 0.01
     # the student stands in for Whisper: both mouths move together on unseen speech
     assert np.corrcoef(fast.mouth_open, slow.mouth_open)[0, 1] > 0.6
+
+
+def test_bilabial_closure_curve():
+    from talkinghead.audio.phones import Phone
+    from talkinghead.models.default import bilabial_closure
+
+    c = bilabial_closure([Phone("B", 0.40, 0.48), Phone("AA", 0.48, 0.6)], fps=100.0, n_frames=80)
+    assert c[36:48].min() == 1.0  # 40 ms lead before the segment to its end
+    assert c[:31].max() == 0.0 and c[53:].max() == 0.0  # 40 ms ramps, nothing elsewhere
+
+
+def test_transcript_closes_the_lips_on_bilabials(shared_data):
+    """GRID 'bin blue at f two now': the aligned /b/ of 'bin' and 'blue' close the mouth."""
+    from talkinghead.inference import animate
+    from talkinghead.models.default import bilabial_closure
+
+    clip = shared_data / "rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
+    text = "bin blue at f two now"
+    with_tr = animate(clip, transcript=text)
+    bil = [p for p in with_tr.phones if p[0] in ("P", "B", "M")]
+    assert len(bil) >= 2
+    from talkinghead.audio.phones import Phone
+
+    c = bilabial_closure([Phone(*p) for p in bil], fps=with_tr.fps, n_frames=with_tr.n_frames)
+    full = c >= 1.0
+    assert full.any()
+    assert np.all(with_tr.articulation[full, 0] == 0.0)  # jaw shut
+    assert np.all(with_tr.articulation[full, 3] == 1.0)  # lips pressed

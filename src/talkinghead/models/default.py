@@ -47,6 +47,8 @@ __all__ = [
     "frames_to_fps",
     "speech_gate",
     "zscore_to_articulation",
+    "bilabial_closure",
+    "calibrate_zscore",
 ]
 
 _FORMAT = "talkinghead.DefaultModel"
@@ -300,6 +302,44 @@ def zscore_to_articulation(
     return art.astype(np.float32)
 
 
+def calibrate_zscore(pred: np.ndarray, true: np.ndarray, n: int = 101) -> np.ndarray:
+    """Quantile map from predicted to real z-scores (pooled frames), shape (2, n).
+
+    Row 0: ``n`` quantiles (0.5 % to 99.5 %) of ``pred``, made strictly increasing;
+    row 1: the same quantiles of ``true``. ``np.interp(z, *cal)`` then gives predictions
+    the real mouth's distribution (closures at its floor, full opening at its top) while
+    keeping their order.
+    """
+    p = np.linspace(0.005, 0.995, int(n))
+    qp = np.quantile(np.asarray(pred, np.float64), p)
+    qt = np.quantile(np.asarray(true, np.float64), p)
+    qp = qp + np.arange(len(qp)) * 1e-9  # strictly increasing even where pred has ties
+    qp = np.maximum.accumulate(qp)
+    qp[1:] = np.maximum(qp[1:], qp[:-1] + 1e-9)
+    return np.stack([qp, qt])
+
+
+def bilabial_closure(
+    phones, *, fps: float, n_frames: int, lead_ms: float = 40.0, ramp_ms: float = 40.0
+) -> np.ndarray:
+    """Lip closure per frame from known /p b m/ segments, shape (n_frames,), in [0, 1].
+
+    1 from ``lead_ms`` before each bilabial segment (the lips close before the
+    acoustic burst) to its end, with linear ramps of ``ramp_ms`` on both sides.
+    """
+    fps = check_positive("fps", fps)
+    t = np.arange(int(n_frames)) / fps
+    out = np.zeros(int(n_frames))
+    lead, ramp = lead_ms / 1000.0, max(ramp_ms / 1000.0, 1e-6)
+    for ph in phones:
+        if str(ph.label).upper() not in ("P", "B", "M"):
+            continue
+        a, b = float(ph.start) - lead, float(ph.end)
+        c = np.clip(np.minimum((t - (a - ramp)) / ramp, ((b + ramp) - t) / ramp), 0.0, 1.0)
+        out = np.maximum(out, c)
+    return np.where(out > 1.0 - 1e-9, 1.0, out)  # exact 1 inside (float round-off)
+
+
 @dataclass
 class DefaultResult:
     """Output of :class:`DefaultModel`.
@@ -342,12 +382,33 @@ class DefaultModel:
         Free JSON-able information (training data, measured scores).
     student : talkinghead.models.student.SpeechStudent, optional
         The fast front end that stands in for the Whisper encoder (None: Whisper itself).
+    calibration : np.ndarray, shape (2, K), optional
+        Monotone quantile map from the read-out's z-score (row 0, increasing) to the real
+        mouth's per-clip z-score (row 1), fitted on the training clips: a ridge shrinks
+        its output towards the mean, so without it the lips rarely close and the mouth
+        opens too little at its widest (see :func:`calibrate_zscore`).
     """
 
     def __init__(
-        self, weight, bias, feature_mean, feature_scale, offsets, meta=None, student=None
+        self,
+        weight,
+        bias,
+        feature_mean,
+        feature_scale,
+        offsets,
+        meta=None,
+        student=None,
+        calibration=None,
     ) -> None:
         self.student = student
+        self.calibration = None
+        if calibration is not None:
+            cal = np.asarray(calibration, np.float64)
+            if cal.ndim != 2 or cal.shape[0] != 2 or np.any(np.diff(cal[0]) <= 0):
+                raise InvalidArgumentError(
+                    f"calibration.shape={cal.shape} must be (2, K) with increasing row 0"
+                )
+            self.calibration = cal
         self.weight = np.asarray(weight, dtype=np.float64).reshape(-1)
         self.bias = float(bias)
         self.feature_mean = np.asarray(feature_mean, dtype=np.float64).reshape(-1)
@@ -408,6 +469,7 @@ class DefaultModel:
         fps: float = 25.0,
         n_frames: int | None = None,
         neutral: np.ndarray | None = None,
+        phones=None,
     ) -> DefaultResult:
         """Animate speech.
 
@@ -421,6 +483,9 @@ class DefaultModel:
             Default ``round(duration * fps)``.
         neutral : np.ndarray, shape (68, 2), optional
             Face to deform (default :func:`talkinghead.face.normalize.neutral_face_68`).
+        phones : sequence of Phone-like, optional
+            Known phones (``label``, ``start``, ``end`` in seconds; e.g. the forced alignment
+            of a transcript): the lips close on every /p b m/ (:func:`bilabial_closure`).
 
         Returns
         -------
@@ -442,7 +507,12 @@ class DefaultModel:
             gate = speech_gate(y=y, sr=sr, fps=fps, n_frames=n_frames)
         else:
             gate = np.zeros(n_frames)
-        art = zscore_to_articulation(z, gate)
+        zc = z if self.calibration is None else np.interp(z, *self.calibration)
+        art = zscore_to_articulation(zc, gate)
+        if phones:
+            c = bilabial_closure(phones, fps=fps, n_frames=n_frames)
+            art[:, 0] *= 1.0 - c
+            art[:, 3] = np.maximum(art[:, 3], c)
         lm = articulation_to_landmarks(
             art, neutral=neutral_face_68() if neutral is None else neutral
         ).reshape(n_frames, 68, 2)
@@ -470,6 +540,8 @@ class DefaultModel:
             "feature_mean": self.feature_mean.astype(np.float32),
             "feature_scale": self.feature_scale.astype(np.float32),
         }
+        if self.calibration is not None:
+            arrays["calibration"] = self.calibration.astype(np.float32)
         with atomic_path(directory / "model.safetensors") as tmp:
             save_file(arrays, str(tmp))
         if self.student is not None:
@@ -520,6 +592,7 @@ class DefaultModel:
                 cfg["offsets"],
                 cfg.get("meta"),
                 student=student,
+                calibration=t.get("calibration"),
             )
         except (KeyError, InvalidArgumentError) as e:
             raise CheckpointError(f"path='{directory}' holds an inconsistent model: {e}") from e

@@ -162,7 +162,7 @@ def fit_default_model(
     -------
     talkinghead.models.default.DefaultModel
     """
-    from ..models.default import DefaultModel, stack_context
+    from ..models.default import DefaultModel, calibrate_zscore, stack_context
 
     if not clips:
         raise InvalidArgumentError("clips=[] must hold at least one training clip")
@@ -188,6 +188,14 @@ def fit_default_model(
         A += sw * (Xv.T @ Xv).astype(np.float64)
         b += sw * Xv.T.astype(np.float64) @ y[v]
     coef = np.linalg.solve(A + lam * np.eye(D), b)
+    # quantile calibration of the output on the training frames (see DefaultModel)
+    preds, trues = [], []
+    for c, x in zip(clips, normed, strict=True):
+        X = stack_context(((x - mu) / sd) @ P, offsets)
+        v = np.asarray(c.valid, bool) & np.isfinite(c.openness)
+        preds.append((X @ coef[:-1] + coef[-1])[v])
+        trues.append(zscore_target(c.openness, c.valid)[v])
+    cal = calibrate_zscore(np.concatenate(preds), np.concatenate(trues))
     k = P.shape[1]
     w = np.concatenate([P @ coef[i * k : (i + 1) * k] for i in range(len(offsets))])
     info = {
@@ -197,4 +205,4 @@ def fit_default_model(
         "n_frames": int(sum(len(c.valid) for c in clips)),
     }
     info.update(meta or {})
-    return DefaultModel(w, coef[-1], mu, sd, offsets, info, student=student)
+    return DefaultModel(w, coef[-1], mu, sd, offsets, info, student=student, calibration=cal)
