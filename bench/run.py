@@ -387,12 +387,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--case", choices=sorted(CASES), help="run one case in this process")
     ap.add_argument("--json", help="also write the results to this JSON file")
+    ap.add_argument("--only", help="comma-separated cases to run (default: all, in order)")
     args = ap.parse_args()
     if args.case:
         print(json.dumps(run_case(args.case)))
         return
+    order = ORDER
+    if args.only:
+        order = [c.strip() for c in args.only.split(",") if c.strip()]
+        bad = [c for c in order if c not in CASES]
+        if bad:
+            ap.error(f"--only={args.only!r} must name cases among {sorted(CASES)}")
     rows = []
-    for name in ORDER:
+    for name in order:
         out = subprocess.run(
             [sys.executable, __file__, "--case", name], capture_output=True, text=True
         )

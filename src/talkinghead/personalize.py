@@ -546,8 +546,11 @@ def render_person(
         y16, sr16 = load_audio(audio, sr=16000)
         feats = audio_pose_features(y=y16, sr=sr16, fps=anim.fps, n_frames=T)
         head = person.pose_to_head(person.pose_model.generate(feats, seed=seed))
-    bl = blink_curve(T, fps=anim.fps, seed=seed) if blinks else None
+    from .models.expression import driving_landmarks
+
+    lms, own_blinks = driving_landmarks(anim, blinks=blinks)
+    bl = blink_curve(T, fps=anim.fps, seed=seed) if own_blinks else None
     y, sr = load_audio(audio, sr=44100)
-    frames = person.frames(anim.landmarks, head=head, blinks=bl, refine=refine)
+    frames = person.frames(lms, head=head, blinks=bl, refine=refine)
     frames = _progress(frames, total=T, desc="render", unit="frame", enabled=progress)
     return write_video(out_path, frames, fps=anim.fps, audio=y, sr=sr)

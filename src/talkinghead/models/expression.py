@@ -27,6 +27,7 @@ __all__ = [
     "upper_face_motion",
     "procedural_brows",
     "apply_upper_face_68",
+    "driving_landmarks",
 ]
 
 #: Brow lift (eye-pinned units: eye centres 1 apart) that ``brow = 1`` gives on the 68 points.
@@ -195,3 +196,27 @@ def apply_upper_face_68(
         # roll > 0 tilts toward the subject's right shoulder (image left): clockwise on screen
         lm = c + np.stack([cs * d[..., 0] - sn * d[..., 1], sn * d[..., 0] + cs * d[..., 1]], -1)
     return lm.astype(np.float32)
+
+
+def driving_landmarks(anim, *, blinks: bool) -> tuple[np.ndarray, bool]:
+    """The landmarks a renderer should follow, and whether it should add blinks itself.
+
+    An :class:`~talkinghead.inference.Animation` with its own ``blink`` already closes the
+    eyelids on its landmarks: the renderer adds none, and ``blinks=False`` re-opens them
+    (the upper lids go back to the neutral face). Older animations without ``blink`` leave
+    blinking to the renderer.
+
+    Returns
+    -------
+    (np.ndarray, shape (T, 68, 2), bool)
+    """
+    lms = np.asarray(anim.landmarks, dtype=np.float64)
+    if getattr(anim, "blink", None) is None:
+        return lms, bool(blinks)
+    if not blinks:
+        from ..face.normalize import neutral_face_68
+
+        lids = list(_LIDS)
+        lms = lms.copy()
+        lms[:, lids] = neutral_face_68()[lids]
+    return lms, False

@@ -550,21 +550,13 @@ def animate_photo(
 
 
 def _frames(animator, anim, lms, blink_seed, head_motion) -> Iterator[np.ndarray]:
+    from ..models.expression import driving_landmarks
+
     T = len(lms)
     fps = float(anim.fps)
-    if getattr(anim, "blink", None) is not None:
-        # the animation blinks on its own landmarks; --no-blinks opens its eyelids again
-        blinks = np.zeros(T)
-        if blink_seed is None:
-            from ..face.normalize import neutral_face_68
-
-            lms = lms.copy()
-            lids = [37, 38, 43, 44]
-            lms[:, lids] = neutral_face_68()[lids]
-    else:
-        blinks = (
-            np.zeros(T) if blink_seed is None else blink_curve(T, fps=fps, seed=int(blink_seed))
-        )
+    # ``lms`` is ``anim.landmarks``; an animation with its own blinks keeps them
+    lms, own_blinks = driving_landmarks(anim, blinks=blink_seed is not None)
+    blinks = blink_curve(T, fps=fps, seed=int(blink_seed)) if own_blinks else np.zeros(T)
     if head_motion:
         mo = np.asarray(getattr(anim, "mouth_open", np.zeros(T)), dtype=np.float64)
         head = head_motion_curve(mo, fps=fps, seed=0 if blink_seed is None else int(blink_seed))
