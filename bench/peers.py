@@ -29,9 +29,10 @@ The peers run in their own virtualenvs under ``--work`` (created on first use wi
 re-enters this file with ``--worker`` and writes each clip's openness as ``.npy``. A peer that
 cannot be installed is reported and skipped.
 
-Jitter ratio: acceleration energy of the prediction over that of the tracked real mouth
-(:func:`talkinghead.evaluate.metrics.jitter_ratio`, median over clips; < 1: smoother than the
-real face).
+Jitter ratio: acceleration energy of the prediction over that of the tracked real mouth, each
+divided by its standard deviation first (:func:`talkinghead.evaluate.metrics.jitter_ratio`;
+scale-free, so peers in other units compare; median over clips; < 1: smoother than the real
+face).
 
 Second table: the phonetic animator with and without the GRID transcript (forced
 alignment) on the 11 GRID clips, with the /p b m/ closure rate on the aligned phones.
@@ -264,6 +265,20 @@ def score(c: dict, pred) -> tuple[float, float]:
     return r, lag
 
 
+def _jitter(pred, c: dict) -> float:
+    """Scale-free jitter ratio: acceleration energy of the prediction over the real mouth's,
+    both divided by their standard deviation (so z-scores and peers' units compare)."""
+    from talkinghead.evaluate.metrics import jitter_ratio
+
+    p = np.asarray(pred, np.float64)
+    t = np.asarray(c["openness"], np.float64)
+    v = c["valid"] & np.isfinite(t) & np.isfinite(p)
+    sp, st = np.std(p[v]), np.std(t[v])
+    if sp == 0 or st == 0:
+        return math.nan
+    return jitter_ratio(p / sp, t / st, valid=v)
+
+
 def bilabial(pairs) -> tuple[float, int]:
     """Pooled /p b m/ closure over (prediction, phones, fps) triples."""
     from talkinghead.evaluate.metrics import bilabial_closure_rate
@@ -299,7 +314,6 @@ def main(argv=None) -> int:
 
     from talkinghead.audio.phones import align_phones
     from talkinghead.evaluate.baselines import energy_predict
-    from talkinghead.evaluate.metrics import jitter_ratio
     from talkinghead.inference import animate
 
     work = Path(args.work)
@@ -373,8 +387,7 @@ def main(argv=None) -> int:
         r = np.array([scores[s][c["id"]][0] for c in clips])
         lag = np.array([scores[s][c["id"]][1] for c in clips])
         b, nb = bilabial((p[c["id"]], phones[c["id"]], c["fps"]) for c in grid)
-        jit = np.nanmedian([jitter_ratio(np.asarray(p[c["id"]], float), c["openness"],
-                                         valid=c["valid"]) for c in clips])  # fmt: skip
+        jit = np.nanmedian([_jitter(p[c["id"]], c) for c in clips])
         wins = []
         for x in refs:
             rr = np.array([scores[x][c["id"]][0] for c in clips])

@@ -446,7 +446,17 @@ class DefaultModel:
             )
         if len(features) == 0:
             return np.zeros(0)
-        return self.design(features) @ self.weight + self.bias
+        # == design(features) @ weight, without building the (T, F * n_offsets) matrix:
+        # project once per offset, then add the shifted projections
+        x = self.utterance_normalize(features)
+        x = (x - self.feature_mean) / self.feature_scale
+        W = self.weight.reshape(len(self.offsets), -1)  # (n_offsets, F)
+        proj = x @ W.T  # (T, n_offsets)
+        T = len(x)
+        out = np.full(T, self.bias)
+        for k, o in enumerate(self.offsets):
+            out += proj[np.clip(np.arange(T) + o, 0, T - 1), k]
+        return out
 
     @property
     def frontend(self) -> str:

@@ -135,6 +135,7 @@ class SpeechStudent:
                 f"feature_mean.size={self.feature_mean.size} must equal out_dim={config.out_dim}"
             )
         self._net = None
+        self._taps = None  # per-tap contiguous block weights, built on first encode
         if weights is None:
             self._net = _build(config)
             self.pull_weights()
@@ -181,7 +182,14 @@ class SpeechStudent:
             raise InvalidArgumentError(f"mel.shape={mel.shape} must be ({self.config.n_mels}, T)")
         if mel.shape[1] < 2:
             mel = np.pad(mel, ((0, 0), (0, 2 - mel.shape[1])), mode="edge")
-        out = _forward_numpy(self.weights, self.config, mel).T  # (T // 2, out + aux)
+        if getattr(self, "_taps", None) is None or self._taps[0] is not self.weights:
+            taps = {
+                i: [np.ascontiguousarray(w[:, :, j]) for j in range(w.shape[2])]
+                for i in range(len(self.config.dilations))
+                for w in [self.weights[f"blocks.{i}.conv.weight"]]
+            }
+            self._taps = (self.weights, taps)
+        out = _forward_numpy(self.weights, self.config, mel, self._taps[1]).T  # (T//2, out+aux)
         d = self.config.out_dim
         feats = out[:, :d] * self.feature_scale + self.feature_mean
         return (feats, out[:, d:]) if with_aux else feats
@@ -244,22 +252,27 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + erf(x * np.float32(0.7071067811865476)))
 
 
-def _conv(x: np.ndarray, w: np.ndarray, b: np.ndarray, *, dilation: int = 1) -> np.ndarray:
+def _conv(x: np.ndarray, w, b: np.ndarray, *, dilation: int = 1) -> np.ndarray:
     """'Same' 1-D convolution of (C_in, T) with an odd kernel: (C_out, C_in, K) -> (C_out, T).
 
-    One matrix product per kernel tap on a shifted view (no im2col copy)."""
-    k = w.shape[2]
+    ``w`` is the (C_out, C_in, K) weight or its K contiguous (C_out, C_in) taps. One matrix
+    product per tap on a shifted view (no im2col copy)."""
+    taps = w if isinstance(w, list) else [w[:, :, j] for j in range(w.shape[2])]
+    k = len(taps)
     pad = dilation * (k - 1) // 2
     xp = np.pad(x, ((0, 0), (pad, pad)))
     T = x.shape[1]
-    out = w[:, :, 0] @ xp[:, :T]
+    out = taps[0] @ xp[:, :T]
     for j in range(1, k):
-        out += w[:, :, j] @ xp[:, j * dilation : j * dilation + T]
-    return out + b[:, None]
+        out += taps[j] @ xp[:, j * dilation : j * dilation + T]
+    out += b[:, None]
+    return out
 
 
-def _forward_numpy(wts: dict, cfg: StudentConfig, mel: np.ndarray) -> np.ndarray:
-    """The network of :func:`_build` in numpy: (n_mels, T) -> (out_dim + aux_dim, T // 2)."""
+def _forward_numpy(wts: dict, cfg: StudentConfig, mel: np.ndarray, taps=None) -> np.ndarray:
+    """The network of :func:`_build` in numpy: (n_mels, T) -> (out_dim + aux_dim, T // 2).
+
+    ``taps``: optional {block index: list of contiguous per-tap weight matrices}."""
     T = mel.shape[1]
     n = (T + 2 - 4) // 2 + 1  # conv k4 s2 p1
     xp = np.pad(mel, ((0, 0), (1, 1)))
@@ -268,8 +281,10 @@ def _forward_numpy(wts: dict, cfg: StudentConfig, mel: np.ndarray) -> np.ndarray
     w = wts["front.weight"]
     h = w.reshape(w.shape[0], -1) @ cols.reshape(-1, n) + wts["front.bias"][:, None]
     for i, d in enumerate(cfg.dilations):
-        h = h + _conv(act(h), wts[f"blocks.{i}.conv.weight"], wts[f"blocks.{i}.conv.bias"],
-                      dilation=int(d))  # fmt: skip
+        w = taps.get(i) if taps is not None else None
+        if w is None:
+            w = wts[f"blocks.{i}.conv.weight"]
+        h = h + _conv(act(h), w, wts[f"blocks.{i}.conv.bias"], dilation=int(d))
     w = wts["out.weight"]
     return (w[:, :, 0] @ act(h) + wts["out.bias"][:, None]).astype(np.float32)
 
