@@ -33,11 +33,12 @@ def main() -> None:
     ap.add_argument("--person", default="/tmp/person_eval")
     ap.add_argument("--images", help="write side-by-side PNGs here (e.g. docs/img)")
     ap.add_argument("--time-steps", type=int, default=5, help="steps timed at 128 / 256 px")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1: comparable timings)")
     args = ap.parse_args()
 
     import torch
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(max(1, args.threads))
     from talkinghead.audio.io import load_audio
     from talkinghead.evaluate.metrics import mouth_corr, sync_offset
     from talkinghead.face.landmarks68 import eye_centres_68, mouth_openness_68
