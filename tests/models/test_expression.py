@@ -80,3 +80,19 @@ def test_animation_carries_the_upper_face_into_the_blendshapes(example_speech, t
     np.testing.assert_allclose(bs.rotation, a.rotation, atol=1e-6)
     np.testing.assert_allclose(bs.weights[:, ARKIT_INDEX["eyeBlinkLeft"]], a.blink, atol=1e-6)
     np.testing.assert_allclose(bs.weights[:, ARKIT_INDEX["browInnerUp"]], a.brow, atol=1e-6)
+
+
+def test_renderers_keep_the_animation_blinks_or_reopen_the_eyes():
+    from types import SimpleNamespace
+
+    from talkinghead.models.expression import driving_landmarks
+
+    lm = np.repeat(neutral_face_68()[None], 2, axis=0)
+    closed = apply_upper_face_68(lm, blink=np.array([0.0, 1.0]))
+    anim = SimpleNamespace(landmarks=closed, blink=np.array([0.0, 1.0]))
+    kept, own = driving_landmarks(anim, blinks=True)
+    assert not own and np.allclose(kept[1, 37], lm[1, 41])  # the animation's blink, no second one
+    opened, own = driving_landmarks(anim, blinks=False)
+    assert not own and np.allclose(opened[1, [37, 38, 43, 44]], lm[1, [37, 38, 43, 44]])
+    old = SimpleNamespace(landmarks=lm, blink=None)  # an older animation: the renderer blinks
+    assert driving_landmarks(old, blinks=True)[1] is True
