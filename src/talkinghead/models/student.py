@@ -195,8 +195,12 @@ class SpeechStudent:
         return (feats, out[:, d:]) if with_aux else feats
 
     # ------------------------------------------------------------------ persistence
-    def save_pretrained(self, directory: str | os.PathLike) -> Path:
-        """Write ``config.json`` + ``model.safetensors`` atomically; returns the folder."""
+    def save_pretrained(self, directory: str | os.PathLike, *, half: bool = True) -> Path:
+        """Write ``config.json`` + ``model.safetensors`` atomically; returns the folder.
+
+        ``half``: store the weights as float16 (half the size; inference runs in float32 after
+        loading; measured on the shipped student: features move by < 1 % of their spread,
+        the read-out's mouth by < 1e-4)."""
         from safetensors.numpy import save_file
 
         from .._util.atomic import atomic_path, write_text_atomic
@@ -206,7 +210,9 @@ class SpeechStudent:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         with atomic_path(directory / "model.safetensors") as tmp:
-            save_file({k: np.ascontiguousarray(v) for k, v in self.weights.items()}, str(tmp))
+            dt = np.float16 if half else np.float32
+            save_file({k: np.ascontiguousarray(v, dtype=dt) for k, v in self.weights.items()},
+                      str(tmp))  # fmt: skip
         cfg = {
             "format": _FORMAT,
             "version": _VERSION,
