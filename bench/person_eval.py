@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from photo_eval import DEFAULT, grey, psnr, ssim  # noqa: E402
+from photo_eval import DEFAULT, score_frames  # noqa: E402
 
 
 def main() -> None:
@@ -40,7 +40,6 @@ def main() -> None:
 
     torch.set_num_threads(max(1, args.threads))
     from talkinghead.audio.io import load_audio
-    from talkinghead.evaluate.metrics import mouth_corr, sync_offset
     from talkinghead.face.landmarks68 import eye_centres_68, mouth_openness_68
     from talkinghead.face.normalize import neutral_face_68
     from talkinghead.face.tracking import track_frames
@@ -111,19 +110,8 @@ def main() -> None:
         gen = np.stack(list(make()))
         ms = (time.perf_counter() - t0) / len(gen) * 1000
         out[name] = gen
-        ps, ss = [], []
-        for i, t in enumerate(test):
-            if not track.valid[t]:
-                continue
-            (x0, y0), (x1, y1) = lm[t].min(0).astype(int), lm[t].max(0).astype(int) + 1
-            ps.append(psnr(gen[i][y0:y1, x0:x1], frames[t][y0:y1, x0:x1]))
-            ss.append(ssim(grey(gen[i][y0:y1, x0:x1]), grey(frames[t][y0:y1, x0:x1])))
-        tr = track_frames(gen, fps=fps)
-        op = mouth_openness_68(tr.landmarks68)
-        v = tr.valid & np.isfinite(real_open[test])
-        r = mouth_corr(op, real_open[test], valid=v)
-        off, _ = sync_offset(op, real_open[test], fps=fps, valid=v)
-        rows.append((name, np.mean(ps), np.mean(ss), r, off, tr.valid.mean(), ms))
+        scores = score_frames(gen, frames, lm, test, real_open, fps=fps, use=track.valid)
+        rows.append((name, *scores, ms))
 
     print(f"\n{args.video}: {T} frames at {fps:g} fps ({frames.shape[2]}x{frames.shape[1]}); "
           f"refiner {args.size} px, {args.steps} steps; test frames {half}-{T - 1}\n")  # fmt: skip

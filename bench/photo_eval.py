@@ -46,6 +46,36 @@ def grey(x):
     return x.astype(np.float64) @ [0.299, 0.587, 0.114]
 
 
+def score_frames(gen, frames, lm, test, real_open, *, fps: float, use=None) -> tuple:
+    """Score generated frames against the real held-out ones.
+
+    ``gen[i]`` stands for real frame ``test[i]``. Face PSNR / SSIM over the real landmarks'
+    box (frames where ``use[t]`` is False are skipped), then the generated frames are
+    re-tracked: mouth r and lip-sync offset against ``real_open[test]``.
+
+    Returns
+    -------
+    (psnr dB, ssim, mouth r, offset ms, share of generated frames tracked)
+    """
+    from talkinghead.evaluate.metrics import mouth_corr, sync_offset
+    from talkinghead.face.landmarks68 import mouth_openness_68
+    from talkinghead.face.tracking import track_frames
+
+    ps, ss = [], []
+    for i, t in enumerate(test):
+        if use is not None and not use[t]:
+            continue
+        (x0, y0), (x1, y1) = lm[t].min(0).astype(int), lm[t].max(0).astype(int) + 1
+        ps.append(psnr(gen[i][y0:y1, x0:x1], frames[t][y0:y1, x0:x1]))
+        ss.append(ssim(grey(gen[i][y0:y1, x0:x1]), grey(frames[t][y0:y1, x0:x1])))
+    tr = track_frames(gen, fps=fps)
+    op = mouth_openness_68(tr.landmarks68)
+    v = tr.valid & np.isfinite(real_open[test])
+    r = mouth_corr(op, real_open[test], valid=v)
+    off, _ = sync_offset(op, real_open[test], fps=fps, valid=v)
+    return np.mean(ps), np.mean(ss), r, off, tr.valid.mean()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("video", nargs="?", default=str(DEFAULT))
@@ -53,7 +83,6 @@ def main() -> None:
     ap.add_argument("--images", help="write side-by-side PNGs here (e.g. docs/img)")
     args = ap.parse_args()
 
-    from talkinghead.evaluate.metrics import mouth_corr, sync_offset
     from talkinghead.face.aam import AAM
     from talkinghead.face.landmarks68 import mouth_openness_68
     from talkinghead.face.normalize import neutral_face_68, pin_eyes
@@ -94,17 +123,7 @@ def main() -> None:
 
     rows = []
     for name, gen in out.items():
-        ps, ss = [], []
-        for i, t in enumerate(test):
-            (x0, y0), (x1, y1) = lm[t].min(0).astype(int), lm[t].max(0).astype(int) + 1
-            ps.append(psnr(gen[i][y0:y1, x0:x1], frames[t][y0:y1, x0:x1]))
-            ss.append(ssim(grey(gen[i][y0:y1, x0:x1]), grey(frames[t][y0:y1, x0:x1])))
-        tr = track_frames(gen, fps=fps)
-        op = mouth_openness_68(tr.landmarks68)
-        v = tr.valid & np.isfinite(real_open[test])
-        r = mouth_corr(op, real_open[test], valid=v)
-        off, _ = sync_offset(op, real_open[test], fps=fps, valid=v)
-        rows.append((name, np.mean(ps), np.mean(ss), r, off, tr.valid.mean()))
+        rows.append((name, *score_frames(gen, frames, lm, test, real_open, fps=fps)))
 
     print(f"\n{args.video}: {T} frames at {fps:g} fps, {args.size} px; AAM fit on frames "
           f"0-{half - 1} ({aam.n_shape} shape + {aam.n_appearance} appearance params, "

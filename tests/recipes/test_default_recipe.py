@@ -43,3 +43,12 @@ def test_calibration_undoes_shrinkage_and_survives_a_round_trip(tmp_path):
     np.testing.assert_allclose(m2.calibration, m.calibration, rtol=1e-6, atol=1e-6)
     x = _clips(n=1, seed=5)[0].features
     np.testing.assert_allclose(m2.predict_zscore(x), m.predict_zscore(x), atol=1e-4)
+
+
+def test_fast_readout_equals_the_design_matrix_product():
+    """predict_zscore projects per offset instead of building (T, F * n_offsets): same result."""
+    m = fit_default_model(_clips(), lam=1.0, pca=8, offsets=(-2, 0, 1, 3))
+    x = _clips(n=1, seed=7)[0].features
+    np.testing.assert_allclose(
+        m.predict_zscore(x), m.design(x) @ m.weight + m.bias, rtol=1e-10, atol=1e-10
+    )
