@@ -139,12 +139,9 @@ def procedural_head_motion(
         e = np.asarray(energy, np.float64)
         if e.shape != (n_frames,):
             raise InvalidArgumentError(f"energy.shape={e.shape} must be ({n_frames},)")
-        e = np.nan_to_num(e)
-        hi = np.quantile(e, 0.95) if n_frames else 1.0
-        e = np.clip(e / hi, 0, 1) if hi > 0 else np.zeros_like(e)
-        # emphasis = energy above its slow average, smoothed (~120 ms)
-        slow = _gauss_filter(e, 0.8 * fps)
-        emph = np.clip(_gauss_filter(e, 0.12 * fps) - slow, 0, None)
+        from .expression import _emphasis
+
+        emph, slow = _emphasis(e, fps)  # energy above its slow average, smoothed (~120 ms)
         pitch = pitch + 0.12 * emph  # nod down on emphasis
         yaw = yaw * (0.6 + 0.8 * slow)
     rot = euler_to_rotation(amplitude * yaw, amplitude * pitch, amplitude * roll)
