@@ -1,14 +1,20 @@
 """Personalised talking face (Yi et al. 2020 style) measured on held-out frames.
 
-Usage: python bench/person_eval.py [VIDEO] [--size 128] [--steps 300] [--images docs/img]
+Usage: python bench/person_eval.py [VIDEO] [--size 256] [--steps 300] [--init general|none]
+       [--images docs/img] [--threads 2]
 
 Personalise on frames 0-249 of the video (250 frames: min_frames lowered from 300), then
 drive the person with the audio of frames 250-499 and compare with the real frames:
 PSNR / SSIM of the face box (real landmarks), mouth-opening r and lip-sync offset of the
-re-tracked output. Variants: plain photo warp (photo.py, procedural head motion), warp +
-personalised pose, warp + pose + refiner, oracle (true expression + true 2D head motion)
-warp, oracle warp + refiner. Also: head-pose statistics, generated vs real (held out), and
-refiner training time per step at 128 and 256 px.
+re-tracked output, and r of the re-tracked yaw / pitch with the real ones. The held-out
+audio is shifted by the A/V offset ``personalize`` measured on the training frames only.
+
+Variants: plain photo warp (photo.py, the animation's own head motion); warp + personalised
+pose (2D only, and with yaw/pitch turned in 3D); + refiner; oracle expression (the true
+landmarks, frontalised with the tracked head rotation) + the true head motion in 2D only or
+with yaw / pitch in 3D; oracle warp + refiner (``--init``: fine-tuned from the general
+refiner or trained from scratch) and oracle warp + the general refiner alone. Also:
+head-pose statistics, generated vs real (held out), and refiner training time per step.
 """
 
 from __future__ import annotations
@@ -28,8 +34,9 @@ from photo_eval import DEFAULT, score_frames  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("video", nargs="?", default=str(DEFAULT))
-    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--init", choices=("general", "none"), default="general")
     ap.add_argument("--person", default="/tmp/person_eval")
     ap.add_argument("--images", help="write side-by-side PNGs here (e.g. docs/img)")
     ap.add_argument("--time-steps", type=int, default=5, help="steps timed at 128 / 256 px")
@@ -40,9 +47,9 @@ def main() -> None:
 
     torch.set_num_threads(max(1, args.threads))
     from talkinghead.audio.io import load_audio
-    from talkinghead.face.landmarks68 import eye_centres_68, mouth_openness_68
+    from talkinghead.face.landmarks68 import eye_centres_68, mesh_to_68, mouth_openness_68
     from talkinghead.face.normalize import neutral_face_68
-    from talkinghead.face.tracking import track_frames
+    from talkinghead.face.tracking import rotvec_to_matrix, track_frames
     from talkinghead.inference import animate
     from talkinghead.models.head_pose import (
         POSE_CHANNELS,
@@ -50,7 +57,9 @@ def main() -> None:
         pose_stats,
         track_to_pose,
     )
+    from talkinghead.models.refiner import Refiner
     from talkinghead.personalize import _eye_pinned, _head, load_person, personalize
+    from talkinghead.recipes.yi2020 import GENERAL_DIR
     from talkinghead.render.photo import PhotoAnimator, animate_photo, blink_curve
     from talkinghead.video.io import read_video
 
@@ -60,66 +69,114 @@ def main() -> None:
     half = T // 2
     test = np.arange(half, T)
     t0 = time.perf_counter()
+    init = None if args.init == "none" else "general"
     personalize(args.video, args.person, max_frames=half, min_frames=half, size=args.size,
-                steps=args.steps, frame_size=None, progress=False)  # fmt: skip
+                steps=args.steps, frame_size=None, refiner_init=init,
+                progress=False)  # fmt: skip
     t_pers = time.perf_counter() - t0
     person = load_person(args.person)
     meta = person.meta
+    sync = meta["av_sync"]
     print(f"personalised on frames 0-{half - 1} in {t_pers:.0f} s: {meta['seconds']}, "
-          f"reference frame {meta['reference_index']}, crop box {meta['crop_box']}")  # fmt: skip
+          f"reference frame {meta['reference_index']}, crop box {meta['crop_box']}, "
+          f"A/V sync {sync}, refiner init {meta['refiner'].get('init')}")  # fmt: skip
 
     track = track_frames(frames, fps=fps)
     lm = track.landmarks68.astype(np.float64)
     real_open = mouth_openness_68(lm)
+    real_eul = track.euler[test]
 
-    # held-out audio -> landmarks, pose features
-    y, sr = load_audio(args.video, sr=16000, offset=half / fps, duration=(T - half) / fps)
+    # held-out audio (shifted by the offset measured on the training frames) -> landmarks
+    off = float(sync["offset_s"])
+
+    def held_out(offset):
+        return load_audio(args.video, sr=16000, offset=max(0.0, half / fps + offset),
+                          duration=(T - half) / fps)  # fmt: skip
+
+    y, sr = held_out(off)
     anim = animate(y, sr=sr, fps=fps, n_frames=len(test))
+    y0, _ = held_out(0.0)
+    anim_raw = animate(y0, sr=sr, fps=fps, n_frames=len(test))
     feats = audio_pose_features(y=y, sr=sr, fps=fps, n_frames=len(test))
     gen_pose = person.pose_model.generate(feats, seed=0)
     real_pose = track_to_pose(track)[test]
-    head_gen = person.pose_to_head(gen_pose)
+    head_gen = person.pose_to_head(gen_pose)  # (T, 5): roll, dx, dy, yaw, pitch
     blinks = blink_curve(len(test), fps=fps, seed=0)
 
-    # oracle: true expression (per-frame eye-pinned) + true 2D head motion from the eyes
+    # oracle: true expression (frontalised with the tracked rotation, per-frame eye-pinned)
+    # + the true head motion: roll and shift from the eyes, yaw / pitch from the track
     ref = meta["reference_index"]
-    pinned = _eye_pinned(lm)
-    oracle = np.nan_to_num(pinned[test] - pinned[ref] + neutral_face_68())
+    R = rotvec_to_matrix(track.rotation.astype(np.float64))  # (T, 3, 3)
+    X = np.einsum("tji,tnj->tni", R, track.mesh - track.translation[:, None, :])
+    X = X / track.scale[:, None, None]  # canonical frame: the expression only
+    front = _eye_pinned(mesh_to_68(X)[..., :2])
+    oracle = np.nan_to_num(front[test] - front[ref] + neutral_face_68())
     eyes = eye_centres_68(lm[test])
     ref_eyes = eye_centres_68(lm[ref])
     d, dr = eyes[:, 1] - eyes[:, 0], ref_eyes[1] - ref_eyes[0]
     roll = np.arctan2(d[:, 1], d[:, 0]) - np.arctan2(dr[1], dr[0])
     head_true = _head(roll, ref_eyes.mean(0), eyes.mean(1), PhotoAnimator(person.face).pivot,
                       person.face.similarity.matrix)  # fmt: skip
+    turn = np.nan_to_num(track.euler[test, :2] - track.euler[ref, :2])
+    head_true3d = np.column_stack([head_true, turn])
+    general = Refiner.from_pretrained(GENERAL_DIR) if (GENERAL_DIR / "config.json").is_file() \
+        else None  # fmt: skip
+    ref_name = f"refiner ({'general + ' if init else 'scratch, '}{args.steps} steps)"
+
+    def with_refiner(model, *a, **k):
+        keep = person.refiner
+        person.refiner = model
+        try:
+            yield from person.frames(*a, **k)
+        finally:
+            person.refiner = keep
 
     variants = {
-        "plain warp (photo.py, procedural head motion)": lambda: animate_photo(
+        "plain warp (photo.py, the animation's head motion)": lambda: animate_photo(
             person.face, anim, blink_seed=0, head_motion=True),
-        "warp + personalised pose": lambda: person.frames(
+        "warp + personalised pose, 2D only, audio as recorded": lambda: person.frames(
+            anim_raw.landmarks, head=head_gen[:, :3], blinks=blinks, refine=False),
+        "warp + personalised pose, 2D only": lambda: person.frames(
+            anim.landmarks, head=head_gen[:, :3], blinks=blinks, refine=False),
+        "warp + personalised pose, yaw/pitch in 3D": lambda: person.frames(
             anim.landmarks, head=head_gen, blinks=blinks, refine=False),
-        "warp + personalised pose + refiner": lambda: person.frames(
+        f"warp + personalised pose 3D + {ref_name}": lambda: person.frames(
             anim.landmarks, head=head_gen, blinks=blinks, refine=True),
-        "oracle landmarks + true head, warp": lambda: person.frames(
+        "oracle expression + true head, 2D only": lambda: person.frames(
             oracle, head=head_true, refine=False),
-        "oracle landmarks + true head, warp + refiner": lambda: person.frames(
-            oracle, head=head_true, refine=True),
+        "oracle expression + true head, yaw/pitch in 3D": lambda: person.frames(
+            oracle, head=head_true3d, refine=False),
+        f"oracle expression + true head 3D + {ref_name}": lambda: person.frames(
+            oracle, head=head_true3d, refine=True),
     }  # fmt: skip
+    if general is not None and general.config == person.refiner.config:
+        variants["oracle expression + true head 3D + general refiner only"] = lambda: (
+            with_refiner(general, oracle, head=head_true3d, refine=True))  # fmt: skip
     out, rows = {}, []
     for name, make in variants.items():
         t0 = time.perf_counter()
         gen = np.stack(list(make()))
         ms = (time.perf_counter() - t0) / len(gen) * 1000
         out[name] = gen
-        scores = score_frames(gen, frames, lm, test, real_open, fps=fps, use=track.valid)
-        rows.append((name, *scores, ms))
+        trs = []
+        scores = score_frames(gen, frames, lm, test, real_open, fps=fps, use=track.valid,
+                              tracks=trs)  # fmt: skip
+        ge = trs[0].euler
+        ok = trs[0].valid & track.valid[test]
+        ryaw = np.corrcoef(ge[ok, 0], real_eul[ok, 0])[0, 1] if ok.sum() > 2 else np.nan
+        rpitch = np.corrcoef(ge[ok, 1], real_eul[ok, 1])[0, 1] if ok.sum() > 2 else np.nan
+        rows.append((name, *scores, ryaw, rpitch, ms))
+        print(f"  {name}: {rows[-1][1:]}", flush=True)
 
     print(f"\n{args.video}: {T} frames at {fps:g} fps ({frames.shape[2]}x{frames.shape[1]}); "
-          f"refiner {args.size} px, {args.steps} steps; test frames {half}-{T - 1}\n")  # fmt: skip
+          f"refiner {args.size} px, {args.steps} steps from {init or 'scratch'}; test frames "
+          f"{half}-{T - 1}; held-out audio shifted by {off * 1000:+.0f} ms\n")  # fmt: skip
     print("| method | face PSNR dB | face SSIM | mouth r vs real | sync offset ms | tracked "
-          "| render ms/frame |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|")
-    for name, p, s, r, off, tv, ms in rows:
-        print(f"| {name} | {p:.2f} | {s:.3f} | {r:.3f} | {off:+.0f} | {tv:.0%} | {ms:.0f} |")
+          "| yaw r | pitch r | render ms/frame |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, p, s_, r, off_ms, tv, ry, rp, ms in rows:
+        print(f"| {name} | {p:.2f} | {s_:.3f} | {r:.3f} | {off_ms:+.0f} | {tv:.0%} | "
+              f"{ry:+.2f} | {rp:+.2f} | {ms:.0f} |")  # fmt: skip
 
     e = feats[:, 0]
     st_r, st_g = pose_stats(real_pose, e), pose_stats(gen_pose, e)

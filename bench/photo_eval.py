@@ -46,7 +46,7 @@ def grey(x):
     return x.astype(np.float64) @ [0.299, 0.587, 0.114]
 
 
-def score_frames(gen, frames, lm, test, real_open, *, fps: float, use=None) -> tuple:
+def score_frames(gen, frames, lm, test, real_open, *, fps: float, use=None, tracks=None) -> tuple:
     """Score generated frames against the real held-out ones.
 
     ``gen[i]`` stands for real frame ``test[i]``. Face PSNR / SSIM over the real landmarks'
@@ -56,6 +56,7 @@ def score_frames(gen, frames, lm, test, real_open, *, fps: float, use=None) -> t
     Returns
     -------
     (psnr dB, ssim, mouth r, offset ms, share of generated frames tracked)
+        ``tracks``, when a list, receives the re-tracked FaceTrack.
     """
     from talkinghead.evaluate.metrics import mouth_corr, sync_offset
     from talkinghead.face.landmarks68 import mouth_openness_68
@@ -69,6 +70,8 @@ def score_frames(gen, frames, lm, test, real_open, *, fps: float, use=None) -> t
         ps.append(psnr(gen[i][y0:y1, x0:x1], frames[t][y0:y1, x0:x1]))
         ss.append(ssim(grey(gen[i][y0:y1, x0:x1]), grey(frames[t][y0:y1, x0:x1])))
     tr = track_frames(gen, fps=fps)
+    if tracks is not None:
+        tracks.append(tr)
     op = mouth_openness_68(tr.landmarks68)
     v = tr.valid & np.isfinite(real_open[test])
     r = mouth_corr(op, real_open[test], valid=v)

@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from talkinghead.errors import FaceLostError, FaceNotFoundError, TooFewFramesError
+from talkinghead.errors import (
+    FaceLostError,
+    FaceNotFoundError,
+    InvalidArgumentError,
+    TooFewFramesError,
+)
 from talkinghead.personalize import load_person, personalize, render_person
 
 torch.set_num_threads(1)
@@ -37,8 +42,11 @@ def test_personalize_and_render_end_to_end(shared_data, example_speech, tmp_path
     from talkinghead.video.io import probe_video
 
     person = personalize(shared_data / GRID, tmp_path / "person", max_frames=40, min_frames=30,
-                         size=64, steps=20, progress=False)  # fmt: skip
+                         size=64, steps=20, refiner_init=None, progress=False)  # fmt: skip
     meta = json.loads((person / "person.json").read_text())
+    # GRID is in sync: the measured offset is ~0 and nothing is shifted
+    assert meta["av_sync"]["source"] == "auto" and meta["av_sync"]["offset_s"] == 0.0
+    assert abs(meta["av_sync"]["measured_s"]) < 0.05 and meta["refiner"]["init"] is None
     assert meta["n_frames"] == 40 and meta["n_valid"] >= 30
     assert meta["refiner"]["steps"] == 20 and meta["frame_size"] == [360, 288]
     files = ("reference.png", "head_pose.json", "refiner/config.json", "refiner/model.safetensors")
@@ -56,3 +64,32 @@ def test_personalize_and_render_end_to_end(shared_data, example_speech, tmp_path
     info = probe_video(out)
     assert info.n_frames == 50 and info.fps == 25 and info.has_audio
     assert (info.width, info.height) == (360, 288)
+
+
+def test_fine_tunes_from_a_given_refiner_and_takes_a_given_offset(shared_data, tmp_path):
+    from talkinghead.models.refiner import Refiner, RefinerConfig
+
+    cfg = RefinerConfig(size=32, base_channels=8, memory_slots=4, key_dim=8)
+    torch.manual_seed(0)
+    init = Refiner(cfg)
+    with torch.no_grad():
+        for p in init.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    init_dir = init.save_pretrained(tmp_path / "general")
+    person = personalize(shared_data / GRID, tmp_path / "p", max_frames=40, min_frames=30,
+                         size=32, steps=1, refiner_config=cfg, refiner_init=init_dir,
+                         av_offset=0.1, progress=False)  # fmt: skip
+    meta = json.loads((person / "person.json").read_text())
+    assert meta["refiner"]["init"] == str(init_dir)
+    assert meta["av_sync"] == {"offset_s": 0.1, "source": "given"}
+    tuned = load_person(person).refiner
+    pairs = zip(tuned.parameters(), init.parameters(), strict=True)
+    d = sum(float((a - b).detach().abs().sum()) for a, b in pairs)
+    n = sum(p.numel() for p in init.parameters())
+    assert d / n < 1e-3  # one Adam step of 2e-4 away from the given weights
+    with pytest.raises(InvalidArgumentError, match="av_offset"):
+        personalize(shared_data / GRID, tmp_path / "q", size=32, steps=1, av_offset="later",
+                    progress=False)  # fmt: skip
+    with pytest.raises(InvalidArgumentError, match="refiner_init"):
+        personalize(shared_data / GRID, tmp_path / "q", size=32, steps=1,
+                    refiner_init=tmp_path / "nowhere", progress=False)  # fmt: skip

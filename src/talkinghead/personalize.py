@@ -8,9 +8,13 @@
    several) in more than ``max_lost`` (20 %) of them.
 2. **Reference frame**: the valid frame that is most frontal (small yaw, pitch near the
    median), has the mouth closed and the eyes open. It is the image that gets warped.
-3. **Head pose** (:class:`~talkinghead.models.head_pose.HeadPoseModel`): AR(2) per pose
+3. **Audio sync**: the video's own audio-video offset is measured
+   (:func:`~talkinghead.evaluate.sync.speech_sync_offset`) and undone before the audio
+   is used (some real clips are 100-250 ms out of sync).
+4. **Head pose** (:class:`~talkinghead.models.head_pose.HeadPoseModel`): AR(2) per pose
    channel driven by the person's own speech energy and F0.
-4. **Refiner** (:class:`~talkinghead.models.refiner.Refiner`): training pairs are, for
+5. **Refiner** (:class:`~talkinghead.models.refiner.Refiner`): fine-tuned from the general
+   refiner pre-trained on other people (:mod:`talkinghead.recipes.yi2020`); pairs are, for
    every valid frame, the reference frame warped by that frame's TRUE landmarks
    (per-frame eye-pinned, so the expression only) and true 2D head motion (roll and
    shift from the eye centres), versus the real frame, both cropped to one fixed square
@@ -21,11 +25,12 @@
 ``reference.png``, ``head_pose.json`` and ``refiner/`` (config.json, model.safetensors,
 training_log.jsonl, last/).
 
-``render_person(audio, person_dir, out.mp4)``: the phonetic animator's landmarks drive the
+``render_person(audio, person_dir, out.mp4)``: the default animator's landmarks drive the
 warp of the reference frame; the head moves with the pose generated from the audio by the
-person's model (the 2D part: roll and image-plane shift; yaw and pitch are modelled but a
-2D warp cannot show them); blinks are seeded; each frame's face box is refined and pasted
-back with a feathered edge; the MP4 gets the audio.
+person's model (roll and image-plane shift, and yaw and pitch turned in 3D with the
+canonical face's depth: :meth:`~talkinghead.render.photo.PhotoAnimator.control_points`);
+each frame's face box is refined and pasted back with a feathered edge; the MP4 gets the
+audio.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,10 +147,12 @@ class Person:
         return tuple(int(v) for v in self.meta["crop_box"])
 
     def pose_to_head(self, pose: np.ndarray) -> np.ndarray:
-        """Pose (T, 5) ``yaw, pitch, roll, x, y`` -> warp head motion (T, 3) ``roll, dx, dy``.
+        """Pose (T, 5) ``yaw, pitch, roll, x, y`` -> warp head motion (T, 5).
 
-        Roll and position relative to the reference frame's; the head origin (tracked
-        translation) is moved, compensating the animator's rotation about the neck.
+        ``roll, dx, dy, yaw, pitch`` relative to the reference frame's pose: roll and
+        the image-plane shift of the eye midpoint (the tracked head origin, moved by the
+        animator's rotation about the neck compensated), then the out-of-plane turn that
+        :meth:`PhotoAnimator.control_points` renders in 3D.
         """
         from .render.photo import PhotoAnimator
 
@@ -154,7 +162,8 @@ class Person:
         scale = float(self.meta["reference_scale"])
         anchor = origin + (pose[:, 3:5] - ref[3:5]) * scale
         pivot = PhotoAnimator(self.face).pivot
-        return _head(pose[:, 2] - ref[2], origin, anchor, pivot, self.face.similarity.matrix)
+        head = _head(pose[:, 2] - ref[2], origin, anchor, pivot, self.face.similarity.matrix)
+        return np.column_stack([head, pose[:, 0] - ref[0], pose[:, 1] - ref[1]])
 
     def frames(
         self,
@@ -170,8 +179,8 @@ class Person:
         ----------
         landmarks : ndarray, shape (T, 68, 2)
             Eye-pinned driving landmarks (``Animation.landmarks``).
-        head : ndarray, shape (T, 3), optional
-            ``roll, dx, dy`` (see :meth:`pose_to_head`); None: still head.
+        head : ndarray, shape (T, 3) or (T, 5), optional
+            ``roll, dx, dy[, yaw, pitch]`` (see :meth:`pose_to_head`); None: still head.
         blinks : ndarray, shape (T,), optional
             Eyelid closure in [0, 1].
         refine : bool
@@ -189,10 +198,10 @@ class Person:
         T = len(lms)
         head = np.zeros((T, 3)) if head is None else np.asarray(head, dtype=np.float64)
         blinks = np.zeros(T) if blinks is None else np.asarray(blinks, dtype=np.float64)
-        if head.shape != (T, 3) or blinks.shape != (T,):
+        if head.shape not in ((T, 3), (T, 5)) or blinks.shape != (T,):
             raise InvalidArgumentError(
                 f"head.shape={head.shape} and blinks.shape={blinks.shape} must be ({T}, 3) "
-                f"and ({T},)"
+                f"or ({T}, 5), and ({T},)"
             )
         animator = PhotoAnimator(self.face)
         x0, y0, side = self.box
@@ -285,6 +294,75 @@ def _pick_reference(track) -> int:
     return int(ok[np.argmin(score)])
 
 
+def shift_audio(y: np.ndarray, *, sr: int, offset_s: float) -> np.ndarray:
+    """Undo an audio delay: samples ``offset_s`` later move to the start (``offset_s`` < 0:
+    silence is prepended). Returns a (n,) array of the same length."""
+    y = np.asarray(y)
+    k = int(round(float(offset_s) * sr))
+    if k == 0:
+        return y
+    out = np.zeros_like(y)
+    if k > 0:
+        out[: max(0, len(y) - k)] = y[k:]
+    else:
+        out[-k:] = y[: len(y) + k]
+    return out
+
+
+def _sync(y, sr, fps, track, av_offset) -> dict:
+    from .evaluate.sync import speech_sync_offset
+    from .face.landmarks68 import mouth_openness_68
+
+    if av_offset is None:
+        return {"offset_s": 0.0, "source": "none"}
+    if isinstance(av_offset, str):
+        if av_offset != "auto":
+            raise InvalidArgumentError(f"av_offset={av_offset!r} must be 'auto', a number or None")
+        est = speech_sync_offset(y=y, sr=sr, fps=fps, valid=track.valid,
+                                 mouth_open=mouth_openness_68(track.landmarks68))  # fmt: skip
+        if est.reliable and abs(est.offset_s) >= 0.5 / fps:
+            warnings.warn(
+                f"the video's audio is {est.offset_s * 1000:+.0f} ms out of sync with the lips "
+                f"(r {est.r_zero:.2f} at 0 ms, {est.r_peak:.2f} at the offset); corrected",
+                stacklevel=3,
+            )
+        return {**est.to_dict(), "source": "auto"}
+    off = float(av_offset)
+    if not np.isfinite(off) or abs(off) > 2.0:
+        raise InvalidArgumentError(
+            f"av_offset={av_offset!r} must be a number of seconds in [-2, 2]"
+        )
+    return {"offset_s": off, "source": "given"}
+
+
+def _refiner_init(init, config):
+    """Resolve ``refiner_init``: a checkpoint folder, or None (scratch)."""
+    if init is None:
+        return None
+    if isinstance(init, str) and init == "general":
+        from .models.refiner import Refiner
+        from .recipes.yi2020 import GENERAL_DIR
+
+        if not (GENERAL_DIR / "config.json").is_file():
+            warnings.warn(f"no general refiner at {GENERAL_DIR}; training from scratch",
+                          stacklevel=3)  # fmt: skip
+            return None
+        general = Refiner.from_pretrained(GENERAL_DIR)
+        if general.config != config:
+            warnings.warn(
+                f"the general refiner has {general.config}, this run {config}: training from "
+                "scratch", stacklevel=3,
+            )  # fmt: skip
+            return None
+        return GENERAL_DIR
+    p = Path(init)
+    if not (p / "config.json").is_file():
+        raise InvalidArgumentError(
+            f"refiner_init='{init}' must be 'general', None or a refiner folder"
+        )
+    return p
+
+
 def _crop_box(track, shape: tuple[int, int]) -> tuple[int, int, int]:
     from .render.photo import _FOREHEAD
 
@@ -300,6 +378,105 @@ def _crop_box(track, shape: tuple[int, int]) -> tuple[int, int, int]:
     return x0, y0, side
 
 
+@dataclass
+class PersonPairs:
+    """Refiner training pairs of one tracked video (:func:`person_pairs`).
+
+    Attributes
+    ----------
+    face : PhotoFace
+        The reference frame, ready to warp.
+    reference_index : int
+        Its frame index.
+    box : tuple of int
+        The fixed square crop ``(x0, y0, side)`` in frame pixels.
+    frame_index : ndarray, shape (N,)
+        The frame of each pair.
+    inputs, targets : ndarray, shape (N, size, size, 3), uint8 RGB
+        The reference warped by the frame's true expression and 2D head motion, and the
+        real frame, both cropped to ``box``.
+    """
+
+    face: object
+    reference_index: int
+    box: tuple[int, int, int]
+    frame_index: np.ndarray
+    inputs: np.ndarray
+    targets: np.ndarray
+
+
+def person_pairs(
+    frames: np.ndarray,
+    track,
+    *,
+    size: int = 256,
+    max_pairs: int | None = None,
+    progress: bool | None = None,
+) -> PersonPairs:
+    """(warped reference, real frame) crop pairs of one person's tracked video.
+
+    The reference is the most frontal valid frame with the mouth closed and the eyes open;
+    the input of frame ``t`` is the reference warped by ``t``'s true landmarks (per-frame
+    eye-pinned: the expression only) plus its true 2D head motion (roll and shift of the
+    eye centres); the target is frame ``t``. Both are cropped to one fixed square around
+    the face (the union of the face boxes) and resized to ``size``.
+
+    Parameters
+    ----------
+    frames : ndarray, shape (T, H, W, 3), uint8 RGB
+    track : FaceTrack
+        ``track_frames(frames)``.
+    size : int
+    max_pairs : int, optional
+        Keep at most this many pairs, evenly spaced over the valid frames.
+    progress : bool or None
+
+    Returns
+    -------
+    PersonPairs
+    """
+    from ._util.progress import progress as _progress
+    from .face.landmarks68 import eye_centres_68
+    from .face.normalize import DEFAULT_EYES, SimilarityTransform, neutral_face_68
+    from .render.photo import _FOREHEAD, PhotoAnimator, PhotoFace
+
+    if not np.any(track.valid):
+        raise FaceLostError("track has no valid frame: no training pairs can be made")
+    ref = _pick_reference(track)
+    lm = np.asarray(track.landmarks68, dtype=np.float64)
+    ref_eyes = eye_centres_68(lm[ref])
+    face = PhotoFace(
+        image=frames[ref],
+        landmarks=lm[ref],
+        forehead=np.asarray(track.mesh[ref][list(_FOREHEAD), :2], dtype=np.float64),
+        similarity=SimilarityTransform.from_two_points(np.asarray(DEFAULT_EYES), ref_eyes),
+        interocular=float(np.linalg.norm(ref_eyes[1] - ref_eyes[0])),
+        yaw=float(np.degrees(track.euler[ref, 0])),
+    )
+    box = _crop_box(track, frames[ref].shape[:2])
+    animator = PhotoAnimator(face)
+    pinned = _eye_pinned(lm)
+    idx = np.flatnonzero(track.valid)
+    if max_pairs is not None and len(idx) > int(max_pairs):
+        idx = idx[np.round(np.linspace(0, len(idx) - 1, int(max_pairs))).astype(int)]
+    eyes = eye_centres_68(lm[idx])  # (N, 2, 2)
+    d_ref = ref_eyes[1] - ref_eyes[0]
+    d = eyes[:, 1] - eyes[:, 0]
+    roll = np.arctan2(d[:, 1], d[:, 0]) - np.arctan2(d_ref[1], d_ref[0])
+    heads = _head(roll, ref_eyes.mean(0), eyes.mean(1), animator.pivot, face.similarity.matrix)
+    size = int(size)
+    xs = np.zeros((len(idx), size, size, 3), np.uint8)
+    ys = np.zeros_like(xs)
+    for i, t in enumerate(_progress(idx, total=len(idx), desc="render pairs", unit="frame",
+                                    enabled=progress)):  # fmt: skip
+        drv = pinned[t] - pinned[ref] + neutral_face_68()
+        img = animator.frame(animator.control_points(drv, head=tuple(heads[i])))
+        xs[i] = _crop(img, box, size)
+        ys[i] = _crop(frames[t], box, size)
+    return PersonPairs(face=face, reference_index=int(ref), box=box, frame_index=idx,
+                       inputs=xs, targets=ys)  # fmt: skip
+
+
 def personalize(
     video: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -313,6 +490,8 @@ def personalize(
     batch_size: int = 4,
     seed: int = 0,
     refiner_config=None,
+    refiner_init="general",
+    av_offset="auto",
     progress: bool | None = True,
 ) -> Path:
     """Learn a person's talking face from a short video of them (see the module docstring).
@@ -341,6 +520,16 @@ def personalize(
         Refiner training.
     refiner_config : RefinerConfig, optional
         Default ``RefinerConfig(size=size)``.
+    refiner_init : "general", str, path or None
+        Fine-tune from these refiner weights: "general" (default) is the shipped general
+        refiner (:data:`talkinghead.recipes.yi2020.GENERAL_DIR`, 256 px; used when its
+        config matches, else training starts from scratch with a warning); None trains
+        from scratch.
+    av_offset : "auto", float or None
+        Seconds the video's audio comes after the lips move: "auto" measures it
+        (:func:`talkinghead.evaluate.sync.speech_sync_offset`; applied only when
+        reliable), a number imposes it, None assumes 0. The audio is shifted by it before
+        the head-pose model is fitted; ``person.json`` records it under ``av_sync``.
     progress : bool or None
         Progress bars.
 
@@ -356,11 +545,9 @@ def personalize(
     import cv2
 
     from .audio.io import load_audio
-    from .face.landmarks68 import eye_centres_68
     from .face.tracking import track_frames
     from .models.head_pose import HeadPoseModel, audio_pose_features, track_to_pose
     from .models.refiner import RefinerConfig
-    from .render.photo import _FOREHEAD, PhotoAnimator, PhotoFace
     from .training.refiner_train import train_refiner
     from .video.io import probe_video, read_video
 
@@ -374,6 +561,10 @@ def personalize(
         raise InvalidArgumentError(f"max_lost={max_lost!r} must be in [0, 1)")
     if int(size) < 32 or int(size) % 8:
         raise InvalidArgumentError(f"size={size!r} must be a multiple of 8, >= 32")
+    if isinstance(av_offset, str) and av_offset != "auto":
+        raise InvalidArgumentError(f"av_offset={av_offset!r} must be 'auto', a number or None")
+    config = refiner_config or RefinerConfig(size=int(size))
+    init = _refiner_init(refiner_init, config)
     info = probe_video(video)
     target = None
     if frame_size is not None and max(info.width, info.height) > int(frame_size):
@@ -404,62 +595,31 @@ def personalize(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    # ---- head pose from the person's own audio
+    # ---- the person's own audio, aligned with their frames
     y, sr = load_audio(video, sr=16000)
+    sync = _sync(y, sr, fps, track, av_offset)
+    y = shift_audio(y, sr=sr, offset_s=sync["offset_s"])
+    # ---- head pose from the person's own audio
     feats = audio_pose_features(y=y, sr=sr, fps=fps, n_frames=T)
     pose = track_to_pose(track)
     pose_model = HeadPoseModel.fit(pose, features=feats, fps=fps, valid=track.valid)
     pose_model.meta["source"] = str(video)
     pose_model.save(out / "head_pose.json")
 
-    # ---- reference frame
-    ref = _pick_reference(track)
+    # ---- reference frame, training pairs
+    t0 = time.perf_counter()
+    pairs = person_pairs(frames, track, size=int(size), progress=progress)
+    face, ref, box, size = pairs.face, pairs.reference_index, pairs.box, int(size)
+    ref_img = face.image
     lm = np.asarray(track.landmarks68, dtype=np.float64)
-    ref_img = frames[ref]
-    from .face.normalize import DEFAULT_EYES, SimilarityTransform
-
-    ref_eyes = eye_centres_68(lm[ref])
-    face = PhotoFace(
-        image=ref_img,
-        landmarks=lm[ref],
-        forehead=np.asarray(track.mesh[ref][list(_FOREHEAD), :2], dtype=np.float64),
-        similarity=SimilarityTransform.from_two_points(np.asarray(DEFAULT_EYES), ref_eyes),
-        interocular=float(np.linalg.norm(ref_eyes[1] - ref_eyes[0])),
-        yaw=float(np.degrees(track.euler[ref, 0])),
-    )
     ok, png = cv2.imencode(".png", cv2.cvtColor(ref_img, cv2.COLOR_RGB2BGR))
     with atomic_path(out / "reference.png") as tmp:
         png.tofile(tmp)
-
-    # ---- training pairs: reference warped by the true expression + true 2D head motion
-    from .face.normalize import neutral_face_68
-
-    t0 = time.perf_counter()
-    box = _crop_box(track, ref_img.shape[:2])
-    animator = PhotoAnimator(face)
-    pinned = _eye_pinned(lm)
-    idx = np.flatnonzero(track.valid)
-    eyes = eye_centres_68(lm[idx])  # (N, 2, 2)
-    d_ref = ref_eyes[1] - ref_eyes[0]
-    d = eyes[:, 1] - eyes[:, 0]
-    roll = np.arctan2(d[:, 1], d[:, 0]) - np.arctan2(d_ref[1], d_ref[0])
-    heads = _head(roll, ref_eyes.mean(0), eyes.mean(1), animator.pivot, face.similarity.matrix)
-    size = int(size)
-    xs = np.zeros((len(idx), size, size, 3), np.uint8)
-    ys = np.zeros_like(xs)
-    from ._util.progress import progress as _progress
-
-    for i, t in enumerate(_progress(idx, total=len(idx), desc="render pairs", unit="frame",
-                                    enabled=progress)):  # fmt: skip
-        drv = pinned[t] - pinned[ref] + neutral_face_68()
-        img = animator.frame(animator.control_points(drv, head=tuple(heads[i])))
-        xs[i] = _crop(img, box, size)
-        ys[i] = _crop(frames[t], box, size)
+    xs, ys = pairs.inputs, pairs.targets
     t_pairs = time.perf_counter() - t0
 
     # ---- refiner
-    config = refiner_config or RefinerConfig(size=size)
-    res = train_refiner(xs, ys, out / "refiner", config=config, steps=steps,
+    res = train_refiner(xs, ys, out / "refiner", config=config, steps=steps, init=init,
                         batch_size=batch_size, seed=seed, progress=progress)  # fmt: skip
     meta = {
         "format": _FORMAT,
@@ -476,8 +636,10 @@ def personalize(
         "reference_origin": np.asarray(track.translation[ref, :2], dtype=np.float64).tolist(),
         "reference_scale": float(track.scale[ref]),
         "crop_box": list(box),
+        "av_sync": sync,
         "refiner": {"size": size, "steps": res.steps, "batch_size": int(batch_size),
                     "n_params": res.model.n_params, "seed": int(seed),
+                    "init": None if init is None else str(init),
                     "final_l1": res.history[-1]["l1"] if res.history else None},
         "seconds": {"tracking": round(t_track, 1), "pairs": round(t_pairs, 1),
                     "refiner": round(res.seconds, 1),

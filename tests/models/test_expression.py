@@ -63,6 +63,9 @@ def test_68_points_show_brows_blinks_and_roll():
         abs(np.arctan2(*(r[0, 45] - r[0, 36])[::-1]) - np.arctan2(*(lm[0, 45] - lm[0, 36])[::-1]))
         > 0.05
     )
+    # roll > 0 (head3d: toward the subject's right shoulder): the subject's left eye corner
+    # (point 45, image right) goes up (smaller y), as on the 3D head
+    assert r[0, 45, 1] < lm[0, 45, 1] - 0.01 and r[0, 36, 1] > lm[0, 36, 1] + 0.01
     with pytest.raises(InvalidArgumentError, match="brow.shape"):
         apply_upper_face_68(lm, brow=np.zeros(4))
 

@@ -99,3 +99,36 @@ def test_bad_inputs(tmp_path):
         train_refiner(x, y[:2], tmp_path, config=TINY, steps=1, progress=False)
     with pytest.raises(InvalidArgumentError, match="config.size"):
         train_refiner(x, y, tmp_path, config=RefinerConfig(size=64), steps=1, progress=False)
+
+
+def test_half_checkpoint_and_fine_tuning_from_init(tmp_path):
+    x, y = _pairs()
+    a = train_refiner(x, y, tmp_path / "a", config=TINY, steps=30, lr=2e-3, adv_start=0.0,
+                      progress=False)  # fmt: skip
+    # float16 copy: half the size, loads back as float32 within float16 rounding
+    full, half = tmp_path / "a", a.model.save_pretrained(tmp_path / "half", half=True)
+    size = lambda d: (d / "model.safetensors").stat().st_size  # noqa: E731
+    assert size(half) < 0.6 * size(full)
+    h = Refiner.from_pretrained(half)
+    for (k, p), (_, q) in zip(a.model.state_dict().items(), h.state_dict().items(), strict=True):
+        assert q.dtype == p.dtype
+        torch.testing.assert_close(q, p, rtol=2e-3, atol=1e-3, msg=k)
+    # fine-tuning starts from the given weights: one small step stays near them and far
+    # from a fresh start; the L1 after it is already that of the trained model
+    ft = train_refiner(x, y, tmp_path / "ft", config=TINY, steps=1, lr=1e-5, adv_start=1.0,
+                       init=full, progress=False)  # fmt: skip
+    fresh = train_refiner(x, y, tmp_path / "fresh", config=TINY, steps=1, lr=1e-5,
+                          adv_start=1.0, progress=False)  # fmt: skip
+
+    def dist(m, n):
+        return sum(
+            float((p - q).detach().abs().sum())
+            for p, q in zip(m.parameters(), n.parameters(), strict=True)
+        )
+
+    assert dist(ft.model, a.model) < 0.01 * dist(fresh.model, a.model)
+    l1 = lambda m: float(np.abs(m.refine(x).astype(float) - y).mean())  # noqa: E731
+    assert l1(ft.model) < l1(fresh.model) - 1.0
+    with pytest.raises(InvalidArgumentError, match="init="):
+        train_refiner(x, y, tmp_path / "bad", config=RefinerConfig(size=32, base_channels=4,
+                      memory_slots=4, key_dim=4), steps=1, init=full, progress=False)  # fmt: skip

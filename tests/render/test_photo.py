@@ -163,3 +163,96 @@ def test_grey_and_huge_photos(photo, tmp_path):
     frames = list(animate_photo(path, _anim(np.array([0.0, 0.2]))))
     assert frames[0].shape == (2000, 3000, 3)
     assert np.array_equal(frames[1][:50, :50], big[:50, :50])
+
+
+def test_yaw_and_pitch_turn_the_face_in_3d(face):
+    """Out-of-plane turns move the nose across the face (parallax), in the right direction."""
+    an = PhotoAnimator(face)
+    drv = neutral_face_68()
+    still = an.control_points(drv)
+    iod = face.interocular
+
+    def nose_from_eyes(p):
+        return p[30] - p[36:48].mean(0)
+
+    # tracking convention: yaw > 0 turns the face toward the image's left
+    turned = an.control_points(drv, head=(0.0, 0.0, 0.0, np.radians(10), 0.0))
+    d = nose_from_eyes(turned) - nose_from_eyes(still)
+    assert -0.2 * iod < d[0] < -0.05 * iod and abs(d[1]) < 0.02 * iod
+    # parallax, not a rigid 2D shift: the jaw corners lie behind the eyes and move the other
+    # way from the nose tip, in front of them
+    assert turned[30, 0] < still[30, 0] - 2 and turned[16, 0] > still[16, 0] + 2
+    # pitch > 0 nods down: the nose tip drops toward the mouth
+    nod = an.control_points(drv, head=(0.0, 0.0, 0.0, 0.0, np.radians(10)))
+    assert nose_from_eyes(nod)[1] > nose_from_eyes(still)[1] + 0.05 * iod
+    # a (T, 3) head keeps the 2D behaviour; other lengths are refused
+    np.testing.assert_allclose(an.control_points(drv, head=(0.0, 0.0, 0.0)), still)
+    with pytest.raises(Exception, match="head="):
+        an.control_points(drv, head=(0.0, 0.0))
+
+
+def test_animation_rotation_drives_the_photo_head(face):
+    """head3d rotations (y up, z to the viewer) -> camera-frame turns of the photo face."""
+    from talkinghead.face.head3d import euler_to_rotation
+
+    an = PhotoAnimator(face)
+    rot = np.asarray(euler_to_rotation([0.0, 0.15, 0.0, 0.0], [0.0, 0.0, 0.15, 0.0],
+                                       [0.0, 0.0, 0.0, 0.15]))  # fmt: skip
+    head = an.head_from_rotation(rot)
+    assert head.shape == (4, 5)
+    np.testing.assert_allclose(head[0], 0, atol=1e-9)
+    # head3d yaw > 0 turns toward the subject's left = the image's right: camera yaw < 0
+    assert head[1, 3] == pytest.approx(-0.15) and head[1, 0] == pytest.approx(0, abs=1e-9)
+    pts = [an.control_points(neutral_face_68(), head=tuple(h)) for h in head]
+    assert pts[1][30, 0] - pts[1][36:48, 0].mean() > pts[0][30, 0] - pts[0][36:48, 0].mean()
+    # a nod (pitch > 0) about the neck moves the whole face down
+    assert head[2, 4] == pytest.approx(0.15) and pts[2][36:48, 1].mean() > pts[0][36:48, 1].mean()
+    # roll > 0 (toward the subject's right shoulder): the image-right eye corner goes up
+    assert head[3, 0] == pytest.approx(-0.15) and pts[3][45, 1] < pts[0][45, 1] - 1
+    # the renderer uses them: frames of an animation with rotations differ from a still one
+    anim = _anim(np.zeros(4))
+    anim.rotation = rot.astype(np.float32)
+    moving = list(animate_photo(face, anim, blink_seed=None, head_motion=True))
+    still = list(animate_photo(face, anim, blink_seed=None, head_motion=False))
+    assert _psnr(moving[0], still[0]) > 40 and _psnr(moving[1], still[1]) < 35
+
+
+def test_tracked_yaw_pitch_explain_real_frames(shared_data, face):
+    """On real frames, turning the reference face by the tracked yaw / pitch difference
+    brings its rigid points closer to the frame's than a 2D similarity alone."""
+    from talkinghead.face.landmarks68 import eye_centres_68
+    from talkinghead.face.normalize import DEFAULT_EYES, SimilarityTransform
+    from talkinghead.face.tracking import track_frames
+    from talkinghead.render.photo import _FOREHEAD, PhotoFace
+    from talkinghead.video.io import read_video
+
+    v = read_video(shared_data / OBAMA)
+    frames = v.frames[::4]
+    tr = track_frames(frames, fps=FPS / 4)
+    lm, eul = tr.landmarks68.astype(np.float64), tr.euler
+    ref = 4  # frame 16 of the clip: the personalisation reference
+    eyes = eye_centres_68(lm[ref])
+    f = PhotoFace(image=frames[ref], landmarks=lm[ref],
+                  forehead=tr.mesh[ref][list(_FOREHEAD), :2].astype(np.float64),
+                  similarity=SimilarityTransform.from_two_points(np.asarray(DEFAULT_EYES), eyes),
+                  interocular=float(np.linalg.norm(eyes[1] - eyes[0])), yaw=0.0)  # fmt: skip
+    an = PhotoAnimator(f)
+    rigid = list(range(27, 48)) + [0, 8, 16]
+
+    def residual(a, b):  # rms after the best 2D similarity of a onto b
+        A, B = a[rigid] - a[rigid].mean(0), b[rigid] - b[rigid].mean(0)
+        U, S, Vt = np.linalg.svd(B.T @ A)
+        s = S.sum() / (A**2).sum()
+        return np.sqrt(((s * A @ (U @ Vt).T - B) ** 2).sum(1).mean())
+
+    flat, turned, flipped = [], [], []
+    for t in np.flatnonzero(tr.valid):
+        dyaw, dpitch = eul[t, :2] - eul[ref, :2]
+        flat.append(residual(lm[ref], lm[t]))
+        turned.append(
+            residual(an._turn(np.concatenate([lm[ref], f.forehead]), dyaw, dpitch), lm[t])
+        )
+        flipped.append(
+            residual(an._turn(np.concatenate([lm[ref], f.forehead]), -dyaw, -dpitch), lm[t])
+        )
+    assert np.mean(turned) < 0.7 * np.mean(flat) < 0.7 * np.mean(flipped)

@@ -13,8 +13,11 @@ Conventions
   canonical frontal mesh shipped in ``talkinghead/data/face_reference.npz``:
   ``mesh ~ scale * R @ canonical + translation``. ``rotation`` is ``R`` as a
   rotation vector in radians; :func:`rotation_to_euler` gives yaw (about the
-  vertical axis, positive when the face turns towards the image's right),
-  pitch (about the horizontal axis) and roll (in the image plane).
+  vertical axis, positive when the face turns towards the image's left: the nose
+  moves left), pitch (about the horizontal axis, positive nodding down) and roll
+  (in the image plane, positive clockwise on screen). These are camera-frame angles:
+  against :mod:`talkinghead.face.head3d` (y up, z toward the viewer) yaw and roll
+  change sign, pitch does not.
 - ``confidence`` in [0, 1]: the legacy Face Mesh API gives no per-face score, so
   it is a proxy: 0 without a face, otherwise the product of the share of mesh
   points inside the image and ``exp(-rms / 0.05)`` of the rigid-fit residual

@@ -193,8 +193,9 @@ def apply_upper_face_68(
         c = lm[:, 36:48].mean(axis=1, keepdims=True)  # eye midpoint
         cs, sn = np.cos(roll)[:, None], np.sin(roll)[:, None]
         d = lm - c
-        # roll > 0 tilts toward the subject's right shoulder (image left): clockwise on screen
-        lm = c + np.stack([cs * d[..., 0] - sn * d[..., 1], sn * d[..., 0] + cs * d[..., 1]], -1)
+        # roll > 0 tilts toward the subject's right shoulder (image left): the subject's
+        # left side (image right) goes up, counter-clockwise on screen (y down), as the 3D head
+        lm = c + np.stack([cs * d[..., 0] + sn * d[..., 1], -sn * d[..., 0] + cs * d[..., 1]], -1)
     return lm.astype(np.float32)
 
 

@@ -229,13 +229,19 @@ class Refiner(nn.Module):
             self.train(was)
 
     # ------------------------------------------------------------------ persistence
-    def save_pretrained(self, directory: str | os.PathLike) -> Path:
-        """Write ``config.json`` + ``model.safetensors`` into ``directory``."""
+    def save_pretrained(self, directory: str | os.PathLike, *, half: bool = False) -> Path:
+        """Write ``config.json`` + ``model.safetensors`` into ``directory``.
+
+        ``half``: store floating-point weights as float16 (half the size; loaded back as
+        float32). Training checkpoints keep float32.
+        """
         from safetensors.torch import save_file
 
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+        if half:
+            state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
         with atomic_path(d / "model.safetensors") as tmp:
             save_file(state, str(tmp))
         cfg = {"format": _FORMAT, "version": _VERSION, "config": self.config.to_dict()}
@@ -265,7 +271,9 @@ class Refiner(nn.Module):
             raise CheckpointError(f"path='{wpath}' must exist (refiner weights)")
         model = cls(config)
         try:
-            model.load_state_dict(load_file(str(wpath)))
+            state = load_file(str(wpath))
+            state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+            model.load_state_dict(state)
         except (RuntimeError, OSError) as e:
             raise CheckpointError(f"path='{wpath}' does not match config.json: {e}") from None
         return model.eval()

@@ -17,10 +17,13 @@ Method
    photo's inter-ocular distance and rotated into the photo's in-plane pose, so
    the person keeps their own face shape.
 3. **Blinks** (seeded, about 15 a minute, 120 ms): points 37, 38 / 43, 44 move
-   onto 41, 40 / 47, 46. **Head motion**: a small similarity transform of the face
-   points (roll <= ~2 degrees, shifts <= ~4 % of the inter-ocular distance) made of
-   slow seeded sway plus a nod that follows the mouth opening (a proxy of speech
-   energy).
+   onto 41, 40 / 47, 46 (an animation with its own ``blink`` keeps those instead).
+   **Head motion**: the animation's own head rotation (``anim.rotation``, from
+   :func:`talkinghead.models.expression.upper_face_motion`): yaw and pitch turn the face
+   points in 3D with the canonical face's depth about the eye midpoint and project them
+   back (the nose moves across the cheeks), roll turns them in the image plane, and the
+   face shifts as a head turning about the neck would. An animation without rotations
+   (saved by an older version) gets :func:`head_motion_curve`'s 2D sway instead.
 4. **Warp.** The 68 points plus 5 forehead points move; a ring of
    :data:`N_RING` static points on an ellipse around the face keeps hair,
    background and shoulders still. The triangulation (Delaunay of the photo's
@@ -95,7 +98,7 @@ class PhotoFace:
     interocular : float
         Eye-centre distance in ``image`` pixels.
     yaw : float
-        Degrees (positive: turned towards the image's right).
+        Degrees (tracking convention, positive: turned towards the image's left).
     n_faces : int
         Faces found in the photo.
     grey : bool
@@ -351,6 +354,31 @@ def head_motion_curve(energy: np.ndarray, *, fps: float, seed: int = 0) -> np.nd
 # ---------------------------------------------------------------------- animator
 
 
+def _rot_yx(yaw: float, pitch: float) -> np.ndarray:
+    """Camera-frame (x right, y down, z into the screen) ``Ry(yaw) @ Rx(pitch)`` (3, 3)."""
+    cy, sy, cp, sp = np.cos(yaw), np.sin(yaw), np.cos(pitch), np.sin(pitch)
+    ry = np.array([[cy, 0.0, sy], [0.0, 1.0, 0.0], [-sy, 0.0, cy]])
+    return ry @ np.array([[1.0, 0.0, 0.0], [0.0, cp, -sp], [0.0, sp, cp]])
+
+
+def _face_depth(interocular: float) -> np.ndarray:
+    """Depth (73,) of the 68 points + :data:`_FOREHEAD` in pixels, relative to the eyes.
+
+    From the canonical Face Mesh (:func:`~talkinghead.face.tracking.canonical_mesh`; z
+    into the screen), scaled so that its eye-centre distance is ``interocular``; 0 at the
+    eye midpoint (the nose tip is about -0.6 x ``interocular``: toward the camera).
+    """
+    from ..face.landmarks68 import eye_centres_68, mesh_to_68
+    from ..face.tracking import canonical_mesh
+
+    canon = canonical_mesh()
+    c68 = mesh_to_68(canon)
+    eyes = eye_centres_68(c68[:, :2])
+    scale = float(interocular) / float(np.linalg.norm(eyes[1] - eyes[0]))
+    z = np.concatenate([c68[:, 2], canon[list(_FOREHEAD), 2]])
+    return (z - c68[36:48, 2].mean()) * scale
+
+
 class PhotoAnimator:
     """Warps one photo face frame by frame (see the module docstring).
 
@@ -389,6 +417,8 @@ class PhotoAnimator:
         self.box = (max(0, x0), max(0, y0), min(w, x1), min(h, y1))
         self.photo_gap = float(np.linalg.norm(lm[62] - lm[66]))
         self.pivot = lm[8] + 0.3 * (lm[8] - lm[27])  # neck, below the chin
+        self.depth = _face_depth(face.interocular)  # (73,) px into the screen
+        self.eye_mid = lm[36:48].mean(axis=0)
 
     def control_points(
         self,
@@ -404,7 +434,13 @@ class PhotoAnimator:
         driving : ndarray, shape (68, 2)
             Eye-pinned driving landmarks.
         blink : float in [0, 1]
-        head : (roll radians, dx, dy) with shifts in inter-ocular units
+        head : (roll, dx, dy) or (roll, dx, dy, yaw, pitch)
+            Radians, shifts in inter-ocular units. ``yaw`` and ``pitch`` (the tracking
+            convention of :func:`~talkinghead.face.tracking.rotation_to_euler`: yaw > 0
+            turns the face toward the image's left, pitch > 0 nods down) turn the face
+            points in 3D about the eye midpoint, with the depth of the canonical face
+            (:func:`_face_depth`), and project them back orthographically: the nose moves
+            across the cheeks, the face foreshortens. Roll and the shift follow.
         """
         from ..face.normalize import neutral_face_68
 
@@ -418,13 +454,47 @@ class PhotoAnimator:
                 target = 0.9 * lm[low] + 0.1 * lm[up]  # the lower lid stays
                 lm[up] = lm[up] + b * (target - lm[up])
         pts = np.concatenate([lm, f.forehead])
-        roll, dx, dy = head
+        if len(head) not in (3, 5):
+            raise InvalidArgumentError(f"head={head!r} must be (roll, dx, dy[, yaw, pitch])")
+        roll, dx, dy = head[:3]
+        if len(head) == 5 and (head[3] or head[4]):
+            pts = self._turn(pts, float(head[3]), float(head[4]))
         if roll or dx or dy:
             cr, sr = np.cos(roll), np.sin(roll)
             R = np.array([[cr, -sr], [sr, cr]])
             shift = f.similarity.matrix @ np.array([dx, dy])
             pts = (pts - self.pivot) @ R.T + self.pivot + shift
         return pts
+
+    def head_from_rotation(self, rotation: np.ndarray) -> np.ndarray:
+        """Head rotations of an animation -> ``control_points`` head motion (T, 5).
+
+        ``rotation`` (T, 3) are :mod:`talkinghead.face.head3d` rotation vectors (y up, z
+        toward the viewer); the result is ``roll, dx, dy, yaw, pitch`` in the camera
+        frame (yaw and roll change sign). The shift is the one the eye midpoint gets when
+        the head turns about a neck pivot (:attr:`pivot`, one inter-ocular distance
+        behind the eyes): a nod moves the face down, a turn moves it sideways.
+        """
+        from ..face.head3d import rotation_to_euler
+
+        rot = np.asarray(rotation, dtype=np.float64)
+        if rot.ndim != 2 or rot.shape[1] != 3:
+            raise InvalidArgumentError(f"rotation.shape={rot.shape} must be (T, 3)")
+        yaw_h, pitch, roll_h = rotation_to_euler(rot)
+        yaw, roll = -yaw_h, -roll_h
+        iod = self.face.interocular
+        v = np.array([*(self.eye_mid - self.pivot), -iod])  # eye midpoint from the neck
+        shift = np.zeros((len(rot), 2))
+        for t in range(len(rot)):
+            R = _rot_yx(yaw[t], pitch[t])
+            shift[t] = (R @ v)[:2] - v[:2]
+        d = shift @ np.linalg.inv(self.face.similarity.matrix).T  # px -> inter-ocular units
+        return np.column_stack([roll, d, yaw, pitch])
+
+    def _turn(self, pts: np.ndarray, yaw: float, pitch: float) -> np.ndarray:
+        """Rotate (73, 2) points by yaw, pitch in 3D about the eye midpoint; project."""
+        p3 = np.column_stack([pts - self.eye_mid, self.depth])  # (73, 3)
+        return (p3 @ _rot_yx(yaw, pitch).T)[:, :2] + self.eye_mid
 
     def frame(self, moving: np.ndarray) -> np.ndarray:
         """Render one frame from the output positions of the moving points (73, 2)."""
@@ -557,7 +627,10 @@ def _frames(animator, anim, lms, blink_seed, head_motion) -> Iterator[np.ndarray
     # ``lms`` is ``anim.landmarks``; an animation with its own blinks keeps them
     lms, own_blinks = driving_landmarks(anim, blinks=blink_seed is not None)
     blinks = blink_curve(T, fps=fps, seed=int(blink_seed)) if own_blinks else np.zeros(T)
-    if head_motion:
+    rotation = getattr(anim, "rotation", None)
+    if head_motion and rotation is not None:
+        head = animator.head_from_rotation(rotation)  # the animation's own head motion, in 3D
+    elif head_motion:  # an animation saved without head motion
         mo = np.asarray(getattr(anim, "mouth_open", np.zeros(T)), dtype=np.float64)
         head = head_motion_curve(mo, fps=fps, seed=0 if blink_seed is None else int(blink_seed))
     else:

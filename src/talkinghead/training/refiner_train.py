@@ -131,6 +131,7 @@ def train_refiner(
     save_every: int = 100,
     log_every: int = 10,
     resume: bool = True,
+    init=None,
     progress: bool | None = None,
 ) -> RefinerTrainResult:
     """Train the refiner on paired crops.
@@ -153,6 +154,10 @@ def train_refiner(
         Checkpoint / log intervals in steps.
     resume : bool
         Continue from ``out_dir/last`` when it exists.
+    init : str, path or Refiner, optional
+        Start the generator from these weights (fine-tuning, e.g. the general refiner of
+        :mod:`talkinghead.recipes.yi2020`); its config must equal ``config``. Ignored when
+        the run resumes from ``out_dir/last``.
     progress : bool, optional
         Progress bar (None: unless ``TALKINGHEAD_PROGRESS=0``).
 
@@ -191,6 +196,13 @@ def train_refiner(
 
     torch.manual_seed(seed)
     G, D = Refiner(config), PatchDiscriminator(config.base_channels)
+    if init is not None:
+        src = init if isinstance(init, Refiner) else Refiner.from_pretrained(init)
+        if src.config != config:
+            raise InvalidArgumentError(
+                f"init={str(init)!r} has config {src.config}; it must equal config={config}"
+            )
+        G.load_state_dict(src.state_dict())
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
     start = 0
