@@ -47,14 +47,16 @@ test: venv sysdeps lint
 bench: venv
 	$(BIN)/python bench/run.py
 
-# Rebuild the shipped default weights from ../shared/data (docs/default_model.md):
+# Rebuild the shipped weights from ../shared/data (docs/default_model.md, docs/personalize.md):
 # a Whisper read-out on GRID s1 only (the distillation teacher), the shipped Whisper read-out,
-# the distilled student front end, and the read-out on the student (the default). ~40 min.
+# the distilled student front end, the read-out on the student (the default), and the
+# general face refiner that personalize fine-tunes. ~25 min + ~30 min for the refiner.
 pretrained: venv sysdeps
 	$(BIN)/python scripts/train_default.py --grid-only --out $(OUT)/teacher_grid
 	$(BIN)/python scripts/train_default.py --out src/talkinghead/data/default_lipsync
 	$(BIN)/python scripts/train_student.py --teacher $(OUT)/teacher_grid --out $(OUT)/student
 	$(BIN)/python scripts/train_default.py --student $(OUT)/student --out src/talkinghead/data/default_fast
+	$(BIN)/python scripts/train_refiner.py --work $(OUT)/refiner --out src/talkinghead/data/refiner_general
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

@@ -97,19 +97,9 @@ def _head(roll, anchor_ref, anchor, pivot, matrix) -> np.ndarray:
 
 
 def _crop(img: np.ndarray, box, size: int) -> np.ndarray:
-    import cv2
+    from .render.photo import crop_square
 
-    x0, y0, side = box
-    c = img[y0 : y0 + side, x0 : x0 + side]
-    interp = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
-    return cv2.resize(c, (size, size), interpolation=interp)
-
-
-def _feather(side: int) -> np.ndarray:
-    """(side, side, 1) float32 blend mask: 1 inside, fading to 0 over the outer 10 %."""
-    r = np.minimum(np.arange(side), np.arange(side)[::-1]) / max(1.0, 0.1 * side)
-    m = np.clip(np.minimum(r[:, None], r[None, :]), 0, 1).astype(np.float32)
-    return (m * m * (3 - 2 * m))[..., None]
+    return crop_square(img, box, size)
 
 
 # ------------------------------------------------------------------------- person
@@ -190,9 +180,7 @@ class Person:
         ------
         ndarray, shape (H, W, 3), uint8 RGB
         """
-        import cv2
-
-        from .render.photo import PhotoAnimator
+        from .render.photo import PhotoAnimator, refine_face
 
         lms = np.asarray(landmarks, dtype=np.float64)
         T = len(lms)
@@ -204,21 +192,11 @@ class Person:
                 f"or ({T}, 5), and ({T},)"
             )
         animator = PhotoAnimator(self.face)
-        x0, y0, side = self.box
-        mask = _feather(side)
         model = self.refiner if refine else None
-        size = model.config.size if model is not None else 0
         for t in range(T):
             moving = animator.control_points(lms[t], blink=float(blinks[t]), head=tuple(head[t]))
             img = animator.frame(moving)
-            if model is not None:
-                crop = _crop(img, self.box, size)
-                out = model.refine(crop)
-                back = cv2.resize(out, (side, side), interpolation=cv2.INTER_CUBIC)
-                region = img[y0 : y0 + side, x0 : x0 + side].astype(np.float32)
-                blend = region * (1 - mask) + back.astype(np.float32) * mask
-                img[y0 : y0 + side, x0 : x0 + side] = np.clip(blend + 0.5, 0, 255).astype(np.uint8)
-            yield img
+            yield img if model is None else refine_face(img, self.box, model)
 
 
 def load_person(person_dir: str | os.PathLike) -> Person:
@@ -364,18 +342,12 @@ def _refiner_init(init, config):
 
 
 def _crop_box(track, shape: tuple[int, int]) -> tuple[int, int, int]:
-    from .render.photo import _FOREHEAD
+    from .render.photo import _FOREHEAD, square_box
 
-    h, w = shape
     pts = np.concatenate(
         [track.landmarks68[track.valid], track.mesh[track.valid][:, list(_FOREHEAD), :2]], axis=1
     )
-    lo, hi = np.nanmin(pts, axis=(0, 1)), np.nanmax(pts, axis=(0, 1))
-    side = int(min(round(1.2 * float(np.max(hi - lo))), h, w))
-    c = (lo + hi) / 2
-    x0 = int(np.clip(round(c[0] - side / 2), 0, w - side))
-    y0 = int(np.clip(round(c[1] - side / 2), 0, h - side))
-    return x0, y0, side
+    return square_box(np.nanmin(pts, axis=(0, 1)), np.nanmax(pts, axis=(0, 1)), shape)
 
 
 @dataclass

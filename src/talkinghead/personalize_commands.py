@@ -26,6 +26,12 @@ def register(subparsers) -> None:
     s.add_argument("--max-frames", type=int, default=500, help="use the first frames (500)")
     s.add_argument("--min-frames", type=int, default=300, help="least usable frames (300)")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--refiner-init", default="general",
+                   help="fine-tune from: 'general' (the shipped multi-person refiner), 'none' "
+                   "(train from scratch) or a refiner folder (default: general)")  # fmt: skip
+    s.add_argument("--av-offset", default="auto",
+                   help="seconds the video's audio lags its lips: 'auto' (measure it), 'none' "
+                   "(assume 0) or a number (default: auto)")  # fmt: skip
     s.set_defaults(func=cmd_personalize)
 
 
@@ -39,14 +45,27 @@ def cmd_personalize(args) -> int:
 
     from .personalize import personalize
 
+    init = None if args.refiner_init == "none" else args.refiner_init
+    av = args.av_offset
+    if av not in ("auto", "none"):
+        try:
+            av = float(av)
+        except ValueError:
+            raise InvalidArgumentError(
+                f"--av-offset={av!r} must be 'auto', 'none' or a number of seconds"
+            ) from None
     out = personalize(args.video, args.output, max_frames=args.max_frames, size=args.size,
                       steps=args.steps, min_frames=args.min_frames, seed=args.seed,
+                      refiner_init=init, av_offset=None if av == "none" else av,
                       progress=not getattr(args, "quiet", False))  # fmt: skip
     meta = json.loads((out / "person.json").read_text(encoding="utf-8"))
+    sync = meta.get("av_sync", {})
     print(
         f"personalised {args.video}: {meta['n_valid']}/{meta['n_frames']} frames, reference "
-        f"frame {meta['reference_index']}, refiner {meta['refiner']['size']} px x "
-        f"{meta['refiner']['steps']} steps in {meta['seconds']['total']:.0f} s -> {out}"
+        f"frame {meta['reference_index']}, audio offset {sync.get('offset_s', 0) * 1000:+.0f} "
+        f"ms ({sync.get('source')}), refiner {meta['refiner']['size']} px x "
+        f"{meta['refiner']['steps']} steps from {meta['refiner'].get('init') or 'scratch'} in "
+        f"{meta['seconds']['total']:.0f} s -> {out}"
     )
     return 0
 

@@ -147,3 +147,25 @@ def test_say_text_to_face(tmp_path):
     assert np.ptp(z["mouth_open"]) > 0.05
     res = _run("say", "hello", "--voice", "no-such-voice", "-o", str(tmp_path / "x.mp4"))
     assert res.returncode == 2 and "voice=" in res.stderr and not (tmp_path / "x.mp4").exists()
+
+
+def test_personalize_then_animate_the_person(tmp_path, shared_data, example_speech):
+    grid = shared_data / "rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
+    person = tmp_path / "person"
+    out = _run("-q", "personalize", str(grid), "-o", str(person), "--max-frames", "40",
+               "--min-frames", "30", "--size", "32", "--steps", "2", "--refiner-init", "none",
+               "--av-offset", "0.04")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "audio offset +40 ms (given)" in out.stdout and "from scratch" in out.stdout
+    meta = json.loads((person / "person.json").read_text())
+    assert meta["av_sync"]["offset_s"] == 0.04 and meta["refiner"]["steps"] == 2
+    mp4 = tmp_path / "p.mp4"
+    assert (
+        main(["-q", "animate", str(example_speech), "--person", str(person), "-o", str(mp4)]) == 0
+    )
+    info = probe_video(mp4)
+    assert info.has_audio and (info.width, info.height) == (360, 288)
+    assert abs(info.n_frames - round(8.14 * 25)) <= 1
+    bad = _run("-q", "personalize", str(grid), "-o", str(tmp_path / "q"), "--av-offset", "soon")
+    assert bad.returncode != 0 and "--av-offset='soon' must be" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1

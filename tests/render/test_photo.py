@@ -256,3 +256,28 @@ def test_tracked_yaw_pitch_explain_real_frames(shared_data, face):
             residual(an._turn(np.concatenate([lm[ref], f.forehead]), -dyaw, -dpitch), lm[t])
         )
     assert np.mean(turned) < 0.7 * np.mean(flat) < 0.7 * np.mean(flipped)
+
+
+def test_refiner_changes_only_the_face_square(face):
+    import torch
+
+    from talkinghead.models.refiner import Refiner, RefinerConfig
+    from talkinghead.render.photo import face_box
+
+    torch.manual_seed(0)
+    ref = Refiner(RefinerConfig(size=32, base_channels=8, memory_slots=4, key_dim=8))
+    with torch.no_grad():
+        ref.out.bias.fill_(0.3)  # brightens everything it sees
+    anim = _anim(np.zeros(2))
+    plain = list(animate_photo(face, anim, blink_seed=None, head_motion=False))
+    refined = list(animate_photo(face, anim, blink_seed=None, head_motion=False, refiner=ref))
+    x0, y0, side = face_box(face)
+    h, w = face.image.shape[:2]
+    assert 0 <= x0 and 0 <= y0 and x0 + side <= w and y0 + side <= h
+    assert side >= 1.2 * np.ptp(face.landmarks[:, 0]) - 1
+    outside = np.ones((h, w), bool)
+    outside[y0 : y0 + side, x0 : x0 + side] = False
+    for a, b in zip(plain, refined, strict=True):
+        np.testing.assert_array_equal(a[outside], b[outside])
+        c = slice(y0 + side // 3, y0 + 2 * side // 3), slice(x0 + side // 3, x0 + 2 * side // 3)
+        assert b[c].astype(float).mean() > a[c].astype(float).mean() + 10

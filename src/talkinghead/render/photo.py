@@ -65,6 +65,10 @@ __all__ = [
     "render_photo_video",
     "blink_curve",
     "head_motion_curve",
+    "face_box",
+    "refine_face",
+    "crop_square",
+    "square_box",
     "N_RING",
     "MAX_DETECT_SIDE",
 ]
@@ -576,6 +580,64 @@ class PhotoAnimator:
         )
 
 
+def square_box(lo, hi, shape: tuple[int, int], *, margin: float = 1.2) -> tuple[int, int, int]:
+    """Square ``(x0, y0, side)`` of ``margin`` x the larger extent of ``lo..hi`` (px),
+    centred on it and moved inside an image of ``shape`` ``(h, w)``."""
+    h, w = shape
+    lo, hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+    side = int(min(round(margin * float(np.max(hi - lo))), h, w))
+    c = (lo + hi) / 2
+    x0 = int(np.clip(round(c[0] - side / 2), 0, w - side))
+    y0 = int(np.clip(round(c[1] - side / 2), 0, h - side))
+    return x0, y0, side
+
+
+def face_box(face: PhotoFace, *, margin: float = 1.2) -> tuple[int, int, int]:
+    """The square the refiner sees: ``margin`` x the extent of the 68 + forehead points."""
+    pts = np.concatenate([face.landmarks, face.forehead])
+    return square_box(pts.min(0), pts.max(0), face.image.shape[:2], margin=margin)
+
+
+def _feather(side: int) -> np.ndarray:
+    """(side, side, 1) float32 blend mask: 1 inside, fading to 0 over the outer 10 %."""
+    r = np.minimum(np.arange(side), np.arange(side)[::-1]) / max(1.0, 0.1 * side)
+    m = np.clip(np.minimum(r[:, None], r[None, :]), 0, 1).astype(np.float32)
+    return (m * m * (3 - 2 * m))[..., None]
+
+
+def crop_square(img: np.ndarray, box: tuple[int, int, int], size: int) -> np.ndarray:
+    """The ``box`` square ``(x0, y0, side)`` of ``img`` resized to ``size`` x ``size``."""
+    import cv2
+
+    x0, y0, side = box
+    c = img[y0 : y0 + side, x0 : x0 + side]
+    interp = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
+    return cv2.resize(c, (size, size), interpolation=interp)
+
+
+def refine_face(img: np.ndarray, box: tuple[int, int, int], refiner) -> np.ndarray:
+    """Pass the ``box`` square of ``img`` through ``refiner`` and paste it back, feathered.
+
+    Parameters
+    ----------
+    img : ndarray, shape (H, W, 3), uint8 RGB
+        Modified in place (and returned).
+    box : (x0, y0, side)
+    refiner : Refiner
+        Its ``config.size`` is the side the square is resized to.
+    """
+    import cv2
+
+    x0, y0, side = box
+    region = img[y0 : y0 + side, x0 : x0 + side]
+    out = refiner.refine(crop_square(img, box, refiner.config.size))
+    back = cv2.resize(out, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.float32)
+    mask = _feather(side)
+    blend = region.astype(np.float32) * (1 - mask) + back * mask
+    img[y0 : y0 + side, x0 : x0 + side] = np.clip(blend + 0.5, 0, 255).astype(np.uint8)
+    return img
+
+
 def animate_photo(
     photo,
     anim,
@@ -586,6 +648,7 @@ def animate_photo(
     face_index: int | None = None,
     min_interocular: float = 60.0,
     max_yaw: float = 45.0,
+    refiner=None,
 ) -> Iterator[np.ndarray]:
     """Frames of a talking video made from one photo.
 
@@ -603,6 +666,9 @@ def animate_photo(
         Add the small head motion.
     face_index, min_interocular, max_yaw
         See :func:`find_photo_face`.
+    refiner : Refiner, optional
+        Pass the face square (:func:`face_box`) of every frame through it (e.g. the general
+        refiner, :data:`talkinghead.recipes.yi2020.GENERAL_DIR`); ~15x slower.
 
     Yields
     ------
@@ -616,7 +682,11 @@ def animate_photo(
         photo, size=size, face_index=face_index, min_interocular=min_interocular,
         max_yaw=max_yaw,
     )  # fmt: skip
-    return _frames(PhotoAnimator(face), anim, lms, blink_seed, head_motion)
+    frames = _frames(PhotoAnimator(face), anim, lms, blink_seed, head_motion)
+    if refiner is None:
+        return frames
+    box = face_box(face)
+    return (refine_face(f, box, refiner) for f in frames)
 
 
 def _frames(animator, anim, lms, blink_seed, head_motion) -> Iterator[np.ndarray]:
@@ -652,6 +722,7 @@ def render_photo_video(
     blink_seed: int | None = 0,
     head_motion: bool = True,
     anim=None,
+    refiner=None,
     progress: bool | None = None,
 ) -> Path:
     """Animate a photo with speech and write an MP4 with the audio (atomically).
@@ -669,7 +740,7 @@ def render_photo_video(
         Longer side of the video (default 512; None: the photo's size).
     fps : float, optional
         Frame rate (default: the audio file's video rate, else 25).
-    face_index, blink_seed, head_motion
+    face_index, blink_seed, head_motion, refiner
         See :func:`animate_photo`.
     anim : Animation, optional
         Use these face parameters instead of animating ``audio_path``.
@@ -691,6 +762,7 @@ def render_photo_video(
     if anim is None:
         anim = animate(audio_path, fps=fps, transcript=transcript)
     y, sr = load_audio(audio_path, sr=44100)
-    frames = animate_photo(face, anim, blink_seed=blink_seed, head_motion=head_motion)
+    frames = animate_photo(face, anim, blink_seed=blink_seed, head_motion=head_motion,
+                           refiner=refiner)  # fmt: skip
     frames = _progress(frames, total=anim.n_frames, desc="render", unit="frame", enabled=progress)
     return write_video(path, frames, fps=anim.fps, audio=y, sr=sr)

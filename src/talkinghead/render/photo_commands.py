@@ -18,6 +18,9 @@ def add_photo_arguments(parser) -> None:
     )
     parser.add_argument("--no-blinks", action="store_true", help="photo: no eye blinks")
     parser.add_argument("--no-head-motion", action="store_true", help="photo: keep the head still")
+    parser.add_argument(
+        "--refine", action="store_true", help="photo: face through the general refiner (slower)"
+    )
 
 
 def cmd_animate_photo(args) -> int:
@@ -36,11 +39,18 @@ def cmd_animate_photo(args) -> int:
         transcript=transcript,
         model=getattr(args, "model", "default"),
     )
+    refiner = None
+    if getattr(args, "refine", False):
+        from ..models.refiner import Refiner
+        from ..recipes.yi2020 import GENERAL_DIR
+
+        refiner = Refiner.from_pretrained(GENERAL_DIR)
     render_photo_video(
         args.output,
         face,
         args.audio,
         anim=anim,
+        refiner=refiner,
         blink_seed=None if getattr(args, "no_blinks", False) else 0,
         head_motion=not getattr(args, "no_head_motion", False),
         progress=not getattr(args, "quiet", False),
