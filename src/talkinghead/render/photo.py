@@ -23,7 +23,7 @@ Method
    points in 3D with the canonical face's depth about the eye midpoint and project them
    back (the nose moves across the cheeks), roll turns them in the image plane, and the
    face shifts as a head turning about the neck would. An animation without rotations
-   (saved by an older version) gets :func:`head_motion_curve`'s 2D sway instead.
+   (saved by an older version) gets the seeded drift of ``upper_face_motion`` (no nods).
 4. **Warp.** The 68 points plus 5 forehead points move; a ring of
    :data:`N_RING` static points on an ellipse around the face keeps hair,
    background and shoulders still. The triangulation (Delaunay of the photo's
@@ -64,7 +64,6 @@ __all__ = [
     "animate_photo",
     "render_photo_video",
     "blink_curve",
-    "head_motion_curve",
     "face_box",
     "refine_face",
     "crop_square",
@@ -290,69 +289,18 @@ def find_photo_face(
 # ---------------------------------------------------------------------- motion curves
 
 
-def blink_curve(
-    n_frames: int, *, fps: float, seed: int = 0, rate_per_min: float = 15.0,
-    duration_ms: float = 120.0,
-) -> np.ndarray:  # fmt: skip
-    """Eyelid closure per frame in [0, 1] (1 = closed), seeded.
-
-    Blinks start after intervals drawn from a gamma distribution (mean
-    ``60 / rate_per_min`` s, at least 1.2 s; the first within 0.4-2.0 s). Each
-    blink is a raised cosine of ``duration_ms`` whose peak falls on a frame.
+def blink_curve(n_frames: int, *, fps: float, seed: int = 0) -> np.ndarray:
+    """Eyelid closure per frame in [0, 1] (1 = closed), seeded: the blinks of
+    :func:`talkinghead.models.blendshape_bridge.procedural_blinks` (one generator for the
+    photo, person, 3D and blendshape outputs).
 
     Returns
     -------
     ndarray, shape (n_frames,), float32
     """
-    rng = np.random.default_rng(seed)
-    out = np.zeros(int(n_frames), dtype=np.float32)
-    mean = 60.0 / float(rate_per_min)
-    half = max(1.0, duration_ms / 1000.0 * fps / 2.0)  # frames from start to peak
-    t = rng.uniform(0.4, 2.0)
-    while t * fps < n_frames:
-        peak = int(round(t * fps))
-        k = np.arange(max(0, int(peak - half - 1)), min(len(out), int(peak + half + 2)))
-        c = np.where(np.abs(k - peak) < half, 0.5 * (1 + np.cos(np.pi * (k - peak) / half)), 0)
-        out[k] = np.maximum(out[k], c)
-        t += max(1.2, rng.gamma(4.0, mean / 4.0))
-    return out
+    from ..models.blendshape_bridge import procedural_blinks
 
-
-def head_motion_curve(energy: np.ndarray, *, fps: float, seed: int = 0) -> np.ndarray:
-    """Small head motion per frame: (roll radians, dx, dy) with shifts in inter-ocular units.
-
-    Slow seeded sway (sums of sines at 0.1-0.6 Hz) plus a nod (``dy``) and a slight
-    roll that follow the smoothed ``energy`` (e.g. mouth opening).
-
-    Parameters
-    ----------
-    energy : ndarray, shape (T,)
-    fps : float
-
-    Returns
-    -------
-    ndarray, shape (T, 3), float64
-    """
-    from scipy.ndimage import gaussian_filter1d
-
-    e = np.nan_to_num(np.asarray(energy, dtype=np.float64))
-    T = len(e)
-    if T == 0:
-        return np.zeros((0, 3))
-    e = gaussian_filter1d(e, sigma=max(1.0, 0.12 * fps), mode="nearest")
-    e = e / (np.percentile(e, 95) + 1e-6)
-    e = np.clip(e, 0, 1.5)
-    rng = np.random.default_rng(seed + 7919)
-    t = np.arange(T) / fps
-    sway = np.zeros((T, 3))
-    for j in range(3):
-        for _ in range(3):
-            f = rng.uniform(0.1, 0.6)
-            sway[:, j] += np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi)) / 3
-    roll = np.radians(1.2) * sway[:, 0] + np.radians(0.6) * (e - e.mean())
-    dx = 0.02 * sway[:, 1]
-    dy = 0.012 * sway[:, 2] + 0.025 * (e - e.mean())
-    return np.stack([roll, dx, dy], axis=1)
+    return np.ascontiguousarray(procedural_blinks(int(n_frames), fps, int(seed))[:, 0])
 
 
 # ---------------------------------------------------------------------- animator
@@ -698,11 +646,13 @@ def _frames(animator, anim, lms, blink_seed, head_motion) -> Iterator[np.ndarray
     lms, own_blinks = driving_landmarks(anim, blinks=blink_seed is not None)
     blinks = blink_curve(T, fps=fps, seed=int(blink_seed)) if own_blinks else np.zeros(T)
     rotation = getattr(anim, "rotation", None)
-    if head_motion and rotation is not None:
-        head = animator.head_from_rotation(rotation)  # the animation's own head motion, in 3D
-    elif head_motion:  # an animation saved without head motion
-        mo = np.asarray(getattr(anim, "mouth_open", np.zeros(T)), dtype=np.float64)
-        head = head_motion_curve(mo, fps=fps, seed=0 if blink_seed is None else int(blink_seed))
+    if head_motion and rotation is None:  # an animation saved without head motion
+        from ..models.expression import upper_face_motion
+
+        seed = 0 if blink_seed is None else int(blink_seed)
+        rotation = upper_face_motion(y=None, sr=None, fps=fps, n_frames=T, seed=seed).rotation
+    if head_motion:
+        head = animator.head_from_rotation(rotation)  # turned in 3D, see control_points
     else:
         head = np.zeros((T, 3))
     for t in range(T):
