@@ -138,6 +138,42 @@ def case_render_sketch_256():
     return dict(what="sketch rendering at 256 px (frames only)", frames=n, seconds=sec)
 
 
+def _photo(size: int, refine: bool):
+    from talkinghead.inference import animate
+    from talkinghead.render.photo import animate_photo, find_photo_face
+    from talkinghead.video.io import read_video
+
+    _need(VIDEO_512)
+    photo = read_video(VIDEO_512, max_frames=1).frames[0]
+    face = find_photo_face(photo, size=size)
+    anim = animate(REPO / "examples/speech.wav", fps=25.0)
+    refiner = None
+    if refine:
+        from talkinghead.models.refiner import Refiner
+        from talkinghead.recipes.yi2020 import GENERAL_DIR
+
+        refiner = Refiner.from_pretrained(GENERAL_DIR)
+
+    def run():
+        return sum(1 for _ in animate_photo(face, anim, blink_seed=0, refiner=refiner))
+
+    sec, n = _timed(run, repeat=1 if refine else 3)
+    what = f"photo animation at {size} px (3D head turns{', + general refiner' if refine else ''})"
+    return dict(what=what, frames=n, seconds=sec)
+
+
+def case_photo_256():
+    return _photo(256, False)
+
+
+def case_photo_512():
+    return _photo(512, False)
+
+
+def case_photo_refined_512():
+    return _photo(512, True)
+
+
 def case_write_mp4_256():
     import tempfile
 
