@@ -89,14 +89,13 @@ def main() -> None:
     args = ap.parse_args()
 
     from talkinghead.audio.io import load_audio
-    from talkinghead.evaluate.sync import speech_sync_offset
+    from talkinghead.evaluate.sync import shift_audio, speech_sync_offset
     from talkinghead.face.aam import AAM
     from talkinghead.face.landmarks68 import mouth_openness_68
     from talkinghead.face.normalize import neutral_face_68, pin_eyes
     from talkinghead.face.tracking import track_frames
     from talkinghead.inference import animate
     from talkinghead.models.refiner import Refiner
-    from talkinghead.personalize import shift_audio
     from talkinghead.recipes.yi2020 import GENERAL_DIR
     from talkinghead.render.photo import PhotoAnimator, animate_photo, find_photo_face
     from talkinghead.video.io import read_video

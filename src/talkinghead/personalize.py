@@ -272,21 +272,6 @@ def _pick_reference(track) -> int:
     return int(ok[np.argmin(score)])
 
 
-def shift_audio(y: np.ndarray, *, sr: int, offset_s: float) -> np.ndarray:
-    """Undo an audio delay: samples ``offset_s`` later move to the start (``offset_s`` < 0:
-    silence is prepended). Returns a (n,) array of the same length."""
-    y = np.asarray(y)
-    k = int(round(float(offset_s) * sr))
-    if k == 0:
-        return y
-    out = np.zeros_like(y)
-    if k > 0:
-        out[: max(0, len(y) - k)] = y[k:]
-    else:
-        out[-k:] = y[: len(y) + k]
-    return out
-
-
 def _sync(y, sr, fps, track, av_offset) -> dict:
     from .evaluate.sync import speech_sync_offset
     from .face.landmarks68 import mouth_openness_68
@@ -294,8 +279,6 @@ def _sync(y, sr, fps, track, av_offset) -> dict:
     if av_offset is None:
         return {"offset_s": 0.0, "source": "none"}
     if isinstance(av_offset, str):
-        if av_offset != "auto":
-            raise InvalidArgumentError(f"av_offset={av_offset!r} must be 'auto', a number or None")
         est = speech_sync_offset(y=y, sr=sr, fps=fps, valid=track.valid,
                                  mouth_open=mouth_openness_68(track.landmarks68))  # fmt: skip
         if est.reliable and abs(est.offset_s) >= 0.5 / fps:
@@ -305,12 +288,22 @@ def _sync(y, sr, fps, track, av_offset) -> dict:
                 stacklevel=3,
             )
         return {**est.to_dict(), "source": "auto"}
-    off = float(av_offset)
+    return {"offset_s": _check_av_offset(av_offset), "source": "given"}
+
+
+def _check_av_offset(av_offset):
+    """``av_offset`` as given to :func:`personalize`: "auto", None or seconds in [-2, 2]."""
+    if av_offset is None or (isinstance(av_offset, str) and av_offset == "auto"):
+        return av_offset
+    try:
+        off = float(av_offset)
+    except (TypeError, ValueError):
+        off = float("nan")
     if not np.isfinite(off) or abs(off) > 2.0:
         raise InvalidArgumentError(
-            f"av_offset={av_offset!r} must be a number of seconds in [-2, 2]"
+            f"av_offset={av_offset!r} must be 'auto', None or a number of seconds in [-2, 2]"
         )
-    return {"offset_s": off, "source": "given"}
+    return off
 
 
 def _refiner_init(init, config):
@@ -533,8 +526,7 @@ def personalize(
         raise InvalidArgumentError(f"max_lost={max_lost!r} must be in [0, 1)")
     if int(size) < 32 or int(size) % 8:
         raise InvalidArgumentError(f"size={size!r} must be a multiple of 8, >= 32")
-    if isinstance(av_offset, str) and av_offset != "auto":
-        raise InvalidArgumentError(f"av_offset={av_offset!r} must be 'auto', a number or None")
+    _check_av_offset(av_offset)
     config = refiner_config or RefinerConfig(size=int(size))
     init = _refiner_init(refiner_init, config)
     info = probe_video(video)
@@ -570,6 +562,8 @@ def personalize(
     # ---- the person's own audio, aligned with their frames
     y, sr = load_audio(video, sr=16000)
     sync = _sync(y, sr, fps, track, av_offset)
+    from .evaluate.sync import shift_audio
+
     y = shift_audio(y, sr=sr, offset_s=sync["offset_s"])
     # ---- head pose from the person's own audio
     feats = audio_pose_features(y=y, sr=sr, fps=fps, n_frames=T)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from talkinghead.errors import InvalidArgumentError
-from talkinghead.personalize import shift_audio
+from talkinghead.evaluate.sync import shift_audio
 
 GRID = "rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
 

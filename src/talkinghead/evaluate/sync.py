@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InvalidArgumentError
 
-__all__ = ["SyncEstimate", "speech_sync_offset"]
+__all__ = ["SyncEstimate", "speech_sync_offset", "shift_audio"]
 
 
 @dataclass
@@ -104,3 +104,18 @@ def speech_sync_offset(
     off = off_ms / 1000.0
     return SyncEstimate(offset_s=off if ok else 0.0, measured_s=off, r_peak=float(r_peak),
                         r_zero=r_zero, reliable=ok)  # fmt: skip
+
+
+def shift_audio(y: np.ndarray, *, sr: int, offset_s: float) -> np.ndarray:
+    """Undo an audio delay: samples ``offset_s`` later move to the start (``offset_s`` < 0:
+    silence is prepended). Returns a (n,) array of the same length."""
+    y = np.asarray(y)
+    k = int(round(float(offset_s) * sr))
+    if k == 0:
+        return y
+    out = np.zeros_like(y)
+    if k > 0:
+        out[: max(0, len(y) - k)] = y[k:]
+    else:
+        out[-k:] = y[: len(y) + k]
+    return out
