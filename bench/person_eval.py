@@ -23,6 +23,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -123,14 +124,6 @@ def main() -> None:
         else None  # fmt: skip
     ref_name = f"refiner ({'general + ' if init else 'scratch, '}{args.steps} steps)"
 
-    def with_refiner(model, *a, **k):
-        keep = person.refiner
-        person.refiner = model
-        try:
-            yield from person.frames(*a, **k)
-        finally:
-            person.refiner = keep
-
     variants = {
         "plain warp (photo.py, the animation's head motion)": lambda: animate_photo(
             person.face, anim, blink_seed=0, head_motion=True),
@@ -150,8 +143,9 @@ def main() -> None:
             oracle, head=head_true3d, refine=True),
     }  # fmt: skip
     if general is not None and general.config == person.refiner.config:
+        general_person = replace(person, refiner=general)
         variants["oracle expression + true head 3D + general refiner only"] = lambda: (
-            with_refiner(general, oracle, head=head_true3d, refine=True))  # fmt: skip
+            general_person.frames(oracle, head=head_true3d, refine=True))  # fmt: skip
     out, rows = {}, []
     for name, make in variants.items():
         t0 = time.perf_counter()
