@@ -49,6 +49,9 @@ def main(argv=None) -> int:
     ap.add_argument("--pairs-per-video", type=int, default=40)
     ap.add_argument("--n-grid", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--adv-start", type=float, default=0.2, help="share of the steps with L1 loss only"
+    )
     args = ap.parse_args(argv)
     if not (DATA / "MANIFEST.tsv").is_file():
         print(f"no shared data at {DATA} (set TALKINGHEAD_SHARED_DATA)", file=sys.stderr)
@@ -61,7 +64,8 @@ def main(argv=None) -> int:
     videos = general_videos(DATA, n_grid=args.n_grid)
     print(f"{len(videos)} videos")
     res = pretrain_refiner(videos, args.work, size=args.size, steps=args.steps,
-                           max_pairs_per_video=args.pairs_per_video)  # fmt: skip
+                           max_pairs_per_video=args.pairs_per_video,
+                           adv_start=args.adv_start)  # fmt: skip
     out = res.model.save_pretrained(args.out, half=True)
     info = {"n_pairs": res.n_pairs, "videos": res.videos, "failed": res.failed,
             "seconds": res.seconds, "steps": args.steps, "size": args.size}  # fmt: skip

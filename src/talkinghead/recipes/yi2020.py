@@ -96,6 +96,7 @@ def pretrain_refiner(
     frame_size: int = 512,
     batch_size: int = 4,
     seed: int = 0,
+    adv_start: float = 0.2,
     config=None,
     progress: bool | None = True,
 ) -> GeneralRefinerResult:
@@ -115,7 +116,7 @@ def pretrain_refiner(
         Pairs taken from each video, evenly spaced over its valid frames.
     frame_size : int
         Frames whose longer side exceeds this are downscaled first.
-    batch_size, seed, config
+    batch_size, seed, adv_start, config
         As :func:`~talkinghead.training.refiner_train.train_refiner`.
     progress : bool or None
 
@@ -175,7 +176,8 @@ def pretrain_refiner(
     x_all, y_all = np.concatenate(xs), np.concatenate(ys)
     del xs, ys
     res = train_refiner(x_all, y_all, work / "train", config=config, steps=steps,
-                        batch_size=batch_size, seed=seed, progress=progress)  # fmt: skip
+                        batch_size=batch_size, seed=seed, adv_start=adv_start,
+                        progress=progress)  # fmt: skip
     return GeneralRefinerResult(
         model=res.model, n_pairs=len(x_all), videos=used, failed=failed,
         seconds={"pairs": round(t_pairs, 1), "train": round(res.seconds, 1)},
