@@ -96,12 +96,6 @@ def _head(roll, anchor_ref, anchor, pivot, matrix) -> np.ndarray:
     return np.nan_to_num(np.column_stack([roll, d]))
 
 
-def _crop(img: np.ndarray, box, size: int) -> np.ndarray:
-    from .render.photo import crop_square
-
-    return crop_square(img, box, size)
-
-
 # ------------------------------------------------------------------------- person
 
 
@@ -403,7 +397,7 @@ def person_pairs(
     from ._util.progress import progress as _progress
     from .face.landmarks68 import eye_centres_68
     from .face.normalize import DEFAULT_EYES, SimilarityTransform, neutral_face_68
-    from .render.photo import _FOREHEAD, PhotoAnimator, PhotoFace
+    from .render.photo import _FOREHEAD, PhotoAnimator, PhotoFace, crop_square
 
     if not np.any(track.valid):
         raise FaceLostError("track has no valid frame: no training pairs can be made")
@@ -436,8 +430,8 @@ def person_pairs(
                                     enabled=progress)):  # fmt: skip
         drv = pinned[t] - pinned[ref] + neutral_face_68()
         img = animator.frame(animator.control_points(drv, head=tuple(heads[i])))
-        xs[i] = _crop(img, box, size)
-        ys[i] = _crop(frames[t], box, size)
+        xs[i] = crop_square(img, box, size)
+        ys[i] = crop_square(frames[t], box, size)
     return PersonPairs(face=face, reference_index=int(ref), box=box, frame_index=idx,
                        inputs=xs, targets=ys)  # fmt: skip
 
