@@ -189,6 +189,10 @@ def cmd_export(args) -> int:
         y, sr = load_audio(args.audio, sr=16000)
     if kind == "animation":
         anim = Animation.load(args.params)
+        if y is not None and not getattr(anim.phones, "computed", True):
+            from .inference import recognized_phones
+
+            anim.phones = recognized_phones(y, sr)  # not saved: recognised if the format needs
         _export(args.format, args.output, anim, y=y, sr=sr, sound_file=args.audio or "")
     else:
         from .face.fit3d import fit_blendshapes
@@ -375,7 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("params", help=".npz from 'talkinghead animate' or 'talkinghead track'")
     s.add_argument("--format", required=True, choices=_export_formats(), help="output format")
-    s.add_argument("--audio", help="the speech, for head motion that follows its energy")
+    s.add_argument(
+        "--audio",
+        help="the speech, for head motion that follows its energy, and for the phones of "
+        "--format rhubarb-*/visemes when PARAMS holds none (animate computes them only when "
+        "its output needs them)",
+    )
     s.add_argument("-o", "--output", required=True, help="output file")
     s.set_defaults(func=cmd_export)
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import InvalidArgumentError, check_positive
 
-__all__ = ["Animation", "animate", "LazyPhones", "MODELS"]
+__all__ = ["Animation", "animate", "LazyPhones", "MODELS", "recognized_phones"]
 
 MODELS = ("default", "whisper", "phonetic")
 
@@ -75,7 +75,9 @@ class Animation:
             "model": self.model,
             "duration": self.duration,
             "articulation_names": list(self.articulation_names),
-            "phones": [list(p) for p in self.phones],
+            # phones the default model never computed stay uncomputed (null): saving the
+            # parameters must not run phone recognition (``export --audio`` recognises them)
+            "phones": None if _uncomputed(self.phones) else [list(p) for p in self.phones],
         }
         extra = {
             k: np.asarray(getattr(self, k), np.float32)
@@ -94,15 +96,24 @@ class Animation:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Animation:
+        """Read an ``.npz`` written by :meth:`save`.
+
+        Phones that were not computed before saving come back as a :class:`LazyPhones`
+        that raises :class:`~talkinghead.errors.InvalidArgumentError` when read; assign
+        :func:`recognized_phones` of the speech to ``phones`` to have them.
+        """
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
+            phones = meta.get("phones")
+            if phones is None:
+                phones = LazyPhones(_not_saved(path))
             return cls(
                 fps=float(z["fps"]),
                 landmarks=z["landmarks"],
                 mouth_open=z["mouth_open"],
                 articulation=z["articulation"],
                 articulation_names=meta["articulation_names"],
-                phones=[tuple(p) for p in meta["phones"]],
+                phones=phones if isinstance(phones, LazyPhones) else [tuple(p) for p in phones],
                 model=meta["model"],
                 duration=meta["duration"],
                 **{k: z[k] for k in ("rotation", "brow", "blink") if k in z.files},
@@ -111,7 +122,11 @@ class Animation:
 
 def _video_info(path):
     """The VideoInfo of ``path`` if it holds a video stream, else None."""
+    from .audio.io import is_sound_only_file
     from .errors import MediaError
+
+    if is_sound_only_file(path):  # a wav/flac holds no video: no PyAV import
+        return None
     from .video.io import probe_video
 
     try:
@@ -154,6 +169,28 @@ def _phones(y, sr, transcript):
     return recognize_phones(y=y, sr=sr)
 
 
+def _uncomputed(phones) -> bool:
+    return isinstance(phones, LazyPhones) and not phones.computed
+
+
+def _not_saved(path):
+    def compute():
+        raise InvalidArgumentError(
+            f"params='{path}' must hold phones for this output: they are computed only when "
+            "an output needs them, and these parameters were saved without; give the speech "
+            "(`talkinghead export ... --audio SPEECH`) so that they are recognised"
+        )
+
+    return compute
+
+
+def recognized_phones(y: np.ndarray, sr: int) -> LazyPhones:
+    """Phones of the speech ``y`` by phone recognition, computed when first read."""
+    return LazyPhones(
+        lambda: [(p.label, float(p.start), float(p.end)) for p in _phones(y, sr, None)]
+    )
+
+
 class LazyPhones(list):
     """A list of ``(label, start, end)`` phones computed on first use.
 
@@ -165,10 +202,16 @@ class LazyPhones(list):
         super().__init__()
         self._compute = compute
 
+    @property
+    def computed(self) -> bool:
+        """True once the phones have been computed (reading them computes them)."""
+        return self._compute is None
+
     def _fill(self) -> None:
         if self._compute is not None:
-            compute, self._compute = self._compute, None
-            super().extend(compute())
+            items = self._compute()  # an error leaves the phones uncomputed (raised again)
+            self._compute = None
+            super().extend(items)
 
     def __len__(self):
         self._fill()
@@ -289,11 +332,7 @@ def animate(
             mouth_open=dres.mouth_open,
             articulation=dres.articulation,
             articulation_names=list(PARAMS),
-            phones=aligned
-            if aligned is not None
-            else LazyPhones(
-                lambda: [(p.label, float(p.start), float(p.end)) for p in _phones(y, sr, None)]
-            ),
+            phones=aligned if aligned is not None else recognized_phones(y, sr),
             model=model,
             duration=len(y) / sr,
         )

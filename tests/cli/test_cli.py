@@ -92,8 +92,14 @@ def test_animate_3d_head_and_every_export_format(tmp_path, example_speech):
     assert info.width == 256 and info.has_audio and abs(info.n_frames - 204) <= 1
     for fmt, f in FORMATS.items():
         out = tmp_path / f"out_{fmt}{f.suffix}"
-        assert main(["-q", "export", str(npz), "--format", fmt, "-o", str(out)]) == 0, fmt
-        assert out.stat().st_size > 0
+        # saving the parameters computed no phones: formats that need them recognise them
+        # from the speech (--audio)
+        audio = ["--audio", str(example_speech)] if "phones" in f.needs else []
+        assert main(["-q", "export", str(npz), "--format", fmt, "-o", str(out), *audio]) == 0
+        assert out.stat().st_size > 0, fmt
+    res = _run("export", str(npz), "--format", "rhubarb-tsv", "-o", str(tmp_path / "x.tsv"))
+    assert res.returncode == 2 and "must hold phones" in res.stderr and "--audio" in res.stderr
+    assert not (tmp_path / "x.tsv").exists()
     csv = read_arkit_csv(tmp_path / "out_arkit-csv.csv")
     jaw = csv.weights[:, csv.names.index("jawOpen")]
     assert csv.weights.shape == (info.n_frames, 52) and jaw.max() > 0.2 and jaw.min() < 0.1

@@ -44,7 +44,7 @@ from ..errors import (
     check_positive,
 )
 
-__all__ = ["AudioInfo", "audio_info", "load_audio", "iter_audio_blocks"]
+__all__ = ["AudioInfo", "audio_info", "load_audio", "iter_audio_blocks", "is_sound_only_file"]
 
 #: Extensions read with soundfile (libsndfile) when it accepts the file.
 _SOUNDFILE_EXTS = frozenset({".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".au"})
@@ -127,6 +127,20 @@ def _soundfile_info(path: Path):
         return sf.info(str(path))
     except (RuntimeError, sf.LibsndfileError, TypeError, ValueError):
         return None
+
+
+def is_sound_only_file(path: str | os.PathLike) -> bool:
+    """True for a file libsndfile reads that cannot hold video (wav, flac, aiff, au).
+
+    Lets callers skip probing for a video stream (which imports PyAV) on plain audio.
+    """
+    p = Path(path)
+    if p.suffix.lower() not in _SOUNDFILE_EXTS - {".ogg", ".oga"}:  # Ogg may carry Theora
+        return False
+    try:
+        return p.is_file() and p.stat().st_size > 0 and _soundfile_info(p) is not None
+    except OSError:
+        return False
 
 
 def _sf_chunks(path: Path, info, off: float, dur: float | None) -> Iterator[np.ndarray]:

@@ -3,29 +3,34 @@
 ``RECIPES`` maps a corpus name to ``prepare_<corpus>(corpus_dir, output_dir, num_jobs=1,
 **opts)``. See :mod:`.pipeline` for the output layout and :mod:`.manifest` for the
 manifests. Heavy libraries (mediapipe, librosa, av) are imported only when a clip is
-processed.
+processed, and the recipes themselves only when ``RECIPES`` is first read (the command
+line registers ``talkinghead prepare`` without importing them).
 """
 
 from __future__ import annotations
 
-from .crema_d import prepare_crema_d
-from .folder import prepare_folder
-from .grid import prepare_grid
-from .lrs import prepare_lrs
-from .mead import prepare_mead
-from .person import prepare_person
-from .ravdess import prepare_ravdess
-from .savee import prepare_savee
+import importlib
 
 __all__ = ["RECIPES"]
 
-RECIPES = {
-    "folder": prepare_folder,
-    "grid": prepare_grid,
-    "lrs": prepare_lrs,
-    "ravdess": prepare_ravdess,
-    "crema-d": prepare_crema_d,
-    "savee": prepare_savee,
-    "mead": prepare_mead,
-    "person": prepare_person,
+_RECIPE_MODULES = {
+    "folder": "folder",
+    "grid": "grid",
+    "lrs": "lrs",
+    "ravdess": "ravdess",
+    "crema-d": "crema_d",
+    "savee": "savee",
+    "mead": "mead",
+    "person": "person",
 }
+
+
+def __getattr__(name: str):
+    if name == "RECIPES":
+        recipes = {
+            k: getattr(importlib.import_module(f"{__name__}.{m}"), f"prepare_{m}")
+            for k, m in _RECIPE_MODULES.items()
+        }
+        globals()["RECIPES"] = recipes
+        return recipes
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

