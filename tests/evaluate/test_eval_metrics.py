@@ -35,7 +35,7 @@ def test_identical_tracks_perfect():
     lm = _face()
     assert M.landmark_rmse(lm, lm) == 0.0
     assert M.landmark_rmse(lm, lm, points=M.LIPS) == 0.0
-    assert M.param_mse(lm[:, :5, 0], lm[:, :5, 0]) == 0.0
+    assert M.param_mse_per_dim(lm[:, :5, 0], lm[:, :5, 0]) == 0.0
     assert M.lip_diff_mse(lm, lm, order=1) == 0.0
     assert M.lip_diff_mse(lm, lm, order=2) == 0.0
     np.testing.assert_array_equal(M.landmark_errors(lm, lm), np.zeros(68))

@@ -114,3 +114,7 @@ def test_evaluate_scores_an_aam_code_model(trained):
     res = evaluate(out, corpus, split="all", baselines=False)
     rows = [r for r in res.rows if r["system"] == "model"]
     assert rows and all(np.isfinite(r["mouth_r"]) for r in rows)
+    # Sakurai's CORR and Pham's error on the 16 standardised AAM codes vs the true codes
+    agg = res.aggregates()["model"]
+    assert -1 <= agg["sakurai_corr"]["pooled"] <= 1 and agg["sakurai_corr"]["frames"] > 0
+    assert np.isfinite(agg["pham_param_error"]["pooled"])

@@ -160,3 +160,14 @@ def test_phone_and_blendshape_recipes_evaluate(corpus, tmp_path, recipe):
     res = evaluate(tmp_path / "m", corpus, split="all", baselines=False)
     rows = [r for r in res.rows if r["system"] == "model"]
     assert rows and all(np.isfinite(r["mouth_r"]) for r in rows)
+    # the papers' metrics against the recipe's own targets, pooled over frames
+    agg = res.aggregates()["model"]
+    err = agg["pham_param_error"]
+    assert np.isfinite(err["pooled"]) and err["pooled"] > 0
+    assert err["frames"] == sum(r["n_pham_param_error"] for r in rows) > 0
+    assert -1 <= agg["sakurai_corr"]["pooled"] <= 1
+    if recipe == "pham2017":  # rotation + 52 weights: landmarks of the rebuilt 3-D shape
+        assert 0 < agg["pham_rmse_3d_mm"]["pooled"] < 100
+        assert 0 < agg["pham_rmse_2d"]["pooled"] < 1
+    else:  # fan2015 predicts landmarks: Eskimez's lip MSE applies
+        assert np.isfinite(agg["eskimez_lip_mse"]["pooled"])

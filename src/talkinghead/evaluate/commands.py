@@ -6,8 +6,11 @@
                          [--baselines | --no-baselines] [--max-clips N] [--json PATH]
 
 ``MODEL_DIR`` is a trained model folder, or one of the words ``phonetic``, ``energy``,
-``mean`` to evaluate a baseline itself. Prints the table of medians; ``--report`` also
-writes ``report.md``, ``results.json`` and PNG plots there.
+``mean`` to evaluate a baseline itself. Prints the table of medians over clips, then the
+papers' metrics pooled over frames where they apply (Pham 2017's parameter error and 3-D /
+2-D landmark RMSE, Sakurai 2018's CORR, Eskimez 2018's lip MSE: see
+:mod:`talkinghead.evaluate.paper_metrics`); ``--report`` also writes ``report.md``,
+``results.json`` and PNG plots there.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ def cmd_evaluate(args) -> int:
         progress=True,
     )
     print(result.table(), end="")
+    paper = result.paper_table()
+    if paper:
+        print("\nPapers' metrics, pooled over the frames of all clips:")
+        print(paper, end="")
     if args.json:
         result.save_json(args.json)
         print(f"per-clip scores -> {args.json}")
@@ -52,7 +59,9 @@ def register(subparsers) -> argparse.ArgumentParser:
         description=(
             "Score a trained model, or a baseline (MODEL_DIR = phonetic, energy or mean), "
             "on the clips of a prepared corpus: mouth-opening correlation, lip-sync offset, "
-            "bilabial closures, jitter, silence motion, landmark errors."
+            "bilabial closures, jitter, silence motion, landmark errors; and the papers' "
+            "metrics pooled over frames (Pham's parameter error and landmark RMSE, "
+            "Sakurai's CORR, Eskimez's lip MSE) where the model gives their inputs."
         ),
     )
     p.add_argument("model_dir", metavar="MODEL_DIR", help="model folder, or phonetic|energy|mean")

@@ -15,7 +15,9 @@ Conventions
 Metrics
 -------
 ==========================  ======================================================
-:func:`param_mse`           mean squared error of parameters / codes (Pham 2017)
+:func:`param_mse_per_dim`   squared error averaged over frames AND dimensions (not
+                            Pham 2017's error, which sums over the dimensions: see
+                            :mod:`.paper_metrics`)
 :func:`landmark_rmse`       RMSE of 68 landmarks (or a subset, e.g. :data:`LIPS`)
 :func:`landmark_errors`     the same per landmark, shape (68,)
 :func:`lip_diff_mse`        MSE of lip landmarks' 1st / 2nd temporal differences
@@ -45,7 +47,7 @@ __all__ = [
     "LIPS",
     "BILABIALS",
     "pearson_r",
-    "param_mse",
+    "param_mse_per_dim",
     "interocular_distance",
     "landmark_rmse",
     "landmark_errors",
@@ -174,8 +176,12 @@ def smooth(x, *, fps: float, window_ms: float) -> np.ndarray:
 # --------------------------------------------------------------------------- errors
 
 
-def param_mse(pred, true, *, valid=None) -> float:
-    """Mean squared error of parameter / code tracks (Pham 2017's parameter MSE).
+def param_mse_per_dim(pred, true, *, valid=None) -> float:
+    """Squared error of parameter / code tracks averaged over frames and dimensions.
+
+    Not Pham 2017's error: Pham sums over the dimensions and pools over the frames of
+    all clips (:func:`talkinghead.evaluate.paper_metrics.pham_param_error`); this is that
+    error divided by the number of dimensions, for one clip.
 
     Parameters
     ----------

@@ -22,10 +22,31 @@ lip_rmse           distance, after aligning each predicted frame to the true one
                    coordinates, or the phonetic animator's neutral face, can be compared)
 lip_d1_mse,        MSE of the lip landmarks' first / second temporal differences (same
 lip_d2_mse         alignment, in inter-ocular units)
-param_mse          parameter MSE when both the truth and the prediction carry ``params``
+param_mse_per_dim  squared parameter error averaged over the frames and the dimensions, when
+                   both the truth and the prediction carry ``params`` (not Pham's error)
 =================  ===========================================================================
 
-Aggregates are the median (and mean) over clips per system, plus the per-emotion medians.
+The papers' metrics (:mod:`.paper_metrics`, :data:`PAPER_METRICS`), per clip and pooled over
+the frames of all clips as the papers do (``aggregates()[system][name]["pooled"]``, also per
+emotion):
+
+===================  =========================================================================
+pham_param_error     Pham 2017 Sec. 6 / Table 1: ``1/M sum_i ||y_i - y^_i||^2`` (summed over
+                     the parameter dimensions, pooled over frames), in the model's parameter
+                     space (needs ``params``)
+pham_rmse_3d_mm      Pham 2017 Table 2: RMSE (mm) of the 68 landmarks of Eq. (1) rebuilt from
+                     the predicted vs the true rotation + 52 blendshape weights (shipped head)
+pham_rmse_2d         Pham 2017 Table 3: the same projected onto the image plane, over the
+                     head size (:func:`.paper_metrics.head_size`)
+sakurai_corr         Sakurai 2018 Eq. (3): per-frame Pearson r across the code dimensions,
+                     averaged over all frames (needs ``params``)
+eskimez_lip_mse,     Eskimez 2018: MSE of the 20 lip points (and of their 1st / 2nd temporal
+eskimez_lip_d1_mse,  differences) in the authors' normalised space (first-frame eyes pinned,
+eskimez_lip_d2_mse   identity removed), after the same similarity alignment as above
+===================  =========================================================================
+
+Aggregates are the median (and mean) over clips per system, the pooled papers' metrics, and
+per emotion the median mouth_r and the pooled papers' metrics.
 """
 
 from __future__ import annotations
@@ -42,6 +63,7 @@ import numpy as np
 from .._util.atomic import atomic_path, write_text_atomic
 from ..errors import CheckpointError, DependencyError, InvalidArgumentError, MediaError
 from . import metrics as M
+from . import paper_metrics as PM
 from .baselines import Prediction, energy_predict, mean_face, phonetic_predict, smoothed_truth
 from .truth import ClipTruth, truth_from_corpus_clip
 
@@ -49,6 +71,7 @@ __all__ = [
     "EvalResult",
     "BASELINES",
     "METRICS",
+    "PAPER_METRICS",
     "evaluate_clips",
     "evaluate",
     "load_corpus_truths",
@@ -67,8 +90,23 @@ BASELINES = ("mean", "energy", "phonetic", "truth_smoothed", "truth")
 #: Per-clip metric names, in table order.
 METRICS = (
     "mouth_r", "lag_ms", "lag_r", "bilabial_closure", "jitter", "silence_motion",
-    "landmark_rmse", "lip_rmse", "lip_d1_mse", "lip_d2_mse", "param_mse",
+    "landmark_rmse", "lip_rmse", "lip_d1_mse", "lip_d2_mse", "param_mse_per_dim",
+    "pham_param_error", "pham_rmse_3d_mm", "pham_rmse_2d", "sakurai_corr",
+    "eskimez_lip_mse", "eskimez_lip_d1_mse", "eskimez_lip_d2_mse",
 )  # fmt: skip
+
+#: The papers' metrics, pooled over frames: name -> whether it is a root mean square (the
+#: per-clip value is then ``sqrt(sum / n)``, else ``sum / n``). Each row also holds
+#: ``n_<name>``, the count pooled over (frames, or frame-landmark pairs).
+PAPER_METRICS = {
+    "pham_param_error": False,
+    "pham_rmse_3d_mm": True,
+    "pham_rmse_2d": True,
+    "sakurai_corr": False,
+    "eskimez_lip_mse": False,
+    "eskimez_lip_d1_mse": False,
+    "eskimez_lip_d2_mse": False,
+}
 
 #: Stable points used to align predicted to true landmarks (eye corners, nose bridge and base).
 ALIGN_POINTS = (36, 39, 42, 45, 27, 28, 29, 30, 31, 33, 35)
@@ -124,8 +162,10 @@ class EvalResult:
         return np.array([r[metric] for r in self.rows if r["system"] == system], dtype=float)
 
     def aggregates(self) -> dict:
-        """``system -> metric -> {"median", "mean", "n"}`` over clips (NaNs skipped), plus
-        ``system -> "by_emotion" -> emotion -> {"mouth_r": median, "n"}`` when labelled."""
+        """``system -> metric -> {"median", "mean", "n"}`` over clips (NaNs skipped); for
+        :data:`PAPER_METRICS` also ``"pooled"`` (over the frames of all clips, as the papers
+        pool) and ``"frames"`` (the pooled count); plus ``system -> "by_emotion" -> emotion
+        -> {"mouth_r": median, <paper metric>: pooled, "n"}`` when labelled."""
         out: dict = {}
         for s in self.systems:
             rows = [r for r in self.rows if r["system"] == s]
@@ -138,14 +178,47 @@ class EvalResult:
                     "mean": float(np.mean(fin)) if fin.size else float("nan"),
                     "n": int(fin.size),
                 }
+                if m in PAPER_METRICS:
+                    agg[m]["pooled"] = pooled(rows, m)
+                    agg[m]["frames"] = int(sum(r.get(f"n_{m}", 0) or 0 for r in rows))
             emos = [r.get("emotion") for r in rows]
             if any(e is not None for e in emos):
                 g = M.group_by([r["mouth_r"] for r in rows], emos, agg=np.nanmedian)
                 agg["by_emotion"] = {
-                    str(k): {"mouth_r": v["value"], "n": v["n"]} for k, v in g.items()
+                    str(k): {
+                        "mouth_r": v["value"],
+                        "n": v["n"],
+                        **{
+                            m: pooled([r for r in rows if r.get("emotion") == k], m)
+                            for m in PAPER_METRICS
+                        },
+                    }
+                    for k, v in g.items()
                 }
             out[s] = agg
         return out
+
+    def paper_table(self) -> str:
+        """A Markdown table of the papers' metrics pooled over frames (see
+        :data:`PAPER_METRICS`); empty string when no system has any."""
+        agg = self.aggregates()
+        cols = [
+            m
+            for m in PAPER_METRICS
+            if any(math.isfinite(agg[s][m]["pooled"]) for s in self.systems)
+        ]
+        if not cols:
+            return ""
+        lines = [
+            "| system | " + " | ".join(cols) + " |",
+            "|" + "---|" * (len(cols) + 1),
+        ]
+        for s in self.systems:
+            cells = [
+                "-" if not math.isfinite(v := agg[s][m]["pooled"]) else f"{v:.4g}" for m in cols
+            ]
+            lines.append(f"| {s} | " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict:
         """JSON-ready dict (NaN -> null): ``clips`` (the rows), ``aggregates``,
@@ -191,6 +264,19 @@ class EvalResult:
                 )
             lines.append(f"| {s} | {n} | " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
+
+
+def pooled(rows: Sequence[Mapping], metric: str) -> float:
+    """A paper metric pooled over the frames of ``rows`` (their ``metric`` and
+    ``n_<metric>``): ``sum(v * n) / sum(n)``, or ``sqrt(sum(v^2 n) / sum(n))`` for an RMSE."""
+    root = PAPER_METRICS[metric]
+    parts = []
+    for r in rows:
+        v, n = r.get(metric), r.get(f"n_{metric}") or 0
+        if v is None or not n or not math.isfinite(v):
+            continue
+        parts.append(((v * v if root else v) * n, n))
+    return PM.pool(parts, root=root)
 
 
 # --------------------------------------------------------------------------- scoring
@@ -285,11 +371,45 @@ def score_clip(clip: ClipTruth, pred: Prediction, *, phones=None, silent=None) -
         out["lip_d1_mse"] = M.lip_diff_mse(pl, tl, order=1, valid=valid)
         out["lip_d2_mse"] = M.lip_diff_mse(pl, tl, order=2, valid=valid)
         out["_landmark_errors"] = M.landmark_errors(pl, tl, valid=valid)
-    if pred.params is not None and clip.params is not None:
-        pp, tp = np.asarray(pred.params, float), np.asarray(clip.params, float)
-        if pp.shape == tp.shape:
-            out["param_mse"] = M.param_mse(pp, tp, valid=valid)
+        for k, name in enumerate(("eskimez_lip_mse", "eskimez_lip_d1_mse", "eskimez_lip_d2_mse")):
+            _put(out, name, PM.eskimez_lip_mse_parts(pl, tl, order=k, valid=valid))
+    true_params = clip.params if clip.params is not None else pred.extra.get("true_params")
+    if pred.params is not None and true_params is not None:
+        pp, tp = np.asarray(pred.params, float), np.asarray(true_params, float)
+        if pp.shape == tp.shape and pp.ndim == 2:
+            pv = clip.valid  # the parameters' own mask (their NaNs) decides, not the mesh
+            out["param_mse_per_dim"] = M.param_mse_per_dim(pp, tp, valid=pv)
+            _put(out, "pham_param_error", PM.pham_param_error_parts(pp, tp, valid=pv))
+            if pp.shape[1] >= 2:
+                _put(out, "sakurai_corr", PM.sakurai_corr_parts(pp[pv], tp[pv]))
+            head = _head_model()
+            if head is not None and pp.shape[1] == 3 + head.n_shapes:
+                for dims, name in ((3, "pham_rmse_3d_mm"), (2, "pham_rmse_2d")):
+                    parts = PM.pham_landmark_rmse_parts(pp, tp, dims=dims, head=head, valid=pv)
+                    _put(out, name, parts, root=True)
     return out
+
+
+def _put(out: dict, name: str, parts: tuple[float, int], *, root: bool = False) -> None:
+    s, n = parts
+    out[f"n_{name}"] = int(n)
+    if n:
+        out[name] = math.sqrt(s / n) if root else s / n
+
+
+_HEAD: list = []
+
+
+def _head_model():
+    """The shipped blendshape head (cached), or None when it cannot be loaded."""
+    if not _HEAD:
+        try:
+            from ..face.head3d import load_head_model
+
+            _HEAD.append(load_head_model())
+        except (ImportError, OSError, MediaError):
+            _HEAD.append(None)
+    return _HEAD[0]
 
 
 def evaluate_clips(
@@ -406,6 +526,13 @@ _RECIPE_FEATURES = {
 }
 
 
+#: Recipes whose checkpoints are scored through :func:`_recipe_predict_fn` when the corpus
+#: is known.
+_RECIPE_PREDICTED = frozenset(
+    {"fan2015", "sakurai2018", "sakurai2018_baseline", "pham2017", "eskimez2018"}
+)
+
+
 def _recipe_predict_fn(model, meta: dict, corpus_dir, split: str, model_dir=None) -> PredictFn:
     """Predictor that builds a clip's inputs the way its training recipe did.
 
@@ -424,24 +551,47 @@ def _recipe_predict_fn(model, meta: dict, corpus_dir, split: str, model_dir=None
         aam = recipe.aam
     clips = {c.id: c for sp in ("train", "valid", "test") for c in load_clips(corpus_dir, sp)}
 
+    tr = getattr(model, "target_transform", None)
+
+    def true_params(c, raw: bool):
+        """The recipe's own targets of the clip (NaN where not tracked), in the space of
+        the predicted ``params``: raw for Pham, else the model's code space."""
+        try:
+            yt, mt = recipe.targets(c)
+        except (MediaError, InvalidArgumentError, DependencyError):
+            return None
+        yt = np.asarray(yt, np.float64)
+        mt = np.asarray(mt, bool)
+        if not raw and tr is not None:
+            yt = np.asarray(tr.encode(np.nan_to_num(yt)), np.float64)
+        yt[~mt] = np.nan
+        return yt
+
     def predict(clip: ClipTruth):
         c = clips.get(clip.id)
         if c is None:
             return None
-        y = np.asarray(model.predict(np.asarray(recipe.inputs(c), np.float32)), np.float64)
-        c.clear()
+        x = np.asarray(recipe.inputs(c), np.float32)
+        y = np.asarray(model.predict(x), np.float64)
         if recipe.name == "pham2017":  # 3 rotation parameters + 52 ARKit weights
-            return Prediction(M.mouth_openness(y[:, 3:]), params=y)
+            extra = {"true_params": true_params(c, raw=True)}
+            c.clear()
+            return Prediction(M.mouth_openness(y[:, 3:]), params=y, extra=extra)
+        code = y
+        if tr is not None:  # the model's code space (PCA codes / standardised AAM codes)
+            code = np.asarray(model.predict(x, decode=False), np.float64)
+        extra = {"true_params": true_params(c, raw=tr is None)}
+        c.clear()
         T = len(y)
         if aam is not None:
-            lm = np.stack([aam.decode(code)[0] for code in y]).astype(np.float64)
-            return Prediction(M.mouth_openness(lm), landmarks=lm, params=y)
+            lm = np.stack([aam.decode(v)[0] for v in y]).astype(np.float64)
+            return Prediction(M.mouth_openness(lm), landmarks=lm, params=code, extra=extra)
         if y.shape[1] == 136:
             lm = y.reshape(T, 68, 2)
         else:  # a subset of the 68 points (fan2015: the lower face); the rest from the mean
             lm = np.repeat(np.asarray(recipe.ref, np.float64)[None], T, axis=0)
             lm[:, list(recipe.points)] = y.reshape(T, -1, 2)
-        return Prediction(M.mouth_openness(lm), landmarks=lm)
+        return Prediction(M.mouth_openness(lm), landmarks=lm, params=code, extra=extra)
 
     return predict
 
@@ -485,9 +635,9 @@ def model_predict_fn(
     if isinstance(feat, list | tuple):
         feat = feat[0]
     target = meta.get("target")
-    recipe_inputs = meta.get("recipe") in ("fan2015", "sakurai2018_baseline", "pham2017")
-    aam_codes = (meta.get("recipe_state") or {}).get("target") == "aam"
-    if corpus_dir is not None and (recipe_inputs or aam_codes):
+    if corpus_dir is not None and meta.get("recipe") in _RECIPE_PREDICTED:
+        # the recipe builds the inputs (phone labels for fan2015 and the Sakurai baseline)
+        # and the true parameters / codes the papers' metrics compare with
         return _recipe_predict_fn(model, meta, corpus_dir, split, model_dir)
 
     def predict(clip: ClipTruth):
@@ -666,6 +816,19 @@ def write_report(
         "inter-ocular units after similarity alignment.",
         "",
     ]
+    paper = result.paper_table()
+    if paper:
+        lines += [
+            "## Papers' metrics (pooled over the frames of all clips)",
+            "",
+            paper,
+            "pham_param_error: Pham 2017 Table 1, squared error summed over the parameter "
+            "dimensions, mean over frames; pham_rmse_3d_mm / pham_rmse_2d: Tables 2 / 3, "
+            "landmarks rebuilt from the parameters (mm; image plane over the head size); "
+            "sakurai_corr: Sakurai 2018 Eq. (3); eskimez_lip_*: lip MSE (and of its 1st / 2nd "
+            "differences) in Eskimez 2018's eye-pinned, identity-removed space.",
+            "",
+        ]
     agg = result.aggregates()
     emo = {s: a["by_emotion"] for s, a in agg.items() if "by_emotion" in a}
     if emo:
@@ -682,6 +845,26 @@ def write_report(
             ]
             lines.append(f"| {s} | " + " | ".join(cells) + " |")
         lines.append("")
+        for m in PAPER_METRICS:
+            have = {
+                s: d
+                for s, d in emo.items()
+                if any(v.get(m) is not None and math.isfinite(v[m]) for v in d.values())
+            }
+            if not have:
+                continue
+            lines += [f"## {m} per emotion (pooled over frames)", ""]
+            lines.append("| system | " + " | ".join(labels) + " |")
+            lines.append("|" + "---|" * (len(labels) + 1))
+            for s, d in have.items():
+                cells = [
+                    f"{d[e][m]:.4g}"
+                    if e in d and d[e].get(m) is not None and math.isfinite(d[e][m])
+                    else "-"
+                    for e in labels
+                ]
+                lines.append(f"| {s} | " + " | ".join(cells) + " |")
+            lines.append("")
     if plt is not None and result.series:
         clips = list(result.series)
         fig, axes = plt.subplots(len(clips), 1, figsize=(10, 2.4 * len(clips)), squeeze=False)
