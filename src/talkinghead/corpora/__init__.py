@@ -22,6 +22,7 @@ _RECIPE_MODULES = {
     "savee": "savee",
     "mead": "mead",
     "person": "person",
+    "tsv": "tsv",
 }
 
 

@@ -18,7 +18,7 @@ __all__ = ["register", "cmd_prepare", "cmd_corpus_stats", "main"]
 
 
 def _recipe_names() -> list[str]:
-    return ["folder", "grid", "lrs", "ravdess", "crema-d", "savee", "mead", "person"]
+    return ["folder", "grid", "lrs", "ravdess", "crema-d", "savee", "mead", "person", "tsv"]
 
 
 def register(subparsers) -> None:
@@ -63,6 +63,12 @@ def register(subparsers) -> None:
     s.add_argument("--overlap", type=int, default=0, help="frames shared by two windows (0)")
     s.add_argument("--limit", type=_positive_int, help="process at most N recordings")
     s.add_argument("--speaker", help="speaker name (folder and person recipes)")
+    s.add_argument(
+        "--exclude",
+        nargs="+",
+        metavar="PREFIX",
+        help="tsv recipe: skip MANIFEST.tsv files starting with PREFIX (e.g. grid_s1/)",
+    )
     s.set_defaults(func=cmd_prepare)
 
     c = subparsers.add_parser("corpus", help="inspect a prepared corpus (stats)")
@@ -98,6 +104,12 @@ def cmd_prepare(args) -> int:
                 f"--speaker={args.speaker!r} must be used with the folder or person recipe"
             )
         opts["speaker"] = args.speaker
+    if args.exclude:
+        if args.corpus != "tsv":
+            raise InvalidArgumentError(
+                f"--exclude={args.exclude!r} must be used with the tsv recipe"
+            )
+        opts["exclude"] = tuple(args.exclude)
     if args.corpus == "person":
         if args.window:
             opts["window"] = args.window

@@ -11,7 +11,13 @@ Per clip, :func:`clip_qc` measures
   between the lip aperture (:func:`~talkinghead.face.landmarks68.mouth_openness_mesh`)
   and the audio RMS envelope at the video frame rate, searched within
   ``+-max_lag_s`` (see :func:`estimate_av_offset`); positive: the audio is late;
-- ``rms_dbfs`` (audio level) and ``clipped_fraction`` (samples at |y| >= 0.999).
+- ``rms_dbfs`` (audio level) and ``clipped_fraction`` (samples at |y| >= 0.999);
+- ``speech_offset_s``, ``speech_peak_r``, ``speech_zero_r``: the same lag found with the
+  mouth opening the default speech animator predicts from the audio
+  (:func:`talkinghead.evaluate.sync.speech_sync_offset`), far sharper than the envelope.
+  A reliable offset of at least ``max_speech_offset_s`` rejects the clip (reason
+  ``audio offset``): its audio does not match its mouth (e.g. the spcnz/lip-reading GRID
+  copies of ``../shared/data/hunt``, which peak at -240 to -400 ms).
 
 and returns ``flags`` (kept, but reported) and ``reasons`` (rejected). Thresholds live in
 :class:`QCConfig`.
@@ -31,6 +37,7 @@ __all__ = [
     "estimate_av_offset",
     "track_jumps",
     "clip_qc",
+    "speech_sync_check",
     "summarize_qc",
     "format_qc_summary",
 ]
@@ -71,6 +78,14 @@ class QCConfig:
         A sample is clipped when ``|y| >= clip_level`` (0.999).
     max_clipped_fraction : float
         Flag ``clipped_audio`` above this fraction of clipped samples (0.001).
+    speech_sync : bool
+        Measure the offset with the speech animator (True; needs the default model).
+    max_speech_offset_s : float
+        Reject a clip whose speech-sync offset is reliable and at least this large
+        (0.2 s; 5 frames at 25 fps: ordinary clips measure within +-80 ms).
+    speech_min_r, speech_min_gain : float
+        Reliability of the speech-sync peak (:func:`~talkinghead.evaluate.sync.speech_sync_offset`:
+        peak r >= 0.3 and at least 0.1 above the zero-lag r).
     """
 
     min_valid_fraction: float = 0.5
@@ -86,6 +101,10 @@ class QCConfig:
     silence_dbfs: float = -50.0
     clip_level: float = 0.999
     max_clipped_fraction: float = 0.001
+    speech_sync: bool = True
+    max_speech_offset_s: float = 0.2
+    speech_min_r: float = 0.3
+    speech_min_gain: float = 0.1
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -318,7 +337,87 @@ def clip_qc(
                 flags.append("av_offset")
             if qc["av_peak_r"] < cfg.min_peak_r:
                 flags.append("av_uncorrelated")
+    if cfg.speech_sync and "silent_audio" not in flags and valid.sum() >= 10:
+        est = speech_sync_check(y=seg, sr=sr, fps=fps, aperture=ap, valid=valid, config=cfg)
+        qc.update(est)
+        off = est["speech_offset_s"]
+        if est["speech_reliable"] and off is not None and abs(off) >= cfg.max_speech_offset_s:
+            reasons.append(
+                f"audio offset {off * 1000:+.0f} ms (speech sync r {est['speech_peak_r']:.2f} "
+                f"at the peak vs {est['speech_zero_r']:.2f} at lag 0)"
+            )
     return qc, flags, reasons
+
+
+def speech_sync_check(
+    *,
+    y: np.ndarray,
+    sr: float,
+    fps: float,
+    aperture: np.ndarray,
+    valid: np.ndarray,
+    config: QCConfig | None = None,
+) -> dict:
+    """Audio-video offset of one clip measured with the speech animator.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n,)
+        The clip's audio (starting at its first frame), mono.
+    sr, fps : float
+    aperture : ndarray, shape (T,)
+        Tracked lip aperture (NaN where invalid).
+    valid : ndarray of bool, shape (T,)
+    config : QCConfig
+
+    Returns
+    -------
+    dict
+        ``speech_offset_s`` (the peak lag, + = audio late; None when nothing could be
+        correlated), ``speech_peak_r``, ``speech_zero_r``, ``speech_max_lag_s`` (the
+        search range: ``max_lag_s``, at most a third of the clip) and ``speech_reliable``
+        (:class:`~talkinghead.evaluate.sync.SyncEstimate`'s reliability, and the peak
+        lies more than 1.5 frames inside the search range).
+    """
+    from ..evaluate.sync import speech_sync_offset
+
+    cfg = config or QCConfig()
+    y = np.asarray(y, dtype=np.float32).reshape(-1)
+    a = np.asarray(aperture, dtype=np.float64)
+    # lags keep at least 2/3 of the frames in common: on a 1.5 s single word a shift of
+    # 0.5 s leaves a few frames whose correlation can be high by chance
+    max_lag_s = min(cfg.max_lag_s, np.floor(len(a) / 3) / fps)
+    n = int(round(len(a) / fps * sr))
+    if len(y) < n:  # the animator must see as many frames as the clip has
+        y = np.concatenate([y, np.zeros(n - len(y), np.float32)])
+    try:
+        est = speech_sync_offset(
+            y=y,
+            sr=int(sr),
+            fps=float(fps),
+            mouth_open=np.where(np.isfinite(a), a, 0.0),
+            valid=np.asarray(valid, dtype=bool) & np.isfinite(a),
+            max_lag_ms=max_lag_s * 1000.0,
+            min_r=cfg.speech_min_r,
+            min_gain=cfg.speech_min_gain,
+        )
+    except Exception as e:  # noqa: BLE001 - a failed estimate is reported, never fatal
+        return {
+            "speech_offset_s": None,
+            "speech_peak_r": None,
+            "speech_zero_r": None,
+            "speech_reliable": False,
+            "speech_error": f"{type(e).__name__}: {e}",
+        }
+    # a peak at the end of the search range is no estimate (the true one may lie beyond)
+    interior = bool(np.isfinite(est.measured_s)) and abs(est.measured_s) < max_lag_s - 1.5 / fps
+    return {
+        "speech_offset_s": _finite(est.measured_s),
+        "speech_peak_r": _finite(est.r_peak),
+        "speech_zero_r": _finite(est.r_zero),
+        "speech_reliable": bool(est.reliable and interior),
+        "speech_max_lag_s": float(max_lag_s),
+    }
 
 
 def summarize_qc(clips: list) -> dict:
