@@ -80,17 +80,61 @@ def _phones(anim):
     return [Phone(label, start, end) for label, start, end in anim.phones]
 
 
-def _export(fmt: str, path: str, anim, *, y=None, sr=None, sound_file: str = "") -> None:
-    """Write ``anim`` (an :class:`Animation`) in one of the export formats."""
+def _export(fmt: str, path: str, anim, *, y=None, sr=None, args=None, audio=None) -> None:
+    """Write ``anim`` (an :class:`Animation`) in one of the export formats.
+
+    ``args`` carries the export options (``--retarget``, ``--extendedShapes``,
+    ``--animation-only``); ``audio`` is the speech file (Rhubarb ``soundFile``, written
+    absolute as Rhubarb does; the glb's audio sidecar)."""
     from .export import FORMATS, export
 
     f = FORMATS[fmt]
     bs = _to_blendshapes(anim, y, sr) if "anim" in f.needs else None
-    opts = {"sound_file": sound_file} if fmt.startswith("rhubarb") else {}
+    opts = _export_options(fmt, args, audio)
     if fmt in ("json", "npz"):
         opts["landmarks"] = anim.landmarks
     phones = _phones(anim) if "phones" in f.needs else None  # phone recognition only if needed
     export(fmt, path, anim=bs, phones=phones, audio_duration=anim.duration, **opts)
+
+
+def _export_options(fmt: str, args, audio) -> dict:
+    """Writer options of ``fmt`` from the command-line ``args``."""
+    opts: dict = {}
+    if getattr(args, "retarget", None):
+        opts["retarget"] = args.retarget
+    if fmt.startswith("rhubarb"):
+        opts["sound_file"] = str(Path(audio).resolve()) if audio else ""
+        if getattr(args, "extended_shapes", None) is not None:
+            opts["extended_shapes"] = args.extended_shapes
+    if fmt == "glb":
+        if audio:
+            opts["audio"] = audio
+        if getattr(args, "animation_only", False):
+            opts["animation_only"] = True
+    return opts
+
+
+_RHUBARB_F = {"tsv": "rhubarb-tsv", "json": "rhubarb-json", "xml": "rhubarb-xml"}
+
+
+def _output_format(args, *, own: dict[str, str | None] | None = None) -> str | None:
+    """The export format of ``args.output``: ``--format`` (or Rhubarb's ``-f``) checked
+    against the extension, else the extension's (:func:`talkinghead.export.resolve_format`);
+    ``own`` maps the extensions the command writes itself (e.g. .mp4) to None."""
+    from .export import resolve_format
+
+    fmt = args.format
+    rf = getattr(args, "export_format", None)
+    if rf:
+        if fmt and fmt != _RHUBARB_F[rf]:
+            raise InvalidArgumentError(
+                f"-f={rf!r} (Rhubarb's --exportFormat, = {_RHUBARB_F[rf]}) must agree with "
+                f"--format={fmt!r}"
+            )
+        fmt = _RHUBARB_F[rf]
+    return resolve_format(
+        args.output, fmt, retarget=getattr(args, "retarget", None), extra=own, name="--format"
+    )
 
 
 def cmd_animate(args) -> int:
@@ -104,19 +148,15 @@ def cmd_animate(args) -> int:
         return cmd_animate_photo(args)
     from .inference import animate
 
-    if args.format:
-        from .export import FORMATS
-
-        ext = _suffix(args.output, tuple(sorted({FORMATS[args.format].suffix, ".json", ".csv"})))
-    else:
-        ext = _suffix(args.output, (".mp4", ".npz"))
+    fmt = _output_format(args, own={".mp4": None, ".npz": None})  # before any work
+    ext = Path(args.output).suffix.lower()
     transcript = read_transcript(args)
     anim = animate(args.audio, fps=args.fps, transcript=transcript, model=args.model)
     from .audio.io import load_audio
 
-    if args.format:
+    if fmt:
         y, sr = load_audio(args.audio, sr=16000)
-        _export(args.format, args.output, anim, y=y, sr=sr, sound_file=str(args.audio))
+        _export(fmt, args.output, anim, y=y, sr=sr, args=args, audio=str(args.audio))
     elif ext == ".npz":
         anim.save(args.output)
     else:
@@ -164,24 +204,12 @@ def cmd_say(args) -> int:
 
 def cmd_export(args) -> int:
     """Export face parameters (.npz from animate, or a face track from track) to a format."""
-    import numpy as np
-
     from .export import FORMATS, export
     from .inference import Animation
 
-    _suffix(args.output, tuple(sorted({FORMATS[args.format].suffix, ".json", ".csv"})))
-    try:
-        with np.load(args.params, allow_pickle=False) as z:
-            kind = "track" if "mesh" in z else "animation" if "articulation" in z else None
-    except (OSError, ValueError) as e:
-        raise InvalidArgumentError(
-            f"params={args.params!r} must be an .npz from 'talkinghead animate' or "
-            f"'talkinghead track' ({type(e).__name__})"
-        ) from None
-    if kind is None:
-        raise InvalidArgumentError(
-            f"params={args.params!r} must be an .npz from 'talkinghead animate' or 'track'"
-        )
+    fmt = _output_format(args)  # before any work
+    is_json = Path(args.params).suffix.lower() == ".json"
+    kind = "blendshapes" if is_json else _params_kind(args.params)
     y = sr = None
     if args.audio:
         from .audio.io import load_audio
@@ -193,21 +221,59 @@ def cmd_export(args) -> int:
             from .inference import recognized_phones
 
             anim.phones = recognized_phones(y, sr)  # not saved: recognised if the format needs
-        _export(args.format, args.output, anim, y=y, sr=sr, sound_file=args.audio or "")
-    else:
+        _export(fmt, args.output, anim, y=y, sr=sr, args=args, audio=args.audio)
+        print(f"exported {args.params} as {fmt} -> {args.output}")
+        return 0
+    if "phones" in FORMATS[fmt].needs:
+        what = "a face track" if kind == "track" else "blendshapes only"
+        raise InvalidArgumentError(
+            f"--format={fmt!r} needs phones: export the .npz of 'talkinghead animate -o "
+            f"X.npz' (or its --params) instead of {args.params!r} ({what})"
+        )
+    landmarks = None
+    if kind == "track":
         from .face.fit3d import fit_blendshapes
         from .face.tracking import FaceTrack
 
-        if "phones" in FORMATS[args.format].needs:
-            raise InvalidArgumentError(
-                f"--format={args.format!r} needs phones: export the .npz of 'talkinghead "
-                "animate' instead of a face track"
-            )
         track = FaceTrack.load(args.params)
-        fit = fit_blendshapes(track.mesh, fps=track.fps, valid=track.valid)
-        export(args.format, args.output, anim=fit.animation)
-    print(f"exported {args.params} as {args.format} -> {args.output}")
+        bs = fit_blendshapes(track.mesh, fps=track.fps, valid=track.valid).animation
+    else:  # written by 'animate --format npz/json' or 'export --format npz/json'
+        from .export.data import read_animation_json, read_animation_npz
+
+        data = (read_animation_json if is_json else read_animation_npz)(args.params)
+        bs, landmarks = data.anim, data.landmarks
+    opts = _export_options(fmt, args, args.audio)
+    if fmt in ("json", "npz") and landmarks is not None:
+        opts["landmarks"] = landmarks
+    export(fmt, args.output, anim=bs, **opts)
+    print(f"exported {args.params} as {fmt} -> {args.output}")
     return 0
+
+
+def _params_kind(path: str) -> str:
+    """The kind of an .npz: "track", "animation" (animate's .npz / --params) or "blendshapes"
+    (the npz export format); raises InvalidArgumentError for anything else."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            kind = (
+                "track" if "mesh" in z
+                else "animation" if "articulation" in z
+                else "blendshapes" if "weights" in z and "names" in z
+                else None
+            )  # fmt: skip
+    except (OSError, ValueError) as e:
+        raise InvalidArgumentError(
+            f"params={path!r} must be an .npz from 'talkinghead animate' or "
+            f"'talkinghead track' ({type(e).__name__})"
+        ) from None
+    if kind is None:
+        raise InvalidArgumentError(
+            f"params={path!r} must be an .npz from 'talkinghead animate', 'track' or "
+            "'export --format npz'"
+        )
+    return kind
 
 
 def _load_landmarks(path: str, fps_override: float | None):
@@ -283,13 +349,48 @@ def _add_face_output_arguments(s: argparse.ArgumentParser) -> None:
         "--format",
         choices=_export_formats(),
         help="write -o in an animator's format instead: ARKit CSV (Live Link Face), glTF .glb, "
-        "JSON/NPZ arrays, Rhubarb mouth cues or Oculus visemes",
+        "JSON/NPZ arrays, Rhubarb mouth cues, Oculus/Azure/Polly visemes (default: from the "
+        "extension of -o: .csv arkit-csv, .glb, .json, .tsv/.xml Rhubarb, .marks Polly; "
+        ".mp4 video, .npz parameters)",
     )
+    _add_export_options(s)
     s.add_argument("--size", type=_positive_int, help="video size in pixels (256 sketch, 512 3d)")
     s.add_argument("--params", help="also save the parameters to this .npz")
     from .render.photo_commands import add_photo_arguments
 
     add_photo_arguments(s)  # --photo FACE.jpg, --face-index, --no-blinks, --no-head-motion
+
+
+def _add_export_options(s: argparse.ArgumentParser) -> None:
+    """Options of the export formats (shared by ``animate``, ``say`` and ``export``)."""
+    from .export.retarget import SHIPPED_MAPS
+
+    s.add_argument(
+        "--retarget",
+        metavar="MAP",
+        help="rename/combine the 52 ARKit weights for another rig first: "
+        f"{', '.join(SHIPPED_MAPS)} or a mapping .json (glb then holds only the "
+        "animation, bound to your avatar's morph targets by name; .csv becomes time + one "
+        "column per target)",
+    )
+    s.add_argument(
+        "--animation-only",
+        action="store_true",
+        help="glb: no head mesh, only the animation and morph-target names (for your avatar)",
+    )
+    s.add_argument(
+        "-f",
+        "--exportFormat",
+        dest="export_format",
+        choices=sorted(_RHUBARB_F),
+        help="Rhubarb Lip Sync's flag: -f tsv/json/xml = --format rhubarb-tsv/json/xml",
+    )
+    s.add_argument(
+        "--extendedShapes",
+        dest="extended_shapes",
+        metavar="GHX",
+        help="Rhubarb's flag: which extended mouth shapes G, H, X to use (default GHX; '' none)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -351,7 +452,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, help="OUT.mp4 (video) or OUT.npz (parameters)")
     _add_face_output_arguments(s)
     s.add_argument("--transcript", help="what is said (improves the phones by forced alignment)")
-    s.add_argument("--transcript-file", help="read the transcript from this text file")
+    s.add_argument(
+        "--transcript-file",
+        "-d",
+        "--dialogFile",
+        dest="transcript_file",
+        help="read the transcript from this text file (-d/--dialogFile: Rhubarb's flag)",
+    )
     from .personalize_commands import add_person_arguments
 
     add_person_arguments(s)  # --person PERSON_DIR
@@ -377,13 +484,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Convert PARAMS.npz (from 'talkinghead animate -o X.npz', or a face track "
         "from 'talkinghead track', which is fitted with the 3D head first) to an export format.",
     )
-    s.add_argument("params", help=".npz from 'talkinghead animate' or 'talkinghead track'")
-    s.add_argument("--format", required=True, choices=_export_formats(), help="output format")
+    s.add_argument(
+        "params",
+        help=".npz from 'talkinghead animate' (-o X.npz, --params, or --format npz/json) or "
+        "'talkinghead track'",
+    )
+    s.add_argument(
+        "--format", choices=_export_formats(), help="output format (default: from -o's extension)"
+    )
+    _add_export_options(s)
     s.add_argument(
         "--audio",
-        help="the speech, for head motion that follows its energy, and for the phones of "
-        "--format rhubarb-*/visemes when PARAMS holds none (animate computes them only when "
-        "its output needs them)",
+        help="the speech: head motion follows its energy; the phones of --format "
+        "rhubarb-*/visemes/azure-visemes/polly-marks when PARAMS holds none (animate computes "
+        "them only when its output needs them); Rhubarb soundFile; the glb's audio sidecar",
     )
     s.add_argument("-o", "--output", required=True, help="output file")
     s.set_defaults(func=cmd_export)

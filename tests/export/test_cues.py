@@ -125,7 +125,9 @@ def test_oculus_diphthong_and_write(tmp_path):
     assert w[5].argmax() == oh and w[22].argmax() == ou
     p = write_visemes(tmp_path / "v.csv", w, fps=50, prefix="viseme_")
     lines = p.read_text().splitlines()
-    assert lines[0] == "time," + ",".join("viseme_" + v for v in OCULUS_VISEMES)
+    # Ready Player Me spells the last three viseme_I, viseme_O, viseme_U (not ih/oh/ou)
+    rpm = "sil PP FF TH DD kk CH SS nn RR aa E I O U".split()
+    assert lines[0] == "time," + ",".join("viseme_" + v for v in rpm)
     assert lines[2].startswith("0.020000,") and len(lines) == 26
     j = json.loads(write_visemes(tmp_path / "v.json", w, fps=50).read_text())
     assert j["names"] == list(OCULUS_VISEMES) and j["fps"] == 50 and j["n_frames"] == 25

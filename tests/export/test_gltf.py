@@ -32,13 +32,32 @@ def parse_glb(data: bytes) -> tuple[dict, bytes]:
     return doc, data[28 + jlen : 28 + jlen + blen]
 
 
+_DTYPES = {5126: np.float32, 5123: np.uint16, 5125: np.uint32}
+
+
 def read_accessor(doc: dict, binary: bytes, i: int) -> np.ndarray:
+    """An accessor's values as the glTF 2.0 spec defines them (sparse ones included: a
+    base of zeros without a bufferView, then the sparse values at their indices)."""
     acc = doc["accessors"][i]
-    view = doc["bufferViews"][acc["bufferView"]]
-    dtype = {5126: np.float32, 5123: np.uint16, 5125: np.uint32}[acc["componentType"]]
+    dtype = _DTYPES[acc["componentType"]]
     width = {"SCALAR": 1, "VEC3": 3, "VEC4": 4}[acc["type"]]
-    a = np.frombuffer(binary, dtype, acc["count"] * width, view["byteOffset"])
-    return a.reshape(acc["count"], width) if width > 1 else a
+    if "bufferView" in acc:
+        view = doc["bufferViews"][acc["bufferView"]]
+        a = np.frombuffer(binary, dtype, acc["count"] * width, view["byteOffset"]).copy()
+    else:
+        a = np.zeros(acc["count"] * width, dtype)
+    a = a.reshape(acc["count"], width)
+    if "sparse" in acc:
+        sp = acc["sparse"]
+        iv = doc["bufferViews"][sp["indices"]["bufferView"]]
+        idx = np.frombuffer(binary, _DTYPES[sp["indices"]["componentType"]], sp["count"],
+                            iv["byteOffset"])  # fmt: skip
+        assert (np.diff(idx.astype(np.int64)) > 0).all()  # strictly increasing (the spec)
+        vv = doc["bufferViews"][sp["values"]["bufferView"]]
+        a[idx] = np.frombuffer(binary, dtype, sp["count"] * width, vv["byteOffset"]).reshape(
+            -1, width
+        )
+    return a if width > 1 else a[:, 0]
 
 
 @pytest.fixture(params=["grid", "shipped"])
@@ -87,6 +106,38 @@ def test_glb_structure(model, anim):
     )
 
 
+def test_sparse_morph_targets_are_lossless_and_smaller(model, anim):
+    dense = build_glb(model, anim, sparse=False)
+    sparse = build_glb(model, anim)  # the default
+    dd, db = parse_glb(dense)
+    sd, sb = parse_glb(sparse)
+    for k in range(52):
+        a = read_accessor(sd, sb, sd["meshes"][0]["primitives"][0]["targets"][k]["POSITION"])
+        np.testing.assert_array_equal(a, model.deltas[k].astype(np.float32))
+    assert "sparse" in sd["accessors"][sd["meshes"][0]["primitives"][0]["targets"][0]["POSITION"]]
+    if len(model.neutral) > 1000:  # the shipped head: its targets move ~17 % of the vertices
+        assert len(sparse) < 0.45 * len(dense), (len(sparse), len(dense))
+
+
+def test_animation_only_glb_and_audio_sidecar(tmp_path, anim):
+    from talkinghead.export.retarget import retarget_animation
+
+    rpm = retarget_animation(anim, "vrm")
+    audio = tmp_path / "sub" / "speech.wav"
+    p = write_glb(tmp_path / "vrm.glb", None, rpm, animation_only=True, audio=audio)
+    doc, binary = parse_glb(p.read_bytes())
+    mesh = doc["meshes"][0]
+    assert mesh["extras"]["targetNames"] == list(rpm.names)
+    assert doc["animations"][0]["extras"]["targetNames"] == list(rpm.names)
+    assert doc["animations"][0]["extras"]["audio"] == {"uri": "sub/speech.wav", "start": 0.0}
+    prim = mesh["primitives"][0]
+    assert read_accessor(doc, binary, prim["attributes"]["POSITION"]).shape == (3, 3)
+    clip = doc["animations"][0]
+    w = read_accessor(doc, binary, clip["samplers"][0]["output"]).reshape(anim.n_frames, -1)
+    np.testing.assert_array_equal(w, rpm.weights)
+    assert p.stat().st_size < 20_000  # no head: only the animation
+
+
 def test_glb_translation_and_errors(tmp_path, grid_model, anim):
     a = BlendshapeAnimation(
         fps=anim.fps, weights=anim.weights, rotation=anim.rotation,
@@ -124,9 +175,16 @@ def _need_node():
         pytest.skip(reason)
 
 
-def test_khronos_validator(tmp_path, model, anim):
+@pytest.mark.parametrize("kind", ["sparse", "dense", "animation-only"])
+def test_khronos_validator(tmp_path, model, anim, kind):
     _need_node()
-    p = write_glb(tmp_path / "head.glb", model, anim)
+    if kind == "animation-only":
+        from talkinghead.export.retarget import retarget_animation
+
+        p = write_glb(tmp_path / "a.glb", None, retarget_animation(anim, "rpm"),
+                      animation_only=True, audio=tmp_path / "speech.wav")  # fmt: skip
+    else:
+        p = write_glb(tmp_path / "head.glb", model, anim, sparse=kind == "sparse")
     r = subprocess.run(
         ["node", str(JS / "validate.mjs"), str(p)], capture_output=True, text=True, timeout=120
     )
@@ -181,3 +239,32 @@ def test_threejs_loads_in_headless_chromium(tmp_path, model, anim):
     # the head covers the centre of the frame (not the background colour 0x223344)
     assert res["centrePixel"][:3] != [0x22, 0x33, 0x44]
     assert shot.stat().st_size > 1000
+
+
+def test_threejs_binds_the_animation_by_name_onto_another_avatar(tmp_path, anim):
+    """three.js (GLTFLoader + AnimationMixer under node) plays our animation-only glb on
+    a differently named mesh whose morph targets are in another order."""
+    _need_node()
+    from talkinghead.export import export
+
+    p = export("glb", tmp_path / "rpm.glb", anim=anim, retarget="rpm")
+    frames = [0, 7, 33, anim.n_frames - 1]
+    times = [str(k / anim.fps) for k in frames]
+    r = subprocess.run(
+        ["node", str(JS / "bind_check.mjs"), str(p), *times],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads(r.stdout)
+    from talkinghead.export.retarget import retarget_animation
+
+    want = retarget_animation(anim, "rpm")
+    assert res["targetNames"] == list(want.names)  # names survive the round trip
+    assert res["avatarOrder"][0] == want.names[-1]  # the avatar's order differs
+    assert res["bound"] == len(want.names)
+    for k, s in zip(frames, res["samples"], strict=True):
+        got = np.array([s["values"][n] for n in want.names])
+        np.testing.assert_allclose(got, want.weights[k], atol=1e-5)  # float32 key times
+        assert s["values"]["avatarOnlyShape"] == 0  # shapes we do not drive stay at rest
+    # unchanged, the clip does not reach the avatar (glTF binds by node name and index)
+    assert not any(res["unboundWithoutRemap"])

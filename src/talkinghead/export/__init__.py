@@ -2,18 +2,28 @@
 
 :data:`FORMATS` lists every format by name; :func:`export` writes one:
 
-=================  ==========  ====================================================
-format             suffix      content (needs)
-=================  ==========  ====================================================
-``arkit-csv``      ``.csv``    Live Link Face ARKit CSV (anim)
-``glb``            ``.glb``    glTF 2.0 head + 52 morph targets + animation (anim, model)
-``json``           ``.json``   names, fps, weights, rotation [, landmarks] (anim)
-``npz``            ``.npz``    the same as NPZ arrays (anim)
-``rhubarb-tsv``    ``.tsv``    Rhubarb Lip Sync mouth cues, TSV (phones)
-``rhubarb-json``   ``.json``   Rhubarb Lip Sync mouth cues, JSON (phones)
-``rhubarb-xml``    ``.xml``    Rhubarb Lip Sync mouth cues, XML (phones)
-``visemes``        ``.csv``    15 Oculus visemes per frame, CSV or JSON (phones, anim)
-=================  ==========  ====================================================
+=================  ==============  ================================================
+format             suffixes        content (needs)
+=================  ==============  ================================================
+``arkit-csv``      ``.csv``        Live Link Face ARKit CSV (anim)
+``weights-csv``    ``.csv``        ``time`` + one column per blendshape, any rig (anim)
+``glb``            ``.glb``        glTF 2.0 head + morph targets + animation (anim, model)
+``json``           ``.json``       names, fps, weights, rotation [, landmarks] (anim)
+``npz``            ``.npz``        the same as NPZ arrays (anim)
+``rhubarb-tsv``    ``.tsv .txt``   Rhubarb Lip Sync mouth cues, TSV (phones)
+``rhubarb-json``   ``.json``       Rhubarb Lip Sync mouth cues, JSON (phones)
+``rhubarb-xml``    ``.xml``        Rhubarb Lip Sync mouth cues, XML (phones)
+``visemes``        ``.csv .json``  15 Oculus visemes per frame (phones, anim)
+``azure-visemes``  ``.json``       Azure Speech viseme IDs 0-21 with audio offsets (phones)
+``polly-marks``    ``.marks``      Amazon Polly viseme speech marks, JSON lines (phones);
+                   ``.jsonl .txt``
+=================  ==============  ================================================
+
+:func:`resolve_format` picks the format from the output's extension when none is
+given (:data:`EXTENSION_FORMATS`) and refuses one that does not fit the extension.
+``retarget=`` renames/combines the weights for another rig first
+(:mod:`talkinghead.export.retarget`; ``glb`` then writes an animation-only file that
+binds to the avatar's morph targets by name).
 
 Everything here is numpy + stdlib: cheap to import.
 """
@@ -27,7 +37,7 @@ from pathlib import Path
 
 from ..errors import InvalidArgumentError
 
-__all__ = ["ExportFormat", "FORMATS", "export"]
+__all__ = ["EXTENSION_FORMATS", "ExportFormat", "FORMATS", "export", "resolve_format"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,8 @@ class ExportFormat:
     description : str
     writer : callable
         ``writer(path, *, anim, phones, model, audio_duration, **options) -> Path``.
+    other_suffixes : tuple of str
+        More extensions the format is written with.
     """
 
     name: str
@@ -52,6 +64,12 @@ class ExportFormat:
     needs: tuple[str, ...]
     description: str
     writer: Callable[..., Path]
+    other_suffixes: tuple[str, ...] = ()
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        """Every extension this format may be written with (the usual one first)."""
+        return (self.suffix, *self.other_suffixes)
 
 
 def _duration(anim, phones, audio_duration) -> float:
@@ -73,14 +91,20 @@ def _w_arkit(path, *, anim, **opts):
     return write_arkit_csv(path, anim, **opts)
 
 
-def _w_glb(path, *, anim, model, **opts):
+def _w_glb(path, *, anim, model, animation_only=False, **opts):
     from .gltf import write_glb
 
-    if model is None:
+    if model is None and not animation_only:
         from ..face.head3d import load_head_model
 
         model = load_head_model()
-    return write_glb(path, model, anim, **opts)
+    return write_glb(path, model, anim, animation_only=animation_only, **opts)
+
+
+def _w_weights_csv(path, *, anim, **opts):
+    from .data import write_weights_csv
+
+    return write_weights_csv(path, anim, **opts)
 
 
 def _w_json(path, *, anim, **opts):
@@ -113,26 +137,119 @@ def _w_visemes(path, *, anim, phones, fmt=None, prefix="", **opts):
     return write_visemes(path, w, fps=anim.fps, fmt=fmt, prefix=prefix)
 
 
+def _tts(kind):
+    def writer(path, *, anim, phones, audio_duration, **opts):
+        from . import tts_visemes
+
+        duration = _duration(anim, phones, audio_duration)
+        w = tts_visemes.write_azure_visemes if kind == "azure" else tts_visemes.write_polly_marks
+        return w(path, phones, duration=duration, **opts)
+
+    return writer
+
+
 #: name -> :class:`ExportFormat`
 FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in (
         ExportFormat("arkit-csv", ".csv", ("anim",), "Live Link Face ARKit blendshape CSV",
                      _w_arkit),
+        ExportFormat("weights-csv", ".csv", ("anim",),
+                     "time + one column per blendshape (any rig's names)", _w_weights_csv),
         ExportFormat("glb", ".glb", ("anim", "model"),
                      "glTF 2.0 binary: head mesh, 52 morph targets, animation", _w_glb),
         ExportFormat("json", ".json", ("anim",), "animation arrays as JSON", _w_json),
         ExportFormat("npz", ".npz", ("anim",), "animation arrays as NPZ", _w_npz),
         ExportFormat("rhubarb-tsv", ".tsv", ("phones",), "Rhubarb Lip Sync mouth cues (TSV)",
-                     _rhubarb("tsv")),
+                     _rhubarb("tsv"), (".txt",)),
         ExportFormat("rhubarb-json", ".json", ("phones",), "Rhubarb Lip Sync mouth cues (JSON)",
                      _rhubarb("json")),
         ExportFormat("rhubarb-xml", ".xml", ("phones",), "Rhubarb Lip Sync mouth cues (XML)",
                      _rhubarb("xml")),
         ExportFormat("visemes", ".csv", ("phones", "anim"),
-                     "15 Oculus visemes per frame (CSV, or JSON for a .json path)", _w_visemes),
+                     "15 Oculus visemes per frame (CSV, or JSON for a .json path)", _w_visemes,
+                     (".json",)),
+        ExportFormat("azure-visemes", ".json", ("phones",),
+                     "Azure Speech viseme IDs (0-21) with audio offsets", _tts("azure")),
+        ExportFormat("polly-marks", ".marks", ("phones",),
+                     "Amazon Polly viseme speech marks (JSON lines)", _tts("polly"),
+                     (".jsonl", ".json", ".txt")),
     )
 }  # fmt: skip
+
+#: Output extension -> the format written when none is given.
+EXTENSION_FORMATS: dict[str, str] = {
+    ".csv": "arkit-csv", ".glb": "glb", ".json": "json", ".npz": "npz",
+    ".tsv": "rhubarb-tsv", ".xml": "rhubarb-xml", ".marks": "polly-marks",
+}  # fmt: skip
+
+#: Retarget maps whose target names are the 52 ARKit ones (the Live Link Face CSV and
+#: the shipped head's glb can take them).
+_ARKIT_NAMED = ("arkit",)
+
+
+def resolve_format(
+    path: str | os.PathLike,
+    fmt: str | None = None,
+    *,
+    retarget=None,
+    extra: dict[str, str | None] | None = None,
+    name: str = "format",
+) -> str | None:
+    """The export format for output ``path``: ``fmt``, checked against the extension, or
+    the one the extension implies.
+
+    Parameters
+    ----------
+    path : path-like
+        The output file.
+    fmt : str, optional
+        An explicit format (a key of :data:`FORMATS`).
+    retarget : str, path-like or dict, optional
+        A retarget map: a ``.csv`` then means ``weights-csv`` unless the map keeps the
+        ARKit names (``"arkit"``).
+    extra : dict of str -> str or None, optional
+        More extensions the caller handles itself (e.g. ``{".mp4": None}`` for video);
+        returned as given when ``fmt`` is None.
+    name : str
+        The option name used in messages (``"--format"`` on the command line).
+
+    Returns
+    -------
+    str or None
+        The format name (or ``extra``'s value for an extension in ``extra``).
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``fmt`` is unknown or does not fit the extension, or the extension implies no
+        format.
+    """
+    ext = Path(path).suffix.lower()
+    extra = extra or {}
+    if fmt is not None:
+        f = FORMATS.get(str(fmt))
+        if f is None:
+            raise InvalidArgumentError(f"{name}={fmt!r} must be one of {sorted(FORMATS)}")
+        if ext not in f.suffixes:
+            fits = sorted(k for k, v in FORMATS.items() if ext in v.suffixes)
+            hint = f" ({ext} is written by {', '.join(fits)})" if fits else ""
+            raise InvalidArgumentError(
+                f"{name}={fmt!r} must match the output's extension: output={str(path)!r} "
+                f"must end in {' or '.join(f.suffixes)} for {fmt}{hint}"
+            )
+        return f.name
+    if ext in extra:
+        return extra[ext]
+    if ext not in EXTENSION_FORMATS:
+        known = sorted({*EXTENSION_FORMATS, *extra})
+        raise InvalidArgumentError(
+            f"output={str(path)!r} must end in one of {known} (or give {name} explicitly)"
+        )
+    out = EXTENSION_FORMATS[ext]
+    if out == "arkit-csv" and retarget is not None and str(retarget) not in _ARKIT_NAMED:
+        out = "weights-csv"
+    return out
 
 
 def export(
@@ -143,6 +260,7 @@ def export(
     phones=None,
     model=None,
     audio_duration: float | None = None,
+    retarget=None,
     **options,
 ) -> Path:
     """Write one export format.
@@ -162,9 +280,17 @@ def export(
     audio_duration : float, optional
         Seconds; the length the Rhubarb cues cover (default: ``anim.duration``, else the
         end of the last phone).
+    retarget : str, path-like, dict or RetargetMap, optional
+        Map the weights to another rig's names first (a shipped map: ``arkit``, ``rpm``,
+        ``vrm``, ``cc4``, ``metahuman``, or a JSON file; see
+        :mod:`talkinghead.export.retarget`). ``glb`` then writes an animation-only file
+        (its morph targets carry the map's names and bind to your avatar's), unless the
+        map keeps the ARKit names; ``arkit-csv`` needs ARKit names (use ``weights-csv``);
+        ``visemes`` with ``"rpm"`` writes the Ready Player Me ``viseme_*`` names.
     **options
         Passed to the format's writer (e.g. ``sound_file=`` for Rhubarb, ``landmarks=``
-        for json/npz, ``timecode_rate=`` for arkit-csv, ``prefix=`` for visemes).
+        for json/npz, ``timecode_rate=`` for arkit-csv, ``prefix=`` for visemes,
+        ``animation_only=``, ``sparse=``, ``audio=`` for glb).
 
     Raises
     ------
@@ -178,11 +304,23 @@ def export(
     for need in f.needs:
         if need in given and given[need] is None:
             raise InvalidArgumentError(f"{need}=None must be given for format {f.name!r}")
+    if retarget is not None and f.name == "visemes":
+        if str(retarget) != "rpm":
+            raise InvalidArgumentError(
+                f"retarget={retarget!r} must be 'rpm' (or None) for the visemes format"
+            )
+        options.setdefault("prefix", "viseme_")
+    elif retarget is not None and anim is not None:
+        from .retarget import retarget_animation
+
+        anim = retarget_animation(anim, retarget)
+        if f.name == "glb" and str(retarget) not in _ARKIT_NAMED:
+            options.setdefault("animation_only", True)
     kwargs = {"anim": anim}
     if "phones" in f.needs:
         kwargs["phones"] = phones
     if f.name == "glb":
         kwargs["model"] = model
-    if f.name.startswith("rhubarb"):
+    if f.name.startswith("rhubarb") or f.name in ("azure-visemes", "polly-marks"):
         kwargs["audio_duration"] = audio_duration
     return f.writer(Path(path), **kwargs, **options)

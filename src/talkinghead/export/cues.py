@@ -52,6 +52,7 @@ __all__ = [
     "RHUBARB_SHAPES",
     "BASIC_SHAPES",
     "OCULUS_VISEMES",
+    "RPM_VISEMES",
     "PHONE_TO_OCULUS",
     "MouthCue",
     "phones_to_rhubarb",
@@ -87,6 +88,12 @@ _ANY_OPEN = "BCDEFGH"
 OCULUS_VISEMES: tuple[str, ...] = (
     "sil", "PP", "FF", "TH", "DD", "kk", "CH", "SS", "nn", "RR", "aa", "E", "ih", "oh", "ou",
 )  # fmt: skip
+
+#: The same 15 visemes as Ready Player Me avatars name their morph targets (Oculus's
+#: ``ih``, ``oh``, ``ou`` are ``I``, ``O``, ``U`` there).
+RPM_VISEMES: tuple[str, ...] = tuple(
+    "viseme_" + {"ih": "I", "oh": "O", "ou": "U"}.get(v, v) for v in OCULUS_VISEMES
+)
 
 #: ARPAbet phone -> Oculus viseme (diphthongs: first and second part).
 PHONE_TO_OCULUS: dict[str, tuple[str, ...]] = {
@@ -529,8 +536,9 @@ def write_visemes(
     fmt : {"csv", "json"}, optional
         Default: from the suffix of ``path`` (``.json`` -> JSON, else CSV).
     prefix : str
-        Prepended to the viseme names (``"viseme_"`` gives Ready Player Me / Oculus
-        morph names: ``viseme_sil``, ``viseme_PP``, ...).
+        Prepended to the viseme names. ``"viseme_"`` gives the Ready Player Me morph
+        names, :data:`RPM_VISEMES` (``viseme_sil``, ``viseme_PP``, ..., ``viseme_E``,
+        ``viseme_I``, ``viseme_O``, ``viseme_U``).
     decimals : int
 
     CSV: header ``time,<15 names>``, one row per frame (``time`` = k / fps seconds).
@@ -545,7 +553,7 @@ def write_visemes(
     fmt = fmt.lower()
     if fmt not in ("csv", "json"):
         raise InvalidArgumentError(f"fmt={fmt!r} must be 'csv' or 'json'")
-    names = [prefix + v for v in OCULUS_VISEMES]
+    names = list(RPM_VISEMES) if prefix == "viseme_" else [prefix + v for v in OCULUS_VISEMES]
     vals = np.char.mod(f"%.{decimals}f", np.round(w, decimals) + 0.0)
     if fmt == "csv":
         times = np.char.mod("%.6f", np.arange(len(w)) / fps)

@@ -8,7 +8,10 @@ JSON layout (one object; arrays are nested lists, frame-major)::
      "landmarks": [[[x, y], ...N points...], ...T frames...] (optional)}
 
 Float32 values are written with the shortest text that reads back to the same float32,
-so both formats round-trip exactly. NPZ holds the same keys as arrays. Pure numpy.
+so both formats round-trip exactly. NPZ holds the same keys as arrays.
+
+:func:`write_weights_csv` writes a plain table for any rig's names (e.g. after
+retargeting): header ``time,<K names>``, one row per frame. Pure numpy.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ __all__ = [
     "read_animation_json",
     "write_animation_npz",
     "read_animation_npz",
+    "write_weights_csv",
 ]
 
 FORMAT_TAG = "talkinghead.animation"
@@ -181,3 +185,19 @@ def read_animation_npz(path: str | os.PathLike) -> AnimationData:
         raise MediaError(f"{p} lacks the array {exc.args[0]!r}") from None
     except (OSError, ValueError) as exc:
         raise MediaError(f"{p} is not a readable .npz: {exc}") from None
+
+
+def write_weights_csv(path: str | os.PathLike, anim, *, decimals: int = 6) -> Path:
+    """Write ``anim`` as CSV: header ``time,<names>``, one row per frame (``time`` =
+    ``k / fps`` seconds). For rigs whose names are not ARKit's (after retargeting)."""
+    w = np.asarray(anim.weights, np.float64).reshape(anim.n_frames, -1)
+    if not np.all(np.isfinite(w)):
+        raise InvalidArgumentError("weights must be finite to be written as CSV")
+    bad = [n for n in anim.names if "," in n or "\n" in n]
+    if bad:
+        raise InvalidArgumentError(f"names {bad[:3]} must not contain commas or newlines")
+    times = np.char.mod("%.6f", np.arange(anim.n_frames) / float(anim.fps))
+    vals = np.char.mod(f"%.{decimals}f", np.round(w, decimals) + 0.0)
+    lines = [",".join(["time", *anim.names])]
+    lines += [t + "," + ",".join(r) for t, r in zip(times, vals, strict=True)]
+    return write_text_atomic(path, "\n".join(lines) + "\n")

@@ -12,6 +12,22 @@ The file holds one scene with one node (``"head"``) carrying one mesh:
   rotation vectors), plus a ``translation`` channel when the animation has one.
   Time 0 is the start of the audio, so playing the clip with the sound lines up.
 
+Morph targets are stored as *sparse* accessors by default (only the vertices a
+blendshape moves: the shipped head's targets move 17 % of its vertices on average, so
+the file is ~4x smaller; ``sparse=False`` writes them dense, byte-identical weights).
+``audio=`` records the speech file in ``animations[0].extras.audio`` (``uri`` relative
+to the .glb, ``start`` seconds): glTF 2.0 has no ratified audio extension, so players
+load the sidecar themselves.
+
+``animation_only=True`` writes a file for *your* avatar: no head, only a stub mesh
+(one 1 mm triangle) whose morph targets are all zero and carry the animation's names
+(``mesh.extras.targetNames``, also in ``animations[0].extras.targetNames``), and the
+same animation. glTF binds a ``weights`` channel to morph targets by index, so a player
+binds the clip to an avatar by name: in three.js, split the clip's
+``<node>.morphTargetInfluences`` track into one track per name
+(``Avatar.morphTargetInfluences[jawOpen]``), which three.js resolves through the
+avatar's ``morphTargetDictionary`` (see ``tests/export/js/bind_check.mjs``).
+
 Units are metres, +y up, +z toward the viewer (the glTF and :mod:`talkinghead.face.head3d`
 conventions). Written with numpy + json + struct only.
 """
@@ -122,6 +138,43 @@ def _num(x) -> float | int:
     return x if isinstance(x, int) else float(x)
 
 
+def _stub_model(names):
+    """A one-triangle mesh with all-zero morph targets named ``names``."""
+    from types import SimpleNamespace
+
+    v = np.array([[0.0, 0.0, 0.0], [0.001, 0.0, 0.0], [0.0, 0.001, 0.0]], np.float32)
+    return SimpleNamespace(
+        names=tuple(names), neutral=v, faces=np.array([[0, 1, 2]]),
+        deltas=np.zeros((len(names), 3, 3), np.float32), colors=None,
+    )  # fmt: skip
+
+
+def _morph_accessor(b: _Bin, d: np.ndarray, sparse: bool) -> int:
+    """POSITION deltas (V, 3) as a dense accessor, or a sparse one over an all-zero base
+    (no bufferView) holding only the vertices that move."""
+    if not sparse:
+        return b.accessor(d, "VEC3", target=_ARRAY_BUFFER, minmax=True)
+    moved = np.flatnonzero(np.any(d != 0, axis=1))
+    acc = {
+        "componentType": _FLOAT,
+        "count": int(d.shape[0]),
+        "type": "VEC3",
+        "min": [_num(x) for x in d.min(axis=0)],
+        "max": [_num(x) for x in d.max(axis=0)],
+    }
+    if len(moved):
+        small = d.shape[0] <= 65535
+        idx = moved.astype(np.uint16 if small else np.uint32)
+        acc["sparse"] = {
+            "count": int(len(moved)),
+            "indices": {"bufferView": b.view(idx.tobytes()),
+                        "componentType": _USHORT if small else _UINT},
+            "values": {"bufferView": b.view(np.ascontiguousarray(d[moved]).tobytes())},
+        }  # fmt: skip
+    b.accessors.append(acc)
+    return len(b.accessors) - 1
+
+
 def build_glb(
     model,
     anim,
@@ -129,23 +182,39 @@ def build_glb(
     start: float = 0.0,
     name: str = "head",
     base_color: tuple[float, float, float, float] = (0.80, 0.62, 0.52, 1.0),
+    sparse: bool = True,
+    animation_only: bool = False,
+    audio: str | os.PathLike | None = None,
 ) -> bytes:
     """The ``.glb`` bytes for ``model`` animated by ``anim`` (see the module docstring).
 
     Parameters
     ----------
-    model : HeadModel
+    model : HeadModel or None
         ``names`` (K,), ``neutral`` (V, 3), ``faces`` (F, 3), ``deltas`` (K, V, 3), and
-        optionally ``colors`` (V, 3) in [0, 1].
+        optionally ``colors`` (V, 3) in [0, 1]. Ignored with ``animation_only``.
     anim : BlendshapeAnimation
-        Its names must all be blendshapes of the model (missing model shapes stay 0).
+        Its names must all be blendshapes of the model (missing model shapes stay 0);
+        with ``animation_only`` any names.
     start : float
         Time of frame 0 in seconds (the audio starts at 0).
     name : str
         Name of the node and mesh.
     base_color : 4 floats
         Material base colour (multiplied by the vertex colours when present).
+    sparse : bool
+        Store morph targets as sparse accessors (lossless: exactly-zero deltas dropped).
+    animation_only : bool
+        A stub mesh with zero morph targets named ``anim.names`` instead of the head:
+        the animation for an avatar that has morph targets of those names.
+    audio : str or path-like, optional
+        The speech file, recorded in ``animations[0].extras.audio.uri`` as given
+        (:func:`write_glb` makes it relative to the .glb's folder).
     """
+    if animation_only:
+        model = _stub_model(anim.names)
+    elif model is None:
+        raise InvalidArgumentError("model=None must be a HeadModel unless animation_only=True")
     neutral = np.ascontiguousarray(model.neutral, dtype=np.float32)
     faces = np.ascontiguousarray(model.faces, dtype=np.int64)
     deltas = np.ascontiguousarray(model.deltas, dtype=np.float32)
@@ -188,9 +257,7 @@ def build_glb(
     else:
         idx = b.accessor(faces.astype(np.uint32).reshape(-1), "SCALAR",
                          target=_ELEMENT_ARRAY_BUFFER, ctype=_UINT)  # fmt: skip
-    targets = [
-        {"POSITION": b.accessor(d, "VEC3", target=_ARRAY_BUFFER, minmax=True)} for d in deltas
-    ]
+    targets = [{"POSITION": _morph_accessor(b, d, sparse)} for d in deltas]
 
     times = (start + np.arange(t_count, dtype=np.float64) / anim.fps).astype(np.float32)
     if t_count > 1 and np.any(np.diff(times) <= 0):
@@ -249,7 +316,17 @@ def build_glb(
                 "name": "speech",
                 "samplers": samplers,
                 "channels": channels,
-                "extras": {"fps": float(anim.fps), "n_frames": int(t_count), "start": start},
+                "extras": {
+                    "fps": float(anim.fps),
+                    "n_frames": int(t_count),
+                    "start": start,
+                    "targetNames": list(names),
+                    **(
+                        {"audio": {"uri": Path(audio).as_posix(), "start": 0.0}}
+                        if audio is not None
+                        else {}
+                    ),
+                },  # fmt: skip
             }
         ],
         "buffers": [],
@@ -273,10 +350,21 @@ def build_glb(
     )
 
 
-def write_glb(path: str | os.PathLike, model, anim, **kwargs) -> Path:
-    """Write :func:`build_glb` ``(model, anim, **kwargs)`` to ``path`` (atomic)."""
-    data = build_glb(model, anim, **kwargs)
+def write_glb(path: str | os.PathLike, model, anim, *, audio=None, **kwargs) -> Path:
+    """Write :func:`build_glb` ``(model, anim, **kwargs)`` to ``path`` (atomic).
+
+    ``audio`` (a path) is stored relative to the .glb's folder when it can be, else as
+    an absolute path."""
     path = Path(path)
+    if audio is not None and str(audio):
+        a = Path(audio).resolve()
+        try:
+            audio = Path(os.path.relpath(a, path.resolve().parent))
+        except ValueError:  # another drive on Windows
+            audio = a
+    else:
+        audio = None
+    data = build_glb(model, anim, audio=audio, **kwargs)
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
     return path

@@ -22,6 +22,14 @@ Sources are the animation's blendshape names plus any ``extra`` channels given t
 :func:`talkinghead.export.cues.phones_to_oculus_visemes`). Shipped maps (in
 ``talkinghead/data/retarget/``, load by name with :func:`load_mapping`):
 
+``arkit``
+    The 52 ARKit names unchanged (for ARKit-named avatars; the identity map).
+``metahuman``
+    ARKit -> the Live Link Face / Unreal ARKit curve names (``EyeBlinkLeft``,
+    ``JawOpen``, ...) that a MetaHuman face reads through its ARKit mapping pose.
+``cc4``
+    ARKit -> Character Creator 4 facial morphs (``Brow_Drop_L``, ``Eye_L_Look_Up``,
+    ``Mouth_Roll_In_Upper_L``, ...; CC4 halves driven by one ARKit shape).
 ``vrm``
     ARKit -> VRM 1.0 expression presets (aa, ih, ou, ee, oh, blink, blinkLeft,
     blinkRight, happy, angry, sad, relaxed, surprised, lookUp/Down/Left/Right, neutral).
@@ -46,11 +54,19 @@ import numpy as np
 
 from ..errors import InvalidArgumentError, MediaError
 
-__all__ = ["RetargetMap", "SHIPPED_MAPS", "MAPS_DIR", "load_mapping", "parse_mapping", "retarget"]
+__all__ = [
+    "RetargetMap",
+    "SHIPPED_MAPS",
+    "MAPS_DIR",
+    "load_mapping",
+    "parse_mapping",
+    "retarget",
+    "retarget_animation",
+]
 
 MAPS_DIR = Path(__file__).resolve().parents[1] / "data" / "retarget"
 #: Names of the mappings shipped in :data:`MAPS_DIR`.
-SHIPPED_MAPS: tuple[str, ...] = ("vrm", "rpm")
+SHIPPED_MAPS: tuple[str, ...] = ("arkit", "rpm", "vrm", "cc4", "metahuman")
 
 _RESERVED = ("clamp", "description")
 
@@ -191,3 +207,15 @@ def retarget(anim, mapping, *, extra: dict | None = None) -> tuple[tuple[str, ..
     if m.clamp is not None:
         out = np.clip(out, m.clamp[0], m.clamp[1])
     return m.targets, np.ascontiguousarray(out, dtype=np.float32)
+
+
+def retarget_animation(anim, mapping, *, extra: dict | None = None):
+    """:func:`retarget` as a new BlendshapeAnimation (same fps, rotation, translation)
+    whose ``names`` are the mapping's targets."""
+    from ..face.head3d import BlendshapeAnimation
+
+    names, w = retarget(anim, mapping, extra=extra)
+    return BlendshapeAnimation(
+        fps=anim.fps, weights=w, rotation=anim.rotation, translation=anim.translation,
+        names=names,
+    )  # fmt: skip
