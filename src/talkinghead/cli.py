@@ -363,13 +363,13 @@ def _add_face_output_arguments(s: argparse.ArgumentParser) -> None:
 
 def _add_export_options(s: argparse.ArgumentParser) -> None:
     """Options of the export formats (shared by ``animate``, ``say`` and ``export``)."""
-    from .export.retarget import SHIPPED_MAPS
+    from .export import RETARGET_MAPS
 
     s.add_argument(
         "--retarget",
         metavar="MAP",
         help="rename/combine the 52 ARKit weights for another rig first: "
-        f"{', '.join(SHIPPED_MAPS)} or a mapping .json (glb then holds only the "
+        f"{', '.join(RETARGET_MAPS)} or a mapping .json (glb then holds only the "
         "animation, bound to your avatar's morph targets by name; .csv becomes time + one "
         "column per target)",
     )

@@ -38,13 +38,15 @@ def test_conflicting_format_is_refused_before_any_work(tmp_path, example_speech)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_export_infers_every_format_from_the_extension(tmp_path, params):
+def test_export_infers_every_format_from_the_extension(tmp_path, params, example_speech):
     from talkinghead.export.arkit_csv import read_arkit_csv
     from talkinghead.export.cues import read_rhubarb
     from talkinghead.export.data import read_animation_json
 
     for ext in ("csv", "glb", "json", "tsv", "xml", "marks", "npz"):
-        assert main(["-q", "export", str(params), "-o", str(tmp_path / f"e.{ext}")]) == 0, ext
+        audio = ["--audio", str(example_speech)] if ext in ("tsv", "xml", "marks") else []
+        out = str(tmp_path / f"e.{ext}")
+        assert main(["-q", "export", str(params), "-o", out, *audio]) == 0, ext
     assert read_arkit_csv(tmp_path / "e.csv").names[0] == "eyeBlinkLeft"
     assert (tmp_path / "e.glb").read_bytes()[:4] == b"glTF"
     n = len(np.load(params)["landmarks"])
@@ -94,9 +96,9 @@ def test_retarget_and_export_options(tmp_path, params, example_speech):
     assert res.returncode == 2 and "retarget mapping" in res.stderr
 
 
-def test_rhubarb_xml_reads_back(tmp_path, params):
+def test_rhubarb_xml_reads_back(tmp_path, params, example_speech):
     out = tmp_path / "cues.xml"
-    assert main(["-q", "export", str(params), "-o", str(out)]) == 0
+    assert main(["-q", "export", str(params), "-o", str(out), "--audio", str(example_speech)]) == 0
     root = ET.parse(out).getroot()
     cues = root.find("mouthCues").findall("mouthCue")
     assert root.tag == "rhubarbResult" and float(cues[-1].get("end")) == pytest.approx(

@@ -37,7 +37,14 @@ from pathlib import Path
 
 from ..errors import InvalidArgumentError
 
-__all__ = ["EXTENSION_FORMATS", "ExportFormat", "FORMATS", "export", "resolve_format"]
+__all__ = [
+    "EXTENSION_FORMATS",
+    "ExportFormat",
+    "FORMATS",
+    "RETARGET_MAPS",
+    "export",
+    "resolve_format",
+]
 
 
 @dataclass(frozen=True)
@@ -182,6 +189,9 @@ EXTENSION_FORMATS: dict[str, str] = {
     ".csv": "arkit-csv", ".glb": "glb", ".json": "json", ".npz": "npz",
     ".tsv": "rhubarb-tsv", ".xml": "rhubarb-xml", ".marks": "polly-marks",
 }  # fmt: skip
+
+#: The retarget maps shipped in ``talkinghead/data/retarget`` (numpy-free to list).
+RETARGET_MAPS: tuple[str, ...] = ("arkit", "rpm", "vrm", "cc4", "metahuman")
 
 #: Retarget maps whose target names are the 52 ARKit ones (the Live Link Face CSV and
 #: the shipped head's glb can take them).

@@ -53,6 +53,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InvalidArgumentError, MediaError
+from . import RETARGET_MAPS as _SHIPPED
 
 __all__ = [
     "RetargetMap",
@@ -66,7 +67,7 @@ __all__ = [
 
 MAPS_DIR = Path(__file__).resolve().parents[1] / "data" / "retarget"
 #: Names of the mappings shipped in :data:`MAPS_DIR`.
-SHIPPED_MAPS: tuple[str, ...] = ("arkit", "rpm", "vrm", "cc4", "metahuman")
+SHIPPED_MAPS: tuple[str, ...] = _SHIPPED
 
 _RESERVED = ("clamp", "description")
 
