@@ -28,6 +28,8 @@ _LAZY = {
     "read_video": ("talkinghead.video.io", "read_video"),
     "write_video": ("talkinghead.video.io", "write_video"),
     "track_video": ("talkinghead.face.tracking", "track_video"),
+    "load_model": ("talkinghead.pipeline", "load_model"),
+    "Model": ("talkinghead.pipeline", "Model"),
 }
 
 __all__ = [
@@ -39,12 +41,15 @@ __all__ = [
     "read_video",
     "write_video",
     "track_video",
+    "load_model",
+    "Model",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .audio.io import load_audio
     from .face.tracking import track_video
     from .inference import Animation, animate
+    from .pipeline import Model, load_model
     from .video.io import read_video, write_video
 
 
@@ -53,3 +58,8 @@ def __getattr__(name: str):
         mod, attr = _LAZY[name]
         return getattr(importlib.import_module(mod), attr)
     raise AttributeError(f"module 'talkinghead' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The module's names plus the lazily imported public ones (``animate``, ...)."""
+    return sorted(set(globals()) | set(_LAZY))

@@ -74,27 +74,15 @@ def _to_blendshapes(anim, y=None, sr=None):
     return animation_to_blendshapes(anim, y=y, sr=sr)
 
 
-def _phones(anim):
-    from .audio.phones import Phone
-
-    return [Phone(label, start, end) for label, start, end in anim.phones]
-
-
 def _export(fmt: str, path: str, anim, *, y=None, sr=None, args=None, audio=None) -> None:
     """Write ``anim`` (an :class:`Animation`) in one of the export formats.
 
     ``args`` carries the export options (``--retarget``, ``--extendedShapes``,
     ``--animation-only``); ``audio`` is the speech file (Rhubarb ``soundFile``, written
     absolute as Rhubarb does; the glb's audio sidecar)."""
-    from .export import FORMATS, export
+    from .export import export_animation
 
-    f = FORMATS[fmt]
-    bs = _to_blendshapes(anim, y, sr) if "anim" in f.needs else None
-    opts = _export_options(fmt, args, audio)
-    if fmt in ("json", "npz"):
-        opts["landmarks"] = anim.landmarks
-    phones = _phones(anim) if "phones" in f.needs else None  # phone recognition only if needed
-    export(fmt, path, anim=bs, phones=phones, audio_duration=anim.duration, **opts)
+    export_animation(anim, path, fmt, y=y, sr=sr, **_export_options(fmt, args, audio))
 
 
 def _export_options(fmt: str, args, audio) -> dict:

@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import InvalidArgumentError, check_positive
 
-__all__ = ["Animation", "animate", "LazyPhones", "MODELS", "recognized_phones"]
+__all__ = ["Animation", "animate", "LazyPhones", "MODELS", "pcm_to_float", "recognized_phones"]
 
 MODELS = ("default", "whisper", "phonetic")
 
@@ -65,6 +65,52 @@ class Animation:
     @property
     def n_frames(self) -> int:
         return int(self.landmarks.shape[0])
+
+    @property
+    def blendshape_names(self) -> tuple[str, ...]:
+        """Column names of :attr:`blendshapes`: the 52 ARKit blendshapes in Apple's
+        ``ARFaceAnchor.BlendShapeLocation`` order (:data:`talkinghead.face.arkit.ARKIT_NAMES`)."""
+        from .face.arkit import ARKIT_NAMES
+
+        return ARKIT_NAMES
+
+    @property
+    def blendshapes(self) -> np.ndarray:
+        """The 52 ARKit blendshape weights, shape (T, 52), float32 in [0, 1].
+
+        Columns in :attr:`blendshape_names` order (``eyeBlinkLeft``, ``eyeLookDownLeft``,
+        ..., ``jawOpen``, ..., ``tongueOut``): what the 3D head, the ``arkit-csv`` and
+        ``glb`` exports show (mouth from the articulation, brows and blinks from the
+        upper-face motion; :func:`talkinghead.models.blendshape_bridge.animation_to_blendshapes`).
+        Head rotation is :attr:`rotation`.
+        """
+        from .models.blendshape_bridge import animation_to_blendshapes
+
+        return animation_to_blendshapes(self).weights
+
+    def export(self, path: str | os.PathLike, format: str | None = None, **options) -> Path:
+        """Write the animation in an export format (atomically).
+
+        Parameters
+        ----------
+        path : path-like
+        format : str, optional
+            A key of :data:`talkinghead.export.FORMATS` (``arkit-csv``, ``glb``, ``json``,
+            ``rhubarb-tsv``, ``visemes``, ``azure-visemes``, ``polly-marks``, ...);
+            default: from the extension (``.csv`` ARKit CSV, ``.glb``, ``.json``, ``.npz``,
+            ``.tsv``/``.xml`` Rhubarb, ``.marks`` Polly).
+        **options
+            ``retarget="rpm"`` (or ``vrm``, ``cc4``, ``metahuman``, a mapping file),
+            ``audio=`` the speech file (glb sidecar, Rhubarb ``soundFile``), and the
+            writers' options (:func:`talkinghead.export.export`).
+
+        Returns
+        -------
+        Path
+        """
+        from .export import export_animation
+
+        return export_animation(self, path, format, **options)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write an ``.npz`` (atomically) that :meth:`load` and ``talkinghead render`` read."""
@@ -238,6 +284,20 @@ class LazyPhones(list):
         return "LazyPhones(<not computed yet>)" if self._compute else super().__repr__()
 
 
+def pcm_to_float(audio) -> np.ndarray:
+    """Samples as float32: floats unchanged, int16 / int32 scaled to [-1, 1) by 1 / 2**15
+    and 1 / 2**31, uint8 centred on 128 and scaled by 1 / 128 (WAV's 8-bit PCM)."""
+    a = np.asarray(audio)
+    if a.dtype == np.uint8:
+        return (a.astype(np.float32) - 128.0) / 128.0
+    if np.issubdtype(a.dtype, np.signedinteger):
+        bits = {1: 7, 2: 15, 4: 31, 8: 63}[a.dtype.itemsize]
+        return (a.astype(np.float64) / float(2**bits)).astype(np.float32)
+    if not (np.issubdtype(a.dtype, np.floating) or a.dtype == bool):
+        raise InvalidArgumentError(f"audio.dtype={a.dtype} must be a float or integer PCM type")
+    return a.astype(np.float32)
+
+
 def animate(
     audio,
     *,
@@ -245,14 +305,16 @@ def animate(
     fps: float | None = None,
     n_frames: int | None = None,
     transcript: str | None = None,
-    model: str = "default",
+    model="default",
 ) -> Animation:
     """Turn speech into per-frame face parameters.
 
     Parameters
     ----------
     audio : str, path or ndarray, shape (n,)
-        A media file (any audio or video format) or mono float samples.
+        A media file (any audio or video format) or mono samples: floats in [-1, 1], or
+        integer PCM (int16 / int32 are scaled by 1 / 2**15 and 1 / 2**31, uint8 is
+        centred on 128).
     sr : int, optional
         Sample rate of ``audio`` when it is an array (required then).
     fps : float, optional
@@ -264,9 +326,11 @@ def animate(
         What is said; when given, phones come from forced alignment instead of
         phone recognition (more accurate), and the learned models close the lips on
         every aligned /p b m/.
-    model : {"default", "whisper", "phonetic"}
-        The animator: the learned default model (:mod:`talkinghead.models.default` on the
-        distilled convolutional front end of :mod:`talkinghead.models.student`: fast),
+    model : {"default", "whisper", "phonetic"} or Model
+        The animator (or a :class:`talkinghead.Model` from :func:`talkinghead.load_model`
+        or ``Model.from_pretrained``, reused across calls): the learned default model
+        (:mod:`talkinghead.models.default` on the distilled convolutional front end of
+        :mod:`talkinghead.models.student`: fast),
         the same read-out on the Whisper tiny.en encoder itself ("whisper": the most
         accurate measured, ~5x slower), or the rule-based phonetic animator
         (docs/default_model.md). ``phones`` come from phone recognition, or from forced
@@ -277,7 +341,11 @@ def animate(
     -------
     Animation
     """
-    if model not in MODELS:
+    net = None
+    if not isinstance(model, str):  # a loaded talkinghead.Model
+        net, model = getattr(model, "net", None), getattr(model, "name", "custom")
+        model = model if net is not None else "phonetic"
+    elif model not in MODELS:
         raise InvalidArgumentError(f"model={model!r} must be one of {list(MODELS)}")
     if isinstance(audio, str | os.PathLike):
         from .audio.io import load_audio
@@ -291,7 +359,7 @@ def animate(
         if sr is None:
             raise InvalidArgumentError("sr=None must be given when audio is an array")
         sr = int(check_positive("sr", sr))
-        y = np.asarray(audio, dtype=np.float32)
+        y = pcm_to_float(audio)
         if y.ndim != 1:
             raise InvalidArgumentError(f"audio.shape={y.shape} must be 1-D (mono samples)")
     from .face.visemes import PARAMS
@@ -300,7 +368,7 @@ def animate(
     from .face.normalize import neutral_face_68
     from .models.expression import apply_upper_face_68, upper_face_motion
 
-    if model in ("default", "whisper"):
+    if net is not None or model in ("default", "whisper"):
         if n_frames is None:
             n_frames = int(round(len(y) / sr * fps))
         aligned = None
@@ -318,7 +386,7 @@ def animate(
                     RuntimeWarning,
                     stacklevel=2,
                 )
-        dres = _learned(model)(
+        dres = (net or _learned(model))(
             y=y, sr=sr, fps=fps, n_frames=n_frames, neutral=neutral_face_68(),
             phones=None if aligned is None else _as_phones(aligned),
         )  # fmt: skip

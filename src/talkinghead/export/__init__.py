@@ -43,6 +43,7 @@ __all__ = [
     "FORMATS",
     "RETARGET_MAPS",
     "export",
+    "export_animation",
     "resolve_format",
 ]
 
@@ -334,3 +335,53 @@ def export(
     if f.name.startswith("rhubarb") or f.name in ("azure-visemes", "polly-marks"):
         kwargs["audio_duration"] = audio_duration
     return f.writer(Path(path), **kwargs, **options)
+
+
+def export_animation(
+    animation,
+    path: str | os.PathLike,
+    fmt: str | None = None,
+    *,
+    y=None,
+    sr: int | None = None,
+    audio: str | os.PathLike | None = None,
+    **options,
+) -> Path:
+    """Write a :class:`talkinghead.inference.Animation` (what :func:`talkinghead.animate`
+    returns) in an export format: :meth:`Animation.export <talkinghead.Animation.export>`
+    and ``talkinghead animate/export`` both come here.
+
+    Parameters
+    ----------
+    animation : Animation
+    path : path-like
+    fmt : str, optional
+        A key of :data:`FORMATS` (default: from the extension, :func:`resolve_format`).
+    y, sr : ndarray, int, optional
+        The speech, for head motion that follows its energy (only for an Animation that
+        has no head rotation of its own).
+    audio : path-like, optional
+        The speech file: Rhubarb ``soundFile`` (absolute, as Rhubarb writes it) and the
+        glb's audio sidecar.
+    **options
+        ``retarget=`` and the writers' options (see :func:`export`).
+    """
+    fmt = resolve_format(path, fmt, retarget=options.get("retarget"))
+    f = FORMATS[fmt]
+    bs = None
+    if "anim" in f.needs:
+        from ..models.blendshape_bridge import animation_to_blendshapes
+
+        bs = animation_to_blendshapes(animation, y=y, sr=sr)
+    if fmt.startswith("rhubarb"):
+        options.setdefault("sound_file", str(Path(audio).resolve()) if audio else "")
+    if fmt == "glb" and audio:
+        options.setdefault("audio", audio)
+    if fmt in ("json", "npz"):
+        options.setdefault("landmarks", animation.landmarks)
+    phones = None
+    if "phones" in f.needs:  # phone recognition only when the format needs it
+        from ..audio.phones import Phone
+
+        phones = [Phone(label, start, end) for label, start, end in animation.phones]
+    return export(fmt, path, anim=bs, phones=phones, audio_duration=animation.duration, **options)
