@@ -139,13 +139,22 @@ def case_render_sketch_256():
 
 
 def _photo(size: int, refine: bool):
+    import warnings
+
     from talkinghead.inference import animate
     from talkinghead.render.photo import animate_photo, find_photo_face
     from talkinghead.video.io import read_video
 
     _need(VIDEO_512)
     photo = read_video(VIDEO_512, max_frames=1).frames[0]
-    face = find_photo_face(photo, size=size)
+    if size > max(photo.shape[:2]):  # a full-resolution photo: the frame upscaled
+        import cv2
+
+        s = size / max(photo.shape[:2])
+        photo = cv2.resize(photo, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the small face of the 256 px case is upscaled
+        face = find_photo_face(photo, size=size)
     anim = animate(REPO / "examples/speech.wav", fps=25.0)
     refiner = None
     if refine:
@@ -168,6 +177,10 @@ def case_photo_256():
 
 def case_photo_512():
     return _photo(512, False)
+
+
+def case_photo_2048():
+    return _photo(2048, False)
 
 
 def case_photo_refined_512():

@@ -342,7 +342,12 @@ def _add_face_output_arguments(s: argparse.ArgumentParser) -> None:
         ".mp4 video, .npz parameters)",
     )
     _add_export_options(s)
-    s.add_argument("--size", type=_positive_int, help="video size in pixels (256 sketch, 512 3d)")
+    s.add_argument(
+        "--size",
+        type=_positive_int,
+        help="video size in pixels (256 sketch, 512 3d; --photo: the photo's own, at most 2048, "
+        "and SIZE downscales)",
+    )
     s.add_argument("--params", help="also save the parameters to this .npz")
     from .render.photo_commands import add_photo_arguments
 

@@ -117,7 +117,7 @@ def test_export_from_a_face_track(tmp_path, shared_data):
     assert res.returncode == 2 and "needs phones" in res.stderr
 
 
-def test_animate_a_photo(tmp_path, shared_data, example_speech):
+def test_animate_a_photo(tmp_path, shared_data, example_speech, capsys):
     import cv2
 
     from talkinghead.video.io import read_video
@@ -134,6 +134,10 @@ def test_animate_a_photo(tmp_path, shared_data, example_speech):
     assert info.has_audio and abs(info.n_frames - 204) <= 1
     res = _run("animate", str(example_speech), "--photo", str(example_speech), "-o", str(out))
     assert res.returncode == 2 and "Traceback" not in res.stderr
+    # --size only downscales: the photo is 450 px (checked before the speech analysis)
+    big = ["animate", str(example_speech), "--photo", str(photo), "--size", "1024"]
+    assert main([*big, "-o", str(tmp_path / "big.mp4")]) == 2
+    assert "size=1024 must be <= 450" in capsys.readouterr().err
 
 
 def test_say_text_to_face(tmp_path):

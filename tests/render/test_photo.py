@@ -54,7 +54,8 @@ def photo(shared_data):
 
 @pytest.fixture(scope="module")
 def face(photo):
-    return find_photo_face(photo, size=256)
+    with pytest.warns(UserWarning, match="upscaled to 60 px"):  # 48 px between the eyes
+        return find_photo_face(photo, size=256)
 
 
 def test_find_photo_face(face):
@@ -142,7 +143,7 @@ def test_bad_photos(photo):
     assert find_photo_face(two, face_index=1).n_faces == 2
     import cv2
 
-    tiny = cv2.resize(photo, (150, 150), interpolation=cv2.INTER_AREA)
+    tiny = cv2.resize(photo, (64, 64), interpolation=cv2.INTER_AREA)  # 12 px between the eyes
     with pytest.raises(FaceQualityError, match="too small"):
         find_photo_face(tiny)
     with pytest.raises(FaceQualityError, match="turned"):
@@ -162,8 +163,9 @@ def test_grey_and_huge_photos(photo, tmp_path):
     big[100:1900, 600:2400] = cv2.resize(photo, (1800, 1800), interpolation=cv2.INTER_CUBIC)
     path = tmp_path / "big.png"
     cv2.imwrite(str(path), cv2.cvtColor(big, cv2.COLOR_RGB2BGR))
-    frames = list(animate_photo(path, _anim(np.array([0.0, 0.2]))))
-    assert frames[0].shape == (2000, 3000, 3)
+    with pytest.warns(UserWarning, match="downscaled to 2048"):
+        frames = list(animate_photo(path, _anim(np.array([0.0, 0.2]))))
+    assert frames[0].shape == (1365, 2048, 3)
     assert np.array_equal(frames[1][:50, :50], big[:50, :50])
 
 
@@ -283,3 +285,105 @@ def test_refiner_changes_only_the_face_square(face):
         np.testing.assert_array_equal(a[outside], b[outside])
         c = slice(y0 + side // 3, y0 + 2 * side // 3), slice(x0 + side // 3, x0 + 2 * side // 3)
         assert b[c].astype(float).mean() > a[c].astype(float).mean() + 10
+
+
+# ---------------------------------------------------------------- full resolution, small faces
+
+PORTRAIT = "OpenTalker__video-retalking/examples/face/2.mp4"  # 844 x 844, 132 px between the eyes
+
+
+@pytest.fixture(scope="module")
+def portrait(shared_data):
+    from talkinghead.video.io import read_video
+
+    frame = read_video(shared_data / PORTRAIT, max_frames=1).frames[0]
+    return np.ascontiguousarray(frame[:, 140:700])  # a real 560 x 844 portrait
+
+
+def _outside(an):
+    """Pixels outside the static ring's box of a PhotoAnimator."""
+    x0, y0, x1, y1 = an.box
+    out = np.ones(an.shape, bool)
+    out[y0:y1, x0:x1] = False
+    return out
+
+
+def test_output_has_the_photos_resolution(portrait):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a large face: no warning
+        face = find_photo_face(portrait)
+    assert face.image.shape == (844, 560, 3) and face.interocular > 100
+    an = PhotoAnimator(face)
+    assert an.work_scale == 1.0
+    frames = list(animate_photo(face, _anim(np.array([0.0, 0.25])), blink_seed=None))
+    frames += list(animate_photo(face, _anim(np.array([0.0, 0.25])), head_motion=False))
+    assert all(f.shape == (844, 560, 3) for f in frames)
+    outside = _outside(an)
+    assert outside.sum() > 0.2 * outside.size
+    for f in frames:
+        np.testing.assert_array_equal(f[outside], portrait[outside])
+    assert _psnr(frames[2], portrait) > 40 > _psnr(frames[3], portrait) + 5  # the mouth moved
+    # --size downscales, only when asked
+    small = find_photo_face(portrait, size=422)
+    assert small.image.shape == (422, 280, 3)
+    assert small.interocular == pytest.approx(face.interocular / 2, rel=0.01)
+
+
+def test_check_output_size():
+    from talkinghead.errors import InvalidArgumentError
+    from talkinghead.render.photo import MAX_OUTPUT_SIDE, check_output_size
+
+    assert check_output_size(None, (844, 560)) is None
+    assert check_output_size(256, (844, 560)) == 256 and check_output_size(844.0, (844, 560))
+    for bad, msg in ((900, "only downscales"), (32, r"\[64, 2048\]"),
+                     (MAX_OUTPUT_SIDE + 1, r"\[64, 2048\]"), (300.5, "integer"),
+                     ("512", "integer"), (True, "integer")):  # fmt: skip
+        with pytest.raises(InvalidArgumentError, match=msg):
+            check_output_size(bad, (844, 560))
+
+
+def test_small_face_is_upscaled_for_processing(portrait):
+    """A 30 px inter-ocular face is accepted with a warning, processed at WORK_IOD and pasted
+    back: same size as the photo, the photo's pixels outside the ring, a moving mouth."""
+    import cv2
+
+    from talkinghead.render.photo import MIN_TRACKABLE_IOD, WORK_IOD
+
+    s = 30.0 / 132.0
+    photo = cv2.resize(portrait, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    with pytest.warns(UserWarning, match="upscaled to 60 px for processing"):
+        face = find_photo_face(photo)
+    assert MIN_TRACKABLE_IOD < face.interocular < WORK_IOD
+    an = PhotoAnimator(face)
+    assert an.work_scale == pytest.approx(WORK_IOD / face.interocular)
+    frames = list(animate_photo(face, _anim(np.array([0.0, 0.25])), head_motion=False))
+    assert all(f.shape == photo.shape for f in frames)
+    outside = _outside(an)
+    for f in frames:
+        np.testing.assert_array_equal(f[outside], photo[outside])
+    assert _psnr(frames[0], photo) > 30  # neutral: the round trip barely changes the face
+    lm, iod = face.landmarks, face.interocular
+    cx, cy = lm[[62, 66]].mean(0)
+    r = (slice(int(cy + 0.1 * iod), int(cy + 0.2 * iod) + 1),
+         slice(int(cx - 0.15 * iod), int(cx + 0.15 * iod) + 1))  # fmt: skip
+    assert frames[1][r].mean() < frames[0][r].mean() - 30
+    # under the measured limit it is refused
+    tiny = cv2.resize(portrait, None, fx=12 / 132, fy=12 / 132, interpolation=cv2.INTER_AREA)
+    with pytest.raises(FaceQualityError, match=r"too small .* must be >= 16 px"):
+        find_photo_face(tiny)
+
+
+def test_coarse_warp_maps_match_exact_ones(portrait):
+    """Large faces compute the warp's maps on a coarser grid (MAP_IOD): same frames."""
+    face = find_photo_face(portrait)
+    an = PhotoAnimator(face)
+    assert an.map_step == 2  # 133 px between the eyes
+    drv = _anim(np.array([0.25])).landmarks[0]
+    moving = an.control_points(drv, head=(0.03, 0.05, 0.03, 0.12, 0.06))
+    fast = an.frame(moving)
+    an.map_step = 1
+    exact = an.frame(moving)
+    assert _psnr(fast, exact) > 45
+    assert _psnr(exact, portrait) < 30  # the face did move

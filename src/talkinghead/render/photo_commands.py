@@ -24,7 +24,8 @@ def add_photo_arguments(parser) -> None:
 
 
 def cmd_animate_photo(args) -> int:
-    """``animate --photo``: speech + one photo -> talking MP4 (size: --size, default 512)."""
+    """``animate --photo``: speech + one photo -> talking MP4 at the photo's resolution (at most
+    2048 px; ``--size`` downscales)."""
     from ..inference import animate
     from .photo import find_photo_face, render_photo_video
 
@@ -32,7 +33,7 @@ def cmd_animate_photo(args) -> int:
         raise InvalidArgumentError(f"--output={args.output!r} must be a video (.mp4) with --photo")
     transcript = read_transcript(args)
     # check the photo before the (slower) speech analysis
-    face = find_photo_face(args.photo, size=args.size or 512, face_index=args.face_index)
+    face = find_photo_face(args.photo, size=args.size, face_index=args.face_index)
     anim = animate(
         args.audio,
         fps=getattr(args, "fps", None),
