@@ -47,10 +47,47 @@ def test_file_rows(tmp_path, anim):
     f1 = lines[1].split(",")
     assert f1[:2] == ["00:00:00:00.000", "61"] and len(f1) == 63
     assert lines[26].split(",")[0] == "00:00:01:00.000"  # frame 25 at 25 fps
+    assert lines[2].split(",")[0] == "00:00:00:02.400"  # 60 fps timecode, sub-frames
     assert float(f1[2 + 17]) == pytest.approx(anim.weights[0, 17], abs=5e-7)
     yaw = anim.euler()[0][0]
     assert float(f1[54]) == pytest.approx(yaw / math.pi, abs=5e-7)
-    assert f1[57:] == ["0.000000"] * 6  # eye rotations
+    # eye yaw from eyeLookOutLeft - eyeLookInLeft, 1 = 30 degrees, / 180 degrees
+    w = dict(zip(anim.names, anim.weights[0], strict=True))
+    left_yaw = (w["eyeLookOutLeft"] - w["eyeLookInLeft"]) * 30 / 180
+    right_pitch = (w["eyeLookDownRight"] - w["eyeLookUpRight"]) * 30 / 180
+    assert float(f1[57]) == pytest.approx(left_yaw, abs=1e-6)
+    assert float(f1[61]) == pytest.approx(right_pitch, abs=1e-6)
+    assert f1[59] == f1[62] == "0.000000"  # eye roll
+
+
+def _parse_live_link_face(text: str) -> tuple[list[str], list[float], np.ndarray]:
+    """A Live Link Face CSV parser written from the format's description (not ours):
+    header ``Timecode,BlendShapeCount,<61 names>``; each row ``HH:MM:SS:FF.mmm`` with FF
+    counted at 60 per second and mmm thousandths of a frame, the count 61, 61 values."""
+    import re
+
+    rows = [r.split(",") for r in text.strip().split("\n")]
+    header, body = rows[0], rows[1:]
+    assert header[:2] == ["Timecode", "BlendShapeCount"] and len(header) == 63
+    times = []
+    for r in body:
+        m = re.fullmatch(r"(\d\d):(\d\d):(\d\d):(\d\d)\.(\d\d\d)", r[0])
+        assert m, r[0]
+        h, mi, sec, ff, sub = (int(g) for g in m.groups())
+        assert mi < 60 and sec < 60 and ff < 60 and int(r[1]) == 61
+        times.append(h * 3600 + mi * 60 + sec + (ff + sub / 1000) / 60)
+    return header[2:], times, np.array([[float(x) for x in r[2:]] for r in body])
+
+
+@pytest.mark.parametrize("fps", [25.0, 30.0, 29.97, 60.0])
+def test_live_link_face_timecode_at_60_read_by_an_independent_parser(tmp_path, fps):
+    a = make_anim(n_frames=130, fps=fps)
+    names, times, values = _parse_live_link_face(write_arkit_csv(tmp_path / "a.csv", a).read_text())
+    assert names[:2] == ["EyeBlinkLeft", "EyeLookDownLeft"] and names[-1] == "RightEyeRoll"
+    # every frame's timecode is its time k / fps to the thousandth of a 60 fps frame
+    np.testing.assert_allclose(times, np.arange(130) / fps, atol=0.5 / 60000 + 1e-12)
+    np.testing.assert_allclose(values[:, :52], a.weights, atol=5e-7)
+    assert read_arkit_csv(tmp_path / "a.csv").fps == fps  # and ours reads it back
 
 
 @pytest.mark.parametrize("fps", [25.0, 30.0, 22.131])

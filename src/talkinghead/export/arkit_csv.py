@@ -7,8 +7,10 @@ One header line, then one line per frame::
     00:00:00:00.000,61,0.000000,...
 
 * ``Timecode`` is ``HH:MM:SS:FF.mmm``: hours, minutes, seconds, the frame ``FF`` within
-  the second counted at the *timecode rate* (Live Link Face records at 60 by default),
-  and the sub-frame as thousandths of a frame (``.500`` = half a frame);
+  the second counted at the *timecode rate*, and the sub-frame as thousandths of a frame
+  (``.500`` = half a frame). The rate is 60 by default, as Live Link Face takes and the
+  importers that read them assume, whatever the animation's fps: a 25 fps animation's
+  frames are 2.4 timecode frames apart (``00:00:00:02.400``, ``00:00:00:04.800``, ...);
 * ``BlendShapeCount`` is always 61 (52 blendshapes + 9 head and eye rotations);
 * the 52 ARKit weights, in ARKit order, spelled with an upper-case first letter;
 * ``HeadYaw``, ``HeadPitch``, ``HeadRoll`` and the eye rotations are angles normalised
@@ -17,7 +19,13 @@ One header line, then one line per frame::
   :func:`~talkinghead.face.head3d.rotation_to_euler` angles there (yaw > 0 turns toward
   the subject's left, pitch > 0 looks down, roll > 0 tilts toward the subject's right
   shoulder); apps disagree on the signs (some flip yaw/pitch in landscape), so check
-  one clip in the target tool. Eye rotations are written as 0.
+  one clip in the target tool.
+* The eye rotations come from the ``eyeLook*`` blendshapes (talkinghead has no separate
+  gaze model): yaw > 0 toward the subject's left (``eyeLookOutLeft`` / ``eyeLookInRight``),
+  pitch > 0 down (``eyeLookDown*`` minus ``eyeLookUp*``), roll 0, with a weight of 1
+  taken as :data:`EYE_LOOK_DEGREES` (30) degrees. The speech animators drive no
+  ``eyeLook*`` shapes, so for ``talkinghead animate`` these columns are 0; a face track
+  fitted by ``talkinghead export TRACK.npz`` may have them.
 
 Head translation is not part of the format and is dropped. Pure stdlib + numpy.
 """
@@ -37,10 +45,12 @@ from ..face.arkit import ARKIT_INDEX, ARKIT_NAMES, live_link_name
 
 __all__ = [
     "BLEND_SHAPE_COUNT",
+    "EYE_LOOK_DEGREES",
     "LIVE_LINK_HEADER",
     "ROTATION_COLUMNS",
     "format_timecode",
     "parse_timecode",
+    "eye_rotations",
     "write_arkit_csv",
     "read_arkit_csv",
 ]
@@ -62,6 +72,9 @@ LIVE_LINK_HEADER: tuple[str, ...] = (
     + ROTATION_COLUMNS
 )
 
+#: Eye rotation (degrees) that an ``eyeLook*`` weight of 1 stands for.
+EYE_LOOK_DEGREES = 30.0
+
 #: Timecode rates tried (smallest one above the largest ``FF``) when reading a file
 #: whose rate is not given.
 _STANDARD_RATES = (24, 25, 30, 48, 50, 60, 72, 90, 100, 120, 240)
@@ -69,9 +82,23 @@ _STANDARD_RATES = (24, 25, 30, 48, 50, 60, 72, 90, 100, 120, 240)
 _TC_RE = re.compile(r"^\s*(\d+):(\d{1,2}):(\d{1,2})[:;](\d+)(?:\.(\d+))?\s*$")
 
 
-def _default_rate(fps: float) -> int:
-    r = round(fps)
-    return int(r) if r >= 1 and abs(fps - r) < 1e-6 else 60
+def eye_rotations(anim) -> np.ndarray:
+    """Left and right eye (yaw, pitch, roll) in radians from the ``eyeLook*`` weights,
+    shape (T, 6) (see the module docstring; zeros where the animation has none)."""
+    names = {n.lower(): i for i, n in enumerate(anim.names)}
+    w = np.asarray(anim.weights, np.float64)
+
+    def col(name):
+        i = names.get(name.lower())
+        return w[:, i] if i is not None else np.zeros(len(w))
+
+    k = math.radians(EYE_LOOK_DEGREES)
+    out = np.zeros((len(w), 6))
+    out[:, 0] = k * (col("eyeLookOutLeft") - col("eyeLookInLeft"))
+    out[:, 1] = k * (col("eyeLookDownLeft") - col("eyeLookUpLeft"))
+    out[:, 3] = k * (col("eyeLookInRight") - col("eyeLookOutRight"))
+    out[:, 4] = k * (col("eyeLookDownRight") - col("eyeLookUpRight"))
+    return out
 
 
 def format_timecode(t: float, *, rate: int) -> str:
@@ -131,8 +158,8 @@ def write_arkit_csv(
     anim : BlendshapeAnimation
         ``anim.names`` must be ARKit names (any subset, any order; missing ones are 0).
     timecode_rate : int, optional
-        Frames per second of the ``FF`` field. Default: ``anim.fps`` when it is a whole
-        number, else 60 (sub-frames then carry the exact frame times).
+        Frames per second of the ``FF`` field (default 60, Live Link Face's; sub-frames
+        carry the exact frame times when it differs from ``anim.fps``).
     start : float
         Timecode of the first frame in seconds (default 0: ``00:00:00:00.000``).
     decimals : int
@@ -142,7 +169,7 @@ def write_arkit_csv(
     -------
     Path
     """
-    rate = _default_rate(anim.fps) if timecode_rate is None else int(timecode_rate)
+    rate = 60 if timecode_rate is None else int(timecode_rate)
     if rate < 1 or (timecode_rate is not None and rate != timecode_rate):
         raise InvalidArgumentError(f"timecode_rate={timecode_rate!r} must be a positive integer")
     if start < 0:
@@ -156,6 +183,7 @@ def write_arkit_csv(
     table[:, _columns_for(tuple(anim.names))] = anim.weights
     yaw, pitch, roll = rotation_to_euler(anim.rotation)
     table[:, 52:55] = np.stack([yaw, pitch, roll], axis=1) / math.pi
+    table[:, 55:61] = eye_rotations(anim) / math.pi
 
     # exact frame times when the rate equals the fps (no float drift over long clips)
     if rate == anim.fps:
