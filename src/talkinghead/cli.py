@@ -523,6 +523,7 @@ _COMMAND_MODULES = (
     "talkinghead.evaluate.commands",
     "talkinghead.serve.commands",
     "talkinghead.personalize_commands",
+    "talkinghead.study.commands",
 )
 
 
