@@ -25,8 +25,8 @@ correlation peak within +-200 ms, + = late):
   values inside each output frame.
 
 The peers run in their own virtualenvs under ``--work`` (created on first use with
-``python3 -m venv`` + pip; pylipsync needs ``numpy<2.4`` and librosa), in a subprocess that
-re-enters this file with ``--worker`` and writes each clip's openness as ``.npy``. A peer that
+``python3 -m venv`` + pip; pylipsync needs ``numpy<2.4`` and librosa), in a subprocess
+(:mod:`talkinghead.evaluate.peers`) that writes each clip's openness as ``.npy``. A peer that
 cannot be installed is reported and skipped.
 
 Jitter ratio: acceleration energy of the prediction over that of the tracked real mouth, each
@@ -45,108 +45,16 @@ Not a test. Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from talkinghead.evaluate.peers import PEERS, run_peer
+
 REPO = Path(__file__).resolve().parents[1]
-
-PEERS = {
-    # name: (venv folder, pip requirements)
-    "openfacefx": ("venv_ofx", ["openfacefx"]),
-    "pylipsync": ("venv_pylipsync", ["numpy<2.4", "pylipsync", "librosa"]),
-}
-
-
-# ----------------------------------------------------------------------------- peer workers
-# These run inside the peers' virtualenvs: numpy + the peer only, no talkinghead.
-def _worker(name: str, jobs_path: str) -> int:
-    jobs = json.loads(Path(jobs_path).read_text())
-    if name == "openfacefx":
-        from openfacefx import generate_from_energy
-
-        for j in jobs:
-            tr = generate_from_energy(j["wav"], fps=float(j["fps"]))
-            ch = {c.name: c for c in tr.channels}.get("aa")
-            t = np.arange(j["n_frames"]) / float(j["fps"])
-            if ch is None or not ch.keys:
-                o = np.zeros(len(t))
-            else:
-                o = np.interp(t, [k.time for k in ch.keys], [k.value for k in ch.keys])
-            np.save(j["out"], o.astype(np.float64))
-    elif name == "pylipsync":
-        import librosa
-        from pylipsync import PhonemeAnalyzer
-
-        an = PhonemeAnalyzer()
-        for j in jobs:
-            y, sr = librosa.load(j["wav"], sr=None)
-            segs = an.extract_phoneme_segments(y, sr, fps=100, return_seconds=True)
-            tc = np.array([(s.start + s.end) / 2 for s in segs])
-            op = np.array([sum(p.target for p in s.phonemes if p.name != "silence") for s in segs])
-            # mean of the 10 ms values within each output frame (centred on k / fps)
-            fps = float(j["fps"])
-            t = np.arange(j["n_frames"]) / fps
-            o = np.interp(t, tc, op)  # frames with no 10 ms value inside
-            for k, tk in enumerate(t):
-                inside = np.abs(tc - tk) < 0.5 / fps
-                if inside.any():
-                    o[k] = op[inside].mean()
-            np.save(j["out"], o.astype(np.float64))
-    else:
-        print(f"unknown worker {name!r}", file=sys.stderr)
-        return 2
-    return 0
-
-
-def _ensure_venv(work: Path, name: str) -> tuple[Path | None, str]:
-    folder, reqs = PEERS[name]
-    venv = work / folder
-    py = venv / "bin" / "python"
-    mod = "openfacefx" if name == "openfacefx" else "pylipsync"
-    if py.is_file() and subprocess.run([py, "-c", f"import {mod}"]).returncode == 0:
-        return py, "ok"
-    try:
-        subprocess.run(["python3", "-m", "venv", str(venv)], check=True, capture_output=True)
-        r = subprocess.run(
-            [str(py), "-m", "pip", "install", "-q", *reqs], capture_output=True, text=True
-        )
-    except (OSError, subprocess.CalledProcessError) as e:
-        return None, f"venv creation failed: {e}"
-    if r.returncode != 0:
-        return None, "pip install failed: " + r.stderr.strip().splitlines()[-1][:300]
-    return py, "installed"
-
-
-def run_peer(name: str, clips: list[dict], work: Path) -> tuple[dict | None, str]:
-    """Run a peer on every clip in its venv; returns {clip id: openness (T,)} or None."""
-    py, why = _ensure_venv(work, name)
-    if py is None:
-        return None, why
-    out_dir = work / "pred" / name
-    out_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [
-        dict(
-            wav=c["wav"], fps=c["fps"], n_frames=c["n_frames"], out=str(out_dir / f"{c['id']}.npy")
-        )
-        for c in clips
-    ]
-    jp = work / f"jobs_{name}.json"
-    jp.write_text(json.dumps(jobs))
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    r = subprocess.run(
-        [str(py), str(Path(__file__).resolve()), "--worker", name, "--jobs", str(jp)],
-        capture_output=True, text=True, env=env, cwd=str(work),
-    )  # fmt: skip
-    if r.returncode != 0:
-        return None, "worker failed: " + (r.stderr.strip().splitlines() or ["?"])[-1][:300]
-    return {c["id"]: np.load(out_dir / f"{c['id']}.npy") for c in clips}, why
 
 
 # ----------------------------------------------------------------------------- our side
@@ -299,11 +207,7 @@ def main(argv=None) -> int:
                     help="feature caches of the default-model experiments (for LOSO)")  # fmt: skip
     ap.add_argument("--student", default=str(REPO / "src/talkinghead/data/default_fast/student"),
                     help="distilled front end for the 'default-fast LOSO' rows")  # fmt: skip
-    ap.add_argument("--worker", help=argparse.SUPPRESS)
-    ap.add_argument("--jobs", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.worker:
-        return _worker(args.worker, args.jobs)
     sys.path.insert(0, str(REPO / "bench"))
     from eval_baselines import DATA
 

@@ -25,7 +25,7 @@ from ._recipe import run_recipe
 from .manifest import Recording
 from .pipeline import PrepareResult, paired_audio
 
-__all__ = ["read_manifest_tsv", "scan_tsv", "prepare_tsv"]
+__all__ = ["read_manifest_tsv", "scan_tsv", "prepare_tsv", "grid_transcript"]
 
 
 def read_manifest_tsv(path: str | os.PathLike) -> list[dict]:
@@ -46,6 +46,23 @@ def read_manifest_tsv(path: str | os.PathLike) -> list[dict]:
     return rows
 
 
+def grid_transcript(path: str | os.PathLike) -> str | None:
+    """The GRID sentence coded in a file name, or in its folder's (``f1_s34_lbwh5n/video.mp4``).
+
+    The code is the last ``_``-separated part of the stem, else of the parent folder name;
+    None when neither decodes (see :func:`talkinghead.corpora.grid.decode_grid`).
+    """
+    from .grid import _code_of, decode_grid
+
+    p = Path(path)
+    for name in (p.stem, p.parent.name):
+        try:
+            return " ".join(decode_grid(_code_of(name)))
+        except InvalidArgumentError:
+            continue
+    return None
+
+
 def _grid_info(v: Path, root: Path, row: dict) -> tuple[str | None, dict]:
     from .grid import _code_of, _find_align, decode_grid, read_align
 
@@ -56,7 +73,8 @@ def _grid_info(v: Path, root: Path, row: dict) -> tuple[str | None, dict]:
     try:
         words = decode_grid(code)
     except InvalidArgumentError:
-        return None, {}
+        sentence = grid_transcript(v)  # the code in the folder name
+        return sentence, {} if sentence is None else {"code": _code_of(v.parent.name)}
     extra: dict = {"code": code}
     align = _find_align(v, root, v.parent.name)
     if align is not None:

@@ -18,12 +18,19 @@ from __future__ import annotations
 import argparse
 
 from .._util.cliargs import positive_int as _positive_int
+from ..errors import InvalidArgumentError
 
 __all__ = ["register", "cmd_evaluate"]
 
 
 def cmd_evaluate(args) -> int:
     """Run :func:`talkinghead.evaluate.run.evaluate` and print / write the results."""
+    if args.protocol:
+        return _cmd_heldout(args)
+    if args.model_dir is None or args.corpus_dir is None:
+        raise InvalidArgumentError(
+            "MODEL_DIR and CORPUS_DIR must both be given (or use --protocol NAME --prepared DIR)"
+        )
     from .run import evaluate, write_report
 
     result = evaluate(
@@ -48,6 +55,45 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def _cmd_heldout(args) -> int:
+    from .heldout import DEFAULT_SYSTEMS, evaluate_heldout
+
+    if not args.prepared:
+        raise InvalidArgumentError(f"--protocol={args.protocol!r} needs --prepared DIR [DIR ...]")
+    if args.corpus_dir is not None:
+        raise InvalidArgumentError(
+            f"CORPUS_DIR={args.corpus_dir!r} must not be given with --protocol (use --prepared)"
+        )
+    systems = [args.model_dir] if args.model_dir else []
+    if args.models is not None:
+        systems += args.models
+    elif args.baselines:
+        systems += list(DEFAULT_SYSTEMS)
+    systems = list(dict.fromkeys(systems))
+    if not systems:
+        raise InvalidArgumentError("no system to score: give NAME or --models")
+    res = evaluate_heldout(
+        systems,
+        args.prepared,
+        split=args.protocol,
+        max_clips=args.max_clips,
+        peers_dir=args.peers_dir,
+        progress=True,
+    )
+    cov = res.coverage
+    print(
+        f"split {args.protocol}: {cov['listed']} test recordings listed, {cov['found']} "
+        f"prepared, {len(cov['rejected'])} rejected by QC, {cov['scored']} scored"
+        + (f" ({args.max_clips} at most)" if args.max_clips else "")
+        + "; medians over clips\n"
+    )
+    print(res.table(), end="")
+    if args.json:
+        res.save_json(args.json)
+        print(f"per-clip scores -> {args.json}")
+    return 0
+
+
 def register(subparsers) -> argparse.ArgumentParser:
     """Add the ``evaluate`` sub-command to an argparse ``subparsers`` object.
 
@@ -64,8 +110,15 @@ def register(subparsers) -> argparse.ArgumentParser:
             "Sakurai's CORR, Eskimez's lip MSE) where the model gives their inputs."
         ),
     )
-    p.add_argument("model_dir", metavar="MODEL_DIR", help="model folder, or phonetic|energy|mean")
-    p.add_argument("corpus_dir", metavar="CORPUS_DIR", help="folder written by `prepare`")
+    p.add_argument(
+        "model_dir",
+        metavar="MODEL_DIR",
+        nargs="?",
+        help="model folder, or phonetic|energy|mean (with --protocol: a model name)",
+    )
+    p.add_argument(
+        "corpus_dir", metavar="CORPUS_DIR", nargs="?", help="folder written by `prepare`"
+    )
     p.add_argument(
         "--split",
         default="test",
@@ -81,5 +134,25 @@ def register(subparsers) -> argparse.ArgumentParser:
         help="also score the baselines on the same clips (default: yes)",
     )
     p.add_argument("--max-clips", type=_positive_int, help="score at most N clips")
+    p.add_argument(
+        "--protocol",
+        choices=["mouth_v2"],
+        help="held-out protocol: score on the test side of this shipped split",
+    )
+    p.add_argument(
+        "--prepared", nargs="+", metavar="DIR", help="--protocol: prepared corpus folders"
+    )
+    p.add_argument(
+        "--models",
+        nargs="+",
+        metavar="SYSTEM",
+        help="--protocol: systems (default: default whisper phonetic energy openfacefx "
+        "pylipsync; animate model names, energy, openfacefx, pylipsync, module:function)",
+    )
+    p.add_argument(
+        "--peers-dir",
+        metavar="DIR",
+        help="--protocol: the peers' virtualenvs (default: $TALKINGHEAD_PEERS_DIR, /tmp/th_peers)",
+    )
     p.set_defaults(func=cmd_evaluate)
     return p

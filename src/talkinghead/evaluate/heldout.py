@@ -1,0 +1,477 @@
+"""The held-out protocol of issue 12: score systems on the test side of a shipped split.
+
+::
+
+    talkinghead evaluate [NAME] --protocol mouth_v2 --prepared DIR [DIR ...]
+                         [--models default whisper phonetic energy openfacefx pylipsync]
+
+The clips are the accepted (QC ``ok``) clips of the prepared folders (``talkinghead
+prepare tsv``) whose recording is on the test side of the split
+(:func:`talkinghead.evaluate.splits.load_split`). Per clip and system the metrics of
+:mod:`talkinghead.evaluate.mouth_metrics` (opening r, width r, lag, /p b m/ closure on the
+aligned transcript, rest level in silence, jitter ratio); medians per source group and
+over all clips. The real face itself is scored as the row ``real`` (its closure rate and
+rest level are what a model should match).
+
+A system is
+
+- a model name of :func:`talkinghead.inference.animate` (``default``, ``whisper``,
+  ``phonetic``, ...): its ``mouth_open`` and the width of its 68 landmarks;
+- ``energy``: the audio energy envelope (opening only);
+- ``openfacefx`` or ``pylipsync``: a peer run in its virtualenv
+  (:mod:`talkinghead.evaluate.peers`; skipped with a note when not installed);
+- ``module:function``: any callable ``f(y=, sr=, fps=, n_frames=)`` returning an object with
+  ``mouth_open`` (T,) and optionally ``landmarks`` (T, 68, 2), e.g. a model in training.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .._util.atomic import write_text_atomic
+from ..errors import InvalidArgumentError, MediaError
+from . import mouth_metrics as MM
+
+__all__ = [
+    "HeldoutClip",
+    "HeldoutResult",
+    "HELDOUT_METRICS",
+    "DEFAULT_SYSTEMS",
+    "load_heldout_clips",
+    "score_heldout_clip",
+    "evaluate_heldout",
+]
+
+#: Per-clip metrics, in table order (see :mod:`talkinghead.evaluate.mouth_metrics`).
+HELDOUT_METRICS = ("open_r", "width_r", "lag_ms", "bilabial", "rest_level", "rest_err", "jitter")
+
+#: Systems scored when none are named.
+DEFAULT_SYSTEMS = ("default", "whisper", "phonetic", "energy", "openfacefx", "pylipsync")
+
+
+@dataclass
+class HeldoutClip:
+    """One test clip: the real mouth (Face Mesh) and its audio.
+
+    Attributes
+    ----------
+    id, recording, group, source, person : str
+    fps : float
+    valid : ndarray of bool, shape (T,)
+    opening, width : ndarray, shape (T,)
+        Real mouth opening (13-14 / 33-263) and width (61-291 / 33-263), NaN where invalid.
+    y : ndarray, shape (n,), float32
+        Mono audio from the clip's first frame.
+    sr : int
+    transcript : str or None
+        The GRID sentence when known (for the forced-aligned /p b m/).
+    """
+
+    id: str
+    recording: str
+    group: str
+    source: str
+    person: str
+    fps: float
+    valid: np.ndarray
+    opening: np.ndarray
+    width: np.ndarray
+    y: np.ndarray
+    sr: int
+    transcript: str | None = None
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.valid)
+
+
+def load_heldout_clips(
+    prepared: Sequence[str | os.PathLike],
+    *,
+    split: str = "mouth_v2",
+    side: str = "test",
+    sr: int = 16000,
+) -> tuple[list[HeldoutClip], dict]:
+    """The accepted clips of ``prepared`` folders on one side of a split.
+
+    Parameters
+    ----------
+    prepared : sequence of path
+        Folders written by ``talkinghead prepare`` (recording ids as the split lists them).
+    split : str
+        A shipped split name.
+    side : {"test", "train"}
+
+    Returns
+    -------
+    clips : list of HeldoutClip
+        Sorted by id.
+    coverage : dict
+        ``{"listed": n test recordings in the split, "found": prepared, "rejected": {id:
+        reasons}, "missing": [ids not prepared]}`` (``side="test"`` only).
+
+    Raises
+    ------
+    MediaError
+        A folder is not a prepared corpus.
+    """
+    from ..audio.io import load_audio
+    from ..corpora.manifest import read_clips, read_recordings
+    from ..corpora.tsv import grid_transcript
+    from .splits import load_split, person_id, source_group
+
+    if side not in ("test", "train"):
+        raise InvalidArgumentError(f"side={side!r} must be 'test' or 'train'")
+    sp = load_split(split)
+    out: list[HeldoutClip] = []
+    seen: set[str] = set()
+    rejected: dict[str, list] = {}
+    for d in prepared:
+        d = Path(d)
+        if not (d / "clips.jsonl").is_file():
+            raise MediaError(
+                f"prepared={str(d)!r} must be a folder written by `talkinghead prepare`"
+            )
+        recs = {r.id: r for r in read_recordings(d)}
+        for c in read_clips(d):
+            rec = recs.get(c.recording)
+            if rec is None or sp.side(c.recording) != side:
+                continue
+            seen.add(c.recording)
+            if c.status != "ok" or not c.path:
+                rejected[c.recording] = list(c.reasons)
+                continue
+            if not rec.audio:
+                continue
+            with np.load(d / c.path) as z:
+                mesh = np.asarray(z["mesh"], dtype=np.float64)
+                valid = np.asarray(z["valid"], dtype=bool)
+            opening, width = MM.mouth_opening_mesh(mesh), MM.mouth_width_mesh(mesh)
+            valid = valid & np.isfinite(opening) & np.isfinite(width)
+            opening[~valid] = np.nan
+            width[~valid] = np.nan
+            y, sr_ = load_audio(rec.audio, sr=sr, offset=c.start_frame / c.fps,
+                                duration=c.n_frames / c.fps)  # fmt: skip
+            src = rec.extra.get("source", c.recording.split("/")[0])
+            pid = rec.extra.get("person") or person_id(rec.speaker or "", source=src)
+            info = sp.test.get(c.recording.removeprefix("hunt/"), {})
+            group = info.get("group") or source_group(src, pid)
+            transcript = rec.transcript or (grid_transcript(rec.video) if group == "GRID" else None)
+            out.append(
+                HeldoutClip(
+                    id=c.id,
+                    recording=c.recording,
+                    group=group,
+                    source=src,
+                    person=pid,
+                    fps=float(c.fps),
+                    valid=valid,
+                    opening=opening,
+                    width=width,
+                    y=np.asarray(y, dtype=np.float32),
+                    sr=int(sr_),
+                    transcript=transcript,
+                )
+            )
+    coverage: dict = {}
+    if side == "test":
+        coverage = {
+            "listed": len(sp.test),
+            "found": len(seen),
+            "scored": len(out),
+            "rejected": rejected,
+            "missing": sorted(set(sp.test) - {s.removeprefix("hunt/") for s in seen}),
+        }
+    return sorted(out, key=lambda c: c.id), coverage
+
+
+def _aligned_phones(clip: HeldoutClip):
+    if not clip.transcript:
+        return None
+    from ..audio import phones as ph
+
+    try:
+        return ph.align(y=clip.y, sr=clip.sr, transcript=clip.transcript).phones
+    except ph.AlignmentError:
+        return None
+
+
+def score_heldout_clip(clip: HeldoutClip, opening, width=None, *, phones=None, silent=None) -> dict:
+    """The metrics of :data:`HELDOUT_METRICS` for one prediction of one clip.
+
+    Parameters
+    ----------
+    clip : HeldoutClip
+    opening : array_like, shape (T,)
+        Predicted mouth opening (any unit).
+    width : array_like, shape (T,), optional
+        Predicted mouth width (any unit); ``width_r`` is NaN without it.
+    phones : list of Phone, optional
+        Forced-aligned phones (for ``bilabial``; NaN without them).
+    silent : ndarray of bool, shape (T,), optional
+        Silent frames (for ``rest_level`` / ``rest_err``).
+    """
+    from . import metrics as M
+
+    o = np.asarray(opening, dtype=np.float64).reshape(-1)
+    if len(o) != clip.n_frames:
+        raise InvalidArgumentError(
+            f"clip {clip.id!r}: prediction has {len(o)} frames; the clip has {clip.n_frames}"
+        )
+    v = clip.valid
+    out = dict.fromkeys(HELDOUT_METRICS, math.nan)
+    out["open_r"] = M.mouth_corr(o, clip.opening, valid=v)
+    if width is not None:
+        out["width_r"] = M.mouth_corr(np.asarray(width, np.float64), clip.width, valid=v)
+    out["lag_ms"] = M.sync_offset(o, clip.opening, fps=clip.fps, max_lag_ms=200.0, valid=v)[0]
+    if phones is not None:
+        out["bilabial"] = M.bilabial_closure_rate(o, phones, fps=clip.fps)[0]
+    if silent is not None:
+        out["rest_level"] = MM.rest_level(o, silent, valid=v)
+        out["rest_err"] = out["rest_level"] - MM.rest_level(clip.opening, silent, valid=v)
+    out["jitter"] = MM.jitter_ratio_scalefree(o, clip.opening, valid=v)
+    return out
+
+
+# --------------------------------------------------------------------------- systems
+
+
+def _animate_fn(name: str) -> Callable:
+    from ..inference import animate
+
+    def f(c: HeldoutClip):
+        a = animate(c.y, sr=c.sr, fps=c.fps, n_frames=c.n_frames, model=name)
+        return np.asarray(a.mouth_open), MM.mouth_width_68(np.asarray(a.landmarks))
+
+    return f
+
+
+def _callable_fn(spec: str) -> Callable:
+    mod, _, attr = spec.partition(":")
+    try:
+        fn = getattr(importlib.import_module(mod), attr)
+    except (ImportError, AttributeError) as e:
+        raise InvalidArgumentError(
+            f"model={spec!r} must name an importable module:function ({e})"
+        ) from None
+
+    def f(c: HeldoutClip):
+        a = fn(y=c.y, sr=c.sr, fps=c.fps, n_frames=c.n_frames)
+        lm = getattr(a, "landmarks", None)
+        return np.asarray(a.mouth_open), None if lm is None else MM.mouth_width_68(np.asarray(lm))
+
+    return f
+
+
+def _system_fn(name: str) -> Callable | None:
+    """``f(clip) -> (opening, width or None)``, or None for a peer (run in batch)."""
+    from ..inference import MODELS
+
+    if name in MODELS:
+        return _animate_fn(name)
+    if name == "energy":
+        from .baselines import energy_predict
+
+        return lambda c: (
+            energy_predict(y=c.y, sr=c.sr, fps=c.fps, n_frames=c.n_frames).mouth_open,
+            None,
+        )
+    from .peers import PEERS
+
+    if name in PEERS:
+        return None
+    if ":" in name:
+        return _callable_fn(name)
+    raise InvalidArgumentError(
+        f"model={name!r} must be one of {list(MODELS)}, 'energy', {list(PEERS)} or module:function"
+    )
+
+
+def _run_peer(name: str, clips: list[HeldoutClip], work: Path) -> tuple[dict | None, str]:
+    import soundfile as sf
+
+    from .peers import peer_available, run_peer
+
+    if not peer_available(name, work):
+        return None, f"not installed (no virtualenv under {work}; bench/peers.py creates it)"
+    jobs = []
+    for c in clips:
+        wav = work / "wav_heldout" / f"{c.id.replace('/', '__')}.wav"
+        if not wav.is_file():
+            wav.parent.mkdir(parents=True, exist_ok=True)
+            sf.write(str(wav), c.y, c.sr, subtype="PCM_16")
+        jobs.append({"id": c.id.replace("/", "__"), "wav": str(wav), "fps": c.fps,
+                     "n_frames": c.n_frames})  # fmt: skip
+    pred, why = run_peer(name, jobs, work)
+    if pred is None:
+        return None, why
+    return {c.id: (pred[c.id.replace("/", "__")], None) for c in clips}, why
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class HeldoutResult:
+    """Scores of systems on the held-out clips.
+
+    Attributes
+    ----------
+    rows : list of dict
+        One per (clip, system): ``clip``, ``system``, ``group``, ``source``, ``person``,
+        ``n_frames``, ``fps`` and each of :data:`HELDOUT_METRICS`.
+    notes : dict[str, str]
+        System -> why it was skipped.
+    coverage : dict
+        See :func:`load_heldout_clips`.
+    split : str
+    """
+
+    rows: list = field(default_factory=list)
+    notes: dict = field(default_factory=dict)
+    coverage: dict = field(default_factory=dict)
+    split: str = "mouth_v2"
+
+    @property
+    def systems(self) -> list[str]:
+        return list(dict.fromkeys(r["system"] for r in self.rows))
+
+    @property
+    def groups(self) -> list[str]:
+        return sorted({r["group"] for r in self.rows})
+
+    def medians(self) -> dict:
+        """``system -> group (and "all") -> metric -> {"median", "n"}`` (NaNs skipped)."""
+        out: dict = {}
+        for s in self.systems:
+            rs = [r for r in self.rows if r["system"] == s]
+            out[s] = {}
+            for g in [*self.groups, "all"]:
+                sub = [r for r in rs if g == "all" or r["group"] == g]
+                out[s][g] = {}
+                for m in HELDOUT_METRICS:
+                    v = np.array([r[m] for r in sub], dtype=float)
+                    v = v[np.isfinite(v)]
+                    out[s][g][m] = {
+                        "median": float(np.median(v)) if v.size else math.nan,
+                        "n": int(v.size),
+                    }
+        return out
+
+    def table(self) -> str:
+        """Markdown: one table per source group and one over all clips (medians)."""
+        med = self.medians()
+        lines = []
+        n_clips = {g: len({r["clip"] for r in self.rows if r["group"] == g}) for g in self.groups}
+        for g in [*self.groups, "all"]:
+            n = len({r["clip"] for r in self.rows}) if g == "all" else n_clips[g]
+            lines += [f"### {'all clips' if g == 'all' else g} ({n} clips)", ""]
+            lines.append("| system | " + " | ".join(HELDOUT_METRICS) + " |")
+            lines.append("|---|" + "---|" * len(HELDOUT_METRICS))
+            for s in self.systems:
+                cells = []
+                for m in HELDOUT_METRICS:
+                    v = med[s][g][m]["median"]
+                    if not math.isfinite(v):
+                        cells.append("-")
+                    elif m == "lag_ms":
+                        cells.append(f"{v:+.0f}")
+                    elif m == "rest_err":
+                        cells.append(f"{v:+.2f}")
+                    else:
+                        cells.append(f"{v:.2f}")
+                lines.append(f"| {s} | " + " | ".join(cells) + " |")
+            lines.append("")
+        for s, why in self.notes.items():
+            lines.append(f"- {s}: {why}")
+        if self.notes:
+            lines.append("")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        def clean(v):
+            if isinstance(v, float | np.floating):
+                return float(v) if math.isfinite(v) else None
+            if isinstance(v, dict):
+                return {k: clean(x) for k, x in v.items()}
+            if isinstance(v, list | tuple):
+                return [clean(x) for x in v]
+            return v
+
+        return clean({"split": self.split, "coverage": self.coverage, "notes": self.notes,
+                      "medians": self.medians(), "clips": self.rows})  # fmt: skip
+
+    def save_json(self, path: str | os.PathLike) -> Path:
+        return write_text_atomic(path, json.dumps(self.to_dict(), indent=1) + "\n")
+
+
+def evaluate_heldout(
+    systems: Sequence[str],
+    prepared: Sequence[str | os.PathLike],
+    *,
+    split: str = "mouth_v2",
+    max_clips: int | None = None,
+    peers_dir: str | os.PathLike | None = None,
+    progress: bool = False,
+) -> HeldoutResult:
+    """Score ``systems`` (see the module docstring) on the test side of ``split``.
+
+    Returns
+    -------
+    HeldoutResult
+        Includes the row ``real`` (the tracked mouth scored against itself: r = 1; its
+        ``bilabial`` and ``rest_level`` are the real face's).
+
+    Raises
+    ------
+    InvalidArgumentError
+        An unknown system, or no test clip in ``prepared``.
+    """
+    from .._util.progress import progress as _progress
+    from . import metrics as M
+    from .peers import DEFAULT_WORK
+
+    fns = {s: _system_fn(s) for s in systems}  # validates the names first
+    clips, coverage = load_heldout_clips(prepared, split=split)
+    if max_clips is not None:
+        clips = clips[: int(max_clips)]
+    if not clips:
+        raise InvalidArgumentError(
+            f"prepared={[str(p) for p in prepared]!r} holds no accepted clip on the test side "
+            f"of split {split!r}"
+        )
+    res = HeldoutResult(coverage=coverage, split=split)
+    batch: dict[str, dict] = {}
+    for s, f in fns.items():
+        if f is None:
+            p, why = _run_peer(s, clips, Path(peers_dir or DEFAULT_WORK))
+            if p is None:
+                res.notes[s] = f"skipped: {why}"
+            else:
+                batch[s] = p
+    for c in _progress(clips, desc="evaluate", unit="clip", enabled=progress):
+        phones = _aligned_phones(c)
+        if phones is not None:
+            silent = M.silence_mask_from_phones(phones, n_frames=c.n_frames, fps=c.fps)
+        else:
+            silent = M.silence_mask_from_energy(y=c.y, sr=c.sr, fps=c.fps, n_frames=c.n_frames)
+        preds = {"real": (np.nan_to_num(c.opening, nan=float(np.nanmedian(c.opening))), c.width)}
+        for s, f in fns.items():
+            if f is not None:
+                preds[s] = f(c)
+            elif s in batch:
+                preds[s] = batch[s][c.id]
+        for s, (o, w) in preds.items():
+            sc = score_heldout_clip(c, o, w, phones=phones, silent=silent)
+            meta = {"clip": c.id, "system": s, "group": c.group, "source": c.source}
+            meta.update(person=c.person, n_frames=c.n_frames, fps=c.fps)
+            res.rows.append({**meta, **sc})
+    return res

@@ -1,0 +1,78 @@
+"""The held-out protocol end to end on one real test-side clip (GRID s34, dr-pato copy)."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+
+import numpy as np
+import pytest
+
+from talkinghead.errors import InvalidArgumentError
+
+CLIP = "dr-pato__audio-visual-speech-inpainting/docs/_site/files/1600ms/f1_s34_lbwh5n/video.mp4"
+
+
+@pytest.fixture(scope="module")
+def prepared(shared_data, tmp_path_factory):
+    """A prepared corpus holding the one clip, with the id the split lists."""
+    from talkinghead.corpora import RECIPES
+
+    hunt = shared_data / "hunt"
+    if not (hunt / CLIP).is_file():
+        pytest.skip(f"shared clip hunt/{CLIP} is missing")
+    root = tmp_path_factory.mktemp("heldout")
+    src = root / "data"
+    (src / CLIP).parent.mkdir(parents=True)
+    os.symlink(hunt / CLIP, src / CLIP)
+    with open(hunt / "MANIFEST.tsv", encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f, delimiter="\t") if r["file"] == f"hunt/{CLIP}"]
+    with open(src / "MANIFEST.tsv", "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]), delimiter="\t")
+        w.writeheader()
+        w.writerow({**rows[0], "file": CLIP})
+    out = root / "prepared"
+    RECIPES["tsv"](src, out, features=(), progress=False)
+    return out
+
+
+def test_scores_the_test_clip(prepared):
+    from talkinghead.evaluate.heldout import HELDOUT_METRICS, evaluate_heldout
+
+    res = evaluate_heldout(["energy", "phonetic"], [prepared])
+    assert res.coverage["scored"] == 1 and res.coverage["listed"] >= 60
+    assert res.systems == ["real", "energy", "phonetic"]
+    by = {r["system"]: r for r in res.rows}
+    assert all(r["group"] == "GRID" and r["person"] == "grid:s34" for r in res.rows)
+    real = by["real"]
+    assert real["open_r"] == pytest.approx(1.0) and real["width_r"] == pytest.approx(1.0)
+    assert real["lag_ms"] == 0 and real["rest_err"] == 0 and real["jitter"] == pytest.approx(1)
+    # the GRID sentence (from the folder name) is aligned: /p b m/ of "lay white by ..."
+    assert 0.0 <= real["bilabial"] <= 1.0
+    assert math.isnan(by["energy"]["width_r"])  # the envelope has no width
+    for s in ("energy", "phonetic"):
+        assert 0.2 < by[s]["open_r"] <= 1.0  # speech-driven motion on a GRID sentence
+        assert abs(by[s]["lag_ms"]) <= 200
+    assert np.isfinite(by["phonetic"]["width_r"])
+    table = res.table()
+    assert "### GRID (1 clips)" in table and "### all clips (1 clips)" in table
+    assert set(res.to_dict()["medians"]["energy"]["all"]) == set(HELDOUT_METRICS)
+
+
+def test_rejects_unknown_system(prepared):
+    from talkinghead.evaluate.heldout import evaluate_heldout
+
+    with pytest.raises(InvalidArgumentError, match="must be one of"):
+        evaluate_heldout(["nope"], [prepared])
+
+
+def test_cli_protocol(prepared, capsys):
+    from talkinghead.cli import main
+
+    assert main(["evaluate", "energy", "--protocol", "mouth_v2", "--prepared", str(prepared),
+                 "--no-baselines"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "| energy |" in out and "1 scored" in out
+    assert main(["evaluate", "--protocol", "mouth_v2", "--models", "energy"]) == 2
+    assert "needs --prepared" in capsys.readouterr().err
