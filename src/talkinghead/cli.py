@@ -12,12 +12,17 @@ import os
 import sys
 from pathlib import Path
 
-from ._util.cliargs import positive_float as _positive_float
+from ._util.cliargs import CLIParser, float_in, int_in, read_transcript
 from ._util.cliargs import positive_int as _positive_int
-from ._util.cliargs import read_transcript
+from ._util.outputs import check_io
 from .errors import InvalidArgumentError, TalkingHeadError
 
 VIDEO_EXTS = {".mp4", ".mpg", ".mpeg", ".avi", ".flv", ".mov", ".mkv", ".webm", ".m4v"}
+
+#: limits of the numeric options (checked by argparse, before any work)
+FPS = float_in(1, 240)
+VIDEO_SIZE = int_in(16, 4096)
+TRACK_SIZE = int_in(32, 8192)
 
 
 def _suffix(path: str, allowed: tuple[str, ...], name: str = "output") -> str:
@@ -34,6 +39,7 @@ def cmd_track(args) -> int:
     from .face.tracking import track_video
 
     _suffix(args.output, (".npz",))
+    check_io(inputs={"video": args.video}, files={"output": args.output})
     track = track_video(args.video, size=args.size, max_frames=args.max_frames, progress=True)
     track.save(args.output)
     n_valid = int(track.valid.sum())
@@ -51,6 +57,7 @@ def cmd_features(args) -> int:
     from .audio.io import load_audio
 
     _suffix(args.output, (".npy",))
+    check_io(inputs={"audio": args.audio}, files={"output": args.output})
     fps, n_frames = args.fps, args.n_frames
     if Path(args.audio).suffix.lower() in VIDEO_EXTS and (fps is None or n_frames is None):
         from .video.io import probe_video
@@ -125,7 +132,18 @@ def _output_format(args, *, own: dict[str, str | None] | None = None) -> str | N
     )
 
 
+def _animate_io(args) -> None:
+    """``animate``/``say``: no output over an input, no two outputs in one file."""
+    get = lambda k: getattr(args, k, None)  # noqa: E731
+    ins = {k: get(k) for k in ("audio", "transcript_file", "photo", "person", "retarget")}
+    check_io(inputs={"--transcript-file" if k == "transcript_file" else k: v
+                     for k, v in ins.items()},
+             files={"output": args.output, "--params": get("params"),
+                    "--speech": get("speech")})  # fmt: skip
+
+
 def cmd_animate(args) -> int:
+    _animate_io(args)
     if getattr(args, "person", None):
         from .personalize_commands import cmd_animate_person
 
@@ -177,6 +195,7 @@ def cmd_say(args) -> int:
     from .audio.tts import synthesize
 
     text = args.text
+    _animate_io(args)
     with tempfile.TemporaryDirectory() as d:
         wav = synthesize(text, Path(d) / "speech.wav", voice=args.voice, rate=args.rate)
         if args.speech:
@@ -190,12 +209,28 @@ def cmd_say(args) -> int:
         return cmd_animate(args)
 
 
+def _load_params(load, path: str):
+    """``load(path)``; a damaged file (keys missing, bad values) is an InvalidArgumentError."""
+    try:
+        return load(path)
+    except TalkingHeadError:
+        raise
+    except Exception as e:
+        raise InvalidArgumentError(
+            f"params={path!r} must be a complete .npz from 'talkinghead animate' or 'track' "
+            f"({type(e).__name__}: {e})"
+        ) from None
+
+
 def cmd_export(args) -> int:
     """Export face parameters (.npz from animate, or a face track from track) to a format."""
     from .export import FORMATS, export
     from .inference import Animation
 
     fmt = _output_format(args)  # before any work
+    check_io(inputs={"params": args.params, "--audio": args.audio,
+                     "--retarget": getattr(args, "retarget", None)},
+             files={"output": args.output})  # fmt: skip
     is_json = Path(args.params).suffix.lower() == ".json"
     kind = "blendshapes" if is_json else _params_kind(args.params)
     y = sr = None
@@ -204,7 +239,7 @@ def cmd_export(args) -> int:
 
         y, sr = load_audio(args.audio, sr=16000)
     if kind == "animation":
-        anim = Animation.load(args.params)
+        anim = _load_params(Animation.load, args.params)
         if y is not None and not getattr(anim.phones, "computed", True):
             from .inference import recognized_phones
 
@@ -223,12 +258,12 @@ def cmd_export(args) -> int:
         from .face.fit3d import fit_blendshapes
         from .face.tracking import FaceTrack
 
-        track = FaceTrack.load(args.params)
+        track = _load_params(FaceTrack.load, args.params)
         bs = fit_blendshapes(track.mesh, fps=track.fps, valid=track.valid).animation
     else:  # written by 'animate --format npz/json' or 'export --format npz/json'
         from .export.data import read_animation_json, read_animation_npz
 
-        data = (read_animation_json if is_json else read_animation_npz)(args.params)
+        data = _load_params(read_animation_json if is_json else read_animation_npz, args.params)
         bs, landmarks = data.anim, data.landmarks
     opts = _export_options(fmt, args, args.audio)
     if fmt in ("json", "npz") and landmarks is not None:
@@ -251,7 +286,7 @@ def _params_kind(path: str) -> str:
                 else "blendshapes" if "weights" in z and "names" in z
                 else None
             )  # fmt: skip
-    except (OSError, ValueError) as e:
+    except Exception as e:  # not an npz (e.g. zipfile.BadZipFile), unreadable
         raise InvalidArgumentError(
             f"params={path!r} must be an .npz from 'talkinghead animate' or "
             f"'talkinghead track' ({type(e).__name__})"
@@ -284,10 +319,22 @@ def _load_landmarks(path: str, fps_override: float | None):
                 f"landmarks={path!r} must hold an array 'landmarks' or 'landmarks68' "
                 f"(found {sorted(z.files)})"
             )
-        lm = np.asarray(z[key], dtype=np.float64)[..., :2]
-        fps = fps_override or (float(z["fps"]) if "fps" in z else None)
+        try:
+            lm = np.asarray(z[key], dtype=np.float64)[..., :2]
+            fps = fps_override or (float(z["fps"]) if "fps" in z else None)
+        except Exception as e:  # a damaged member, a non-numeric fps
+            raise InvalidArgumentError(
+                f"landmarks={path!r} must hold readable arrays ({type(e).__name__}: {e})"
+            ) from None
+    if lm.ndim != 3 or lm.shape[1:] != (68, 2) or len(lm) == 0:
+        raise InvalidArgumentError(
+            f"landmarks={path!r} must hold landmarks of shape (T, 68, 2) with T >= 1 "
+            f"(found {lm.shape})"
+        )
     if fps is None:
         raise InvalidArgumentError(f"--fps=None must be given: {path!r} stores no fps")
+    if not (np.isfinite(fps) and 0 < fps <= 240):
+        raise InvalidArgumentError(f"fps={fps!r} stored in {path!r} must be in (0, 240]")
     return lm, fps
 
 
@@ -295,6 +342,8 @@ def cmd_render(args) -> int:
     from .render.sketch import render_landmarks_video
 
     _suffix(args.output, (".mp4",))
+    check_io(inputs={"landmarks": args.landmarks, "--audio": args.audio,
+                     "--reference": args.reference}, files={"output": args.output})  # fmt: skip
     lm, fps = _load_landmarks(args.landmarks, args.fps)
     ref = None
     if args.reference:
@@ -316,9 +365,7 @@ def cmd_render(args) -> int:
 
 def _add_face_output_arguments(s: argparse.ArgumentParser) -> None:
     """Options shared by ``animate`` and ``say``: animator, frame rate and what to write."""
-    s.add_argument(
-        "--fps", type=_positive_float, help="frame rate (default: a video's own, else 25)"
-    )
+    s.add_argument("--fps", type=FPS, help="frame rate, 1-240 (default: a video's own, else 25)")
     s.add_argument(
         "--model",
         choices=["default", "whisper", "phonetic"],
@@ -344,9 +391,9 @@ def _add_face_output_arguments(s: argparse.ArgumentParser) -> None:
     _add_export_options(s)
     s.add_argument(
         "--size",
-        type=_positive_int,
-        help="video size in pixels (256 sketch, 512 3d; --photo: the photo's own, at most 2048, "
-        "and SIZE downscales)",
+        type=VIDEO_SIZE,
+        help="video size, 16-4096 px (256 sketch, 512 3d; --photo: the photo's own, at most "
+        "2048, and SIZE downscales)",
     )
     s.add_argument("--params", help="also save the parameters to this .npz")
     from .render.photo_commands import add_photo_arguments
@@ -387,7 +434,7 @@ def _add_export_options(s: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = CLIParser(
         prog="talkinghead",
         description="Speech in, a talking face out: track faces, compute the papers' "
         "features, animate a face from speech and render it.",
@@ -404,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("video", help="video file (mp4, mpg, avi, flv, mov, ...)")
     s.add_argument("-o", "--output", required=True, help="output .npz (mesh, landmarks68, pose...)")
-    s.add_argument("--size", type=_positive_int, help="downscale frames so the longer side is SIZE")
+    s.add_argument("--size", type=TRACK_SIZE, help="downscale frames: longer side SIZE (32-8192)")
     s.add_argument("--max-frames", type=_positive_int, help="track only the first N frames")
     s.set_defaults(func=cmd_track)
 
@@ -423,11 +470,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="sakurai2018: 40-d MFCC/energy/deltas/F0; eskimez2018: log-mel differences; "
         "pham2017: 537-d mel+MFCC+chroma over three windows",
     )
-    s.add_argument("--fps", type=_positive_float, help="video frame rate of the rows")
+    s.add_argument("--fps", type=FPS, help="video frame rate of the rows (1-240)")
     s.add_argument(
         "--n-frames", type=_positive_int, help="number of rows (default: duration x fps)"
     )
-    s.add_argument("--sr", type=_positive_int, default=16000, help="analysis sample rate (16000)")
+    s.add_argument("--sr", type=int_in(8000, 96000), default=16000,
+                   help="analysis sample rate, 8000-96000 (16000)")  # fmt: skip
     s.add_argument("-o", "--output", required=True, help="output .npy, shape (n_frames, dims)")
     s.set_defaults(func=cmd_features)
 
@@ -466,7 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("text", help="what to say")
     s.add_argument("-o", "--output", required=True, help="OUT.mp4 (video) or OUT.npz, or --format")
     s.add_argument("--voice", default="en-us", help="espeak-ng voice (en-us; e.g. en-gb, en-us+f3)")
-    s.add_argument("--rate", type=int, default=160, help="words per minute (160)")
+    s.add_argument("--rate", type=int_in(80, 450), default=160, help="words per minute (160)")
     s.add_argument("--speech", help="also keep the synthesised speech as this .wav")
     _add_face_output_arguments(s)
     s.set_defaults(func=cmd_say, person=None)
@@ -504,8 +552,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("landmarks", help=".npz written by 'talkinghead animate' or 'talkinghead track'")
     s.add_argument("--audio", help="audio (or video) whose sound is muxed into the output")
     s.add_argument("--reference", help="second .npz shown on the left (e.g. the tracked real face)")
-    s.add_argument("--fps", type=_positive_float, help="override the stored frame rate")
-    s.add_argument("--size", type=_positive_int, default=256, help="panel size in pixels (256)")
+    s.add_argument("--fps", type=FPS, help="override the stored frame rate (1-240)")
+    s.add_argument("--size", type=VIDEO_SIZE, default=256, help="panel size, 16-4096 px (256)")
     s.add_argument("-o", "--output", required=True, help="output .mp4")
     s.set_defaults(func=cmd_render)
 
@@ -539,19 +587,35 @@ def _version() -> str:
     return __version__
 
 
+def _oserror_message(e: OSError) -> str:
+    """``path='...' must be ...`` for an OSError no command turned into its own error."""
+    name = os.fspath(e.filename) if e.filename is not None else None
+    what = f"path={name!r} must be accessible" if name else "a file operation failed"
+    return f"{what}: {e.strerror or e} (errno {e.errno})"
+
+
 def main(argv: list[str] | None = None) -> int:
+    from ._util.signals import Terminated, terminate_raises
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.quiet:
         os.environ["TALKINGHEAD_PROGRESS"] = "0"
     try:
-        return int(args.func(args) or 0)
+        with terminate_raises():  # SIGTERM unwinds: temporary files are removed
+            return int(args.func(args) or 0)
     except TalkingHeadError as e:
         print(f"talkinghead: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # e.g. a full disk met outside an atomic write
+        print(f"talkinghead: error: {_oserror_message(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("talkinghead: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("talkinghead: terminated", file=sys.stderr)
+        return 143
 
 
 if __name__ == "__main__":  # pragma: no cover

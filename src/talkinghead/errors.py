@@ -110,3 +110,10 @@ class FaceLostError(PersonalizeError, FaceNotFoundError):
 
 
 __all__ += ["PersonalizeError", "TooFewFramesError", "FaceLostError"]
+
+
+class OutputError(TalkingHeadError, OSError):
+    """An output cannot be written (full disk, read-only folder, ...): nothing was written."""
+
+
+__all__ += ["OutputError"]

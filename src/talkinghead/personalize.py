@@ -520,6 +520,10 @@ def personalize(
         raise InvalidArgumentError(f"max_lost={max_lost!r} must be in [0, 1)")
     if int(size) < 32 or int(size) % 8:
         raise InvalidArgumentError(f"size={size!r} must be a multiple of 8, >= 32")
+    if int(steps) < 1 or int(batch_size) < 1:  # checked here, not after the tracking
+        raise InvalidArgumentError(
+            f"steps={steps!r} and batch_size={batch_size!r} must be positive integers"
+        )
     _check_av_offset(av_offset)
     config = refiner_config or RefinerConfig(size=int(size))
     init = _refiner_init(refiner_init, config)

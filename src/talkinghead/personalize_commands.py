@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._util.cliargs import read_transcript
+from ._util.cliargs import int_in, read_transcript
+from ._util.outputs import check_io
 from .errors import InvalidArgumentError
 
 __all__ = ["register", "add_person_arguments", "cmd_personalize", "cmd_animate_person"]
@@ -21,11 +22,13 @@ def register(subparsers) -> None:
     )
     s.add_argument("video", help="video of the person talking (with audio)")
     s.add_argument("-o", "--output", required=True, help="PERSON_DIR to write")
-    s.add_argument("--steps", type=int, default=1000, help="refiner training steps (1000)")
-    s.add_argument("--size", type=int, default=256, help="refiner face-crop size in px (256)")
-    s.add_argument("--max-frames", type=int, default=500, help="use the first frames (500)")
-    s.add_argument("--min-frames", type=int, default=300, help="least usable frames (300)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--steps", type=int_in(1, 1_000_000), default=1000,
+                   help="refiner training steps (1000)")  # fmt: skip
+    s.add_argument("--size", type=int_in(32, 1024), default=256,
+                   help="refiner face-crop px, a multiple of 8 in 32-1024 (256)")  # fmt: skip
+    s.add_argument("--max-frames", type=int_in(1), default=500, help="use the first frames (500)")
+    s.add_argument("--min-frames", type=int_in(1), default=300, help="least usable frames (300)")
+    s.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0)
     s.add_argument("--refiner-init", default="general",
                    help="fine-tune from: 'general' (the shipped multi-person refiner), 'none' "
                    "(train from scratch) or a refiner folder (default: general)")  # fmt: skip
@@ -46,6 +49,14 @@ def cmd_personalize(args) -> int:
     from .personalize import personalize
 
     init = None if args.refiner_init == "none" else args.refiner_init
+    check_io(inputs={"video": args.video, "--refiner-init": init if init != "general" else None},
+             dirs={"output": args.output})  # fmt: skip
+    if args.size % 8:
+        raise InvalidArgumentError(f"--size={args.size} must be a multiple of 8")
+    if args.min_frames > args.max_frames:
+        raise InvalidArgumentError(
+            f"--min-frames={args.min_frames} must be <= --max-frames={args.max_frames}"
+        )
     av = args.av_offset
     if av not in ("auto", "none"):
         try:

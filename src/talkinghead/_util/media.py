@@ -20,9 +20,9 @@ def check_input_path(path: str | os.PathLike) -> Path:
     """Return ``path`` as a :class:`~pathlib.Path`; raise ``MediaError`` if it is not a file."""
     p = Path(path)
     if not p.exists():
-        raise MediaError(f"path={str(p)!r} does not exist; expected an existing media file")
+        raise MediaError(f"path={str(p)!r} must be an existing media file: it does not exist")
     if p.is_dir():
-        raise MediaError(f"path={str(p)!r} is a directory; expected a media file")
+        raise MediaError(f"path={str(p)!r} must be a media file, not a directory")
     return p
 
 
@@ -34,7 +34,7 @@ def open_input(path: Path, *, error: type[MediaError] = MediaError):
         return av.open(str(path), mode="r")
     except av.FFmpegError as e:
         raise error(
-            f"path={str(path)!r} could not be opened as a media file "
+            f"path={str(path)!r} must be a readable media file: it could not be opened "
             f"(is it truncated, corrupt or not a media file?): {e.strerror or e}"
         ) from None
 

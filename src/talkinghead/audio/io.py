@@ -110,7 +110,7 @@ def _check_offset_duration(offset, duration) -> tuple[float, float | None]:
 def _check_audio_path(path) -> Path:
     p = check_input_path(path)
     if p.stat().st_size == 0:
-        raise EmptyAudioError(f"path={str(p)!r} is an empty file (0 bytes); expected audio")
+        raise EmptyAudioError(f"path={str(p)!r} must hold audio: it is an empty file (0 bytes)")
     return p
 
 
@@ -215,8 +215,8 @@ def _audio_stream(container, path: Path):
     if not container.streams.audio:
         kinds = sorted({s.type for s in container.streams}) or ["none"]
         raise NoAudioStreamError(
-            f"path={str(path)!r} has no audio stream (streams: {', '.join(kinds)}); "
-            "expected a file with an audio track"
+            f"path={str(path)!r} must have an audio track: it has no audio stream "
+            f"(streams: {', '.join(kinds)})"
         )
     return container.streams.audio[0]
 
@@ -249,8 +249,8 @@ def _av_chunks(path: Path, off: float, dur: float | None) -> tuple[int, int, Ite
         channels = int(getattr(cc, "channels", 0) or len(cc.layout.channels) or 0)
         if sr <= 0 or channels <= 0:
             raise AudioDecodeError(
-                f"path={str(path)!r}: the audio stream states sr={sr}, channels={channels}; "
-                "expected positive values"
+                f"path={str(path)!r} must state a positive sample rate and channel count: "
+                f"its audio stream states sr={sr}, channels={channels}"
             )
         declared = _declared_seconds(container, stream)
     except BaseException:
@@ -358,7 +358,7 @@ def _native_chunks(
     if info is not None and info.frames > 0:
         return p, int(info.samplerate), int(info.channels), _sf_chunks(p, info, off, dur)
     if info is not None:  # a valid header with no samples
-        raise EmptyAudioError(f"path={str(p)!r} holds 0 audio samples; expected audio")
+        raise EmptyAudioError(f"path={str(p)!r} must hold audio: it holds 0 audio samples")
     sr, channels, chunks = _av_chunks(p, off, dur)
     return p, sr, channels, chunks
 
@@ -530,8 +530,8 @@ def iter_audio_blocks(
 
 def _empty_message(p: Path, off: float) -> str:
     if off > 0:
-        return f"path={str(p)!r}: no audio after offset={off} s (is the offset past the end?)"
-    return f"path={str(p)!r} holds 0 audio samples; expected audio"
+        return f"offset={off} must be before the end of path={str(p)!r}: no audio after it"
+    return f"path={str(p)!r} must hold audio: it holds 0 audio samples"
 
 
 def load_audio(

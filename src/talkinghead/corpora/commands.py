@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .._util.cliargs import int_in
 from .._util.cliargs import positive_int as _positive_int
+from .._util.outputs import check_io
 from ..errors import InvalidArgumentError, TalkingHeadError
 
 __all__ = ["register", "cmd_prepare", "cmd_corpus_stats", "main"]
@@ -34,7 +36,7 @@ def register(subparsers) -> None:
     s.add_argument("corpus", choices=_recipe_names(), help="corpus layout (recipe)")
     s.add_argument("corpus_dir", help="folder of the corpus (for 'person': a video or a folder)")
     s.add_argument("out_dir", help="output folder (created; an existing one is resumed)")
-    s.add_argument("-j", "--jobs", type=_positive_int, default=1, help="parallel workers (1)")
+    s.add_argument("-j", "--jobs", type=int_in(1, 256), default=1, help="parallel workers (1)")
     s.add_argument(
         "--backend",
         choices=["local", "ray"],
@@ -52,7 +54,7 @@ def register(subparsers) -> None:
     s.add_argument("--max-frames", type=_positive_int, help="use only the first N frames")
     s.add_argument(
         "--size",
-        type=_positive_int,
+        type=int_in(32, 8192),
         help="track on frames scaled so the longer side is SIZE pixels",
     )
     s.add_argument(
@@ -60,7 +62,7 @@ def register(subparsers) -> None:
         type=_positive_int,
         help="cut recordings into clips of N frames (person: default 100)",
     )
-    s.add_argument("--overlap", type=int, default=0, help="frames shared by two windows (0)")
+    s.add_argument("--overlap", type=int_in(0), default=0, help="frames shared by two windows (0)")
     s.add_argument("--limit", type=_positive_int, help="process at most N recordings")
     s.add_argument("--speaker", help="speaker name (folder and person recipes)")
     s.add_argument(
@@ -89,6 +91,7 @@ def cmd_prepare(args) -> int:
     from . import RECIPES
     from .pipeline import DEFAULT_FEATURES
 
+    check_io(inputs={"corpus_dir": args.corpus_dir}, dirs={"out_dir": args.out_dir})
     opts: dict = {"backend": args.backend, "size": args.size, "max_frames": args.max_frames}
     if args.no_features:
         opts["features"] = ()
@@ -153,11 +156,14 @@ def cmd_corpus_stats(args) -> int:
     from .._util.atomic import write_text_atomic
     from .stats import corpus_stats, format_stats, stats_figure
 
-    st = corpus_stats(args.out_dir)
-    print(format_stats(st), end="")
     png = Path(args.png) if args.png else Path(args.out_dir) / "stats.png"
     if png.suffix.lower() != ".png":
         raise InvalidArgumentError(f"--png={str(png)!r} must end in .png")
+    if Path(args.out_dir).is_dir():  # else corpus_stats says what is wrong with it
+        stats_json = Path(args.out_dir) / "stats.json"
+        check_io(files={"--png": png, "stats.json": stats_json})
+    st = corpus_stats(args.out_dir)
+    print(format_stats(st), end="")
     stats_figure(st, png)
     public = {k: v for k, v in st.items() if not k.startswith("_")}
     write_text_atomic(Path(args.out_dir) / "stats.json", json.dumps(public, indent=1) + "\n")

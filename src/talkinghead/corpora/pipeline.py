@@ -441,8 +441,14 @@ def _run_local(todo, out_dir: str, opts: PrepareOptions, num_jobs: int) -> Itera
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    from .._util.signals import worker_init
+
     ctx = mp.get_context("spawn")  # mediapipe is created per process, never forked
-    with ProcessPoolExecutor(max_workers=num_jobs, mp_context=ctx) as pool:
+    # workers die with this process (PR_SET_PDEATHSIG), even when it is SIGKILLed
+    pool = ProcessPoolExecutor(
+        max_workers=num_jobs, mp_context=ctx, initializer=worker_init, initargs=(os.getpid(),)
+    )
+    try:
         futures = {pool.submit(process_recording, rec, out_dir, opts): rec for rec in todo}
         for fut in as_completed(futures):
             rec = futures[fut]
@@ -459,6 +465,18 @@ def _run_local(todo, out_dir: str, opts: PrepareOptions, num_jobs: int) -> Itera
                     "error": msg,
                     "crashed": True,
                 }
+    except BaseException:  # Ctrl-C, SIGTERM, a stopped consumer: stop the workers now
+        _stop_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_workers(pool) -> None:
+    """SIGTERM the pool's workers (they remove their temporary files and exit)."""
+    for p in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            p.terminate()
 
 
 def _run_ray(todo, out_dir: str, opts, num_jobs: int, address: str | None) -> Iterator[dict]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 
 from .._util.cliargs import positive_int as _positive_int
+from .._util.outputs import check_io
 from ..errors import InvalidArgumentError
 
 __all__ = ["register", "cmd_evaluate"]
@@ -25,6 +26,9 @@ __all__ = ["register", "cmd_evaluate"]
 
 def cmd_evaluate(args) -> int:
     """Run :func:`talkinghead.evaluate.run.evaluate` and print / write the results."""
+    check_io(inputs={"MODEL_DIR": args.model_dir, "CORPUS_DIR": args.corpus_dir,
+                     "--prepared": getattr(args, "prepared", None)},
+             files={"--json": args.json}, dirs={"--report": args.report})  # fmt: skip
     if args.protocol:
         return _cmd_heldout(args)
     if args.model_dir is None or args.corpus_dir is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._util.cliargs import read_transcript
+from .._util.cliargs import int_in, read_transcript
 from ..errors import InvalidArgumentError
 
 __all__ = ["add_photo_arguments", "cmd_animate_photo"]
@@ -14,7 +14,7 @@ def add_photo_arguments(parser) -> None:
     """Add ``--photo``, ``--face-index``, ``--no-blinks``, ``--no-head-motion`` to ``animate``."""
     parser.add_argument("--photo", help="animate this face photo (jpg, png, ...) into OUT.mp4")
     parser.add_argument(
-        "--face-index", type=int, help="which face of a photo with several (0 = largest)"
+        "--face-index", type=int_in(0, 99), help="which face of a photo with several (0 = largest)"
     )
     parser.add_argument("--no-blinks", action="store_true", help="photo: no eye blinks")
     parser.add_argument("--no-head-motion", action="store_true", help="photo: keep the head still")

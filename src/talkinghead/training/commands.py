@@ -20,15 +20,23 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("recipe", choices=sorted(RECIPES), help="paper recipe")
     p.add_argument("corpus_dir", help="folder written by `talkinghead prepare`")
     p.add_argument("-o", "--output", required=True, dest="model_dir", help="model folder")
-    p.add_argument("--epochs", type=int, default=None, help="total epochs (recipe default)")
+    from .._util.cliargs import float_in, int_in
+
+    p.add_argument("--epochs", type=int_in(1, 100_000), default=None,
+                   help="total epochs (recipe default)")  # fmt: skip
     p.add_argument("--topology", default=None, help="e.g. BBF, FBF, BFF, net1, lstm4")
-    p.add_argument("--delay-ms", type=float, default=0.0, help="look-ahead (0, 40, 80 ms)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-clips", type=int, default=None, help="use at most N clips per split")
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--lr", type=float, default=None, help="learning rate (recipe default)")
-    p.add_argument("--patience", type=int, default=None, help="early-stopping patience")
-    p.add_argument("--threads", type=int, default=None, help="torch threads per process")
+    p.add_argument("--delay-ms", type=float_in(0, 1000), default=0.0,
+                   help="look-ahead, 0-1000 ms (0, 40, 80 ms in the papers)")  # fmt: skip
+    p.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0)
+    p.add_argument("--max-clips", type=int_in(1), default=None,
+                   help="use at most N clips per split")  # fmt: skip
+    p.add_argument("--batch-size", type=int_in(1, 65536), default=None)
+    p.add_argument("--lr", type=float_in(0, 10, lo_open=True), default=None,
+                   help="learning rate (recipe default)")  # fmt: skip
+    p.add_argument("--patience", type=int_in(1, 100_000), default=None,
+                   help="early-stopping patience")  # fmt: skip
+    p.add_argument("--threads", type=int_in(1, 1024), default=None,
+                   help="torch threads per process")  # fmt: skip
     p.add_argument(
         "--target",
         choices=("shape", "aam"),
@@ -52,9 +60,11 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 def run_train(args: argparse.Namespace) -> int:
     """Build the recipe and :func:`~talkinghead.training.trainer.train`; prints a JSON summary."""
+    from .._util.outputs import check_io
     from ..recipes import get_recipe
     from .trainer import TrainConfig, result_to_dict, train
 
+    check_io(inputs={"corpus_dir": args.corpus_dir}, dirs={"--output": args.model_dir})
     extra = {}
     if getattr(args, "target", "shape") != "shape":
         from ..errors import InvalidArgumentError

@@ -163,8 +163,8 @@ def _video_stream(container, path: Path):
     if not streams:
         kinds = sorted({s.type for s in container.streams}) or ["none"]
         raise NoVideoStreamError(
-            f"path={str(path)!r} has no video stream (streams: {', '.join(kinds)}); "
-            "expected a video file"
+            f"path={str(path)!r} must have a video track: it has no video stream "
+            f"(streams: {', '.join(kinds)})"
         )
     return streams[0]
 
