@@ -62,6 +62,23 @@ def test_recipe_builds_inputs_targets_and_model(clips, name, kw, dim, layers):
     assert err < 0.021
 
 
+def test_sakurai_baseline_gives_unlabelled_clips_the_neutral_emotion(clips):
+    import dataclasses
+
+    from talkinghead.recipes.fan2015 import EMOTIONS
+
+    # GRID recordings carry no emotion label (the slice labels its clips "neutral")
+    c = dataclasses.replace(clips[0], emotion=None)
+    r = get_recipe("sakurai2018_baseline")
+    labelled = r.inputs(clips[0])
+    emo = r.inputs(c)[:, -len(EMOTIONS) :]
+    assert emo[:, EMOTIONS.index("neutral")].tolist() == [1.0] * c.n_frames
+    assert emo.sum() == c.n_frames  # one-hot, never all zeros
+    np.testing.assert_array_equal(r.inputs(c), labelled)  # = the clip labelled neutral
+    r.missing_emotion = None
+    assert r.inputs(c)[:, -len(EMOTIONS) :].sum() == 0
+
+
 def test_eskimez_targets_are_eye_pinned_and_delay_is_two_frames(clips):
     r = get_recipe("eskimez2018", delay_ms=80)
     assert r.delay_frames(25.0) == 2

@@ -227,6 +227,11 @@ class PhonemeEmotionBaseline(_AlignedMixin, FaceCodeMixin, Recipe):
     Same targets and network family as :class:`~talkinghead.recipes.sakurai2018.Sakurai2018`
     with the paper's sizes for this input (FBF 624, BFF 806, BBF 516 units, ~2.45M
     parameters) and RMSprop with lr 0.001.
+
+    The emotion one-hot is the clip's label (SAVEE's 7 emotions in the paper). A clip
+    without a label (GRID: read, neutral speech) gets :attr:`missing_emotion`
+    (``"neutral"``), not an all-zero vector that no labelled clip has; set it to None to
+    keep zeros.
     """
 
     name = "sakurai2018_baseline"
@@ -237,6 +242,8 @@ class PhonemeEmotionBaseline(_AlignedMixin, FaceCodeMixin, Recipe):
     batch_size = 16
     epochs = 100
     patience = 10
+    #: Emotion given to clips without a label (None: all-zero one-hot).
+    missing_emotion: str | None = "neutral"
 
     def __init__(
         self, *, delay_ms: float = 0.0, lr: float | None = None, target: str = "shape"
@@ -254,7 +261,8 @@ class PhonemeEmotionBaseline(_AlignedMixin, FaceCodeMixin, Recipe):
             start_frame=clip.start_frame,
             total_frames=None,
         )
-        return np.concatenate([tri, emotion_one_hot(clip.emotion, clip.n_frames)], axis=1)
+        emotion = clip.emotion or self.missing_emotion
+        return np.concatenate([tri, emotion_one_hot(emotion, clip.n_frames)], axis=1)
 
     def optimizer(self, params) -> torch.optim.Optimizer:
         return torch.optim.RMSprop(params, lr=self.lr, alpha=0.99, eps=1e-8)
