@@ -61,3 +61,50 @@ def test_shifted_audio_is_set_aside(tracked, shift_s):
     # the check can be switched off (the envelope-based flags remain)
     _, _, reasons = _qc(track, ap, shifted, sr, speech_sync=False)
     assert not any(r.startswith("audio offset") for r in reasons)
+
+
+def test_sync_verdict_rules():
+    from talkinghead.corpora.qc import sync_verdict
+
+    qc = {"speech_offset_s": -0.3, "speech_reliable": True, "speech_peak_r": 0.8,
+          "speech_zero_r": 0.2, "av_offset_s": 0.0}  # fmt: skip
+    # a 3 s sentence: the speech-sync offset alone rejects
+    assert sync_verdict(qc, duration_s=3.0)[1][0].startswith("audio offset -300 ms")
+    # a 1.5 s word: the envelope (0 ms) does not confirm it -> flagged only
+    assert sync_verdict(qc, duration_s=1.5) == (["speech_offset"], [])
+    # ... unless it agrees within 120 ms
+    assert sync_verdict({**qc, "av_offset_s": -0.36}, duration_s=1.5)[1]
+    # small or unreliable offsets pass
+    assert sync_verdict({**qc, "speech_offset_s": 0.12}, duration_s=3.0) == ([], [])
+    assert sync_verdict({**qc, "speech_reliable": False}, duration_s=3.0) == ([], [])
+
+
+def test_requalify_rewrites_status(tmp_path):
+    import json
+
+    from talkinghead.corpora.manifest import write_jsonl
+    from talkinghead.corpora.pipeline import requalify
+
+    base = {"speech_reliable": True, "speech_peak_r": 0.8, "speech_zero_r": 0.2,
+            "av_offset_s": 0.0, "valid_fraction": 1.0}  # fmt: skip
+    clips = [
+        # rejected by an older rule, a 1.5 s word: now only flagged
+        {"id": "a", "recording": "a", "path": "arrays/a.npz", "n_frames": 38, "fps": 25.0,
+         "qc": {**base, "speech_offset_s": -0.38}, "flags": [], "status": "rejected",
+         "reasons": ["audio offset -380 ms (old)"]},
+        # a 3 s sentence offset by 300 ms: rejected
+        {"id": "b", "recording": "b", "path": "arrays/b.npz", "n_frames": 75, "fps": 25.0,
+         "qc": {**base, "speech_offset_s": 0.3}, "flags": [], "status": "ok", "reasons": []},
+        # no face: stays rejected
+        {"id": "c", "recording": "c", "path": None, "n_frames": 75, "fps": 25.0,
+         "qc": {**base, "speech_offset_s": 0.0}, "flags": [], "status": "rejected",
+         "reasons": ["no face found in any frame"]},
+    ]  # fmt: skip
+    write_jsonl(tmp_path / "clips.jsonl", clips)
+    write_jsonl(tmp_path / "recordings.jsonl", [{"id": k, "video": k} for k in "abc"])
+    assert requalify(tmp_path) == {"clips": 3, "changed": 2, "rejected": 2}
+    got = {c["id"]: c for c in map(json.loads, open(tmp_path / "clips.jsonl"))}
+    assert got["a"]["status"] == "ok" and got["a"]["flags"] == ["speech_offset"]
+    assert got["b"]["status"] == "rejected" and got["b"]["reasons"][0].startswith("audio offset")
+    assert got["c"]["reasons"] == ["no face found in any frame"]
+    assert (tmp_path / "qc_summary.txt").is_file() and (tmp_path / "rejected.jsonl").is_file()

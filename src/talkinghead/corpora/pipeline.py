@@ -40,7 +40,7 @@ import numpy as np
 from .._util.atomic import save_npz_atomic, write_text_atomic
 from ..errors import DependencyError, InvalidArgumentError, MediaError, NoAudioStreamError
 from .manifest import Clip, Recording, append_jsonl, read_jsonl, write_jsonl
-from .qc import QCConfig, clip_qc, format_qc_summary, summarize_qc
+from .qc import QCConfig, clip_qc, format_qc_summary, summarize_qc, sync_verdict
 
 __all__ = [
     "DEFAULT_FEATURES",
@@ -52,6 +52,7 @@ __all__ = [
     "find_videos",
     "paired_audio",
     "split_prepare_kwargs",
+    "requalify",
 ]
 
 log = logging.getLogger("talkinghead.corpora")
@@ -676,3 +677,50 @@ def _finalize(out: Path, options: PrepareOptions) -> None:
     }
     write_text_atomic(out / "qc_report.json", json.dumps(report, indent=1, sort_keys=True) + "\n")
     write_text_atomic(out / "qc_summary.txt", format_qc_summary(summary))
+
+
+def requalify(output_dir: str | os.PathLike, *, qc: QCConfig | None = None) -> dict:
+    """Re-apply the A/V-offset verdict (:func:`~talkinghead.corpora.qc.sync_verdict`) to
+    a prepared folder from the measures its clips store, without tracking again.
+
+    Replaces each clip's ``audio offset`` reasons and ``speech_offset`` flag, sets its
+    status (``rejected`` if any reason remains), and rewrites the manifests, ``qc_report.json``
+    and ``qc_summary.txt``. Clips prepared without the speech-sync measures are unchanged.
+
+    Returns
+    -------
+    dict
+        ``{"clips": n, "changed": n, "rejected": n}``.
+    """
+    import json
+
+    out = Path(output_dir)
+    if not (out / "clips.jsonl").is_file():
+        raise MediaError(f"path={str(out / 'clips.jsonl')!r} must exist (a prepared folder)")
+    cfg = qc or QCConfig()
+    clips = list(read_jsonl(out / "clips.jsonl"))
+    changed = 0
+    for c in clips:
+        if "speech_reliable" not in c.get("qc", {}):
+            continue
+        reasons = [r for r in c["reasons"] if not r.startswith("audio offset")]
+        flags = [f for f in c["flags"] if f != "speech_offset"]
+        dur = c["n_frames"] / c["fps"] if c.get("fps") else None
+        f, r = sync_verdict(c["qc"], cfg, duration_s=dur)
+        reasons += r
+        flags += f
+        status = "rejected" if reasons or not c.get("path") else "ok"
+        if (reasons, flags, status) != (c["reasons"], c["flags"], c["status"]):
+            changed += 1
+        c["reasons"], c["flags"], c["status"] = reasons, flags, status
+    write_jsonl(out / "clips.jsonl", clips)
+    report = out / "qc_report.json"
+    opts = json.loads(report.read_text(encoding="utf-8"))["options"] if report.is_file() else {}
+    opts = {k: v for k, v in opts.items() if k in _OPTION_NAMES and k != "qc"}
+    _finalize(out, PrepareOptions(**opts, qc=cfg))
+    _log_line(out, f"requalify changed={changed} (A/V offset verdict re-applied)")
+    return {
+        "clips": len(clips),
+        "changed": changed,
+        "rejected": sum(c["status"] != "ok" for c in clips),
+    }

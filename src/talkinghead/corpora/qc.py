@@ -15,9 +15,11 @@ Per clip, :func:`clip_qc` measures
 - ``speech_offset_s``, ``speech_peak_r``, ``speech_zero_r``: the same lag found with the
   mouth opening the default speech animator predicts from the audio
   (:func:`talkinghead.evaluate.sync.speech_sync_offset`), far sharper than the envelope.
-  A reliable offset of at least ``max_speech_offset_s`` rejects the clip (reason
-  ``audio offset``): its audio does not match its mouth (e.g. the spcnz/lip-reading GRID
-  copies of ``../shared/data/hunt``, which peak at -240 to -400 ms).
+  A reliable offset of at least ``max_speech_offset_s`` (on clips under 2.5 s: confirmed
+  by the envelope) rejects the clip (reason ``audio offset``; :func:`sync_verdict`): its
+  audio does not match its mouth. (The spcnz/lip-reading GRID copies of
+  ``../shared/data/hunt``, whose envelope peaks at -240 to -400 ms, measure in sync
+  here: peak r ~0.8 at 0 ms; GRID s1 clips in sync peak at -320 ms with the envelope.)
 
 and returns ``flags`` (kept, but reported) and ``reasons`` (rejected). Thresholds live in
 :class:`QCConfig`.
@@ -38,6 +40,7 @@ __all__ = [
     "track_jumps",
     "clip_qc",
     "speech_sync_check",
+    "sync_verdict",
     "summarize_qc",
     "format_qc_summary",
 ]
@@ -82,7 +85,12 @@ class QCConfig:
         Measure the offset with the speech animator (True; needs the default model).
     max_speech_offset_s : float
         Reject a clip whose speech-sync offset is reliable and at least this large
-        (0.2 s; 5 frames at 25 fps: ordinary clips measure within +-80 ms).
+        (0.2 s; 5 frames at 25 fps: ordinary clips measure within +-80 ms) ...
+    max_sync_disagreement_s : float
+        ... and, on clips shorter than ``min_speech_only_s`` (2.5 s), within this of the
+        envelope estimate (0.12 s; see :func:`sync_verdict`).
+    min_speech_only_s : float
+        Clips at least this long are rejected on the speech-sync offset alone (2.5 s).
     speech_min_r, speech_min_gain : float
         Reliability of the speech-sync peak (:func:`~talkinghead.evaluate.sync.speech_sync_offset`:
         peak r >= 0.3 and at least 0.1 above the zero-lag r).
@@ -103,6 +111,8 @@ class QCConfig:
     max_clipped_fraction: float = 0.001
     speech_sync: bool = True
     max_speech_offset_s: float = 0.2
+    max_sync_disagreement_s: float = 0.12
+    min_speech_only_s: float = 2.5
     speech_min_r: float = 0.3
     speech_min_gain: float = 0.1
 
@@ -338,15 +348,51 @@ def clip_qc(
             if qc["av_peak_r"] < cfg.min_peak_r:
                 flags.append("av_uncorrelated")
     if cfg.speech_sync and "silent_audio" not in flags and valid.sum() >= 10:
-        est = speech_sync_check(y=seg, sr=sr, fps=fps, aperture=ap, valid=valid, config=cfg)
-        qc.update(est)
-        off = est["speech_offset_s"]
-        if est["speech_reliable"] and off is not None and abs(off) >= cfg.max_speech_offset_s:
-            reasons.append(
-                f"audio offset {off * 1000:+.0f} ms (speech sync r {est['speech_peak_r']:.2f} "
-                f"at the peak vs {est['speech_zero_r']:.2f} at lag 0)"
-            )
+        qc.update(speech_sync_check(y=seg, sr=sr, fps=fps, aperture=ap, valid=valid, config=cfg))
+        f, r = sync_verdict(qc, cfg, duration_s=t / fps)
+        flags += f
+        reasons += r
     return qc, flags, reasons
+
+
+def sync_verdict(
+    qc: dict, config: QCConfig | None = None, *, duration_s: float | None = None
+) -> tuple[list[str], list[str]]:
+    """Flags and rejection reasons of the A/V offset from a clip's stored measures.
+
+    A clip is rejected (``audio offset ...``) when the speech-sync offset is reliable and
+    at least ``max_speech_offset_s``, and either the clip lasts at least
+    ``min_speech_only_s`` or the envelope estimate (``av_offset_s``) agrees within
+    ``max_sync_disagreement_s``. On shorter clips (single words) the animator's peak can
+    wander while the envelope, one burst against one mouth movement, stays sharp at 0:
+    an unconfirmed offset there is only flagged ``speech_offset``. (On sentences the
+    envelope is the unreliable one: GRID s1 clips in sync peak at -320 ms with it.)
+
+    Parameters
+    ----------
+    qc : dict
+        The clip's measures (``speech_offset_s``, ``speech_reliable``, ``speech_peak_r``,
+        ``speech_zero_r``, ``av_offset_s``).
+    config : QCConfig
+    duration_s : float, optional
+        The clip's length (None: treated as a short clip, the envelope must agree).
+
+    Returns
+    -------
+    flags, reasons : list of str
+    """
+    cfg = config or QCConfig()
+    so, ao = qc.get("speech_offset_s"), qc.get("av_offset_s")
+    if not qc.get("speech_reliable") or so is None or abs(so) < cfg.max_speech_offset_s:
+        return [], []
+    agree = ao is not None and abs(ao - so) <= cfg.max_sync_disagreement_s
+    if agree or (duration_s is not None and duration_s >= cfg.min_speech_only_s):
+        env = f"; envelope peak {ao * 1000:+.0f} ms" if ao is not None else ""
+        return [], [
+            f"audio offset {so * 1000:+.0f} ms (speech sync r {qc['speech_peak_r']:.2f} at the "
+            f"peak vs {qc['speech_zero_r']:.2f} at lag 0{env})"
+        ]
+    return ["speech_offset"], []
 
 
 def speech_sync_check(
