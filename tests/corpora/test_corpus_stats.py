@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+import numpy as np
 import pytest
 
 from conftest import link
@@ -53,6 +54,30 @@ def test_prepare_and_stats_commands(shared_data, tmp_path, capsys):
     assert "clips: 2 (2 ok, 0 rejected" in text and "emotions: happy 1, neutral 1" in text
     assert (out / "stats.png").read_bytes()[:4] == b"\x89PNG"
     assert json.loads((out / "stats.json").read_text())["speakers"] == 1
+
+
+def test_prepare_sr_keeps_the_papers_audio_rate(shared_data, tmp_path):
+    # Sakurai / Pham / Eskimez analyse 44.1 kHz audio; the video keeps its own 29.97 fps
+    src = shared_data / "Strong-AI-Lab__emotion/tests/test_data/data/1001_DFA_HAP_XX.flv"
+    corpus = tmp_path / "crema"
+    link(src, corpus / src.name)
+    feats = {}
+    for sr in (16000, 44100):
+        out = tmp_path / f"out{sr}"
+        argv = ["prepare", "crema-d", str(corpus), str(out), "--size", "160", "--features",
+                "sakurai2018", "--max-frames", "30", "--sr", str(sr)]  # fmt: skip
+        args = _parser().parse_args(argv)
+        assert args.func(args) == 0
+        rep = json.loads((out / "qc_report.json").read_text())
+        assert rep["options"]["sr"] == sr
+        clip = json.loads((out / "clips.jsonl").read_text().splitlines()[0])
+        assert abs(clip["fps"] - 29.97) < 0.01
+        with np.load(out / clip["path"]) as z:
+            feats[sr] = z["audio_sakurai2018"]
+    assert feats[16000].shape == feats[44100].shape == (30, 40)
+    assert not np.allclose(feats[16000], feats[44100])  # analysed at another rate
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["prepare", "grid", "a", "b", "--sr", "100"])
 
 
 def test_command_errors(tmp_path, capsys):

@@ -51,6 +51,14 @@ def register(subparsers) -> None:
         help="audio feature sets (default: sakurai2018 eskimez2018 pham2017)",
     )
     s.add_argument("--no-features", action="store_true", help="compute no audio features")
+    s.add_argument(
+        "--sr",
+        type=int_in(8000, 192000),
+        default=16000,
+        help="sample rate the audio is analysed at (16000; the papers use 44100: "
+        "Sakurai 2018, Pham 2017, Eskimez 2018). Video keeps its own frame rate "
+        "(SAVEE 60 fps, RAVDESS 29.97 fps, GRID 25 fps)",
+    )
     s.add_argument("--max-frames", type=_positive_int, help="use only the first N frames")
     s.add_argument(
         "--size",
@@ -93,6 +101,8 @@ def cmd_prepare(args) -> int:
 
     check_io(inputs={"corpus_dir": args.corpus_dir}, dirs={"out_dir": args.out_dir})
     opts: dict = {"backend": args.backend, "size": args.size, "max_frames": args.max_frames}
+    if args.sr != 16000:
+        opts["sr"] = args.sr
     if args.no_features:
         opts["features"] = ()
     else:
