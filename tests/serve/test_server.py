@@ -245,6 +245,7 @@ def test_session_limits():
             a.send(json.dumps({}))
             json.loads(a.recv(timeout=10))
             with ws_client.connect(s.ws) as b:
+                b.send(json.dumps({}))  # counted once authenticated (its config sent)
                 expect_close(b, 1013, "too many sessions")
     finally:
         s.close()

@@ -18,10 +18,14 @@ Protocol of ``/ws`` (one stream per connection):
    ``{"type": "end", "n_frames", "duration"}``, and closes (1000).
 
 Errors: ``{"type": "error", "message"}`` then a close: 1008 (policy: token, config, session
-limits, slow client), 1003 (unparseable data: invalid JSON, odd byte counts), 1009 (message
-too big), 1013 (server full). Audio work runs in a thread pool; each session has its
-own animator state and a bounded send queue (a client that does not read its frames is
-closed with 1008 rather than letting memory grow).
+limits, slow client, no config within the pre-auth time), 1003 (unparseable data: invalid
+JSON, odd byte counts), 1009 (message too big), 1013 (server full, too many unauthenticated
+sockets from one address). A socket is a session only once its config (and token) has
+arrived. Requests whose ``Host`` or browser ``Origin`` is not the server's are refused with
+HTTP 403 before any of this (:mod:`talkinghead.serve.security`, docs/security.md).
+Audio work runs in a thread pool; each session has its own animator state and a bounded
+send queue (a client that does not read its frames is closed with 1008 rather than
+letting memory grow).
 """
 
 import asyncio
@@ -38,6 +42,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import InvalidArgumentError, TalkingHeadError
+from .security import ConfigRefused, preauth
 
 __all__ = ["ServeConfig", "create_app", "is_loopback", "resolve_token"]
 
@@ -71,7 +76,12 @@ class ServeConfig:
     workers : int
         Threads for audio processing.
     first_message_timeout_s : float
-        Time allowed for the config message.
+        Pre-auth timeout: time allowed for the config message (with the token).
+    allow_origins, allow_hosts : tuple of str
+        Browser origins (``https://app.example:443``, ``*`` for any) and ``Host`` names
+        accepted besides the server's own (see :mod:`talkinghead.serve.security`).
+    max_pending_per_ip : int
+        WebSockets of one address that have not sent their config yet (not sessions).
     """
 
     host: str = "127.0.0.1"
@@ -87,7 +97,10 @@ class ServeConfig:
     send_queue_frames: int = 500
     send_timeout_s: float = 5.0
     workers: int = field(default_factory=lambda: max(2, min(8, os.cpu_count() or 2)))
-    first_message_timeout_s: float = 10.0
+    first_message_timeout_s: float = 5.0
+    allow_origins: tuple[str, ...] = ()
+    allow_hosts: tuple[str, ...] = ()
+    max_pending_per_ip: int = 16
 
 
 def is_loopback(host: str) -> bool:
@@ -138,7 +151,10 @@ def parse_session_config(msg: dict, defaults: ServeConfig) -> dict:
 
     def number(name, default, lo, hi, integer=False):
         v = msg.get(name, default)
-        ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        try:
+            ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        except OverflowError:  # an integer too large for a float
+            ok = False
         if not ok or not lo <= v <= hi or (integer and int(v) != v):
             kind = "an integer" if integer else "a number"
             raise InvalidArgumentError(f"{name}={v!r} must be {kind} in [{lo}, {hi}]")
@@ -235,11 +251,13 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
         title="talkinghead", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
     app.state.sessions, app.state.stats, app.state.config = sessions, stats, cfg
+    _guard(app, cfg, stats)  # Host and Origin checks (security.py)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def authorised(given: str | None) -> bool:
         return token is None or (
-            given is not None and secrets.compare_digest(str(given), str(token))
+            isinstance(given, str)
+            and secrets.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
         )
 
     @app.get("/")
@@ -271,10 +289,27 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
         ]
         return {**stats.summary(), "limits": _limits(cfg), "sessions": live}
 
+    pending: Counter = Counter()  # sockets that have not authenticated yet, per address
+
     @app.websocket("/ws")
     async def ws_endpoint(ws: WebSocket):
         await ws.accept()
         ip = ws.client.host if ws.client else "?"
+        # pre-auth: the config (and token) first; only then is this a session
+        if pending[ip] >= cfg.max_pending_per_ip:
+            return await _close(ws, 1013, "too many unauthenticated connections", stats)
+        pending[ip] += 1
+        try:
+            msg = await preauth(ws, cfg.first_message_timeout_s, authorised)
+        except ConfigRefused as e:
+            return await _close(ws, e.code, e.message, stats)
+        finally:
+            pending[ip] -= 1
+            if pending[ip] <= 0:
+                del pending[ip]
+        if msg is None:
+            stats.closes["disconnect"] += 1
+            return
         if len(sessions) >= cfg.max_sessions:
             return await _close(ws, 1013, f"server full: {cfg.max_sessions} sessions", stats)
         if per_ip[ip] >= cfg.max_sessions_per_ip:
@@ -288,7 +323,7 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
         per_ip[ip] += 1
         stats.sessions_total += 1
         try:
-            code, reason = await _session(ws, sess, asyncio.Queue(cfg.send_queue_frames))
+            code, reason = await _session(ws, sess, asyncio.Queue(cfg.send_queue_frames), msg)
         except _ClientError as e:
             code, reason = e.code, e.message
         except Exception as e:  # never leak a session on an unexpected error
@@ -303,23 +338,10 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
         else:
             stats.closes["disconnect"] += 1
 
-    async def _session(ws: WebSocket, sess: dict, queue: asyncio.Queue):
-        """Run one session; returns (close code, reason), or (None, None) on disconnect."""
+    async def _session(ws: WebSocket, sess: dict, queue: asyncio.Queue, msg: dict):
+        """Run one session (``msg``: its authenticated config); returns (close code,
+        reason), or (None, None) on disconnect."""
         loop = asyncio.get_running_loop()
-        try:
-            first = await asyncio.wait_for(ws.receive(), cfg.first_message_timeout_s)
-        except TimeoutError:
-            raise _ClientError(1008, "no config message within the time limit") from None
-        if first["type"] == "websocket.disconnect":
-            return None, None
-        if first.get("text") is None:
-            raise _ClientError(1008, "the first message must be a JSON text config")
-        try:
-            msg = json.loads(first["text"])
-        except json.JSONDecodeError as e:
-            raise _ClientError(1003, f"invalid JSON in the config message: {e}") from None
-        if not authorised(ws.query_params.get("token") or (msg or {}).get("token")):
-            raise _ClientError(1008, "a valid token is required (?token=... or 'token' key)")
         try:
             sc = parse_session_config(msg, cfg)
             an = await loop.run_in_executor(pool, factory, sc["fps"], sc["lookahead_ms"])
@@ -394,7 +416,7 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
                     continue
                 try:
                     msg = json.loads(text)
-                except (TypeError, json.JSONDecodeError) as e:
+                except (TypeError, json.JSONDecodeError, RecursionError) as e:
                     raise _ClientError(1003, f"invalid JSON message: {e}") from None
                 if not isinstance(msg, dict) or msg.get("type") != "end":
                     raise _ClientError(1003, "text messages after the config must be {type: end}")
@@ -425,6 +447,16 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
                 return
 
     return app
+
+
+def _guard(app, cfg: ServeConfig, stats: _Stats) -> None:
+    """Wrap ``app`` in the Host/Origin check of :mod:`talkinghead.serve.security`."""
+    from .security import AccessGuard, build_policy
+
+    policy = build_policy(cfg.host, allow_origins=cfg.allow_origins, allow_hosts=cfg.allow_hosts)
+    app.state.policy = policy
+    app.add_middleware(AccessGuard, policy=policy,
+                       on_refuse=lambda kind, why: stats.closes.update(["403"]))  # fmt: skip
 
 
 def _sketch_info() -> dict:

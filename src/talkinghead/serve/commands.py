@@ -44,13 +44,30 @@ def register(subparsers) -> None:
         "/stats and a browser page at / that animates a face from the microphone or an "
         "audio file. Binds 127.0.0.1 unless --host is given; any other address requires a "
         "token (given with --token, or generated and printed) that clients send as "
-        "?token=... . The animator is --model, else the shipped default model when "
-        "installed, else a model-free audio-energy animator.",
+        "?token=... . Browser pages of other origins and unknown Host names are refused "
+        "(--allow-origin, --allow-host; docs/security.md). The animator is --model, else the "
+        "shipped default model when installed, else a model-free audio-energy animator.",
     )
     s.add_argument("--host", default="127.0.0.1", help="bind address (127.0.0.1)")
     s.add_argument("--port", type=_port, default=8000, help="TCP port (8000; 0 = any free)")
     s.add_argument("--token", help="shared secret clients must send (required off loopback)")
     s.add_argument("--model", metavar="DIR", help="causal model checkpoint folder")
+    s.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="also accept browser pages from ORIGIN (e.g. https://app.example.com; repeat; "
+        "'*' for any). Default: only the server's own page",
+    )
+    s.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also accept requests addressed to host NAME (a reverse proxy's name; repeat). "
+        "Default: IP addresses, localhost and this machine's name (DNS-rebinding guard)",
+    )
     s.add_argument(
         "--lookahead-ms",
         type=_lookahead,
@@ -72,7 +89,12 @@ def build_config(args: argparse.Namespace):
         token=token,
         model=args.model,
         lookahead_ms=args.lookahead_ms,
+        allow_origins=tuple(getattr(args, "allow_origin", None) or ()),
+        allow_hosts=tuple(getattr(args, "allow_host", None) or ()),
     )
+    from .security import build_policy
+
+    build_policy(cfg.host, allow_origins=cfg.allow_origins, allow_hosts=cfg.allow_hosts)
     return cfg, generated
 
 
