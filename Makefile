@@ -7,19 +7,14 @@ OUT ?= out
 
 .PHONY: venv sysdeps demo test lint bench pretrained clean
 
-# Debian packages the tests and renderers use: Chromium + Node.js (browser and glTF
-# validator tests), Mesa EGL (moderngl 3D rendering), espeak-ng (text to speech).
-# Installed only where missing and only when we are root; tests skip with a reason
-# when a tool is absent.
-SYSDEPS_BINS := chromium node npm espeak-ng
+# Debian packages some tests and renderers use: Chromium + Node.js/npm (browser and glTF
+# validator tests), Mesa EGL (moderngl 3D rendering; a CPU renderer stands in), espeak-ng
+# (`say`). scripts/sysdeps.sh installs only what is missing, one package at a time, skips
+# what another source provides (a NodeSource node brings its own npm), reports what it
+# skipped or could not install, and never fails: the tests that need a tool skip with the
+# reason, and the demo needs none of them.
 sysdeps:
-	@missing=""; for b in $(SYSDEPS_BINS); do command -v $$b >/dev/null 2>&1 || missing="$$missing $$b"; done; \
-	[ -e /usr/lib/x86_64-linux-gnu/libEGL_mesa.so.0 ] || [ -e /usr/lib/aarch64-linux-gnu/libEGL_mesa.so.0 ] || missing="$$missing egl"; \
-	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing Debian packages for:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    chromium nodejs npm espeak-ng libegl1 libegl-mesa0 libgl1-mesa-dri >/dev/null; \
-	elif [ -n "$$missing" ]; then echo "note: missing$$missing (tests that need them will skip)"; fi
+	@sh scripts/sysdeps.sh
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
@@ -34,7 +29,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 
 venv: $(VENV)/.installed
 
-demo: venv sysdeps
+demo: venv
 	$(BIN)/talkinghead animate examples/speech.wav -o $(OUT)/demo.mp4 --params $(OUT)/demo.npz
 
 lint: venv
