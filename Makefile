@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(BIN)/pip install -q --upgrade pip
 	# torch first, pinned: the CPU build 2.13.0 (a range would let pip fetch a newer one)
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e ".[dev,tracking,train,ray,serve]"
+	$(BIN)/pip install -q -e ".[dev,tracking,train,ray,serve,whisper]"
 	# mediapipe 0.10.21 ships Face Mesh inside its wheel; --no-deps keeps its
 	# opencv-contrib-python from fighting opencv-python-headless over cv2.
 	$(BIN)/pip install -q --no-deps mediapipe==0.10.21

