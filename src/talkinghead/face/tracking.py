@@ -50,9 +50,14 @@ __all__ = [
 ]
 
 N_MESH = 468
+# mediapipe 0.10.21 cannot be a plain dependency: its metadata pins numpy<2 (pip downgrades
+# numpy, breaking opencv-python-headless 5) and pulls jax/jaxlib and opencv-contrib-python,
+# whose cv2 overwrites opencv-python-headless's. The [tracking] extra brings what it needs
+# at run time; mediapipe itself goes in with --no-deps.
 _INSTALL_HINT = (
-    "face tracking needs mediapipe 0.10.21: pip install --no-deps mediapipe==0.10.21 && "
-    'pip install absl-py attrs flatbuffers "protobuf>=4.25.3,<5" matplotlib'
+    "face tracking (track, --photo, prepare, personalize) needs mediapipe 0.10.21, installed "
+    "without its pinned dependencies: pip install 'talkinghead[tracking]' && "
+    "pip install --no-deps mediapipe==0.10.21"
 )
 _DATA = Path(__file__).resolve().parents[1] / "data"
 # stable points for the rigid fit: forehead, nose bridge, eye corners, cheeks, not lips/jaw
@@ -290,7 +295,7 @@ class FaceTracker:
         try:
             import mediapipe as mp
         except ImportError as e:  # pragma: no cover - depends on the install
-            raise DependencyError(_INSTALL_HINT) from e
+            raise DependencyError(f"{_INSTALL_HINT} ({e})") from e
         self._mesh = mp.solutions.face_mesh.FaceMesh(
             static_image_mode=static_image_mode,
             max_num_faces=max_num_faces,

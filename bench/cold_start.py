@@ -1,0 +1,208 @@
+"""The user's path, timed as a user runs it: every command a fresh process (cold start).
+
+``bench/run.py`` times the work inside one warm process; a user who types
+``talkinghead animate speech.wav -o face.npz`` also pays for starting Python and importing
+what the command needs, which for short speech is most of the time. Each row here is the
+whole command, from ``exec`` to exit, in a new process (the disk cache is warm: one
+untimed run of every command comes first). Rows that animate a wav to ``.npz`` are paired
+with ``openfacefx energy`` (OpenFaceFX 0.24, audio-only energy mode, the cheapest peer:
+numpy only) on the same file in the same repeat, and the ratio of the two is reported:
+the machine is shared, so ratios from paired runs are steadier than the seconds.
+
+OpenFaceFX runs from its own virtualenv, made by ``bench/peers.py`` (``--work``; created
+with pip on first use, ~2 MB); its row is left out with the reason where that fails.
+
+Usage::
+
+    python bench/cold_start.py [--repeat 5] [--work /tmp/th_peers] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("TALKINGHEAD_SHARED_DATA", REPO.parent / "shared" / "data"))
+SPEECH_60S = DATA / "TMElyralab__MuseTalk/data/audio/eng.wav"  # 60.0 s, 16 kHz mono
+PHOTO_VIDEO = DATA / "tanshuai0219__EDTalk/test_data/uncrop_Obama.mp4"  # first frame = photo
+SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank."
+
+
+def _run(argv: list[str], env: dict) -> tuple[float, float, int, str]:
+    """(wall seconds, peak RSS MB, exit status, stderr tail) of one fresh process."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = p.stderr.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return wall, ru.ru_maxrss / 1024.0, p.returncode, err.decode("utf-8", "replace")[-400:]
+
+
+def _inputs(work: Path) -> dict:
+    """3 s and 60 s of real speech as 16-bit wavs, and a photo (one real video frame)."""
+    import numpy as np
+    import soundfile as sf
+
+    from talkinghead.audio.io import load_audio
+
+    y, sr = load_audio(SPEECH_60S, sr=16000)
+    out = {"s60": work / "speech_60s.wav", "s3": work / "speech_3s.wav"}
+    sf.write(out["s60"], y, sr, subtype="PCM_16")
+    sf.write(out["s3"], y[: 3 * sr], sr, subtype="PCM_16")
+    out["photo"] = None
+    if PHOTO_VIDEO.exists():
+        try:
+            import cv2
+
+            from talkinghead.video.io import read_video
+
+            frame = read_video(PHOTO_VIDEO, max_frames=1).frames[0]
+            out["photo"] = work / "photo.jpg"
+            cv2.imwrite(str(out["photo"]), np.ascontiguousarray(frame[:, :, ::-1]))
+        except Exception as e:  # cv2 or the video unavailable: the photo row is skipped
+            out["photo_skip"] = f"{type(e).__name__}: {e}"
+    return out
+
+
+def _openfacefx(work: Path) -> tuple[Path | None, str]:
+    """The ``openfacefx`` program of bench/peers.py's virtualenv (made there if needed)."""
+    code = (f"import sys; sys.path.insert(0, {str(REPO / 'bench')!r}); from pathlib import Path; "
+            f"from peers import _ensure_venv; py, why = _ensure_venv(Path({str(work)!r}), "
+            "'openfacefx'); print(py or '', why, sep='|')")  # fmt: skip
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if res.returncode != 0:
+        return None, "bench/peers.py failed: " + res.stderr.strip()[-200:]
+    py, why = res.stdout.strip().splitlines()[-1].split("|", 1)
+    exe = Path(py).parent / "openfacefx" if py else None
+    return (exe, why) if exe is not None and exe.exists() else (None, why)
+
+
+def _cases(inp: dict, out: Path, ofx: Path | None) -> list[dict]:
+    th = [sys.executable, "-m", "talkinghead", "-q"]
+    s3, s60 = str(inp["s3"]), str(inp["s60"])
+    cases = []
+
+    def add(name, argv, speech_s, pair=None, skip=None):
+        cases.append(dict(name=name, argv=argv, speech_s=speech_s, pair=pair, skip=skip))
+
+    for label, wav, sec in (("3 s", s3, 3.0), ("60 s", s60, 60.0)):
+        tag = label.replace(" ", "")
+        peer = f"openfacefx energy, {label}"
+        add(f"animate {label} -> npz", [*th, "animate", wav, "-o", str(out / f"a{tag}.npz")],
+            sec, pair=peer)  # fmt: skip
+        add(f"animate {label} -> mp4 (sketch)",
+            [*th, "animate", wav, "-o", str(out / f"a{tag}.mp4")], sec)  # fmt: skip
+        add(f"animate {label} -> glb", [*th, "animate", wav, "-o", str(out / f"a{tag}.glb"),
+                                        "--format", "glb"], sec)  # fmt: skip
+        add(
+            peer,
+            [str(ofx), "energy", "--wav", wav, "--fps", "25", "-o", str(out / f"ofx{tag}.json")]
+            if ofx
+            else [],
+            sec,  # fmt: skip
+            skip=None if ofx else "OpenFaceFX not available",
+        )
+    espeak = shutil.which("espeak-ng")
+    add("say one sentence -> mp4", [*th, "say", SENTENCE, "-o", str(out / "say.mp4")], None,
+        skip=None if espeak else "espeak-ng not installed")  # fmt: skip
+    photo = inp.get("photo")
+    add("animate 3 s --photo -> mp4 (256 px)",
+        [*th, "animate", s3, "--photo", str(photo), "--size", "256", "-o",
+         str(out / "photo.mp4")] if photo else [], 3.0,
+        skip=None if photo else inp.get("photo_skip", "no photo"))  # fmt: skip
+    code = f"import talkinghead; a = talkinghead.animate({s3!r}); assert a.n_frames == 75"
+    add("python: import talkinghead; animate(3 s)", [sys.executable, "-c", code], 3.0)
+    return cases
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=5, help="timed runs of each command (5)")
+    ap.add_argument("--work", default="/tmp/th_peers", help="peers' virtualenvs (bench/peers.py)")
+    ap.add_argument("--json", help="also write the rows to this JSON file")
+    ap.add_argument("--make-inputs", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.make_inputs:
+        inp = _inputs(Path(args.make_inputs))
+        print(json.dumps({k: (str(v) if isinstance(v, Path) else v) for k, v in inp.items()}))
+        return 0
+    if not SPEECH_60S.exists():
+        print(f"needs {SPEECH_60S} (../shared/data)", file=sys.stderr)
+        return 1
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", ""))
+    env = {k: v for k, v in env.items() if v != ""}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
+    ofx, ofx_why = _openfacefx(Path(args.work))
+    with tempfile.TemporaryDirectory(prefix="th_cold_") as tmp:
+        tmp = Path(tmp)
+        # made in a child process: this one stays small, so that a child's peak RSS (which
+        # counts the forked copy of this process before exec) is the command's own
+        made = subprocess.run([sys.executable, __file__, "--make-inputs", str(tmp)], env=env,
+                              capture_output=True, text=True)  # fmt: skip
+        if made.returncode != 0:
+            print(made.stderr, file=sys.stderr)
+            return 1
+        inp = {k: (Path(v) if k != "photo_skip" and v else v)
+               for k, v in json.loads(made.stdout.strip().splitlines()[-1]).items()}  # fmt: skip
+        cases = _cases(inp, tmp, ofx)
+        times: dict[str, list] = {c["name"]: [] for c in cases}
+        mem: dict[str, float] = {}
+        errors: dict[str, str] = {}
+        load0 = os.getloadavg()
+        for rep in range(args.repeat + 1):  # repeat 0: untimed warm-up (.pyc, disk cache)
+            for c in cases:
+                if c["skip"] or c["name"] in errors:
+                    continue
+                wall, rss, rc, err = _run(c["argv"], env)
+                if rc != 0:
+                    errors[c["name"]] = f"exit {rc}: {err.strip().splitlines()[-1:]}"
+                    continue
+                if rep:
+                    times[c["name"]].append(wall)
+                    mem[c["name"]] = max(mem.get(c["name"], 0.0), rss)
+            print(f"  repeat {rep}/{args.repeat} done", file=sys.stderr)
+        load1 = os.getloadavg()
+    rows = []
+    for c in cases:
+        t = times[c["name"]]
+        r = dict(name=c["name"], speech_s=c["speech_s"])
+        if c["skip"] or c["name"] in errors or not t:
+            r["skipped"] = c["skip"] or errors.get(c["name"], "no run")
+        else:
+            r.update(median_s=statistics.median(t), min_s=min(t), peak_mb=mem[c["name"]], runs=t)
+            p = times.get(c["pair"] or "", [])
+            if p and len(p) == len(t):  # same repeats: the ratio of each pair, then the median
+                r["vs_peer"] = statistics.median(a / b for a, b in zip(t, p, strict=True))
+                r["peer"] = c["pair"]
+        rows.append(r)
+    print(f"\nload average {load0[0]:.2f} -> {load1[0]:.2f} (1 min), {os.cpu_count()} CPUs; "
+          f"{args.repeat} timed runs each; OpenFaceFX: {ofx_why}\n")  # fmt: skip
+    print("| command (fresh process) | speech s | wall s (median) | min s | x real time "
+          "| peak RSS MB | / openfacefx energy, same file |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        sp = "-" if r["speech_s"] is None else f"{r['speech_s']:g}"
+        if "skipped" in r:
+            print(f"| {r['name']} | {sp} | skipped: {r['skipped']} | | | | |")
+            continue
+        xrt = "-" if r["speech_s"] is None else f"{r['speech_s'] / r['median_s']:.0f}"
+        ratio = f"{r['vs_peer']:.2f}x" if "vs_peer" in r else ""
+        print(f"| {r['name']} | {sp} | {r['median_s']:.2f} | {r['min_s']:.2f} | {xrt} "
+              f"| {r['peak_mb']:.0f} | {ratio} |")  # fmt: skip
+    if args.json:
+        Path(args.json).write_text(json.dumps(dict(load=[load0, load1], rows=rows), indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
