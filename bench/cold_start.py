@@ -9,8 +9,9 @@ with ``openfacefx energy`` (OpenFaceFX 0.24, audio-only energy mode, the cheapes
 numpy only) on the same file in the same repeat, and the ratio of the two is reported:
 the machine is shared, so ratios from paired runs are steadier than the seconds.
 
-OpenFaceFX runs from its own virtualenv, made by ``bench/peers.py`` (``--work``; created
-with pip on first use, ~2 MB); its row is left out with the reason where that fails.
+OpenFaceFX runs from its own virtualenv, the one ``bench/peers.py`` uses
+(:mod:`talkinghead.evaluate.peers`, ``--work``; created with pip on first use, numpy +
+a 0.7 MB wheel); its rows are left out with the reason where that fails.
 
 Usage::
 
@@ -75,13 +76,14 @@ def _inputs(work: Path) -> dict:
 
 
 def _openfacefx(work: Path) -> tuple[Path | None, str]:
-    """The ``openfacefx`` program of bench/peers.py's virtualenv (made there if needed)."""
-    code = (f"import sys; sys.path.insert(0, {str(REPO / 'bench')!r}); from pathlib import Path; "
-            f"from peers import _ensure_venv; py, why = _ensure_venv(Path({str(work)!r}), "
-            "'openfacefx'); print(py or '', why, sep='|')")  # fmt: skip
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    """The ``openfacefx`` program of the peers' virtualenv (made there if needed)."""
+    code = ("from pathlib import Path; from talkinghead.evaluate.peers import _ensure_venv; "
+            f"py, why = _ensure_venv(Path({str(work)!r}), 'openfacefx'); "
+            "print(py or '', why, sep='|')")  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     if res.returncode != 0:
-        return None, "bench/peers.py failed: " + res.stderr.strip()[-200:]
+        return None, "talkinghead.evaluate.peers failed: " + res.stderr.strip()[-200:]
     py, why = res.stdout.strip().splitlines()[-1].split("|", 1)
     exe = Path(py).parent / "openfacefx" if py else None
     return (exe, why) if exe is not None and exe.exists() else (None, why)
