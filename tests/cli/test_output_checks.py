@@ -166,3 +166,33 @@ def test_numeric_limits_before_any_work(capsys, tmp_path, example_speech, argv, 
     assert err.startswith("talkinghead: error:") and len(err.strip().splitlines()) == 1
     assert time.perf_counter() - t0 < 3  # no work was done first
     assert list(tmp_path.iterdir()) == []  # no half-filled output folder
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A real 100 kB file system (tmpfs), so that writers meet a true ENOSPC."""
+    import shutil
+    import subprocess
+
+    d = tmp_path / "tiny"
+    d.mkdir()
+    if shutil.which("mount") is None or os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root (the monkeypatched ENOSPC test still runs)")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=100k", "tmpfs", str(d)],
+                       capture_output=True, text=True)  # fmt: skip
+    if r.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
+    yield d
+    subprocess.run(["umount", str(d)], check=False)
+
+
+def test_a_really_full_disk(capsys, tiny_disk, example_speech):
+    cases = [
+        ("animate", example_speech, "-o", tiny_disk / "a.mp4", "--model", "phonetic"),
+        ("animate", example_speech, "-o", tiny_disk / "a.glb", "--model", "phonetic"),
+        ("features", example_speech, "--set", "pham2017", "--fps", "25", "-o", tiny_disk / "f.npy"),
+    ]
+    for argv in cases:
+        rc, err = run(capsys, *argv)
+        assert rc == 2 and "must be writable: the disk is full" in err, (argv, err)
+        assert len(err.strip().splitlines()) == 1 and list(tiny_disk.iterdir()) == []

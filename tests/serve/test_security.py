@@ -186,3 +186,7 @@ def test_cli_flags_reach_the_policy():
     assert cfg.allow_origins == ("https://a.example",) and cfg.allow_hosts == ("th.lan",)
     with pytest.raises(InvalidArgumentError, match="must be like"):
         build_config(p.parse_args(["serve", "--allow-origin", "a.example"]))
+    from talkinghead.errors import CheckpointError
+
+    with pytest.raises(CheckpointError, match="--model='/no/such/model' must be a model"):
+        build_config(p.parse_args(["serve", "--model", "/no/such/model"]))  # before torch

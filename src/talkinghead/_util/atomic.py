@@ -133,7 +133,9 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
         try:
             yield tmp_path
         except OSError as e:
-            if isinstance(e, TalkingHeadError) or e.errno not in WRITE_ERRNOS:
+            # errno None: a short write reported by numpy ("N requested and M written")
+            if isinstance(e, TalkingHeadError) or (e.errno is not None
+                                                   and e.errno not in WRITE_ERRNOS):  # fmt: skip
                 raise
             raise _output_error(path, e) from None
         try:

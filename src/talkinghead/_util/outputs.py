@@ -156,8 +156,23 @@ _WHY = {
 
 def output_error(path: PathLike, err: OSError, *, name: str = "output") -> OutputError:
     """An :class:`~talkinghead.errors.OutputError` for ``err`` met while writing ``path``."""
-    why = _WHY.get(err.errno or -1) or err.strerror or type(err).__name__
+    why = _WHY.get(err.errno or -1)
+    if why is None and err.errno is None and _nearly_full(path):
+        why = "the disk is full"  # numpy's short write: "N requested and M written"
+    detail = f"[Errno {err.errno}] {err.strerror}" if err.errno is not None else str(err)
     return OutputError(
-        f"{name}={os.fspath(path)!r} must be writable: {why} "
-        f"([Errno {err.errno}] {err.strerror or err}); nothing was written"
+        f"{name}={os.fspath(path)!r} must be writable: {why or detail} ({detail}); "
+        "nothing was written"
     )
+
+
+def _nearly_full(path: PathLike) -> bool:
+    import shutil
+
+    p = _resolve(path).parent
+    while not p.exists() and p.parent != p:
+        p = p.parent
+    try:
+        return shutil.disk_usage(p).free < (1 << 20)
+    except OSError:
+        return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from ..errors import DependencyError, InvalidArgumentError, TalkingHeadError
 
@@ -95,6 +96,12 @@ def build_config(args: argparse.Namespace):
     from .security import build_policy
 
     build_policy(cfg.host, allow_origins=cfg.allow_origins, allow_hosts=cfg.allow_hosts)
+    if args.model is not None and not (Path(args.model) / "config.json").is_file():
+        from ..errors import CheckpointError
+
+        raise CheckpointError(  # before importing torch (seconds)
+            f"--model={args.model!r} must be a model checkpoint folder (with config.json)"
+        )
     return cfg, generated
 
 

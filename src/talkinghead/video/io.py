@@ -581,6 +581,7 @@ class VideoWriter:
             )
         except av.FFmpegError as e:
             self.abort()
+            _raise_if_write_error(self.path, e)
             raise MediaError(f"path={str(self.path)!r} could not be created: {e}") from None
         return self
 
@@ -630,6 +631,7 @@ class VideoWriter:
                 self._send_audio(int(round(self.n_frames * self.sr / self.rate)))
         except av.FFmpegError as e:
             self.abort()
+            _raise_if_write_error(self.path, e)
             raise MediaError(f"path={str(self.path)!r}: encoding failed: {e}") from None
         except BaseException:
             self.abort()
@@ -729,6 +731,7 @@ class VideoWriter:
             self._container = None
         except av.FFmpegError as e:
             self.abort()
+            _raise_if_write_error(self.path, e)
             raise MediaError(f"path={str(self.path)!r}: finishing the file failed: {e}") from None
         except BaseException:
             self.abort()
@@ -747,6 +750,15 @@ class VideoWriter:
         if atomic is not None:
             with contextlib.suppress(_Aborted):
                 atomic.__exit__(_Aborted, _Aborted(), None)
+
+
+def _raise_if_write_error(path, e) -> None:
+    """A full disk or read-only folder met by FFmpeg is the output's OutputError."""
+    from .._util.atomic import WRITE_ERRNOS
+    from .._util.outputs import output_error
+
+    if isinstance(e, OSError) and e.errno in WRITE_ERRNOS:
+        raise output_error(path, e) from None
 
 
 def _check_audio(audio, sr) -> tuple[np.ndarray | None, int | None]:
