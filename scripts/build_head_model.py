@@ -120,7 +120,8 @@ def symmetrise(m: np.ndarray) -> np.ndarray:
     return out
 
 
-def build_neutral() -> np.ndarray:
+def build_neutral_tracked() -> np.ndarray:
+    """The previous neutral: tracked mean of :data:`CLIPS` (kept for comparison)."""
     means = []
     for rel in CLIPS:
         meshes = track(DATA / rel)
@@ -132,6 +133,28 @@ def build_neutral() -> np.ndarray:
         print(f"{rel}: {len(meshes)} frames, {int(keep.sum())} neutral")
     mean = canonical(procrustes_mean(np.asarray(means)))
     return symmetrise(mean)
+
+
+def build_neutral() -> np.ndarray:
+    """(478, 3) neutral face: the shipped tracked mean of real faces.
+
+    ``talkinghead/data/face_reference.npz`` ``canonical_mesh`` (468 points, built by
+    ``scripts/build_face_reference.py`` from 10 clips of 10 people, lips closed): the same
+    mean the 2D sketch's :func:`~talkinghead.face.normalize.neutral_face_68` projects, so
+    the 3D head's 68 points match the sketch's. Converted to glTF axes (y up, z toward the
+    viewer), outer eye corners 0.09 m apart, made symmetric (lips closed: the lower lip
+    covers the upper teeth's edge); the 10 iris points are the eye rings' centres.
+    """
+    from talkinghead.face.tracking import canonical_mesh
+
+    m = np.asarray(canonical_mesh(), np.float64) * [1.0, -1.0, -1.0]
+    m = symmetrise(canonical(m))
+    iris = []
+    for side in (-1, +1):  # 468-472 right eye (33 side), 473-477 left eye
+        e = EYE[side]
+        c = m[e["upper"] + e["lower"]].mean(0)
+        iris += [c] * 5
+    return np.vstack([m, np.asarray(iris)])
 
 
 # ------------------------------------------------------------------ topology
@@ -364,31 +387,37 @@ def build_geometry(v478: np.ndarray) -> tuple[Builder, dict]:
     )
     ct = orient_out(cv, grid_tris(nu, nvv, 0), cv.mean(0) - [0, 0, 0.1])
     b.add("mouth_cavity", cv, ct, CAVITY[None] * depth_shade[:, None], jaw_cav)
-    # ---- teeth: curved strips behind the lips
-    tx = np.linspace(-0.021, 0.021, 13)
+    # ---- teeth: curved strips behind the lips, one column per 1.75 mm (tooth gaps, shading)
+    tx = np.linspace(-0.019, 0.019, 25)
     lipz = skin_z(f, tx, np.full_like(tx, y13))
+    # tooth boundaries (mm from the midline): incisors 8.5 / 6.5, canines 7.5, premolars 7
+    edges = np.cumsum([0.0, 8.5, 6.5, 7.5, 7.0]) / 1000.0
+    gap = np.exp(-0.5 * (np.min(np.abs(np.abs(tx)[:, None] - edges[None]), 1) / 0.0007) ** 2)
     for name, top, bot, back, jw in (
-        ("teeth_upper", y13 + 0.009, y13 - 0.0012, 0.0045, 0.0),
-        ("teeth_lower", y13 - 0.0025, y13 - 0.0105, 0.0065, 1.0),
+        ("teeth_upper", y13 + 0.010, y13 - 0.0035, 0.0032, 0.0),
+        ("teeth_lower", y13 - 0.0010, y13 - 0.0110, 0.0055, 1.0),
     ):
-        tv = []
-        for yy in (top, bot):
-            tv += [[x, yy, z - back - 0.3 * x * x / 0.02] for x, z in zip(tx, lipz, strict=True)]
+        tv, shade = [], []
+        for row, yy in enumerate((top, 0.5 * (top + bot), bot)):
+            tv += [[x, yy, z - back - 0.6 * x * x / 0.02] for x, z in zip(tx, lipz, strict=True)]
+            # darker toward the back (sides), in the gaps and toward the gums
+            rim = 0.92 if (row == 0) == (name == "teeth_upper") else 1.0
+            shade += list(rim * (1.0 - 0.42 * (np.abs(tx) / 0.019) ** 1.5) * (1.0 - 0.35 * gap))
         tv = np.array(tv)
-        tt = orient_out(tv, grid_tris(len(tx), 2, 0), tv.mean(0) - [0, 0, 0.1])
-        shade = 1.0 - 0.25 * (np.abs(tv[:, 0]) / 0.021) ** 2
-        b.add(name, tv, tt, TEETH[None] * shade[:, None], jw)
-    # ---- tongue: flattened half ellipsoid on the mouth floor
-    tcz = skin_z(f, np.array([0.0]), np.array([y13 - 0.012]))[0] - 0.022
+        tt = orient_out(tv, grid_tris(len(tx), 3, 0), tv.mean(0) - [0, 0, 0.1])
+        b.add(name, tv, tt, TEETH[None] * np.asarray(shade)[:, None], jw)
+    # ---- tongue: flattened half ellipsoid on the mouth floor, behind the lower teeth
+    tcz = skin_z(f, np.array([0.0]), np.array([y13 - 0.010]))[0] - 0.019
     sv, st, _ = uv_sphere(np.zeros(3), 1.0, [0, 0.4, 0.8, 1.2, 1.6, 2.2, np.pi], 12)
-    sv = sv * [0.017, 0.0045, 0.011] + [0, y13 - 0.011, tcz]
-    b.add("tongue", sv, st, TONGUE, 1.0)
+    sv = sv * [0.018, 0.0055, 0.013] + [0, y13 - 0.0095, tcz]
+    tshade = 0.75 + 0.25 * np.clip((sv[:, 2] - tcz) / 0.013, 0, 1)  # darker at the back
+    b.add("tongue", sv, st, TONGUE[None] * tshade[:, None], 1.0)
     # ---- scalp / back-of-head shell from the face outline
     loop = boundary_loops(b.tris[0])[0]
     info["outline"] = loop
     top = f[10]
     cen = np.array([0.0, (top[1] + 0.045 + f[152, 1]) / 2, top[2] - 0.095])
-    rad = np.array([0.078, (top[1] + 0.045 - f[152, 1]) / 2, 0.105])
+    rad = np.array([0.080, (top[1] + 0.045 - f[152, 1]) / 2, 0.105])
     back = np.array([0.0, 0.25, -1.0])
     back /= np.linalg.norm(back)
     n_ring = 7
@@ -424,25 +453,59 @@ def build_geometry(v478: np.ndarray) -> tuple[Builder, dict]:
     tri = np.array([[p[1] if p[0] == "f" else base + p[1] for p in t] for t in st])
     allv = np.vstack(b.v + [shell_v])
     tri = orient_out(allv, tri, cen)
-    hair = np.clip((shell_v[:, 1] - (top[1] - 0.015)) / 0.02, 0, 1)
+    # hair: above the forehead's top, on the temples above the ears, and the back of the
+    # head down to the nape; a few mm of volume (pushed out from the skull centre)
+    ear_y = 0.5 * (f[33, 1] + f[1, 1])  # ears span brow to nose base: centre between
+    hair = np.clip((shell_v[:, 1] - (top[1] - 0.006)) / 0.006, 0, 1)
     hair = np.maximum(
         hair,
-        np.clip((cen[2] - 0.01 - shell_v[:, 2]) / 0.03, 0, 1) * (shell_v[:, 1] > f[152, 1] + 0.03),
+        np.clip((shell_v[:, 1] - (ear_y + 0.030)) / 0.012, 0, 1)
+        * np.clip((np.abs(shell_v[:, 0]) - 0.055) / 0.008, 0, 1),
     )
+    hair = np.maximum(
+        hair,
+        np.clip((cen[2] + 0.005 - shell_v[:, 2]) / 0.025, 0, 1)
+        * np.clip((shell_v[:, 1] - (ear_y - 0.045)) / 0.02, 0, 1),
+    )
+    out_dir = (shell_v - cen) / np.linalg.norm(shell_v - cen, axis=1, keepdims=True)
+    # volume: ~14 mm on the crown, ~9 mm on the sides and back, none at the hairline
+    crown = np.clip((shell_v[:, 1] - top[1]) / 0.04, 0, 1)
+    depth = (0.009 + 0.005 * crown) * np.clip((hair - 0.3) / 0.7, 0, 1) ** 0.5
+    shell_v = shell_v + out_dir * depth[:, None]
     col = SKIN[None] * (1 - hair[:, None]) + HAIR[None] * hair[:, None]
     # jaw weight on the shell: lower part below the mouth follows the jaw a little
     jaw_sh = np.clip((y13 - 0.01 - shell_v[:, 1]) / 0.04, 0, 1) * np.clip(
         (shell_v[:, 2] - (cen[2] - 0.03)) / 0.06, 0, 1
     )
     b.add("scalp", shell_v, tri - base, col, jaw_sh)
-    # ---- neck: open cylinder
-    nseg, nrow = 20, 5
-    nvtx = []
+    # ---- ears: flattened, tilted ellipsoids on the sides (brow to nose base), darker bowl
+    for side, name in ((+1, "ear_left"), (-1, "ear_right")):
+        ev, et, _ = uv_sphere(np.zeros(3), 1.0, [0, 0.35, 0.7, 1.05, 1.4, 1.75, 2.2, 2.7, np.pi],
+                              14)  # fmt: skip
+        ev = ev[:, [2, 1, 0]] * [side, 1.0, 1.0]  # pole toward the side (outward)
+        et = orient_out(ev, et, np.zeros(3))
+        bowl = np.clip(ev[:, 0] * side, 0, 1) * (1 - np.hypot(ev[:, 1], ev[:, 2]))
+        ev = ev * [0.0065, 0.031, 0.017]
+        ev[:, 0] -= side * 0.006 * np.clip(1 - np.hypot(ev[:, 1] / 0.031, ev[:, 2] / 0.017), 0, 1)
+        tilt = rotation_matrix([0.0, 0.0, 0.0]) @ rotation_matrix([-0.25, 0, 0])
+        ev = ev @ tilt.T + [side * (rad[0] - 0.004), ear_y + 0.004, cen[2] + 0.014]
+        ecol = SKIN[None] * (0.97 - 0.35 * np.clip(bowl, 0, 1)[:, None]) + [0.04, -0.01, -0.01]
+        b.add(name, ev, et, np.clip(ecol, 0, 1))
+    # ---- neck: elliptic tube under the skull that widens into the trapezius and shoulders
+    nseg, nrow = 24, 9
+    nvtx, ncol = [], []
     for r_ in range(nrow):
-        yy = f[152, 1] + 0.02 - 0.14 * r_ / (nrow - 1)
+        u = r_ / (nrow - 1)
+        yy = f[152, 1] + 0.025 - 0.20 * u
+        flare = np.clip((f[152, 1] - 0.035 - yy) / 0.10, 0, 1) ** 1.6
+        rx, rz = 0.056 + 0.13 * flare, 0.058 + 0.035 * flare
         for k in range(nseg):
             a = 2 * np.pi * k / nseg
-            nvtx.append([0.052 * np.cos(a), yy, cen[2] - 0.012 + 0.056 * np.sin(a)])
+            # the trapezius slopes: the sides drop before the front and back
+            side_drop = 0.02 * flare * np.cos(a) ** 2
+            nvtx.append([rx * np.cos(a), yy - side_drop, cen[2] - 0.018 + rz * np.sin(a)])
+            shirt = float(np.clip((f[152, 1] - 0.075 - yy) / 0.01, 0, 1))
+            ncol.append(SKIN * 0.93 * (1 - shirt) + np.array([0.22, 0.26, 0.33]) * shirt)
     nvtx = np.array(nvtx)
     nt = []
     for r_ in range(nrow - 1):
@@ -450,12 +513,12 @@ def build_geometry(v478: np.ndarray) -> tuple[Builder, dict]:
             a0, a1 = r_ * nseg + k, r_ * nseg + (k + 1) % nseg
             nt += [(a0, a1, a1 + nseg), (a0, a1 + nseg, a0 + nseg)]
     nt = np.array(nt)
-    axis_pts = nvtx * [0, 1, 0] + [0, 0, cen[2] - 0.012]
+    axis_pts = nvtx * [0, 1, 0] + [0, 0, cen[2] - 0.018]
     t3 = nvtx[nt]
     nn = np.cross(t3[:, 1] - t3[:, 0], t3[:, 2] - t3[:, 0])
     flip = np.einsum("ij,ij->i", nn, t3.mean(1) - axis_pts[nt].mean(1)) < 0
     nt[flip] = nt[flip][:, [0, 2, 1]]
-    b.add("neck", nvtx, nt, SKIN * 0.93)
+    b.add("neck", nvtx, nt, np.asarray(ncol))
     info["head_centre"] = cen
     return b, info
 
@@ -747,8 +810,19 @@ def build_blendshapes(b: Builder, info: dict) -> tuple[np.ndarray, np.ndarray, d
     for side in (+1, -1):
         bp = f[EYE[side]["brow"]]
         dist = np.min(np.linalg.norm(v[:, None] - bp[None], axis=-1), axis=1)
-        bc = np.exp(-0.5 * (dist / 0.004) ** 2) * (np.arange(nvtx) < 468)
+        bc = 0.75 * np.exp(-0.5 * (dist / 0.0032) ** 2) * (np.arange(nvtx) < 468)
         colors = colors * (1 - bc[:, None]) + BROW[None] * bc[:, None]
+    # skin tones: warmer cheeks, nose tip and chin, a shade darker in the eye sockets and
+    # under the jaw line (the real faces' albedo varies like this; the lighting does the rest)
+    face = np.arange(nvtx) < 468
+    warm = (gauss(v, ck, 0.016) + gauss(v, ck2, 0.016) + 0.8 * gauss(v, f[1], 0.008)
+            + 0.5 * gauss(v, f[152] + [0, 0.01, 0], 0.012)) * face  # fmt: skip
+    colors = colors + np.clip(warm, 0, 1)[:, None] * [0.05, -0.02, -0.02]
+    for side in (+1, -1):
+        e = EYE[side]
+        ec = f[e["upper"] + e["lower"]].mean(0)
+        colors = colors - (0.07 * gauss(v, ec + [0, 0.004, 0], 0.011) * face)[:, None] * [1, 1.1, 1]
+    colors = np.clip(colors, 0, 1)
     groups = dict(G)
     groups["lips_upper"] = np.nonzero(upper_lip)[0]
     groups["lips_lower"] = np.nonzero(lower_lip)[0]

@@ -89,3 +89,66 @@ def test_bridge_and_video(tmp_path):
     out = render_head_video(tmp_path / "h.mp4", anim, size=64, backend="cpu",
                             audio=np.zeros(4000, np.float32), sr=10000)  # fmt: skip
     assert out.stat().st_size > 1000
+
+
+def test_projected_landmarks_match_the_sketch(shared_data):
+    """The 3D head's 68 points (projected by the renderer's camera) follow the 2D sketch's
+    landmarks of the same animation, real speech: within 3 % of the eye distance per frame."""
+    from talkinghead.face.landmarks68 import eye_centres_68, mesh_to_68
+    from talkinghead.inference import animate
+    from talkinghead.models.blendshape_bridge import animation_to_blendshapes
+
+    anim = animate(shared_data / "rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg", fps=25.0)
+    bs = animation_to_blendshapes(anim)
+    r = HeadRenderer(size=512, backend="cpu")
+    m = r.model
+
+    def projected(w):
+        xy, _ = r.project(m.pose(w)[:468])
+        return mesh_to_68(np.column_stack([xy, np.zeros(468)]))[:, :2]
+
+    # one fixed camera -> sketch mapping: the neutral head's eye centres at (-0.5, 0), (0.5, 0)
+    eyes = eye_centres_68(projected(np.zeros(m.n_shapes, np.float32)))
+    c, s = eyes.mean(0), np.linalg.norm(eyes[1] - eyes[0])
+    w = _weights_for(bs, m)
+    err = np.array([np.linalg.norm((projected(w[t]) - c) / s - anim.landmarks[t], axis=1)
+                    for t in range(anim.n_frames)])  # fmt: skip
+    assert err.mean(1).max() < 0.03, err.mean(1).max()
+    assert err[:, 48:].mean() < 0.02  # the mouth closer still
+    gap2 = np.linalg.norm(anim.landmarks[:, 62] - anim.landmarks[:, 66], axis=1)
+    gap3 = [np.linalg.norm(np.diff(projected(w[t])[[62, 66]], axis=0)) / s for t in range(len(w))]
+    assert gap2.std() > 0.02 and np.corrcoef(gap2, gap3)[0, 1] > 0.95
+
+
+def _weights_for(bs, model):
+    from talkinghead.render.head3d import _weights_for_model
+
+    return _weights_for_model(bs, model)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_teeth_show_when_the_jaw_opens(backend):
+    """Brightness down the middle of the mouth: lips when closed; upper teeth (bright,
+    little colour) under the upper lip, then the dark cavity, when the jaw opens."""
+    r = HeadRenderer(size=256, backend=backend)
+    m = r.model
+
+    def column(w):
+        img = r.render(w).astype(float)
+        xy, _ = r.project(m.pose(w))
+        x = int(round(xy[13, 0]))
+        y0, y1 = int(round(xy[13, 1])), int(round(xy[14, 1]))
+        return img[y0 : y1 + 1, x - 1 : x + 2].mean(1), y1 - y0  # (rows, 3) RGB
+
+    closed, h0 = column(_weights())
+    opened, h1 = column(_weights(jawOpen=0.7))
+    assert h0 <= 2 and h1 >= 10
+
+    def teeth_like(rgb):  # bright and nearly grey
+        return (rgb.mean(1) > 150) & (rgb.max(1) - rgb.min(1) < 60)
+
+    assert not teeth_like(closed).any()
+    top, rest = opened[: h1 // 3], opened[h1 // 3 :]
+    assert teeth_like(top).sum() >= 2, top.round()
+    assert rest.mean(1).min() < 70  # the cavity behind
+    assert opened.mean(1).max() > rest.mean(1).min() + 100
