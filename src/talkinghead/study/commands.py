@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 
+from .._util.cliargs import int_in
+from .._util.outputs import check_io
 from ..errors import InvalidArgumentError
 from ..serve.commands import _port  # the same port check as `talkinghead serve` (cheap)
 
@@ -45,6 +47,7 @@ def cmd_study_make(args) -> int:
         raise InvalidArgumentError(
             f"--system={names!r} must be given twice, with two different names"
         )
+    check_io(inputs={"--system": [d for _, d in args.system]}, dirs={"OUT_DIR": args.out_dir})
     st = make_study(
         args.out_dir,
         dict(args.system),
@@ -81,6 +84,7 @@ def cmd_study_serve(args) -> int:
 def cmd_study_report(args) -> int:
     from .report import report_markdown, study_report, write_study_report
 
+    check_io(inputs={"STUDY_DIR": args.study_dir}, files={"--json": args.json, "--md": args.md})
     rep = study_report(args.study_dir, level=args.level, seed=args.seed)
     print(report_markdown(rep), end="")
     write_study_report(rep, json_path=args.json, md_path=args.md)
@@ -115,7 +119,8 @@ def register(subparsers) -> argparse.ArgumentParser:
         help="a system and its folder of <clip>.mp4 videos (give exactly two)",
     )
     m.add_argument("--clips", nargs="+", metavar="CLIP", help="clip names (default: all shared)")
-    m.add_argument("--seed", type=int, default=0, help="seed of names, sides and order (0)")
+    m.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0,
+                   help="seed of names, sides and order (0)")  # fmt: skip
     m.add_argument("--ab", action=argparse.BooleanOptionalAction, default=True, help="A/B pairs")
     m.add_argument("--mos", action=argparse.BooleanOptionalAction, default=True, help="MOS items")
     m.add_argument(
@@ -142,6 +147,6 @@ def register(subparsers) -> argparse.ArgumentParser:
     r.add_argument("--json", metavar="PATH", help="write the report as JSON")
     r.add_argument("--md", metavar="PATH", help="write the report as Markdown")
     r.add_argument("--level", type=_level, default=0.95, help="confidence level (0.95)")
-    r.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
+    r.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0, help="bootstrap seed (0)")
     r.set_defaults(func=cmd_study_report)
     return p
