@@ -92,6 +92,13 @@ def test_retarget_and_export_options(tmp_path, params, example_speech):
     extras = doc["animations"][0]["extras"]
     assert "viseme_U" in extras["targetNames"] and extras["audio"]["uri"].endswith("speech.wav")
     assert len(data) < 120_000  # animation only, no head
+    only = tmp_path / "arkit_only.glb"
+    assert main(["-q", "export", str(params), "--animation-only", "-o", str(only)]) == 0
+    data = only.read_bytes()
+    doc = json.loads(data[20 : 20 + int.from_bytes(data[12:16], "little")])
+    prim = doc["meshes"][0]["primitives"][0]
+    assert doc["accessors"][prim["attributes"]["POSITION"]]["count"] == 3  # the stub, no head
+    assert doc["animations"][0]["extras"]["targetNames"][17] == "jawOpen"
     res = _run("export", str(params), "--retarget", "nosuch", "-o", str(tmp_path / "n.json"))
     assert res.returncode == 2 and "retarget mapping" in res.stderr
 
