@@ -30,6 +30,12 @@ __all__ = [
 JAW_OPEN_AT_ONE = 0.36
 #: ``lip_width`` (relative mouth-width change) reached by full stretch + smile.
 SPREAD_AT_ONE = 0.2
+#: ``upper_up`` / ``lower_down`` / ``smile`` (eye-corner units about the speaker's mean) that
+#: give a weight of 1 to mouthUpperUp*, mouthLowerDown*, mouthSmile* (about 3 standard
+#: deviations of the real lips in speech, ``DofStats`` of the shipped mouth model).
+UPPER_UP_AT_ONE = 0.04
+LOWER_DOWN_AT_ONE = 0.05
+SMILE_AT_ONE = 0.03
 
 
 def articulation_to_blendshapes(articulation: np.ndarray) -> np.ndarray:
@@ -37,25 +43,29 @@ def articulation_to_blendshapes(articulation: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    articulation : ndarray, shape (T, 4)
+    articulation : ndarray, shape (T, 4) or (T, 7)
         Columns ``jaw_open, lip_width, lip_round, lip_close`` as in
-        :data:`talkinghead.face.visemes.PARAMS`.
+        :data:`talkinghead.face.visemes.PARAMS`; with 7 columns (the learned mouth,
+        :data:`talkinghead.face.articulation.ARTICULATION_NAMES`) also ``upper_up``,
+        ``lower_down``, ``smile`` in eye-corner units about the speaker's mean.
 
     Returns
     -------
     ndarray, shape (T, 52), float32 in [0, 1]
         Columns in :data:`~talkinghead.face.arkit.ARKIT_NAMES` order; drives jawOpen,
         mouthClose, mouthFunnel, mouthPucker, mouthStretch*, mouthSmile*, mouthPress*,
-        mouthLowerDown*, mouthUpperUp*.
+        mouthLowerDown*, mouthUpperUp*, mouthRollLower/Upper (lips pressed in a closure);
+        with 7 columns also mouthFrown*, mouthDimple*, cheekSquint* (corners down / up),
+        noseSneer* (upper lip raised), mouthShrugUpper/Lower (lip pushed up/forward).
     """
     a = np.asarray(articulation, dtype=np.float64)
-    if a.ndim != 2 or a.shape[1] != 4:
+    if a.ndim != 2 or a.shape[1] not in (4, 7):
         raise InvalidArgumentError(
             f"articulation.shape={a.shape} must be (T, 4): jaw_open, lip_width, lip_round, "
-            "lip_close"
+            "lip_close (or (T, 7): + upper_up, lower_down, smile)"
         )
     a = np.nan_to_num(a)
-    jaw, width, rnd, close = a.T
+    jaw, width, rnd, close = a[:, :4].T
     out = np.zeros((len(a), len(ARKIT_NAMES)), np.float64)
 
     def put(name, val):
@@ -81,9 +91,26 @@ def articulation_to_blendshapes(articulation: np.ndarray) -> np.ndarray:
     put("mouthPucker", np.clip(rnd * (1 - 0.5 * open_frac) + narrow, 0, 1))
     # open vowels show some teeth: lips part a little more than the jaw
     lip_part = 0.25 * jaw_w * (1 - close)
+    # a closure presses the lips slightly inwards
+    put("mouthRollLower", 0.3 * press)
+    put("mouthRollUpper", 0.2 * press)
+    up = down = smile = np.zeros(len(a))
+    if a.shape[1] == 7:
+        up, down, smile = a[:, 4], a[:, 5], a[:, 6]
+    raise_ = np.clip(up / UPPER_UP_AT_ONE, 0, 1)
+    drop = np.clip(down / LOWER_DOWN_AT_ONE, 0, 1)
+    corners_up = np.clip(smile / SMILE_AT_ONE, 0, 1)
+    corners_down = np.clip(-smile / SMILE_AT_ONE, 0, 1)
+    put("mouthShrugUpper", np.clip(-up / UPPER_UP_AT_ONE, 0, 1))
+    put("mouthShrugLower", np.clip(-down / LOWER_DOWN_AT_ONE, 0, 1))
     for side in ("Left", "Right"):
-        put(f"mouthLowerDown{side}", lip_part)
-        put(f"mouthUpperUp{side}", 0.6 * lip_part)
+        put(f"mouthLowerDown{side}", lip_part + drop)
+        put(f"mouthUpperUp{side}", 0.6 * lip_part + raise_)
+        put(f"noseSneer{side}", 0.3 * raise_)
+        put(f"mouthSmile{side}", out[:, ARKIT_INDEX[f"mouthSmile{side}"]] + corners_up)
+        put(f"cheekSquint{side}", 0.4 * corners_up)
+        put(f"mouthDimple{side}", 0.3 * corners_up)
+        put(f"mouthFrown{side}", corners_down)
     return np.clip(out, 0, 1).astype(np.float32)
 
 

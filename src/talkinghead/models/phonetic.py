@@ -360,11 +360,18 @@ def _check_neutral(neutral) -> np.ndarray:
     return n
 
 
+#: How much ``lip_round = 1`` narrows the mouth (fraction of its width).
+ROUND_NARROWING = 0.35
+#: Outer lip points moved by the ``upper_up`` / ``lower_down`` / ``smile`` columns of a
+#: 7-column articulation (:data:`talkinghead.face.articulation.ARTICULATION_NAMES`).
+_CORNERS_SMILE_W = np.array([1.0, 1.0, 0.8, 0.8])
+
+
 def articulation_to_landmarks(
     articulation: np.ndarray,
     *,
     neutral: np.ndarray | None = None,
-    round_narrowing: float = 0.35,
+    round_narrowing: float = ROUND_NARROWING,
     round_pout: float = 0.05,
 ) -> np.ndarray:
     """Deform a neutral 68-point face by articulation parameters.
@@ -382,12 +389,18 @@ def articulation_to_landmarks(
       pouts the outer lips (``round_pout * lip_round`` of ``|p36 - p45|`` outwards);
     - ``lip_close`` shrinks each inner-lip gap (61-67, 62-66, 63-65) by the factor
       ``1 - lip_close`` (upper lip 40 %, lower lip 60 % of the way); the outer lips
-      follow, so at 1 the inner lips coincide.
+      follow, so at 1 the inner lips coincide;
+    - with 7 columns (:data:`talkinghead.face.articulation.ARTICULATION_NAMES`, the learned
+      mouth) also ``upper_up`` raises the outer upper lip 49-53, ``lower_down`` lowers the
+      outer lower lip 55-59, and ``smile`` raises the lip corners 48, 54 (and 80 % of it the
+      inner corners 60, 64), each by that fraction of ``|p36 - p45|``; the inner-lip gap
+      (the opening) is left as ``jaw_open`` drew it.
 
     Parameters
     ----------
-    articulation : np.ndarray, shape (n_frames, 4) or (4,)
-        Columns ``jaw_open, lip_width, lip_round, lip_close``.
+    articulation : np.ndarray, shape (n_frames, 4 or 7) or (4,) or (7,)
+        Columns ``jaw_open, lip_width, lip_round, lip_close`` [, ``upper_up, lower_down,
+        smile``].
     neutral : np.ndarray, shape (68, 2), optional
         The neutral face (default :data:`DEFAULT_NEUTRAL_68`).
     round_narrowing, round_pout : float
@@ -402,9 +415,9 @@ def articulation_to_landmarks(
     single = a.ndim == 1
     if single:
         a = a[None]
-    if a.ndim != 2 or a.shape[1] != len(PARAMS):
+    if a.ndim != 2 or a.shape[1] not in (len(PARAMS), len(PARAMS) + 3):
         raise InvalidArgumentError(
-            f"articulation.shape={np.shape(articulation)} must be (n_frames, 4) or (4,)"
+            f"articulation.shape={np.shape(articulation)} must be (n_frames, 4 or 7) or (4,)"
         )
     if not np.all(np.isfinite(a)):
         raise InvalidArgumentError("articulation must be finite (found NaN/inf)")
@@ -449,6 +462,10 @@ def articulation_to_landmarks(
     pts[:, [49, 53]] += 0.5 * up[:, [0, 2]]
     pts[:, [58, 57, 56]] += lo
     pts[:, [59, 55]] += 0.5 * lo[:, [0, 2]]
+    if a.shape[1] > len(PARAMS):  # the learned mouth's extra lip motions (v points down)
+        pts[:, _UPPER_OUTER, 1] -= (a[:, 4] * iod)[:, None] * _UPPER_OUTER_W
+        pts[:, _LOWER_OUTER, 1] += (a[:, 5] * iod)[:, None] * _LOWER_OUTER_W
+        pts[:, _CORNERS, 1] -= (a[:, 6] * iod)[:, None] * _CORNERS_SMILE_W
 
     out = origin + pts @ basis  # back to the neutral's frame
     out = out.astype(np.float32)

@@ -1,0 +1,215 @@
+"""Train the mouth model (issue 12): prepared clips -> cached features -> network -> checkpoint.
+
+Reads one or more ``talkinghead prepare`` output folders (``clips.jsonl`` with status "ok",
+``recordings.jsonl``, ``arrays/*.npz``), drops every clip of the held-out test side
+(``--split``: a JSON file ``{"test": [clip or recording ids], "val": [...]}`` or with
+``"train"`` listing the training side; clip ids, recording ids and ``speaker:<id>``
+entries are all understood), caches front-end features and measured DOFs per clip under
+``--cache`` (reused), trains :class:`talkinghead.models.mouth.MouthModel` on the training
+side (resumable: ``--work/last``), calibrates on the validation clips (carved from the
+training side, by speaker), prints per-DOF validation r, and saves the checkpoint.
+
+Usage::
+
+    python scripts/train_mouth.py --prepared /work/prepared/all --split split.json \
+        --out src/talkinghead/data/mouth_v2 [--frontend student|whisper|mel]
+        [--lookahead N] [--steps 3000] [--channels 96] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def read_split(path):
+    if not path:
+        return {}
+    d = json.loads(Path(path).read_text())
+    return {k: set(map(str, v)) for k, v in d.items() if isinstance(v, list)}
+
+
+def _member(ids: set, clip: dict, rec: dict) -> bool:
+    spk = rec.get("speaker") or ""
+    person = (rec.get("extra") or {}).get("person") or ""
+    return bool(
+        {clip["id"], clip.get("recording", ""), f"speaker:{spk}", f"person:{person}"} & ids
+    )
+
+
+def speaker_of(rec: dict) -> str:
+    return (rec.get("extra") or {}).get("person") or rec.get("speaker") or rec["id"]
+
+
+def group_of(rec: dict) -> str:
+    return (rec.get("extra") or {}).get("source") or rec.get("corpus") or "?"
+
+
+def list_clips(prepared_dirs):
+    """[(prepared dir, clip dict, recording dict)] of every ok clip."""
+    out = []
+    for d in prepared_dirs:
+        d = Path(d)
+        recs = {}
+        for line in (d / "recordings.jsonl").read_text().splitlines():
+            try:
+                r = json.loads(line)
+                recs[r["id"]] = r
+            except (json.JSONDecodeError, KeyError):
+                continue
+        for line in (d / "clips.jsonl").read_text().splitlines():
+            try:
+                c = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if c.get("status") != "ok" or not c.get("path") or c["recording"] not in recs:
+                continue
+            if not (d / c["path"]).is_file():
+                continue
+            out.append((d, c, recs[c["recording"]]))
+    return out
+
+
+def frontend_fn(name: str):
+    from talkinghead.models.default import FAST_DIR, WHISPER_SR, _encoder_frames, whisper_logmel
+    from talkinghead.models.mouth import mel_frames
+    from talkinghead.models.student import SpeechStudent
+
+    if name == "mel":
+        return mel_frames, None
+    if name == "whisper":
+        return _encoder_frames, None
+    st = SpeechStudent.from_pretrained(FAST_DIR / "student")
+    return (lambda y: st.encode(whisper_logmel(y=y, sr=WHISPER_SR))), st
+
+
+def build_cache(items, frontend: str, cache: Path, log=print):
+    from talkinghead.audio.io import load_audio
+    from talkinghead.recipes.mouth import _safe, cache_clip, load_cached
+
+    cache.mkdir(parents=True, exist_ok=True)
+    fn, student = frontend_fn(frontend)
+    audio = {}
+    clips = []
+    t0 = time.time()
+    for i, (d, c, rec) in enumerate(items):
+        path = cache / f"{_safe(c['id'])}.npz"
+        spk, grp = speaker_of(rec), group_of(rec)
+        if path.is_file():
+            clips.append(load_cached(path, speaker=spk, group=grp))
+            continue
+        src = rec.get("audio") or rec.get("video")
+        if not src:
+            continue
+        if src not in audio:
+            audio.clear()
+            try:
+                audio[src] = load_audio(src, sr=16000)[0]
+            except Exception as e:  # unreadable audio: skip this recording's clips
+                log(f"  skip {c['id']}: {e}")
+                audio[src] = None
+        y = audio[src]
+        if y is None:
+            continue
+        fps = float(c["fps"])
+        a = int(round(c.get("start_frame", 0) / fps * 16000))
+        b = int(round((c.get("start_frame", 0) + c["n_frames"]) / fps * 16000))
+        with np.load(d / c["path"]) as z:
+            mesh, valid = z["mesh"], z["valid"].astype(bool)
+        clips.append(cache_clip(clip_id=c["id"], y16=y[a:b], mesh=mesh, valid=valid, fps=fps,
+                                frontend=fn, cache_dir=cache, speaker=spk, group=grp))  # fmt: skip
+        if (i + 1) % 100 == 0:
+            log(f"  cached {i + 1}/{len(items)} clips ({time.time() - t0:.0f} s)")
+    return clips, student
+
+
+def carve_val(clips, frac: float, seed: int):
+    """Validation clips = every clip of a random ``frac`` of the training speakers."""
+    spk = sorted({c.speaker for c in clips})
+    rng = np.random.default_rng(seed)
+    rng.shuffle(spk)
+    n_val = max(1, int(round(frac * len(spk))))
+    val = set(spk[:n_val])
+    return [c for c in clips if c.speaker not in val], [c for c in clips if c.speaker in val]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--prepared", nargs="+", required=True, help="prepare output folders")
+    ap.add_argument("--split", help="JSON with the held-out test side (and optionally val)")
+    ap.add_argument("--out", required=True, help="checkpoint folder to write")
+    ap.add_argument("--work", default="/tmp/th_mouth/work", help="resumable training state")
+    ap.add_argument("--cache", default=None, help="feature cache (default /tmp/th_mouth/<fe>)")
+    ap.add_argument("--frontend", default="student", choices=["student", "whisper", "mel"])
+    ap.add_argument("--lookahead", type=int, default=None, help="frames (20 ms): causal model")
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--channels", type=int, default=96)
+    ap.add_argument("--dilations", default="1,2,4,8,1")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--val-frac", type=float, default=0.15)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--cache-only", action="store_true")
+    args = ap.parse_args(argv)
+
+    from talkinghead.models.mouth import MouthConfig
+    from talkinghead.recipes.mouth import evaluate_clip, fit_calibration, train_mouth
+
+    split = read_split(args.split)
+    items = list_clips(args.prepared)
+    test_ids = split.get("test", set())
+    train_ids = split.get("train")
+    keep = []
+    for d, c, rec in items:
+        if _member(test_ids, c, rec):
+            continue  # the held-out side never reaches training
+        if train_ids is not None and not _member(train_ids, c, rec):
+            continue
+        keep.append((d, c, rec))
+    print(f"{len(items)} ok clips, {len(keep)} on the training side", flush=True)
+    cache = Path(args.cache or f"/tmp/th_mouth/{args.frontend}")
+    clips, student = build_cache(keep, args.frontend, cache)
+    print(f"cached {len(clips)} clips under {cache}", flush=True)
+    if args.cache_only:
+        return 0
+    if "val" in split:
+        val = [c for (d, ci, rec), c in zip(keep, clips) if _member(split["val"], ci, rec)]
+        train = [c for c in clips if c not in val]
+    else:
+        train, val = carve_val(clips, args.val_frac, args.seed)
+    print(f"train {len(train)} clips ({len({c.speaker for c in train})} speakers), "
+          f"val {len(val)} clips ({len({c.speaker for c in val})} speakers)", flush=True)  # fmt: skip
+    cfg = MouthConfig(frontend=args.frontend, in_dim=clips[0].feats.shape[1],
+                      channels=args.channels, lookahead=args.lookahead,
+                      dilations=[int(x) for x in args.dilations.split(",")],
+                      utterance_norm=args.lookahead is None)  # fmt: skip
+    t0 = time.time()
+    model = train_mouth(train, config=cfg, student=student, out_dir=args.work, steps=args.steps,
+                        batch=args.batch, lr=args.lr, seed=args.seed, threads=args.threads,
+                        progress=lambda s, loss, el: print(f"  step {s} loss {loss:.3f} "
+                                                           f"({el:.0f} s)", flush=True))  # fmt: skip
+    print(f"trained in {time.time() - t0:.0f} s", flush=True)
+    scores = [evaluate_clip(model, c) for c in val]
+    names = list(scores[0]) if scores else []
+    raw = {n: float(np.nanmedian([s[n] for s in scores])) for n in names}
+    print("val median r (uncalibrated): " + " ".join(f"{n} {v:.3f}" for n, v in raw.items()))
+    if val:
+        model.calibration = fit_calibration(model, val)
+    model.meta.update({"val_median_r": raw, "n_val_clips": len(val), "frontend": args.frontend,
+                       "recipe": "talkinghead.recipes.mouth (scripts/train_mouth.py)",
+                       "prepared": [str(p) for p in args.prepared]})  # fmt: skip
+    out = model.save_pretrained(args.out)
+    print(f"saved {out}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,464 @@
+"""Mouth v2: a small temporal network from speech features to the mouth's degrees of freedom.
+
+Pipeline (issue 12)::
+
+    16 kHz audio -> front end (50 frames/s): the distilled student of Whisper
+      (``"student"``, :mod:`talkinghead.models.student`), the Whisper tiny.en encoder
+      (``"whisper"``) or Whisper's 80-band log-mel itself (``"mel"``, pairs of 10 ms frames
+      averaged: causal, for streaming)
+    -> per-utterance normalisation (optional; offline only) and standardisation
+    -> conv 1x1 (in_dim -> C) -> n x [ReLU, dilated conv k, residual] -> ReLU -> conv 1x1
+    -> per-clip z-scores of the six DOFs of :mod:`talkinghead.face.articulation`
+       (opening, width, upper-lip raise, lower-lip drop, corner raise, protrusion)
+    -> optional monotone calibration per DOF (quantile maps fitted on validation clips)
+    -> interpolation to the video frame times ``k / fps``
+    -> silence gate (every DOF to the real faces' rest value) -> articulation (T, 7)
+    -> 68 landmarks (:func:`talkinghead.models.phonetic.articulation_to_landmarks`) and,
+       in every 3D export, 52 ARKit weights
+       (:func:`talkinghead.models.blendshape_bridge.articulation_to_blendshapes`): one
+       prediction behind every output.
+
+``lookahead`` (config): ``None`` for centred convolutions (offline); an integer ``L`` >= 0
+makes every convolution causal (left padding only) and delays the output by ``L`` frames
+of 20 ms, so frame ``t`` is predicted from input up to ``t + L`` (0-10 frames = 0-200 ms).
+Same recipe, one config value. (A causal model also needs a causal front end: ``"mel"``;
+the student and Whisper look +-1.2 s / the whole window around each frame.)
+
+Inference is numpy only (no torch import); :attr:`MouthModel.net` builds the same network in
+torch for training (:mod:`talkinghead.recipes.mouth`).
+
+Checkpoint folder (:meth:`MouthModel.save_pretrained` / :meth:`MouthModel.from_pretrained`)::
+
+    config.json        {"format": "talkinghead.MouthModel", "version": 1, "config": {...},
+                        "dof_stats": {...}, "meta": {...}}
+    model.safetensors  network weights (float16), "feature_mean", "feature_scale",
+                       optional "calibration" (6, 2, K)
+    student/           the front end, when ``frontend == "student"``
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .._util.checkpoint import read_checkpoint_config
+from ..errors import CheckpointError, InvalidArgumentError, check_positive
+
+__all__ = ["MouthConfig", "MouthModel", "MouthResult", "MOUTH_DIR", "FRONTENDS"]
+
+_FORMAT = "talkinghead.MouthModel"
+_VERSION = 1
+FRONTENDS = ("student", "whisper", "mel")
+_DATA = Path(__file__).resolve().parent.parent / "data"
+#: The shipped mouth model (``animate(model="default")`` once it wins; docs/default_model.md).
+MOUTH_DIR = _DATA / "mouth_v2"
+#: Front-end frame rate.
+HZ = 50.0
+
+
+@dataclass
+class MouthConfig:
+    """Architecture of :class:`MouthModel`.
+
+    Attributes
+    ----------
+    frontend : {"student", "whisper", "mel"}
+    in_dim : int
+        Front-end features (384 for student / Whisper, 80 for mel).
+    channels : int
+    kernel : int
+        Odd kernel size of the dilated convolutions.
+    dilations : list of int
+        One residual block per entry (at 50 frames/s).
+    n_out : int
+        Outputs (the six DOFs of :data:`talkinghead.face.articulation.DOF_NAMES`).
+    lookahead : int or None
+        None: centred convolutions (offline). ``L`` >= 0: causal convolutions, output
+        delayed by ``L`` frames (20 ms each).
+    utterance_norm : bool
+        Normalise the features per utterance before the global standardisation (offline).
+    """
+
+    frontend: str = "student"
+    in_dim: int = 384
+    channels: int = 96
+    kernel: int = 5
+    dilations: list[int] = field(default_factory=lambda: [1, 2, 4, 8, 1])
+    n_out: int = 6
+    lookahead: int | None = None
+    utterance_norm: bool = True
+
+    def __post_init__(self) -> None:
+        if self.frontend not in FRONTENDS:
+            raise InvalidArgumentError(f"frontend={self.frontend!r} must be one of {FRONTENDS}")
+        if self.kernel < 1 or self.kernel % 2 == 0:
+            raise InvalidArgumentError(f"kernel={self.kernel} must be an odd number >= 1")
+        if self.lookahead is not None and not 0 <= int(self.lookahead) <= 50:
+            raise InvalidArgumentError(f"lookahead={self.lookahead} must be None or 0..50 frames")
+        self.dilations = [int(d) for d in self.dilations]
+
+    @property
+    def receptive_past(self) -> int:
+        """Frames of past context the convolutions see."""
+        span = sum((self.kernel - 1) * d for d in self.dilations)
+        return span if self.lookahead is not None else span // 2
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> MouthConfig:
+        keys = [f for f in cls.__dataclass_fields__]
+        return cls(**{k: d[k] for k in keys if k in d})
+
+
+def build_torch(cfg: MouthConfig):
+    """The network as a torch module ``(B, in_dim, T) -> (B, n_out, T)`` (training only)."""
+    import torch
+    from torch import nn
+
+    causal = cfg.lookahead is not None
+
+    class _Block(nn.Module):
+        def __init__(self, c: int, d: int) -> None:
+            super().__init__()
+            self.pad = (cfg.kernel - 1) * d
+            self.conv = nn.Conv1d(c, c, cfg.kernel, dilation=d, padding=0)
+
+        def forward(self, x):
+            p = self.pad
+            xp = nn.functional.pad(torch.relu(x), (p, 0) if causal else (p // 2, p - p // 2))
+            return x + self.conv(xp)
+
+    class _Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            c = cfg.channels
+            self.inp = nn.Conv1d(cfg.in_dim, c, 1)
+            self.blocks = nn.Sequential(*[_Block(c, d) for d in cfg.dilations])
+            self.out = nn.Conv1d(c, cfg.n_out, 1)
+
+        def forward(self, x):
+            return self.out(torch.relu(self.blocks(self.inp(x))))
+
+    return _Net()
+
+
+def _forward_numpy(w: dict, cfg: MouthConfig, x: np.ndarray) -> np.ndarray:
+    """numpy twin of :func:`build_torch`: ``(in_dim, T) -> (n_out, T)``, float32."""
+    T = x.shape[1]
+    h = w["inp.weight"][:, :, 0] @ x + w["inp.bias"][:, None]
+    causal = cfg.lookahead is not None
+    for i, d in enumerate(cfg.dilations):
+        k = w[f"blocks.{i}.conv.weight"]
+        p = (cfg.kernel - 1) * d
+        left = p if causal else p // 2
+        a = np.pad(np.maximum(h, 0, dtype=np.float32), ((0, 0), (left, p - left)))
+        acc = k[:, :, 0] @ a[:, :T]
+        for j in range(1, cfg.kernel):
+            acc += k[:, :, j] @ a[:, j * d : j * d + T]
+        h = h + acc + w[f"blocks.{i}.conv.bias"][:, None]
+    return (w["out.weight"][:, :, 0] @ np.maximum(h, 0) + w["out.bias"][:, None]).astype(
+        np.float32
+    )
+
+
+def mel_frames(y16: np.ndarray) -> np.ndarray:
+    """The ``"mel"`` front end: Whisper log-mel, pairs of 10 ms frames averaged, (T50, 80)."""
+    from .default import WHISPER_SR, whisper_logmel
+
+    m = whisper_logmel(y=y16, sr=WHISPER_SR)
+    if m.shape[1] % 2:
+        m = np.pad(m, ((0, 0), (0, 1)), mode="edge")
+    return (0.5 * (m[:, 0::2] + m[:, 1::2])).T.astype(np.float32)
+
+
+@dataclass
+class MouthResult:
+    """Output of :class:`MouthModel` (the fields of ``DefaultResult`` plus the DOFs).
+
+    Attributes
+    ----------
+    fps : float
+    zscore : np.ndarray, float32, shape (T,)
+        Predicted per-clip z-score of the opening (after calibration, before the gate).
+    dof_z : np.ndarray, float32, shape (T, 6)
+        Predicted z-scores of every DOF (after calibration, before the gate).
+    gate : np.ndarray, float32, shape (T,)
+    articulation : np.ndarray, float32, shape (T, 7)
+        :data:`talkinghead.face.articulation.ARTICULATION_NAMES`.
+    landmarks : np.ndarray, float32, shape (T, 68, 2)
+    mouth_open : np.ndarray, float32, shape (T,)
+    """
+
+    fps: float
+    zscore: np.ndarray
+    dof_z: np.ndarray
+    gate: np.ndarray
+    articulation: np.ndarray
+    landmarks: np.ndarray
+    mouth_open: np.ndarray
+
+
+class MouthModel:
+    """Front end + temporal conv network + DOF geometry (see the module docstring).
+
+    Parameters
+    ----------
+    config : MouthConfig
+    weights : dict of str -> np.ndarray, optional
+        The torch module's ``state_dict`` as arrays (None: a random network, via torch).
+    feature_mean, feature_scale : np.ndarray, shape (in_dim,)
+        Standardisation of the (utterance-normalised) front-end features.
+    dof_stats : talkinghead.face.articulation.DofStats
+    calibration : np.ndarray, shape (n_out, 2, K), optional
+        Per-DOF monotone quantile map from the network's output (row 0, increasing) to the
+        real per-clip z-scores (row 1).
+    student : SpeechStudent, optional
+        The front end when ``config.frontend == "student"``.
+    meta : dict, optional
+    """
+
+    def __init__(
+        self,
+        config: MouthConfig,
+        weights=None,
+        *,
+        feature_mean=None,
+        feature_scale=None,
+        dof_stats=None,
+        calibration=None,
+        student=None,
+        meta=None,
+    ) -> None:
+        from ..face.articulation import DofStats
+
+        self.config = config
+        n = config.in_dim
+        self.feature_mean = np.zeros(n, np.float32) if feature_mean is None else feature_mean
+        self.feature_scale = np.ones(n, np.float32) if feature_scale is None else feature_scale
+        self.feature_mean = np.asarray(self.feature_mean, np.float32).reshape(-1)
+        self.feature_scale = np.asarray(self.feature_scale, np.float32).reshape(-1)
+        if self.feature_mean.size != n or self.feature_scale.size != n:
+            raise InvalidArgumentError(
+                f"feature_mean.size={self.feature_mean.size} must equal in_dim={n}"
+            )
+        if dof_stats is None:
+            dof_stats = DofStats([0.08, 0.62, 0, 0, 0, 0], [0.05, 0.03, 0.01, 0.015, 0.01, 0.01],
+                                 [-1.0, -0.3, 0, 0, 0, 0])  # fmt: skip
+        self.dof_stats = dof_stats
+        self.calibration = None
+        if calibration is not None:
+            cal = np.asarray(calibration, np.float64)
+            if cal.ndim != 3 or cal.shape[:2] != (config.n_out, 2):
+                raise InvalidArgumentError(
+                    f"calibration.shape={cal.shape} must be ({config.n_out}, 2, K)"
+                )
+            self.calibration = cal
+        if config.frontend == "student" and student is None:
+            raise InvalidArgumentError("student=None must be given when frontend='student'")
+        self.student = student
+        self.meta = dict(meta or {})
+        self._net = None
+        if weights is None:
+            self._net = build_torch(config)
+            self.pull_weights()
+        else:
+            self.weights = {k: np.asarray(v, np.float32) for k, v in weights.items()}
+            self._check_weights()
+
+    def _check_weights(self) -> None:
+        c, cfg = self.config.channels, self.config
+        want = {"inp.weight": (c, cfg.in_dim, 1), "inp.bias": (c,),
+                "out.weight": (cfg.n_out, c, 1), "out.bias": (cfg.n_out,)}  # fmt: skip
+        for i in range(len(cfg.dilations)):
+            want[f"blocks.{i}.conv.weight"] = (c, c, cfg.kernel)
+            want[f"blocks.{i}.conv.bias"] = (c,)
+        for k, shape in want.items():
+            got = self.weights[k].shape if k in self.weights else None
+            if got != shape:
+                raise InvalidArgumentError(f"weights[{k!r}].shape={got} must be {shape}")
+
+    @property
+    def net(self):
+        """The torch module (built from :attr:`weights` on first use; training only)."""
+        if self._net is None:
+            import torch
+
+            self._net = build_torch(self.config)
+            self._net.load_state_dict({k: torch.from_numpy(v) for k, v in self.weights.items()})
+        return self._net
+
+    def pull_weights(self) -> None:
+        """Copy the torch module's parameters into :attr:`weights` (after training)."""
+        self.weights = {
+            k: v.detach().cpu().numpy().astype(np.float32).copy()
+            for k, v in self._net.state_dict().items()
+        }
+
+    # ------------------------------------------------------------------ prediction
+    def frontend_frames(self, y16: np.ndarray) -> np.ndarray:
+        """Front-end features of a 16 kHz signal, shape (T50, in_dim), float32; frame ``i``
+        centred at ``0.02 i + 0.005`` s."""
+        fe = self.config.frontend
+        if fe == "mel":
+            return mel_frames(y16)
+        if fe == "whisper":
+            from .default import _encoder_frames
+
+            return _encoder_frames(y16)
+        from .default import WHISPER_SR, whisper_logmel
+
+        return self.student.encode(whisper_logmel(y=y16, sr=WHISPER_SR))
+
+    def normalize(self, feats: np.ndarray) -> np.ndarray:
+        """Front-end frames (T, in_dim) -> the network's standardised input (T, in_dim)."""
+        x = np.asarray(feats, np.float32)
+        if self.config.utterance_norm and len(x):
+            x = (x - x.mean(0)) / (x.std(0) + 1e-6)
+        return (x - self.feature_mean) / self.feature_scale
+
+    def raw_outputs(self, feats: np.ndarray) -> np.ndarray:
+        """The network's outputs on front-end frames, shape (T, n_out) (no calibration)."""
+        x = self.normalize(feats)
+        if x.ndim != 2 or x.shape[1] != self.config.in_dim:
+            raise InvalidArgumentError(f"feats.shape={x.shape} must be (T, {self.config.in_dim})")
+        T = len(x)
+        if T == 0:
+            return np.zeros((0, self.config.n_out), np.float32)
+        L = self.config.lookahead or 0
+        if L:
+            x = np.concatenate([x, np.repeat(x[-1:], L, axis=0)])
+        out = _forward_numpy(self.weights, self.config, np.ascontiguousarray(x.T)).T
+        return out[L : L + T]
+
+    def predict_dofs(self, feats: np.ndarray) -> np.ndarray:
+        """Calibrated per-clip z-scores of the DOFs on front-end frames, shape (T, n_out)."""
+        out = self.raw_outputs(feats).astype(np.float64)
+        if self.calibration is not None:
+            for k in range(out.shape[1]):
+                out[:, k] = np.interp(out[:, k], *self.calibration[k])
+        return out
+
+    def __call__(
+        self,
+        *,
+        y: np.ndarray,
+        sr: int,
+        fps: float = 25.0,
+        n_frames: int | None = None,
+        neutral: np.ndarray | None = None,
+        phones=None,
+    ) -> MouthResult:
+        """Animate speech (same contract as :class:`talkinghead.models.default.DefaultModel`).
+
+        ``phones`` (known /p b m/ segments, e.g. from a transcript's alignment) also close
+        the lips there (:func:`talkinghead.models.default.bilabial_closure`).
+        """
+        from ..face.articulation import dofs_to_articulation
+        from ..face.landmarks68 import mouth_openness_68
+        from ..face.normalize import neutral_face_68
+        from .default import bilabial_closure, frames_to_fps, speech_gate, to_16k
+        from .phonetic import articulation_to_landmarks
+
+        fps = check_positive("fps", fps)
+        sr = int(check_positive("sr", sr))
+        y = np.asarray(y, dtype=np.float32).reshape(-1)
+        if n_frames is None:
+            n_frames = int(round(len(y) / sr * fps))
+        n_frames = int(n_frames)
+        y16, fps, n_frames = to_16k(y=y, sr=sr, fps=fps, n_frames=n_frames)
+        z50 = self.predict_dofs(self.frontend_frames(y16))
+        z = frames_to_fps(z50, n_samples=len(y16), fps=fps, n_frames=n_frames).astype(np.float64)
+        if len(y) and np.max(np.abs(y)) > 0:
+            gate = speech_gate(y=y, sr=sr, fps=fps, n_frames=n_frames)
+        else:
+            gate = np.zeros(n_frames)
+        art = dofs_to_articulation(z, self.dof_stats, gate)
+        if phones:
+            c = bilabial_closure(phones, fps=fps, n_frames=n_frames)
+            art[:, 0] *= 1.0 - c
+            art[:, 3] = np.maximum(art[:, 3], c)
+        lm = articulation_to_landmarks(
+            art, neutral=neutral_face_68() if neutral is None else neutral
+        ).reshape(n_frames, 68, 2)
+        return MouthResult(
+            fps=float(fps),
+            zscore=z[:, 0].astype(np.float32),
+            dof_z=z.astype(np.float32),
+            gate=gate.astype(np.float32),
+            articulation=art,
+            landmarks=lm.astype(np.float32),
+            mouth_open=np.asarray(mouth_openness_68(lm), dtype=np.float32),
+        )
+
+    # ------------------------------------------------------------------ persistence
+    def save_pretrained(self, directory: str | os.PathLike, *, half: bool = True) -> Path:
+        """Write ``config.json`` + ``model.safetensors`` (+ ``student/``) atomically."""
+        from safetensors.numpy import save_file
+
+        from .._util.atomic import atomic_path, write_text_atomic
+
+        if self._net is not None:
+            self.pull_weights()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        dt = np.float16 if half else np.float32
+        arrays = {k: np.ascontiguousarray(v, dtype=dt) for k, v in self.weights.items()}
+        arrays["feature_mean"] = self.feature_mean.astype(np.float32)
+        arrays["feature_scale"] = self.feature_scale.astype(np.float32)
+        if self.calibration is not None:
+            arrays["calibration"] = self.calibration.astype(np.float32)
+        with atomic_path(directory / "model.safetensors") as tmp:
+            save_file(arrays, str(tmp))
+        if self.student is not None:
+            self.student.save_pretrained(directory / "student")
+        cfg = {
+            "format": _FORMAT,
+            "version": _VERSION,
+            "config": self.config.to_dict(),
+            "dof_stats": self.dof_stats.to_dict(),
+            "meta": self.meta,
+        }
+        write_text_atomic(directory / "config.json", json.dumps(cfg, indent=1) + "\n")
+        return directory
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike | None = None) -> MouthModel:
+        """Load a folder written by :meth:`save_pretrained` (default: the shipped one).
+
+        Raises
+        ------
+        CheckpointError
+            A missing or inconsistent file (the message names it).
+        """
+        from safetensors.numpy import load_file
+
+        from ..face.articulation import DofStats
+
+        directory = Path(MOUTH_DIR if directory is None else directory)
+        cfg = read_checkpoint_config(directory, fmt=_FORMAT, version=_VERSION, what="mouth model")
+        w_path = directory / "model.safetensors"
+        try:
+            t = load_file(str(w_path))
+        except FileNotFoundError:
+            raise CheckpointError(f"path='{w_path}' must exist (model weights)") from None
+        except Exception as e:  # safetensors raises its own error types
+            raise CheckpointError(f"path='{w_path}' must be a valid safetensors file: {e}") from e
+        try:
+            config = MouthConfig.from_dict(cfg["config"])
+            student = None
+            if config.frontend == "student":
+                from .student import SpeechStudent
+
+                student = SpeechStudent.from_pretrained(directory / "student")
+            fm, fs, cal = t.pop("feature_mean"), t.pop("feature_scale"), t.pop("calibration", None)
+            return cls(config, t, feature_mean=fm, feature_scale=fs,
+                       dof_stats=DofStats.from_dict(cfg["dof_stats"]), calibration=cal,
+                       student=student, meta=cfg.get("meta"))  # fmt: skip
+        except (KeyError, TypeError, InvalidArgumentError) as e:
+            raise CheckpointError(f"path='{directory}' holds an inconsistent model: {e}") from e

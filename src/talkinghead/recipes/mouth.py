@@ -1,0 +1,308 @@
+"""Training recipe of the mouth model (:mod:`talkinghead.models.mouth`, issue 12).
+
+Data: prepared talking-face clips (``talkinghead prepare``: Face Mesh track + audio). Per
+clip, cached once (:func:`cache_clip`, ``.npz`` written atomically, reused):
+
+- ``feats`` (T50, F) float16: the front end's 50 Hz features of the clip's audio;
+- ``dofs`` (T, 6): the six DOFs of :func:`talkinghead.face.articulation.mesh_dofs` at the
+  video frames (NaN where no face);
+- ``silent`` (T,): energy silence mask (-45 dB, as the model's gate) for the rest statistics.
+
+Targets: per-clip z-scores of the DOFs, linearly interpolated to the 50 Hz frame times;
+frames whose nearest video frame has no face are masked. Loss: masked MSE, weighted per
+DOF (:data:`DOF_WEIGHTS`: opening and width first). Training: AdamW with a one-cycle
+schedule on random crops (``crop_s``), seeded; a resumable ``last/`` checkpoint
+(:func:`talkinghead._util.checkpoint.save_last_checkpoint`) every ``save_every`` steps. Then
+:class:`~talkinghead.face.articulation.DofStats` on the training clips and per-DOF quantile
+calibration on the validation clips (never the test side).
+
+torch is imported inside the training functions only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InvalidArgumentError
+
+__all__ = [
+    "DOF_WEIGHTS",
+    "MouthClip",
+    "cache_clip",
+    "load_cached",
+    "targets_50hz",
+    "train_mouth",
+    "fit_calibration",
+    "evaluate_clip",
+]
+
+#: Loss weight of each DOF (open, width, upper_up, lower_down, smile, protrude).
+DOF_WEIGHTS = (2.0, 1.5, 0.5, 0.5, 0.5, 0.5)
+
+
+@dataclass
+class MouthClip:
+    """One cached training clip.
+
+    Attributes
+    ----------
+    id, speaker, group : str
+    fps : float
+    feats : np.ndarray, float16, shape (T50, F)
+    dofs : np.ndarray, float64, shape (T, 6)
+    silent : np.ndarray of bool, shape (T,)
+    n_samples : int
+        Length of the 16 kHz audio.
+    """
+
+    id: str
+    speaker: str
+    group: str
+    fps: float
+    feats: np.ndarray
+    dofs: np.ndarray
+    silent: np.ndarray
+    n_samples: int
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def cache_clip(
+    *,
+    clip_id: str,
+    y16: np.ndarray,
+    mesh: np.ndarray,
+    valid: np.ndarray,
+    fps: float,
+    frontend,
+    cache_dir: str | os.PathLike,
+    speaker: str = "",
+    group: str = "",
+) -> MouthClip:
+    """Compute (or reuse) one clip's cache; ``frontend(y16) -> (T50, F)``."""
+    from .._util.atomic import save_npz_atomic
+    from ..evaluate.metrics import silence_mask_from_energy
+    from ..face.articulation import mesh_dofs
+
+    path = Path(cache_dir) / f"{_safe(clip_id)}.npz"
+    if path.is_file():
+        return load_cached(path, speaker=speaker, group=group)
+    y16 = np.asarray(y16, np.float32).reshape(-1)
+    if len(y16) < 320:
+        y16 = np.pad(y16, (0, 320 - len(y16)))
+    feats = np.asarray(frontend(y16), np.float32)
+    dofs = mesh_dofs(np.asarray(mesh, np.float64), valid)
+    n = len(dofs)
+    if np.max(np.abs(y16)) > 0:
+        silent = silence_mask_from_energy(y=y16, sr=16000, fps=fps, n_frames=n, threshold_db=-45)
+    else:
+        silent = np.ones(n, bool)
+    save_npz_atomic(path, feats=feats.astype(np.float16), dofs=dofs, silent=silent,
+                    fps=np.float64(fps), n_samples=np.int64(len(y16)), id=np.str_(clip_id))  # fmt: skip
+    return load_cached(path, speaker=speaker, group=group)
+
+
+def load_cached(path: str | os.PathLike, *, speaker: str = "", group: str = "") -> MouthClip:
+    """Read a cache written by :func:`cache_clip`."""
+    with np.load(path) as z:
+        return MouthClip(id=str(z["id"]), speaker=speaker, group=group, fps=float(z["fps"]),
+                         feats=z["feats"], dofs=z["dofs"], silent=z["silent"].astype(bool),
+                         n_samples=int(z["n_samples"]))  # fmt: skip
+
+
+def targets_50hz(clip: MouthClip) -> tuple[np.ndarray, np.ndarray]:
+    """Per-clip z-scored DOFs at the 50 Hz frame times, and their mask.
+
+    Returns
+    -------
+    z : np.ndarray, float32, shape (T50, 6)
+    mask : np.ndarray, float32, shape (T50, 6)
+        1 where the target exists (the nearest video frame has a face).
+    """
+    from ..face.articulation import clip_zscores
+
+    z, _, _ = clip_zscores(clip.dofs)
+    T50 = len(clip.feats)
+    t50 = np.arange(T50) / 50.0 + 0.005
+    tv = np.arange(len(z)) / clip.fps
+    out = np.zeros((T50, z.shape[1]), np.float32)
+    mask = np.zeros_like(out)
+    near = np.clip(np.round(t50 * clip.fps).astype(int), 0, len(z) - 1)
+    for k in range(z.shape[1]):
+        ok = np.isfinite(z[:, k])
+        if ok.sum() < 2:
+            continue
+        out[:, k] = np.interp(t50, tv[ok], z[ok, k])
+        mask[:, k] = ok[near] & (t50 <= tv[-1] + 0.5 / clip.fps)
+    return out, mask
+
+
+def _feature_stats(clips, utterance_norm: bool):
+    s = s2 = 0.0
+    n = 0
+    for c in clips:
+        x = c.feats.astype(np.float64)
+        if utterance_norm:
+            x = (x - x.mean(0)) / (x.std(0) + 1e-6)
+        s = s + x.sum(0)
+        s2 = s2 + (x * x).sum(0)
+        n += len(x)
+    mean = s / n
+    return mean, np.sqrt(np.maximum(s2 / n - mean**2, 1e-8))
+
+
+def train_mouth(
+    train_clips: list[MouthClip],
+    *,
+    config,
+    student=None,
+    out_dir: str | os.PathLike,
+    steps: int = 3000,
+    batch: int = 16,
+    crop_s: float = 6.0,
+    lr: float = 2e-3,
+    weight_decay: float = 1e-2,
+    seed: int = 0,
+    save_every: int = 250,
+    threads: int = 2,
+    progress=None,
+):
+    """Train a :class:`~talkinghead.models.mouth.MouthModel` (resumable from ``out_dir/last``).
+
+    Parameters
+    ----------
+    train_clips : list of MouthClip
+    config : MouthConfig
+    student : SpeechStudent, optional
+        Stored with the model when ``config.frontend == "student"``.
+    out_dir : path
+        ``last/`` (resumable state) is kept here.
+    steps, batch, crop_s, lr, weight_decay, seed, save_every, threads
+        Optimisation settings (crops of ``crop_s`` seconds at 50 Hz).
+    progress : callable, optional
+        ``progress(step, loss)`` every 50 steps.
+
+    Returns
+    -------
+    MouthModel
+        With DOF statistics of the training clips (no calibration yet).
+    """
+    import torch
+
+    from .._util.checkpoint import TRAINER_STATE, find_last_checkpoint, save_last_checkpoint
+    from ..face.articulation import DofStats
+    from ..models.mouth import MouthModel
+
+    if not train_clips:
+        raise InvalidArgumentError("train_clips must not be empty")
+    torch.set_num_threads(int(threads))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fm, fs = _feature_stats(train_clips, config.utterance_norm)
+    stats = DofStats.fit([c.dofs for c in train_clips], [c.silent for c in train_clips])
+    torch.manual_seed(seed)
+    model = MouthModel(config, None, feature_mean=fm, feature_scale=fs, dof_stats=stats,
+                       student=student)  # fmt: skip
+    net = model.net
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
+    start = 0
+    last = find_last_checkpoint(out_dir)
+    if last is not None:
+        st = torch.load(last / "state.pt", weights_only=False)
+        net.load_state_dict(st["net"])
+        opt.load_state_dict(st["opt"])
+        sched.load_state_dict(st["sched"])
+        start = int(json.loads((last / TRAINER_STATE).read_text())["step"])
+    # pre-normalised inputs and targets, kept in memory (float32)
+    xs, ys, ms = [], [], []
+    for c in train_clips:
+        xs.append(model.normalize(c.feats.astype(np.float32)).astype(np.float32))
+        t, m = targets_50hz(c)
+        ys.append(t)
+        ms.append(m)
+    lengths = np.array([len(x) for x in xs])
+    prob = lengths / lengths.sum()
+    w = torch.tensor(DOF_WEIGHTS[: config.n_out], dtype=torch.float32)[None, :, None]
+    L = config.lookahead or 0
+    crop = int(crop_s * 50)
+    rng = np.random.default_rng(seed + start)
+    net.train()
+    t0 = time.time()
+    for step in range(start, steps):
+        xb = np.zeros((batch, config.in_dim, crop + L), np.float32)
+        yb = np.zeros((batch, config.n_out, crop), np.float32)
+        mb = np.zeros_like(yb)
+        for b in range(batch):
+            i = rng.choice(len(xs), p=prob)
+            n = lengths[i]
+            s = int(rng.integers(0, max(1, n - crop + 1)))
+            seg = xs[i][s : s + crop + L]
+            xb[b, :, : len(seg)] = seg.T
+            k = min(crop, n - s)
+            yb[b, :, :k] = ys[i][s : s + k].T
+            mb[b, :, :k] = ms[i][s : s + k].T
+        out = net(torch.from_numpy(xb))[:, :, L : L + crop]
+        err = (out - torch.from_numpy(yb)) ** 2 * torch.from_numpy(mb) * w
+        loss = err.sum() / torch.from_numpy(mb).sum().clamp(min=1.0)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        if progress is not None and (step + 1) % 50 == 0:
+            progress(step + 1, float(loss), time.time() - t0)
+        if (step + 1) % save_every == 0 or step + 1 == steps:
+
+            def write(folder, step=step):
+                folder.mkdir(parents=True)
+                torch.save({"net": net.state_dict(), "opt": opt.state_dict(),
+                            "sched": sched.state_dict()}, folder / "state.pt")  # fmt: skip
+                (folder / TRAINER_STATE).write_text(json.dumps({"step": step + 1}))
+                (folder / "config.json").write_text(json.dumps(config.to_dict()))
+
+            save_last_checkpoint(out_dir, write)
+    net.eval()
+    model.pull_weights()
+    model.meta.update({"steps": steps, "seed": seed, "n_train_clips": len(train_clips),
+                       "train_frames_50hz": int(lengths.sum())})  # fmt: skip
+    return model
+
+
+def fit_calibration(model, clips: list[MouthClip], n: int = 101) -> np.ndarray:
+    """Per-DOF quantile maps (n_out, 2, n) from the network's outputs to the real z-scores,
+    pooled over ``clips`` (validation clips of the training side)."""
+    from ..models.default import calibrate_zscore
+
+    preds, trues = [], []
+    for c in clips:
+        p = model.raw_outputs(c.feats.astype(np.float32))
+        t, m = targets_50hz(c)
+        ok = m.min(1) > 0
+        preds.append(p[ok])
+        trues.append(t[ok])
+    p, t = np.concatenate(preds), np.concatenate(trues)
+    return np.stack([calibrate_zscore(p[:, k], t[:, k], n) for k in range(p.shape[1])])
+
+
+def evaluate_clip(model, clip: MouthClip) -> dict:
+    """Quick per-clip scores at 50 Hz (r of each DOF vs the truth); for model selection."""
+    from ..evaluate.metrics import pearson_r
+
+    p = model.predict_dofs(clip.feats.astype(np.float32))
+    t, m = targets_50hz(clip)
+    from ..face.articulation import DOF_NAMES
+
+    out = {}
+    for k, name in enumerate(DOF_NAMES[: p.shape[1]]):
+        ok = m[:, k] > 0
+        out[name] = pearson_r(p[ok, k], t[ok, k]) if ok.sum() > 10 else float("nan")
+    return out
