@@ -190,14 +190,34 @@ def _as_phones(triples):
     return [Phone(label, start, end) for label, start, end in triples]
 
 
-def _learned(model: str):
-    """The shipped DefaultModel behind ``model`` ("default": student front end; "whisper")."""
-    if model not in _LOADED:
-        from .models.default import FAST_DIR, WHISPER_DIR, DefaultModel
+def load_learned(directory):
+    """A learned checkpoint folder: a :class:`~talkinghead.models.mouth.MouthModel` or a
+    :class:`~talkinghead.models.default.DefaultModel` (by its ``config.json`` format)."""
+    from ._util.checkpoint import checkpoint_format
 
-        _LOADED[model] = DefaultModel.from_pretrained(
-            FAST_DIR if model == "default" else WHISPER_DIR
-        )
+    if checkpoint_format(directory) == "talkinghead.MouthModel":
+        from .models.mouth import MouthModel
+
+        return MouthModel.from_pretrained(directory)
+    from .models.default import DefaultModel
+
+    return DefaultModel.from_pretrained(directory)
+
+
+def shipped_dir(model: str):
+    """The checkpoint folder behind ``model`` ("default" or "whisper"): the mouth model
+    (:mod:`talkinghead.models.mouth`) where it ships, else the ridge read-out."""
+    from .models.default import FAST_DIR, WHISPER_DIR
+    from .models.mouth import MOUTH_DIR, MOUTH_WHISPER_DIR
+
+    new, old = (MOUTH_DIR, FAST_DIR) if model == "default" else (MOUTH_WHISPER_DIR, WHISPER_DIR)
+    return new if (new / "config.json").is_file() else old
+
+
+def _learned(model: str):
+    """The shipped learned model behind ``model`` ("default": student front end; "whisper")."""
+    if model not in _LOADED:
+        _LOADED[model] = load_learned(shipped_dir(model))
     return _LOADED[model]
 
 
@@ -362,6 +382,7 @@ def animate(
         y = pcm_to_float(audio)
         if y.ndim != 1:
             raise InvalidArgumentError(f"audio.shape={y.shape} must be 1-D (mono samples)")
+    from .face.articulation import ARTICULATION_NAMES
     from .face.visemes import PARAMS
 
     fps = check_positive("fps", 25.0 if fps is None else fps)
@@ -399,7 +420,11 @@ def animate(
             blink=up.blink,
             mouth_open=dres.mouth_open,
             articulation=dres.articulation,
-            articulation_names=list(PARAMS),
+            articulation_names=list(
+                ARTICULATION_NAMES
+                if dres.articulation.shape[1] == len(ARTICULATION_NAMES)
+                else PARAMS
+            ),
             phones=aligned if aligned is not None else recognized_phones(y, sr),
             model=model,
             duration=len(y) / sr,

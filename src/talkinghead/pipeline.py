@@ -36,7 +36,7 @@ class Model:
     name : str
         ``"default"``, ``"whisper"``, ``"phonetic"`` or the checkpoint folder's name;
         written to ``Animation.model``.
-    net : DefaultModel or None
+    net : MouthModel, DefaultModel or None
         The learned read-out (None for the rule-based phonetic animator).
     """
 
@@ -45,16 +45,17 @@ class Model:
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike) -> Model:
-        """Load a default-model checkpoint folder (``config.json`` + ``model.safetensors``)."""
+        """Load a learned checkpoint folder (``config.json`` + ``model.safetensors``): a
+        mouth model (:mod:`talkinghead.models.mouth`) or a default-model read-out."""
         d = Path(directory)
         if not (d / "config.json").is_file() or not (d / "model.safetensors").is_file():
             raise MediaError(
                 f"directory={str(directory)!r} must be a checkpoint folder with config.json "
                 "and model.safetensors"
             )
-        from .models.default import DefaultModel
+        from .inference import load_learned
 
-        return cls(name=d.resolve().name, net=DefaultModel.from_pretrained(d))
+        return cls(name=d.resolve().name, net=load_learned(d))
 
     def __call__(
         self,

@@ -91,8 +91,11 @@ def test_zscores_and_stats(tracked):
 
 
 def _stats():
-    return DofStats(mean=[0.08, 0.6, 0.0, 0.0, 0.0, 0.0], std=[0.05, 0.04, 0.012, 0.015, 0.01, 0.01],
-                    rest_z=[-1.2, -0.4, 0.0, 0.0, 0.0, 0.0])  # fmt: skip
+    return DofStats(
+        mean=[0.08, 0.6, 0.0, 0.0, 0.0, 0.0],
+        std=[0.05, 0.04, 0.012, 0.015, 0.01, 0.01],
+        rest_z=[-1.2, -0.4, 0.0, 0.0, 0.0, 0.0],
+    )
 
 
 def test_articulation_draws_the_predicted_opening_and_width():

@@ -36,6 +36,15 @@ def read_checkpoint_config(
     return cfg
 
 
+def checkpoint_format(directory: str | os.PathLike) -> str | None:
+    """The ``format`` field of a checkpoint folder's ``config.json`` (None if unreadable)."""
+    try:
+        cfg = json.loads((Path(directory) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return cfg.get("format") if isinstance(cfg, dict) else None
+
+
 #: The trainer's state file inside a resumable ``last/`` checkpoint.
 TRAINER_STATE = "trainer_state.json"
 

@@ -48,7 +48,14 @@ import numpy as np
 from .._util.checkpoint import read_checkpoint_config
 from ..errors import CheckpointError, InvalidArgumentError, check_positive
 
-__all__ = ["MouthConfig", "MouthModel", "MouthResult", "MOUTH_DIR", "FRONTENDS"]
+__all__ = [
+    "MouthConfig",
+    "MouthModel",
+    "MouthResult",
+    "MOUTH_DIR",
+    "MOUTH_WHISPER_DIR",
+    "FRONTENDS",
+]
 
 _FORMAT = "talkinghead.MouthModel"
 _VERSION = 1
@@ -56,6 +63,8 @@ FRONTENDS = ("student", "whisper", "mel")
 _DATA = Path(__file__).resolve().parent.parent / "data"
 #: The shipped mouth model (``animate(model="default")`` once it wins; docs/default_model.md).
 MOUTH_DIR = _DATA / "mouth_v2"
+#: The same network on the Whisper tiny.en encoder (``animate(model="whisper")`` where shipped).
+MOUTH_WHISPER_DIR = _DATA / "mouth_v2_whisper"
 #: Front-end frame rate.
 HZ = 50.0
 
@@ -81,16 +90,19 @@ class MouthConfig:
         delayed by ``L`` frames (20 ms each).
     utterance_norm : bool
         Normalise the features per utterance before the global standardisation (offline).
+    dropout : float
+        Dropout on the input features (training only).
     """
 
     frontend: str = "student"
     in_dim: int = 384
-    channels: int = 96
+    channels: int = 64
     kernel: int = 5
     dilations: list[int] = field(default_factory=lambda: [1, 2, 4, 8, 1])
     n_out: int = 6
     lookahead: int | None = None
     utterance_norm: bool = True
+    dropout: float = 0.0
 
     def __post_init__(self) -> None:
         if self.frontend not in FRONTENDS:
@@ -138,12 +150,13 @@ def build_torch(cfg: MouthConfig):
         def __init__(self) -> None:
             super().__init__()
             c = cfg.channels
+            self.drop = nn.Dropout(float(cfg.dropout))
             self.inp = nn.Conv1d(cfg.in_dim, c, 1)
             self.blocks = nn.Sequential(*[_Block(c, d) for d in cfg.dilations])
             self.out = nn.Conv1d(c, cfg.n_out, 1)
 
         def forward(self, x):
-            return self.out(torch.relu(self.blocks(self.inp(x))))
+            return self.out(torch.relu(self.blocks(self.inp(self.drop(x)))))
 
     return _Net()
 
@@ -162,9 +175,7 @@ def _forward_numpy(w: dict, cfg: MouthConfig, x: np.ndarray) -> np.ndarray:
         for j in range(1, cfg.kernel):
             acc += k[:, :, j] @ a[:, j * d : j * d + T]
         h = h + acc + w[f"blocks.{i}.conv.bias"][:, None]
-    return (w["out.weight"][:, :, 0] @ np.maximum(h, 0) + w["out.bias"][:, None]).astype(
-        np.float32
-    )
+    return (w["out.weight"][:, :, 0] @ np.maximum(h, 0) + w["out.bias"][:, None]).astype(np.float32)
 
 
 def mel_frames(y16: np.ndarray) -> np.ndarray:
@@ -248,8 +259,11 @@ class MouthModel:
                 f"feature_mean.size={self.feature_mean.size} must equal in_dim={n}"
             )
         if dof_stats is None:
-            dof_stats = DofStats([0.08, 0.62, 0, 0, 0, 0], [0.05, 0.03, 0.01, 0.015, 0.01, 0.01],
-                                 [-1.0, -0.3, 0, 0, 0, 0])  # fmt: skip
+            dof_stats = DofStats(
+                [0.08, 0.62, 0, 0, 0, 0],
+                [0.05, 0.03, 0.01, 0.015, 0.01, 0.01],
+                [-1.0, -0.3, 0, 0, 0, 0],
+            )
         self.dof_stats = dof_stats
         self.calibration = None
         if calibration is not None:
@@ -273,8 +287,12 @@ class MouthModel:
 
     def _check_weights(self) -> None:
         c, cfg = self.config.channels, self.config
-        want = {"inp.weight": (c, cfg.in_dim, 1), "inp.bias": (c,),
-                "out.weight": (cfg.n_out, c, 1), "out.bias": (cfg.n_out,)}  # fmt: skip
+        want = {
+            "inp.weight": (c, cfg.in_dim, 1),
+            "inp.bias": (c,),
+            "out.weight": (cfg.n_out, c, 1),
+            "out.bias": (cfg.n_out,),
+        }
         for i in range(len(cfg.dilations)):
             want[f"blocks.{i}.conv.weight"] = (c, c, cfg.kernel)
             want[f"blocks.{i}.conv.bias"] = (c,)
@@ -457,8 +475,15 @@ class MouthModel:
 
                 student = SpeechStudent.from_pretrained(directory / "student")
             fm, fs, cal = t.pop("feature_mean"), t.pop("feature_scale"), t.pop("calibration", None)
-            return cls(config, t, feature_mean=fm, feature_scale=fs,
-                       dof_stats=DofStats.from_dict(cfg["dof_stats"]), calibration=cal,
-                       student=student, meta=cfg.get("meta"))  # fmt: skip
+            return cls(
+                config,
+                t,
+                feature_mean=fm,
+                feature_scale=fs,
+                dof_stats=DofStats.from_dict(cfg["dof_stats"]),
+                calibration=cal,
+                student=student,
+                meta=cfg.get("meta"),
+            )
         except (KeyError, TypeError, InvalidArgumentError) as e:
             raise CheckpointError(f"path='{directory}' holds an inconsistent model: {e}") from e

@@ -6,7 +6,8 @@ clip, cached once (:func:`cache_clip`, ``.npz`` written atomically, reused):
 - ``feats`` (T50, F) float16: the front end's 50 Hz features of the clip's audio;
 - ``dofs`` (T, 6): the six DOFs of :func:`talkinghead.face.articulation.mesh_dofs` at the
   video frames (NaN where no face);
-- ``silent`` (T,): energy silence mask (-45 dB, as the model's gate) for the rest statistics.
+- ``silent`` (T,): energy silence mask (-35 dB, as the held-out evaluation) for the rest
+  statistics.
 
 Targets: per-clip z-scores of the DOFs, linearly interpolated to the 50 Hz frame times;
 frames whose nearest video frame has no face are masked. Loss: masked MSE, weighted per
@@ -102,20 +103,34 @@ def cache_clip(
     dofs = mesh_dofs(np.asarray(mesh, np.float64), valid)
     n = len(dofs)
     if np.max(np.abs(y16)) > 0:
-        silent = silence_mask_from_energy(y=y16, sr=16000, fps=fps, n_frames=n, threshold_db=-45)
+        silent = silence_mask_from_energy(y=y16, sr=16000, fps=fps, n_frames=n, threshold_db=-35)
     else:
         silent = np.ones(n, bool)
-    save_npz_atomic(path, feats=feats.astype(np.float16), dofs=dofs, silent=silent,
-                    fps=np.float64(fps), n_samples=np.int64(len(y16)), id=np.str_(clip_id))  # fmt: skip
+    save_npz_atomic(
+        path,
+        feats=feats.astype(np.float16),
+        dofs=dofs,
+        silent=silent,
+        fps=np.float64(fps),
+        n_samples=np.int64(len(y16)),
+        id=np.str_(clip_id),
+    )
     return load_cached(path, speaker=speaker, group=group)
 
 
 def load_cached(path: str | os.PathLike, *, speaker: str = "", group: str = "") -> MouthClip:
     """Read a cache written by :func:`cache_clip`."""
     with np.load(path) as z:
-        return MouthClip(id=str(z["id"]), speaker=speaker, group=group, fps=float(z["fps"]),
-                         feats=z["feats"], dofs=z["dofs"], silent=z["silent"].astype(bool),
-                         n_samples=int(z["n_samples"]))  # fmt: skip
+        return MouthClip(
+            id=str(z["id"]),
+            speaker=speaker,
+            group=group,
+            fps=float(z["fps"]),
+            feats=z["feats"],
+            dofs=z["dofs"],
+            silent=z["silent"].astype(bool),
+            n_samples=int(z["n_samples"]),
+        )
 
 
 def targets_50hz(clip: MouthClip) -> tuple[np.ndarray, np.ndarray]:
@@ -172,7 +187,7 @@ def train_mouth(
     weight_decay: float = 1e-2,
     seed: int = 0,
     save_every: int = 250,
-    threads: int = 2,
+    threads: int = 1,
     progress=None,
 ):
     """Train a :class:`~talkinghead.models.mouth.MouthModel` (resumable from ``out_dir/last``).
@@ -209,8 +224,9 @@ def train_mouth(
     fm, fs = _feature_stats(train_clips, config.utterance_norm)
     stats = DofStats.fit([c.dofs for c in train_clips], [c.silent for c in train_clips])
     torch.manual_seed(seed)
-    model = MouthModel(config, None, feature_mean=fm, feature_scale=fs, dof_stats=stats,
-                       student=student)  # fmt: skip
+    model = MouthModel(
+        config, None, feature_mean=fm, feature_scale=fs, dof_stats=stats, student=student
+    )
     net = model.net
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
@@ -264,16 +280,24 @@ def train_mouth(
 
             def write(folder, step=step):
                 folder.mkdir(parents=True)
-                torch.save({"net": net.state_dict(), "opt": opt.state_dict(),
-                            "sched": sched.state_dict()}, folder / "state.pt")  # fmt: skip
+                torch.save(
+                    {"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict()},
+                    folder / "state.pt",
+                )
                 (folder / TRAINER_STATE).write_text(json.dumps({"step": step + 1}))
                 (folder / "config.json").write_text(json.dumps(config.to_dict()))
 
             save_last_checkpoint(out_dir, write)
     net.eval()
     model.pull_weights()
-    model.meta.update({"steps": steps, "seed": seed, "n_train_clips": len(train_clips),
-                       "train_frames_50hz": int(lengths.sum())})  # fmt: skip
+    model.meta.update(
+        {
+            "steps": steps,
+            "seed": seed,
+            "n_train_clips": len(train_clips),
+            "train_frames_50hz": int(lengths.sum()),
+        }
+    )
     return model
 
 

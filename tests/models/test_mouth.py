@@ -1,0 +1,80 @@
+"""The mouth model's network: numpy inference = torch, causal look-ahead, checkpoints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from talkinghead.errors import CheckpointError, InvalidArgumentError
+from talkinghead.models.mouth import MouthConfig, MouthModel
+
+torch = pytest.importorskip("torch")
+
+
+def _model(lookahead=None, utterance_norm=True):
+    torch.manual_seed(0)
+    cfg = MouthConfig(
+        frontend="mel", in_dim=80, channels=16, dilations=[1, 2, 4], lookahead=lookahead,
+        utterance_norm=utterance_norm,
+    )  # fmt: skip
+    return MouthModel(cfg)
+
+
+@pytest.mark.parametrize("lookahead", [None, 0, 5])
+def test_numpy_inference_matches_torch(lookahead):
+    m = _model(lookahead)
+    x = np.random.default_rng(1).standard_normal((120, 80)).astype(np.float32)
+    got = m.raw_outputs(x)
+    xn = m.normalize(x)
+    L = lookahead or 0
+    xt = np.concatenate([xn, np.repeat(xn[-1:], L, 0)]).T[None].copy()
+    m.net.eval()
+    with torch.no_grad():
+        want = m.net(torch.from_numpy(xt))[0].numpy().T[L:]
+    assert got.shape == (120, 6)
+    np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+@pytest.mark.parametrize("lookahead", [0, 3, 10])
+def test_causal_model_sees_only_lookahead_frames(lookahead):
+    m = _model(lookahead, utterance_norm=False)
+    x = np.random.default_rng(2).standard_normal((200, 80)).astype(np.float32)
+    x2 = x.copy()
+    x2[120:] += 3.0  # change the future from frame 120 on
+    d = np.abs(m.raw_outputs(x) - m.raw_outputs(x2)).max(1)
+    assert np.all(d[: 120 - lookahead] == 0)
+    assert d[120 - lookahead] > 0
+
+
+def test_offline_model_looks_both_ways():
+    m = _model(None, utterance_norm=False)
+    x = np.random.default_rng(3).standard_normal((200, 80)).astype(np.float32)
+    x2 = x.copy()
+    x2[120:] += 3.0
+    d = np.abs(m.raw_outputs(x) - m.raw_outputs(x2)).max(1)
+    span = m.config.receptive_past  # (k - 1) * sum(dilations) / 2 frames each way
+    assert d[120 - span - 1] == 0 and d[120 - span] > 0
+
+
+def test_save_and_load_roundtrip(tmp_path):
+    m = _model(2)
+    m.calibration = np.stack([np.stack([np.linspace(-3, 3, 11), np.linspace(-2, 4, 11)])] * 6)
+    m.save_pretrained(tmp_path / "ck", half=False)
+    m2 = MouthModel.from_pretrained(tmp_path / "ck")
+    assert m2.config == m.config and m2.dof_stats == m.dof_stats
+    x = np.random.default_rng(4).standard_normal((50, 80)).astype(np.float32)
+    np.testing.assert_allclose(m2.predict_dofs(x), m.predict_dofs(x), atol=1e-6)
+    m.save_pretrained(tmp_path / "half")  # float16 weights
+    d = np.abs(MouthModel.from_pretrained(tmp_path / "half").raw_outputs(x) - m.raw_outputs(x))
+    assert d.max() < 0.02
+
+
+def test_bad_checkpoints_and_configs(tmp_path):
+    with pytest.raises(CheckpointError, match="config.json"):
+        MouthModel.from_pretrained(tmp_path)
+    with pytest.raises(InvalidArgumentError, match="frontend"):
+        MouthConfig(frontend="nope")
+    with pytest.raises(InvalidArgumentError, match="lookahead"):
+        MouthConfig(lookahead=-1)
+    with pytest.raises(InvalidArgumentError, match="student"):
+        MouthModel(MouthConfig(frontend="student"))
