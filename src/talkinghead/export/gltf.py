@@ -13,8 +13,8 @@ The file holds one scene with one node (``"head"``) carrying one mesh:
   Time 0 is the start of the audio, so playing the clip with the sound lines up.
 
 Morph targets are stored as *sparse* accessors by default (only the vertices a
-blendshape moves: the shipped head's targets move 17 % of its vertices on average, so
-the file is ~4x smaller; ``sparse=False`` writes them dense, byte-identical weights).
+blendshape moves: the shipped head's targets move 14 % of its vertices on average, so
+a short clip's file is ~4x smaller; ``sparse=False`` writes them dense).
 ``audio=`` records the speech file in ``animations[0].extras.audio`` (``uri`` relative
 to the .glb, ``start`` seconds): glTF 2.0 has no ratified audio extension, so players
 load the sidecar themselves.
