@@ -68,6 +68,12 @@ def cmd_features(args) -> int:
     if fps is None:
         raise InvalidArgumentError("--fps=None must be given for an audio-only input")
     y, sr = load_audio(args.audio, sr=args.sr)
+    longest = int(1.1 * len(y) / sr * fps + fps) + 1  # the audio's frames, +10 % and 1 s
+    if n_frames is not None and n_frames > longest:
+        raise InvalidArgumentError(
+            f"--n-frames={n_frames} must be <= {longest} for {len(y) / sr:.2f} s of audio at "
+            f"{fps:g} fps (rows past the audio's end are padding)"
+        )
     x = compute_features(args.set, y=y, sr=sr, fps=fps, n_frames=n_frames)
     save_npy_atomic(args.output, x)
     print(f"{args.set}: {x.shape[0]} frames x {x.shape[1]} dims at {fps:.3f} fps -> {args.output}")
@@ -472,7 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--fps", type=FPS, help="video frame rate of the rows (1-240)")
     s.add_argument(
-        "--n-frames", type=_positive_int, help="number of rows (default: duration x fps)"
+        "--n-frames", type=int_in(1, 10**8), help="number of rows (default: duration x fps)"
     )
     s.add_argument("--sr", type=int_in(8000, 96000), default=16000,
                    help="analysis sample rate, 8000-96000 (16000)")  # fmt: skip
@@ -617,6 +623,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except OSError as e:  # e.g. a full disk met outside an atomic write
         print(f"talkinghead: error: {_oserror_message(e)}", file=sys.stderr)
+        return 2
+    except MemoryError as e:  # an input far larger than this machine's memory
+        print(f"talkinghead: error: the input must fit in memory: MemoryError {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("talkinghead: interrupted", file=sys.stderr)

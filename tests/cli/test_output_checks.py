@@ -145,6 +145,21 @@ def test_other_oserrors_are_one_line_too(capsys, tmp_path, example_speech, monke
         (("render", "{o}.npz", "-o", "{o}.mp4", "--size", "3"), "--size='3' must"),
         (("track", "{speech}", "-o", "{o}.npz", "--size", "9999999"), "--size='9999999' must"),
         (("features", "{speech}", "--set", "pham2017", "-o", "{o}.npy", "--sr", "1"), "--sr="),
+        (
+            (
+                "features",
+                "{speech}",
+                "--set",
+                "pham2017",
+                "--fps",
+                "25",
+                "-o",
+                "{o}.npy",
+                "--n-frames",
+                "100000000",
+            ),
+            "--n-frames=100000000 must be <= 249",
+        ),  # not 200 GiB
         (("say", "hi", "-o", "{o}.mp4", "--rate", "100000"), "--rate='100000' must"),
         (("prepare", "folder", "{tmp}", "{o}", "-j", "0"), "--jobs='0' must"),
         (("prepare", "folder", "{tmp}", "{o}", "-j", "100000"), "--jobs='100000' must"),
