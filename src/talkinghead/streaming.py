@@ -326,9 +326,8 @@ class EskimezFeatureStream:
     def __init__(
         self, *, sr: float, fps: float, n_mels: int = 64, win_length: int | None = None
     ) -> None:
-        import librosa
-
         from .audio.features import _hann
+        from .audio.logmel import slaney_mel_filterbank
 
         self.sr = check_positive("sr", sr)
         self.fps = check_positive("fps", fps)
@@ -336,7 +335,7 @@ class EskimezFeatureStream:
         self.n_mels = int(n_mels)
         self.grid = _FrameGrid(sr=self.sr, fps=self.fps, win=self.win)
         self._hann = _hann(self.win)
-        self._fb = librosa.filters.mel(sr=self.sr, n_fft=self.win, n_mels=self.n_mels)
+        self._fb = slaney_mel_filterbank(sr=self.sr, n_fft=self.win, n_mels=self.n_mels)
         self.buf = _SampleBuffer()
         self.n_rows = 0  # rows emitted
         self._prev: list[np.ndarray] = []  # last two log-mel rows

@@ -38,3 +38,14 @@ def test_logmel_of_short_and_silent_input_and_bad_rate():
         whisper_logmel(y=np.zeros(1600, np.float32), sr=22050)
     with pytest.raises(InvalidArgumentError, match="fmin="):
         slaney_mel_filterbank(sr=16000, n_fft=400, n_mels=80, fmin=9000.0)
+
+
+def test_chroma_filterbank_matches_librosa():
+    librosa = pytest.importorskip("librosa", reason="librosa gives the known answer")
+    from talkinghead.audio.logmel import chroma_filterbank
+
+    for sr, n_fft in [(16000, 2048), (44100, 4096), (16000, 400)]:
+        want = librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0)
+        got = chroma_filterbank(sr=sr, n_fft=n_fft)
+        assert got.shape == want.shape == (12, n_fft // 2 + 1)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)

@@ -30,7 +30,9 @@ Feature sets (see :data:`FEATURE_SETS`, :func:`compute_features`, :func:`feature
     Pham et al. 2017: three 25 ms windows per frame; in each: 128 log-mel bands
     (dB), 13 MFCC with deltas and delta-deltas, 12 chroma bins.
 
-librosa and parselmouth are imported inside the functions that need them.
+parselmouth is imported inside the function that needs it; the mel and chroma filterbanks
+are librosa's, computed in numpy (:mod:`talkinghead.audio.logmel`, checked against librosa
+by the tests), so librosa is not needed.
 """
 
 from __future__ import annotations
@@ -420,12 +422,12 @@ def eskimez2018(
     dim = (3 if include_static else 2) * n_mels
     if n == 0:
         return np.zeros((0, dim), dtype=np.float32)
-    import librosa
+    from .logmel import slaney_mel_filterbank
 
     starts = _round_index((np.arange(n) + 0.5) * sr / fps - win / 2.0)
     frames = _gather_windows(y, starts, win) * _hann(win)
     mag = np.abs(np.fft.rfft(frames, n=win, axis=1)) / (1 + win // 2)
-    mel_fb = librosa.filters.mel(sr=sr, n_fft=win, n_mels=n_mels)  # (n_mels, win//2 + 1)
+    mel_fb = slaney_mel_filterbank(sr=sr, n_fft=win, n_mels=n_mels)  # (n_mels, win//2 + 1)
     m = np.log(1e-16 + (mag**2) @ mel_fb.T)  # (n, n_mels)
     d1 = np.zeros_like(m)
     d1[1:] = np.diff(m, n=1, axis=0)
@@ -526,12 +528,13 @@ def pham2017(
     per_window = n_mels + 3 * n_mfcc + 12
     if n == 0:
         return np.zeros((0, 3 * per_window), dtype=np.float32)
-    import librosa
     import scipy.fft
     import scipy.signal
 
-    mel_fb = librosa.filters.mel(sr=sr, n_fft=nfft, n_mels=n_mels).astype(np.float32)
-    chroma_fb = librosa.filters.chroma(sr=sr, n_fft=nfc, tuning=0.0).astype(np.float32)
+    from .logmel import chroma_filterbank, slaney_mel_filterbank
+
+    mel_fb = slaney_mel_filterbank(sr=sr, n_fft=nfft, n_mels=n_mels)  # == librosa's filters
+    chroma_fb = chroma_filterbank(sr=sr, n_fft=nfc)
     # librosa.feature.delta is a Savitzky-Golay filter; away from the sequence's edges
     # (always the case here) it is this dot product over `delta_width` windows.
     sg1 = scipy.signal.savgol_coeffs(delta_width, 1, deriv=1, use="dot").astype(np.float32)

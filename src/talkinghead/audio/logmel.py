@@ -16,7 +16,10 @@ import numpy as np
 
 from ..errors import InvalidArgumentError, check_positive
 
-__all__ = ["WHISPER_SR", "N_FFT", "HOP", "N_MELS", "slaney_mel_filterbank", "whisper_logmel"]
+__all__ = [
+    "WHISPER_SR", "N_FFT", "HOP", "N_MELS", "slaney_mel_filterbank", "chroma_filterbank",
+    "power_spectrogram", "whisper_logmel",
+]  # fmt: skip
 
 #: Sample rate of the Whisper front end.
 WHISPER_SR = 16000
@@ -55,7 +58,7 @@ def slaney_mel_filterbank(
 
     Parameters
     ----------
-    sr : int
+    sr : float
         Sample rate.
     n_fft : int
         FFT size (the filters cover its ``n_fft // 2 + 1`` bins).
@@ -68,7 +71,7 @@ def slaney_mel_filterbank(
     -------
     np.ndarray, float32, shape (n_mels, n_fft // 2 + 1)
     """
-    sr = int(check_positive("sr", sr))
+    sr = float(check_positive("sr", sr))
     n_fft = int(check_positive("n_fft", n_fft))
     n_mels = int(check_positive("n_mels", n_mels))
     fmax = sr / 2.0 if fmax is None else float(fmax)
@@ -83,6 +86,34 @@ def slaney_mel_filterbank(
     w = np.maximum(0.0, np.minimum(lower, upper))
     w *= (2.0 / (mel_f[2:] - mel_f[:-2]))[:, None]
     return w.astype(np.float32)
+
+
+def chroma_filterbank(*, sr: int, n_fft: int, n_chroma: int = 12) -> np.ndarray:
+    """Chroma filters of ``librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0)``.
+
+    Gaussian bumps in log frequency around each pitch class (A440 tuning, octave weighting
+    centred at 5 octaves above A0/16 with width 2, columns L2-normalised, rows starting at C).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_chroma, n_fft // 2 + 1)
+    """
+    sr = float(check_positive("sr", sr))
+    n_fft = int(check_positive("n_fft", n_fft))
+    n_chroma = int(check_positive("n_chroma", n_chroma))
+    freqs = np.linspace(0, sr, n_fft, endpoint=False)[1:]
+    frqbins = n_chroma * np.log2(freqs / (440.0 / 16))  # octaves above A0/16, in bins
+    frqbins = np.concatenate(([frqbins[0] - 1.5 * n_chroma], frqbins))  # the 0 Hz bin
+    binwidth = np.concatenate((np.maximum(frqbins[1:] - frqbins[:-1], 1.0), [1.0]))
+    d = frqbins[None, :] - np.arange(n_chroma, dtype=np.float64)[:, None]
+    half = np.round(n_chroma / 2.0)
+    d = np.remainder(d + half + 10 * n_chroma, n_chroma) - half
+    w = np.exp(-0.5 * (2 * d / binwidth[None, :]) ** 2)
+    norm = np.sqrt(np.sum(w**2, axis=0, keepdims=True))
+    w = w / np.where(norm < np.finfo(np.float64).tiny, 1.0, norm)
+    w *= np.exp(-0.5 * ((frqbins / n_chroma - 5.0) / 2.0) ** 2)[None, :]
+    w = np.roll(w, -3 * (n_chroma // 12), axis=0)
+    return np.ascontiguousarray(w[:, : int(1 + n_fft / 2)], dtype=np.float32)
 
 
 def _filterbank() -> np.ndarray:
