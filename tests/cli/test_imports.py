@@ -83,3 +83,21 @@ def test_tracking_without_mediapipe_names_the_exact_install_commands(tmp_path, s
     assert "pip install 'talkinghead[tracking]' && pip install --no-deps mediapipe==0.10.21" in (
         res.stderr
     )
+
+
+def test_mediapipe_imports_without_matplotlib_and_matplotlib_still_works():
+    import importlib.util
+
+    import pytest
+
+    if importlib.util.find_spec("mediapipe") is None:
+        pytest.skip("mediapipe is not installed (pip install --no-deps mediapipe==0.10.21)")
+    mods = _modules_after(
+        "import sys\nfrom talkinghead.face.tracking import FaceTracker\n"
+        "with FaceTracker(static_image_mode=True) as t:\n    pass\n"
+        "assert 'matplotlib' not in sys.modules, 'pyplot was imported'\n"
+        "from mediapipe.python.solutions import drawing_utils\n"
+        "assert callable(drawing_utils.plt.figure)  # the stand-in loads the real pyplot\n"
+        "import matplotlib.pyplot as plt\nassert plt.figure is drawing_utils.plt.figure"
+    )
+    assert "mediapipe" in mods and "matplotlib.pyplot" in mods
