@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from talkinghead.corpora.qc import clip_qc, estimate_av_offset, rms_envelope, track_jumps
+from talkinghead.corpora.qc import clip_qc, estimate_av_offset, track_jumps
 
 
 def _speechlike(seed=0, n=250):
@@ -29,13 +29,6 @@ def test_offset_ignores_nan_frames():
     ap[40:60] = np.nan
     off, peak, _ = estimate_av_offset(aperture=ap, envelope=env, fps=30.0)
     assert off == 0.0 and peak > 0.99
-
-
-def test_rms_envelope_per_frame():
-    sr, fps = 16000, 25.0
-    y = np.concatenate([np.zeros(640), 0.5 * np.ones(640)])
-    env = rms_envelope(y=y, sr=sr, fps=fps, n_frames=3)
-    np.testing.assert_allclose(env, [0.0, 0.5, 0.0])
 
 
 def test_track_jumps_and_rejection():

@@ -91,17 +91,6 @@ def test_report_written(grid_result, tmp_path):
     assert not list((tmp_path / "rep").glob(".*part*"))  # no temporary files left
 
 
-def test_energy_envelope_known():
-    sr, fps = 16000, 25.0
-    y = np.zeros(sr * 2)
-    y[sr // 2 : sr] = 0.5  # DC burst 0.5-1.0 s: RMS 0.5 inside
-    env = B.rms_envelope(y=y, sr=sr, fps=fps, n_frames=50, smooth_ms=0)
-    assert env.shape == (50,)
-    np.testing.assert_allclose(env[14:24], 0.5)
-    np.testing.assert_allclose(env[:11], 0.0)
-    np.testing.assert_allclose(env[27:], 0.0)
-
-
 def test_mean_face_constant():
     lm = np.random.default_rng(0).normal(size=(30, 68, 2))
     p = B.mean_face(30, truth=lm)

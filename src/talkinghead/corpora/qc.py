@@ -33,9 +33,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..audio.energy import frame_rms
+
 __all__ = [
     "QCConfig",
-    "rms_envelope",
     "estimate_av_offset",
     "track_jumps",
     "clip_qc",
@@ -120,22 +121,6 @@ class QCConfig:
         return asdict(self)
 
 
-def rms_envelope(*, y: np.ndarray, sr: float, fps: float, n_frames: int) -> np.ndarray:
-    """RMS of the samples of each video frame ``[t/fps, (t+1)/fps)``.
-
-    Returns
-    -------
-    np.ndarray, float64, shape (n_frames,)
-        Zero for frames past the end of ``y``.
-    """
-    y = np.asarray(y, dtype=np.float64).reshape(-1)
-    edges = np.floor(np.arange(n_frames + 1) * (sr / fps) + 0.5).astype(np.int64)
-    edges = np.clip(edges, 0, len(y))
-    c = np.concatenate([[0.0], np.cumsum(y * y)])
-    counts = np.maximum(edges[1:] - edges[:-1], 1)
-    return np.sqrt(np.maximum(c[edges[1:]] - c[edges[:-1]], 0.0) / counts)
-
-
 def _zscore(x: np.ndarray) -> np.ndarray:
     m = np.isfinite(x)
     out = np.full(x.shape, np.nan)
@@ -168,7 +153,7 @@ def estimate_av_offset(
     aperture : ndarray, shape (T,)
         Lip aperture per video frame (NaN where no face).
     envelope : ndarray, shape (T,)
-        Audio RMS envelope per video frame (:func:`rms_envelope`).
+        Audio RMS envelope per video frame (:func:`talkinghead.audio.energy.frame_rms`).
     fps : float
     max_lag_s : float
     use_diff : bool
@@ -328,7 +313,7 @@ def clip_qc(
         flags.append("silent_audio")
     if qc["clipped_fraction"] > cfg.max_clipped_fraction:
         flags.append("clipped_audio")
-    env = rms_envelope(y=y[start:], sr=sr, fps=fps, n_frames=t)
+    env = frame_rms(y=y[start:], sr=sr, fps=fps, n_frames=t)
     ap = np.where(valid, np.asarray(aperture, dtype=np.float64), np.nan)
     off, peak, zero = estimate_av_offset(
         aperture=ap, envelope=env, fps=fps, max_lag_s=cfg.max_lag_s, use_diff=cfg.use_diff

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import InvalidArgumentError, check_positive
-from .metrics import mouth_openness, smooth
+from ..audio.energy import mono, rms_envelope, smooth
+from ..errors import InvalidArgumentError
+from .metrics import mouth_openness
 
 __all__ = [
     "Prediction",
-    "rms_envelope",
     "energy_mouth_open",
     "energy_predict",
     "mean_face",
@@ -75,59 +75,6 @@ class Prediction:
         if arr.ndim == 3 and arr.shape[1] == 68:
             return cls(mouth_openness(arr), landmarks=arr)
         return cls(mouth_openness(arr))
-
-
-def _mono(y) -> np.ndarray:
-    a = np.asarray(y, dtype=np.float64)
-    if a.ndim == 2:
-        a = a.mean(axis=0)
-    if a.ndim != 1:
-        raise InvalidArgumentError(f"y.shape={a.shape} must be (n,) or (channels, n)")
-    return a
-
-
-def rms_envelope(*, y, sr: int, fps: float, n_frames: int, smooth_ms: float = 40.0) -> np.ndarray:
-    """RMS of the audio around each video frame time, optionally smoothed.
-
-    Frame ``k`` gets the RMS of the samples in ``[k/fps - 0.5/fps, k/fps + 0.5/fps)``
-    (zero-padded at the edges), then a centred moving average over ``smooth_ms``
-    (computed on a 5 ms sub-frame grid so that the window is honoured at any fps).
-
-    Parameters
-    ----------
-    y : array_like, shape (n,) or (channels, n)
-    sr : int
-    fps : float
-    n_frames : int
-    smooth_ms : float
-        0 disables smoothing.
-
-    Returns
-    -------
-    ndarray, shape (n_frames,), float64
-    """
-    sr = check_positive("sr", sr)
-    fps = check_positive("fps", fps)
-    x = _mono(y)
-    n_frames = int(n_frames)
-    if n_frames < 0:
-        raise InvalidArgumentError(f"n_frames={n_frames!r} must be >= 0")
-    hop = 0.005
-    sub = max(1, int(round(1.0 / (fps * hop))))  # sub-frames per video frame
-    step = 1.0 / (fps * sub)
-    n_sub = n_frames * sub
-    half = int(round(0.5 * sr / fps))
-    csum = np.concatenate([[0.0], np.cumsum(x * x)])
-    t = (np.arange(n_sub) - (sub - 1) / 2.0) * step  # sub-frame centres around k / fps
-    c = np.round(t * sr).astype(np.int64)
-    lo, hi = np.clip(c - half, 0, len(x)), np.clip(c + half, 0, len(x))
-    win = max(2 * half, 1)
-    env = np.sqrt(np.maximum(csum[hi] - csum[lo], 0.0) / win)
-    if smooth_ms > 0 and n_sub:
-        env = smooth(env, fps=1.0 / step, window_ms=smooth_ms)
-    if not n_sub:
-        return np.zeros(0)
-    return env.reshape(n_frames, sub).mean(axis=1)
 
 
 def energy_mouth_open(
@@ -199,7 +146,7 @@ def phonetic_predict(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         res = anim(
-            y=_mono(y).astype(np.float32), sr=sr, fps=fps, n_frames=n_frames, transcript=transcript
+            y=mono(y).astype(np.float32), sr=sr, fps=fps, n_frames=n_frames, transcript=transcript
         )
     return Prediction(
         np.asarray(res.mouth_open, dtype=np.float64),

@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
+from ..audio.energy import silence_mask_from_energy, smooth
 from ..errors import InvalidArgumentError, check_positive
 from ..face.landmarks68 import mouth_openness_68, mouth_openness_mesh
 
@@ -137,43 +138,6 @@ def pearson_r(a, b) -> float:
     if va <= (1e-9 * sa) ** 2 * n or vb <= (1e-9 * sb) ** 2 * n or va == 0 or vb == 0:
         return 0.0  # a constant series (up to rounding) has no correlation
     return float(np.clip(float(a @ b) / math.sqrt(va * vb), -1.0, 1.0))
-
-
-def smooth(x, *, fps: float, window_ms: float) -> np.ndarray:
-    """Centred moving average over ``window_ms`` (NaN-aware, edges use what exists).
-
-    Parameters
-    ----------
-    x : array_like, shape (T,) or (T, ...)
-    fps : float
-    window_ms : float
-        Window length in ms; rounded to an odd number of frames (>= 1).
-
-    Returns
-    -------
-    ndarray, same shape as ``x``, float64
-    """
-    fps = check_positive("fps", fps)
-    x = _as_float(x, "x")
-    w = max(1, int(round(window_ms * fps / 1000.0)))
-    if w % 2 == 0:
-        w += 1
-    if w == 1 or x.shape[0] == 0:
-        return x.copy()
-    flat = x.reshape(x.shape[0], -1)
-    ok = np.isfinite(flat)
-    vals = np.where(ok, flat, 0.0)
-    kern = np.ones(w)
-    num = np.stack([np.convolve(vals[:, j], kern, mode="same") for j in range(flat.shape[1])], 1)
-    cnt = np.stack(
-        [np.convolve(ok[:, j].astype(float), kern, mode="same") for j in range(flat.shape[1])], 1
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(cnt > 0, num / np.maximum(cnt, 1e-300), np.nan)
-    return out.reshape(x.shape)
-
-
-# --------------------------------------------------------------------------- errors
 
 
 def param_mse_per_dim(pred, true, *, valid=None) -> float:
@@ -717,26 +681,6 @@ def silence_mask_from_phones(phones, *, n_frames: int, fps: float) -> np.ndarray
 
     labs = phones_to_frame_labels(list(phones), n_frames=n_frames, fps=fps)
     return np.array([lab.upper() in _SILENCE_LABELS for lab in labs], dtype=bool)
-
-
-def silence_mask_from_energy(
-    *, y, sr: int, fps: float, n_frames: int, threshold_db: float = -35.0
-) -> np.ndarray:
-    """Energy voice-activity detection: frames more than ``-threshold_db`` dB below the loudest.
-
-    The RMS over a 1/fps window centred on each frame time, in dB relative to the
-    clip's 99th-percentile frame RMS; a frame is silent below ``threshold_db``.
-
-    Returns
-    -------
-    ndarray of bool, shape (n_frames,)
-    """
-    from .baselines import rms_envelope
-
-    env = rms_envelope(y=y, sr=sr, fps=fps, n_frames=n_frames, smooth_ms=0.0)
-    ref = max(float(np.percentile(env, 99)) if env.size else 0.0, 1e-10)
-    db = 20 * np.log10(np.maximum(env, 1e-10) / ref)
-    return db < threshold_db
 
 
 def silence_motion(openness, silent, *, valid=None) -> float:

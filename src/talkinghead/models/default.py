@@ -215,13 +215,13 @@ def speech_gate(
     """1 in speech, 0 in silence, with linear ramps of ``ramp_ms`` at the edges.
 
     Silence: frames more than ``-threshold_db`` dB below the clip's 99th-percentile
-    frame RMS (:func:`talkinghead.evaluate.metrics.silence_mask_from_energy`).
+    frame RMS (:func:`talkinghead.audio.energy.silence_mask_from_energy`).
 
     Returns
     -------
     np.ndarray, float64, shape (n_frames,), in [0, 1]
     """
-    from ..evaluate.metrics import silence_mask_from_energy, smooth
+    from ..audio.energy import silence_mask_from_energy, smooth
 
     silent = silence_mask_from_energy(
         y=y, sr=sr, fps=fps, n_frames=n_frames, threshold_db=threshold_db
