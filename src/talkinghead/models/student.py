@@ -300,13 +300,13 @@ def student_features(
 ) -> np.ndarray:
     """The student's Whisper-like features at the video frame times ``k / fps``.
 
-    Same contract as :func:`talkinghead.models.default.whisper_encoder_features`.
+    Same contract as :func:`talkinghead.audio.whisper.whisper_encoder_features`.
 
     Returns
     -------
     np.ndarray, float32, shape (n_frames, out_dim)
     """
-    from .default import WHISPER_SR, frames_to_fps, to_16k, whisper_logmel
+    from ..audio.whisper import WHISPER_SR, frames_to_fps, to_16k, whisper_logmel
 
     y, fps, n_frames = to_16k(y=y, sr=sr, fps=fps, n_frames=n_frames)
     enc = student.encode(whisper_logmel(y=y, sr=WHISPER_SR))

@@ -4,7 +4,7 @@ Data: any talking-face videos with their audio. Each is tracked with Face Mesh
 (:func:`talkinghead.face.tracking.track_video`, ``size=256``); the target is the
 per-clip z-scored inner-lip gap (:func:`talkinghead.face.landmarks68.mouth_openness_mesh`)
 on the frames with a face. Inputs: Whisper tiny.en encoder features at the frame times
-(:func:`talkinghead.models.default.whisper_encoder_features`), normalised per utterance,
+(:func:`talkinghead.audio.whisper.whisper_encoder_features`), normalised per utterance,
 standardised over the training set, stacked over +-``context`` frames.
 
 Model: ridge regression (closed form, ``(X'X + lam I) w = X'y``) with a bias column;
@@ -99,9 +99,9 @@ def prepare_clip(
     """
     from .._util.atomic import save_npz_atomic
     from ..audio.io import load_audio
+    from ..audio.whisper import whisper_encoder_features
     from ..face.landmarks68 import mouth_openness_mesh
     from ..face.tracking import track_video
-    from ..models.default import whisper_encoder_features
 
     video = Path(video)
     key = "__".join(video.parts[-3:]).replace(".", "_")

@@ -6,7 +6,7 @@
 2. **Augmentation** (:data:`AUGMENTATIONS`): speed perturbation (0.9x, 1.1x: pitch and
    tempo), additive noise at 10-30 dB SNR, telephone band (8 kHz) -- each a separate copy.
 3. **Teacher**: the Whisper tiny.en encoder's 384 features of every copy
-   (:func:`talkinghead.models.default.whisper_encoder_features` machinery), with its
+   (:func:`talkinghead.audio.whisper.whisper_encoder_features` machinery), with its
    log-mel input, cached as one ``.npz`` per copy (float16) by :func:`build_distill_set`
    (resumable: existing files are kept).
 4. **Training** (:func:`train_student`): random 4 s crops, MSE to the standardised
@@ -125,12 +125,12 @@ def augment(y: np.ndarray, name: str, *, rng: np.random.Generator) -> np.ndarray
 
 
 def _teacher(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from ..models.default import _encoder_frames, whisper_logmel
+    from ..audio.whisper import encoder_frames, whisper_logmel
 
     if len(y) < 320:
         y = np.pad(y, (0, 320 - len(y)))
     mel = whisper_logmel(y=y, sr=16000)
-    enc = _encoder_frames(y)
+    enc = encoder_frames(y)
     n = min(enc.shape[0], mel.shape[1] // 2)
     return mel[:, : 2 * n], enc[:n]
 

