@@ -38,8 +38,11 @@ Animators (:class:`FrameAnimator` subclasses; build one with :func:`load_animato
     lips of :func:`~talkinghead.face.normalize.neutral_face_68` are deformed by
     :func:`~talkinghead.models.phonetic.articulation_to_landmarks`.
 
-Default (:func:`load_animator`): the checkpoint folder given by the user, else the
-shipped ``talkinghead/data/default_model/`` when it exists, else the energy fallback.
+Default (:func:`load_animator`): the shipped causal default model
+(``talkinghead/data/default_causal``, streamed by
+:class:`talkinghead.streaming_default.LearnedAnimator`: mouth, brows, blinks, head
+pose, all 52 blendshapes); ``"energy"`` names the model-free animator; a folder loads a
+checkpoint. A missing model is an error, never a silent fallback.
 
 Latency: each frame carries ``ready_sample``, the number of input samples (at the
 animator's rate) needed to determine it. The *algorithmic* latency, from the start of
@@ -61,7 +64,7 @@ from .audio.features import n_frames_for
 from .errors import InvalidArgumentError, check_positive
 
 __all__ = [
-    "DEFAULT_MODEL_DIR",
+    "BUILTIN_ANIMATORS",
     "MODEL_SR",
     "EnergyAnimator",
     "EnergyConfig",
@@ -78,8 +81,6 @@ __all__ = [
 
 #: Sampling rate every animator works at.
 MODEL_SR = 16000
-#: Where the default-model issue puts the shipped checkpoint.
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "data" / "default_model"
 #: Allowed look-ahead range in milliseconds.
 MAX_LOOKAHEAD_MS = 200.0
 FORMATS = ("f32", "s16")
@@ -109,6 +110,8 @@ class StreamFrame:
         ARKit-named weights in [0, 1] when the animator provides them.
     head_pose : np.ndarray or None
         Rotation vector (3,) in radians when the animator provides it.
+    brow, blink : float or None
+        Brow raise and eyelid closure in [0, 1] when the animator provides them.
     """
 
     index: int
@@ -118,6 +121,8 @@ class StreamFrame:
     ready_sample: int
     blendshapes: dict | None = None
     head_pose: np.ndarray | None = None
+    brow: float | None = None
+    blink: float | None = None
 
     def to_json(self) -> dict:
         """A JSON-able dict (landmarks rounded to 1e-4)."""
@@ -131,6 +136,10 @@ class StreamFrame:
             d["blendshapes"] = {k: round(float(v), 4) for k, v in self.blendshapes.items()}
         if self.head_pose is not None:
             d["head_pose"] = np.round(np.asarray(self.head_pose, float), 5).tolist()
+        for k in ("brow", "blink"):
+            v = getattr(self, k)
+            if v is not None:
+                d[k] = round(float(v), 4)
         return d
 
 
@@ -142,10 +151,19 @@ class OfflineResult:
     ----------
     landmarks : np.ndarray, float32, shape (T, 68, 2)
     mouth_open : np.ndarray, float32, shape (T,)
+    blendshapes : np.ndarray, float32, shape (T, 52), optional
+        ARKit weights in :data:`~talkinghead.face.arkit.ARKIT_NAMES` order.
+    head_pose : np.ndarray, float32, shape (T, 3), optional
+        Head rotation vectors (radians).
+    brow, blink : np.ndarray, float32, shape (T,), optional
     """
 
     landmarks: np.ndarray
     mouth_open: np.ndarray
+    blendshapes: np.ndarray | None = None
+    head_pose: np.ndarray | None = None
+    brow: np.ndarray | None = None
+    blink: np.ndarray | None = None
 
     @property
     def n_frames(self) -> int:
@@ -722,47 +740,96 @@ def _check_lookahead(ms) -> float:
     return v
 
 
+#: ``model`` values of :func:`load_animator` that name a built-in animator.
+BUILTIN_ANIMATORS = ("default", "energy")
+
+
 def load_animator(
     model_dir: str | os.PathLike | None = None,
     *,
     fps: float = 25.0,
     lookahead_ms: float = 40.0,
 ):
-    """A factory of per-stream animators: ``factory(fps, lookahead_ms) -> FrameAnimator``.
+    """A factory of per-stream animators: ``factory(fps, lookahead_ms, seed=0) -> FrameAnimator``.
 
-    Choice: ``model_dir`` when given (a :class:`SequenceModel` checkpoint; loaded once and
-    shared), else :data:`DEFAULT_MODEL_DIR` when it holds a ``config.json``, else the
-    :class:`EnergyAnimator` fallback. The factory's ``name`` attribute says which.
+    Choice (never a silent fallback):
+
+    - ``None`` or ``"default"``: the shipped causal default model
+      (``talkinghead/data/default_causal``,
+      :class:`~talkinghead.models.causal_default.CausalDefaultModel`, streamed by
+      :class:`~talkinghead.streaming_default.LearnedAnimator` with the whole face);
+    - ``"energy"``: the model-free :class:`EnergyAnimator` (asked for by name only);
+    - a folder: a causal default-model checkpoint, or a causal :class:`SequenceModel`
+      checkpoint (:class:`ModelAnimator`).
+
+    The factory's ``name`` says which animator runs (and from which folder).
 
     Raises
     ------
-    CheckpointError, InvalidArgumentError
-        ``model_dir`` is not a loadable causal eskimez2018-style checkpoint.
+    CheckpointError
+        The folder (or the shipped default) is missing or not a loadable streaming model;
+        an offline-only model (the offline default model) is refused with the reason.
+    InvalidArgumentError
+        Bad ``fps`` or ``lookahead_ms``.
     """
+    import json
+
+    from .errors import CheckpointError
+
     check_positive("fps", fps)
     _check_lookahead(lookahead_ms)
-    directory = None
-    if model_dir is not None:
-        directory = Path(model_dir)
-    elif (DEFAULT_MODEL_DIR / "config.json").is_file():
-        directory = DEFAULT_MODEL_DIR
-    if directory is None:
+    if model_dir is not None and str(model_dir) == "energy":
         return _Factory("energy", None)
+    from .models.causal_default import _FORMAT as CAUSAL_FORMAT
+    from .models.causal_default import CAUSAL_DIR
+
+    directory = CAUSAL_DIR if model_dir is None or str(model_dir) == "default" else Path(model_dir)
+    cfg_path = directory / "config.json"
+    if not cfg_path.is_file():
+        what = "the shipped causal default model" if directory == CAUSAL_DIR else "a checkpoint"
+        raise CheckpointError(
+            f"model='{directory}' must be a folder with config.json ({what}); "
+            "use model='energy' for the model-free animator"
+        )
+    try:
+        fmt = json.loads(cfg_path.read_text(encoding="utf-8")).get("format")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as e:
+        raise CheckpointError(f"path='{cfg_path}' must be a readable JSON object: {e}") from None
+    if fmt == CAUSAL_FORMAT:
+        from .models.causal_default import CausalDefaultModel
+        from .streaming_default import LearnedAnimator
+
+        model = CausalDefaultModel.from_pretrained(directory)
+        LearnedAnimator(model, fps=fps, lookahead_ms=lookahead_ms)  # validate now
+        label = "default-causal" if directory == CAUSAL_DIR else f"causal:{directory}"
+        return _Factory(label, model, kind="learned")
+    if fmt == "talkinghead.DefaultModel":
+        raise CheckpointError(
+            f"model='{directory}' is the offline default model (its front end sees +-1.5 s "
+            "of audio and it normalises per utterance): it cannot stream; use the causal "
+            "default model (model='default') or a causal checkpoint"
+        )
     from .models.sequence import SequenceModel
 
     model = SequenceModel.from_pretrained(directory)
     ModelAnimator(model)  # validate now, not at the first stream
-    return _Factory(f"model:{directory}", model)
+    return _Factory(f"model:{directory}", model, kind="sequence")
 
 
 @dataclass
 class _Factory:
     name: str
     model: object = field(default=None, repr=False)
+    kind: str = "energy"
 
-    def __call__(self, fps: float = 25.0, lookahead_ms: float = 40.0) -> FrameAnimator:
-        if self.model is None:
+    def __call__(self, fps: float = 25.0, lookahead_ms: float = 40.0, seed: int = 0):
+        if self.kind == "energy":
             return EnergyAnimator(fps=fps, lookahead_ms=lookahead_ms)
+        if self.kind == "learned":
+            from .streaming_default import LearnedAnimator
+
+            return LearnedAnimator(self.model, fps=fps, lookahead_ms=lookahead_ms, seed=seed,
+                                   name=self.name)  # fmt: skip
         return ModelAnimator(self.model)
 
 

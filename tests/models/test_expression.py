@@ -99,3 +99,37 @@ def test_renderers_keep_the_animation_blinks_or_reopen_the_eyes():
     assert not own and np.allclose(opened[1, [37, 38, 43, 44]], lm[1, [37, 38, 43, 44]])
     old = SimpleNamespace(landmarks=lm, blink=None)  # an older animation: the renderer blinks
     assert driving_landmarks(old, blinks=True)[1] is True
+
+
+def test_causal_upper_face_streams_like_its_offline_pass(example_speech):
+    from talkinghead.audio.io import load_audio
+    from talkinghead.models.blendshape_bridge import frame_energy
+    from talkinghead.models.expression import HEAD_SD, CausalUpperFace
+
+    y, _ = load_audio(example_speech, sr=16000)
+    n = int(len(y) / 16000 * 25)
+    g = CausalUpperFace(fps=25, sr=16000, seed=3)
+    ref = g.offline(y, n)
+    e = np.concatenate([[0.0], frame_energy(y=y, sr=16000, fps=25, n_frames=n - 1)])
+    rng = np.random.default_rng(1)
+    parts, i = [], 0
+    while i < n:  # any grouping of frames
+        k = int(rng.integers(1, 9))
+        parts.append(g.step(e[i : i + k]))
+        i += k
+    for name in ("rotation", "brow", "blink"):
+        got = np.concatenate([getattr(p, name) for p in parts])
+        np.testing.assert_allclose(got, getattr(ref, name), atol=1e-6)
+    # frame t does not depend on the audio after t's start
+    y2 = y.copy()
+    y2[16000 * 4 :] = 0
+    ref2 = CausalUpperFace(fps=25, sr=16000, seed=3).offline(y2, n)
+    np.testing.assert_allclose(ref2.rotation[:100], ref.rotation[:100], atol=1e-7)
+    # a minute of it: blinks at about the offline rate, head drift at the offline scale
+    long = CausalUpperFace(fps=25, sr=16000, seed=0).offline(np.tile(y, 8), 60 * 25)
+    blinks = int(np.sum(np.diff((long.blink > 0.5).astype(int)) == 1))
+    assert 8 <= blinks <= 30
+    sd = long.rotation.std(axis=0)
+    assert np.all(sd > 0.3 * min(HEAD_SD)) and np.all(sd < 3 * max(HEAD_SD))
+    other = CausalUpperFace(fps=25, sr=16000, seed=4).offline(y, n)
+    assert np.abs(other.rotation - ref.rotation).max() > 1e-3  # the seed matters

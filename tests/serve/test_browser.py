@@ -1,4 +1,5 @@
-"""The live page in headless Chromium: fake microphone -> /ws -> frames drawn, mouth moves."""
+"""The live page in headless Chromium: fake microphone -> /ws -> the learned model's frames drawn
+on the sketch and the 3D head: the mouth moves, the eyes blink, the head moves."""
 
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ def test_live_page_streams_microphone(tmp_path, example_speech):
         pytest.skip("playwright-core is not installed (npm ci in tests/export/js)")
     import soxr
 
+    from talkinghead.models.causal_default import CAUSAL_DIR
+
+    if not (CAUSAL_DIR / "config.json").is_file():
+        pytest.skip("the causal default model is not shipped in this checkout")
+
     y, sr = sf.read(example_speech, dtype="float32")
     wav = tmp_path / "mic.wav"  # Chromium's fake capture wants 16-bit PCM; 48 kHz is safest
     sf.write(wav, soxr.resample(y, sr, 48000), 48000, subtype="PCM_16")
@@ -44,8 +50,12 @@ def test_live_page_streams_microphone(tmp_path, example_speech):
     res = json.loads(out.stdout)
     st = res["stats"]
     assert res["ok"] and not st["errors"], res
-    assert st["animator"] == "energy" and st["state"] == "streaming"
+    assert st["animator"].startswith("default-causal") and st["state"] == "streaming"
     assert st["frames"] >= 75 and st["mouthMax"] - st["mouthMin"] > 0.05
+    # the whole face: 52 blendshapes drawn on the 3D head, a blink, head motion
+    assert st["nBlendshapes"] == 52 and st["headFrames"] >= 20  # the page draws the latest
+    assert st["blinkMax"] > 0.5 and st["yawMax"] - st["yawMin"] > 2e-3
+    assert st["pitchMax"] - st["pitchMin"] > 2e-3
     assert st["latencyP50"] is not None and 0 < st["latencyP50"] < 2000
     assert "latency" in res["text"]
     assert shot.is_file() and shot.stat().st_size > 5000

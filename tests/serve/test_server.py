@@ -60,7 +60,8 @@ class LiveServer:
 
 @pytest.fixture(scope="module")
 def server():
-    s = LiveServer()
+    """The energy animator (asked for by name): exact offline references, cheap."""
+    s = LiveServer(model="energy")
     yield s
     s.close()
 
@@ -322,3 +323,65 @@ def test_slow_client_is_closed():
         sock.close()
     finally:
         s.close()
+
+
+# ----------------------------------------------------------------------------- the default
+
+
+def test_default_server_streams_the_learned_model(example_speech):
+    """What `talkinghead serve` promises, checked through the real server: the startup
+    line and /health name the learned model, `ready` says which, and the frames carry the
+    whole face with a mouth that follows real speech."""
+    from talkinghead.face.arkit import ARKIT_NAMES
+    from talkinghead.models.causal_default import CAUSAL_DIR
+    from talkinghead.serve.commands import describe_animator
+    from talkinghead.streaming import load_animator
+
+    if not (CAUSAL_DIR / "config.json").is_file():
+        pytest.skip("the causal default model is not shipped in this checkout")
+    s = LiveServer()
+    try:
+        assert describe_animator(s.app).startswith("animator default-causal")
+        h = httpx.get(s.http + "/health").json()
+        assert h["status"] == "ok" and h["animator"] == "default-causal"
+        y, sr = sf.read(example_speech, dtype="int16")
+        cfg = {"sample_rate": sr, "format": "s16", "lookahead_ms": 80, "fps": 25}
+        ready, frames, end = run_session(s.ws, y, cfg)
+    finally:
+        s.close()
+    assert ready["animator"] == "default-causal:80ms"
+    assert ready["latency"]["algorithmic_ms"] == pytest.approx(80 + 22.5)
+    n = n_frames_for(len(y) / sr, 25)
+    assert [f["index"] for f in frames] == list(range(n)) and end["n_frames"] == n
+    f = frames[20]
+    assert list(f["blendshapes"]) == list(ARKIT_NAMES)
+    assert len(f["head_pose"]) == 3 and 0 <= f["brow"] <= 1 and 0 <= f["blink"] <= 1
+    # the server's frames are the learned model's offline output (JSON rounding)
+    an = load_animator()(25, 80)
+    ref = StreamingAnimator(an, sample_rate=sr, format="s16").offline(y.tobytes())
+    np.testing.assert_allclose([f["landmarks"] for f in frames], ref.landmarks, atol=2e-4)
+    bs = np.array([list(f["blendshapes"].values()) for f in frames])
+    np.testing.assert_allclose(bs, ref.blendshapes, atol=2e-4)
+    # the mouth follows the speech: it agrees with the offline default model's mouth
+    from talkinghead.audio.io import load_audio
+    from talkinghead.inference import animate
+
+    off = animate(load_audio(example_speech, sr=16000)[0], sr=16000, fps=25)
+    mo = np.array([f["mouth_open"] for f in frames])
+    k = min(len(mo), off.n_frames)
+    assert np.corrcoef(mo[:k], off.mouth_open[:k])[0, 1] > 0.6
+    assert mo.max() - mo.min() > 0.05
+    head = np.array([f["head_pose"] for f in frames])
+    assert head.std(axis=0).min() > 1e-3  # the head moves
+
+
+def test_missing_model_is_an_error_not_a_fallback(tmp_path):
+    from talkinghead.errors import CheckpointError
+    from talkinghead.models.default import FAST_DIR
+    from talkinghead.serve.commands import main
+
+    with pytest.raises(CheckpointError, match="config.json"):
+        create_app(ServeConfig(model=str(tmp_path / "missing")))
+    with pytest.raises(CheckpointError, match="cannot stream"):
+        create_app(ServeConfig(model=str(FAST_DIR)))
+    assert main(["serve", "--model", str(tmp_path / "missing"), "--port", "0"]) == 2

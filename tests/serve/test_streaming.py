@@ -1,4 +1,4 @@
-"""Streaming == offline for both animators, whatever the chunking."""
+"""Streaming == offline for every animator, whatever the chunking."""
 
 from __future__ import annotations
 
@@ -142,8 +142,8 @@ def test_pcm_and_arguments():
         PcmConverter(100)
     with pytest.raises(InvalidArgumentError, match="lookahead_ms="):
         EnergyAnimator(lookahead_ms=250)
-    assert load_animator().name == "energy"  # no default model shipped yet
-    sa = StreamingAnimator()
+    assert load_animator("energy").name == "energy"  # asked for by name only
+    sa = StreamingAnimator(model="energy")
     assert sa.end() == [] and sa.end() == []
     with pytest.raises(InvalidArgumentError, match="after end"):
         sa.push(np.zeros(10, np.float32))
@@ -166,9 +166,120 @@ def test_energy_frames_carry_arkit_blendshapes(example_speech):
     from talkinghead.streaming import StreamingAnimator
 
     y, _ = load_audio(example_speech, sr=16000)
-    sa = StreamingAnimator(sample_rate=16000, lookahead_ms=0)
+    sa = StreamingAnimator(sample_rate=16000, lookahead_ms=0, model="energy")
     frames = sa.push(y) + sa.end()
     jaw = np.array([f.blendshapes.get("jawOpen", 0.0) for f in frames])
     assert all(set(f.blendshapes) <= set(ARKIT_NAMES) for f in frames)
     assert jaw.max() > 0.2 and np.corrcoef(jaw, [f.mouth_open for f in frames])[0, 1] > 0.9
     assert any("mouthClose" in f.blendshapes for f in frames)  # lips meet in pauses
+
+
+# ----------------------------------------------------------------------------- learned model
+
+
+def tiny_causal(seed=1):
+    from talkinghead.models.causal_default import CausalDefaultConfig, CausalDefaultModel
+
+    m = CausalDefaultModel.random(CausalDefaultConfig(channels=16, dilations=[1, 2, 4]), seed=seed)
+    m.calibration = np.stack([np.linspace(-4, 4, 9), np.linspace(-3, 3, 9) ** 3 / 9])
+    return m
+
+
+def check_whole_face(frames, ref, tol=1e-5):
+    from talkinghead.face.arkit import ARKIT_NAMES
+
+    check_frames(frames, ref, tol)
+    assert all(list(f.blendshapes) == list(ARKIT_NAMES) for f in frames)  # all 52, in order
+    bs = np.array([list(f.blendshapes.values()) for f in frames])
+    np.testing.assert_allclose(bs, ref.blendshapes, atol=tol)
+    np.testing.assert_allclose(np.stack([f.head_pose for f in frames]), ref.head_pose, atol=tol)
+    np.testing.assert_allclose([f.brow for f in frames], ref.brow, atol=tol)
+    np.testing.assert_allclose([f.blink for f in frames], ref.blink, atol=tol)
+
+
+@pytest.mark.parametrize("lookahead_ms, fps", [(0, 25), (80, 25), (200, 29.97), (40, 60)])
+def test_learned_stream_equals_offline_whole_face(speech, lookahead_ms, fps):
+    from talkinghead.streaming_default import LearnedAnimator
+
+    an = LearnedAnimator(tiny_causal(), fps=fps, lookahead_ms=lookahead_ms, seed=7)
+    sa = StreamingAnimator(an, sample_rate=16000)
+    ref = an.offline(speech)
+    for seed in (0, 1):
+        an.reset()
+        sa = StreamingAnimator(an, sample_rate=16000)
+        check_whole_face(stream(sa, speech, np.random.default_rng(seed)), ref)
+    assert ref.blink.max() > 0.5 and ref.head_pose.std(0).min() > 1e-3  # blinks, head motion
+
+
+def test_learned_stream_resampled_bytes_one_sample_chunks(speech):
+    from talkinghead.streaming_default import LearnedAnimator
+
+    y = (speech[:8000] * 20000).astype(np.int16)
+    an = LearnedAnimator(tiny_causal(2), fps=25, lookahead_ms=120, seed=1)
+    sa = StreamingAnimator(an, sample_rate=16000, format="s16")
+    ref = sa.offline(y.tobytes())
+    frames = []
+    for i in range(0, len(y), 1):
+        frames += sa.push(y[i : i + 1].tobytes())
+    check_whole_face(frames + sa.end(), ref)
+
+
+def test_learned_frames_are_causal(speech):
+    """Each frame is emitted once its ready_sample has arrived, and never needs more
+    than the look-ahead + 22.5 ms of audio past its start (+ half a frame for the gate)."""
+    from talkinghead.streaming_default import LearnedAnimator
+
+    for la in (0, 80):
+        an = LearnedAnimator(tiny_causal(), fps=25, lookahead_ms=la)
+        got = 0
+        for i in range(0, len(speech) - 16000, 160):
+            for f in an.push(speech[i : i + 160]):
+                assert f.ready_sample <= i + 160
+                lag_ms = 1000 * (f.ready_sample / 16000 - f.time)
+                assert lag_ms <= la + 22.5 + 1e-6, lag_ms
+                assert 1000 * (i + 160 - f.ready_sample) / 16000 < 10 + 1e-6  # not held back
+                got += 1
+        assert got > 40
+        assert an.latency["algorithmic_ms"] == la + 22.5
+
+
+def test_load_animator_default_is_the_learned_model_or_an_error(tmp_path):
+    from talkinghead.errors import CheckpointError
+    from talkinghead.models.causal_default import CAUSAL_DIR
+
+    with pytest.raises(CheckpointError, match="config.json"):
+        load_animator(tmp_path / "nothing")
+    from talkinghead.models.default import FAST_DIR
+
+    with pytest.raises(CheckpointError, match="offline default model"):
+        load_animator(FAST_DIR)
+    tiny_causal().save_pretrained(tmp_path / "c")
+    f = load_animator(tmp_path / "c")
+    assert f.name.startswith("causal:") and f(25, 40).lookahead_ms == 40
+    if not (CAUSAL_DIR / "config.json").is_file():
+        pytest.skip("the causal default model is not shipped in this checkout")
+    f = load_animator()
+    assert f.name == "default-causal" and load_animator("default").name == "default-causal"
+    an = f(25, 80)
+    assert an.name == "default-causal:80ms" and an.lookahead_ms == 80
+
+
+def test_shipped_learned_stream_equals_offline_and_speaks(example_speech):
+    from talkinghead.audio.io import load_audio
+    from talkinghead.models.causal_default import CAUSAL_DIR
+
+    if not (CAUSAL_DIR / "config.json").is_file():
+        pytest.skip("the causal default model is not shipped in this checkout")
+    y, sr = sf.read(example_speech, dtype="float32")
+    sa = StreamingAnimator(sample_rate=sr, lookahead_ms=40)
+    ref = sa.offline(y)
+    check_whole_face(stream(sa, y, np.random.default_rng(3)), ref, tol=2e-5)
+    # the mouth follows the speech: it opens in speech, rests in the pauses, and agrees
+    # with the offline default model
+    from talkinghead.inference import animate
+
+    off = animate(load_audio(example_speech, sr=16000)[0], sr=16000, fps=25)
+    n = min(len(off.mouth_open), ref.n_frames)
+    r = np.corrcoef(ref.mouth_open[:n], off.mouth_open[:n])[0, 1]
+    assert r > 0.6, r
+    assert ref.mouth_open.max() - ref.mouth_open.min() > 0.05

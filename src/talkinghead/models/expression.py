@@ -28,6 +28,7 @@ __all__ = [
     "procedural_brows",
     "apply_upper_face_68",
     "driving_landmarks",
+    "CausalUpperFace",
 ]
 
 #: Brow lift (eye-pinned units: eye centres 1 apart) that ``brow = 1`` gives on the 68 points.
@@ -221,3 +222,181 @@ def driving_landmarks(anim, *, blinks: bool) -> tuple[np.ndarray, bool]:
         lms = lms.copy()
         lms[:, lids] = neutral_face_68()[lids]
     return lms, False
+
+
+#: Time constants (s) of the causal emphasis: fast and slow level, nod and brow smoothing.
+CAUSAL_TAU = {"fast": 0.12, "slow": 0.8, "nod": 0.1, "brow": 0.12}
+#: Half-life (s) of the causal level reference (the offline pass uses the clip's 95th pct).
+CAUSAL_PEAK_HALF_LIFE_S = 10.0
+
+
+class CausalUpperFace:
+    """:func:`upper_face_motion` run causally, frame by frame (live streams).
+
+    The same generators and constants as offline (``HEAD_SD`` drift soft-limited to 2.5
+    sd, nods ``NOD_GAIN``, brows ``BROW_GAIN`` + ``BROW_DRIFT``, Poisson blinks of
+    100-150 ms), with three changes that make frame ``t`` depend only on the audio up to
+    frame ``t``'s start:
+
+    - the random parts (drift noise, blink times) come from per-part generators seeded
+      by ``seed`` and are drawn ahead as needed (noise is not audio: drawing it early
+      adds no latency); the drift is divided by its theoretical standard deviation
+      instead of the clip's;
+    - the speech energy of frame ``t`` is the RMS of the previous frame's span
+      ``[(t - 1) / fps, t / fps)`` (frame 0: 0);
+    - the level reference is a decaying running peak (``CAUSAL_PEAK_HALF_LIFE_S``) instead
+      of the clip's 95th percentile, and the Gaussian smoothings are one-sided
+      exponential filters (``CAUSAL_TAU``), so nods and brow raises come ~0.1 s later.
+
+        :meth:`offline` computes a whole signal at once; :meth:`step` gives the same rows
+    frame by frame, in any grouping (``tests/models/test_expression.py``).
+
+    Parameters
+    ----------
+    fps : float
+    sr : int
+        Rate of the samples given to :meth:`push`.
+    seed : int
+    """
+
+    def __init__(self, *, fps: float, sr: int, seed: int = 0) -> None:
+        self.fps = check_positive("fps", fps)
+        self.sr = int(check_positive("sr", sr))
+        self.seed = int(seed)
+        ss = np.random.SeedSequence(self.seed).spawn(5)
+        self._rng = [np.random.default_rng(s) for s in ss[:4]]  # yaw, pitch, roll, brow
+        self._blink_rng = np.random.default_rng(ss[4])
+        corr = (0.9, 0.7, 1.2, BROW_DRIFT_S)
+        self._k, self._sd = [], []
+        for c in corr:
+            sigma = max(c * self.fps, 1.0)
+            half = int(3 * sigma)
+            k = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
+            k = k / k.sum()
+            self._k.append(k)
+            self._sd.append(float(np.sqrt(np.sum(k * k))))
+        self._noise = [np.zeros(0) for _ in range(4)]  # drawn noise not yet fully used
+        self._noise0 = [0, 0, 0, 0]  # frame index of _noise[i][0]
+        self._a = {k: 1.0 - np.exp(-1.0 / (v * self.fps)) for k, v in CAUSAL_TAU.items()}
+        self._peak_decay = 0.5 ** (1.0 / (CAUSAL_PEAK_HALF_LIFE_S * self.fps))
+        self._ema = {"fast": 0.0, "slow": 0.0, "nod": 0.0, "brow": 0.0}
+        self._peak = 0.0
+        # blinks (the procedural_blinks process, drawn lazily)
+        self._mean_gap = 60.0 / 17.0
+        self._next_t = float(self._blink_rng.uniform(0.3, self._mean_gap))
+        self._events: list[tuple[float, float]] = []  # (peak time, duration)
+        # audio
+        self._csum_edge = 0.0  # sum of squares since the last frame edge
+        self._n_in = 0  # samples received
+        self.n_out = 0
+
+    # ------------------------------------------------------------------ random parts
+    def _drift(self, i: int, t0: int, t1: int) -> np.ndarray:
+        k = self._k[i]
+        half = (len(k) - 1) // 2
+        need = t1 + 2 * half - self._noise0[i]  # noise samples [noise0, t1 + 2 half)
+        have = len(self._noise[i])
+        if need > have:
+            more = self._rng[i].standard_normal(need - have)
+            self._noise[i] = np.concatenate([self._noise[i], more])
+        x = self._noise[i][t0 - self._noise0[i] : t1 + 2 * half - self._noise0[i]]
+        y = np.convolve(x, k, mode="valid") / self._sd[i]  # frames t0..t1-1
+        drop = t1 - self._noise0[i]
+        self._noise[i] = self._noise[i][drop:]
+        self._noise0[i] += drop
+        return y
+
+    def _blinks(self, t: np.ndarray) -> np.ndarray:
+        times = t / self.fps
+        horizon = (t[-1] + 1) / self.fps + 0.2 if len(t) else 0.0
+        while self._next_t < horizon:
+            peak = round(self._next_t * self.fps) / self.fps
+            dur = float(self._blink_rng.uniform(0.10, 0.15))
+            self._events.append((peak, dur))
+            g = self._mean_gap
+            self._next_t += max(1.0, self._blink_rng.exponential(g - 1.0) + 1.0)
+        out = np.zeros(len(t))
+        for peak, dur in self._events:
+            d = times - peak
+            c = np.where(
+                d < 0,
+                0.5 * (1 + np.cos(np.pi * np.clip(d / (0.4 * dur), -1, 0))),
+                0.5 * (1 + np.cos(np.pi * np.clip(d / (0.6 * dur), 0, 1))),
+            )
+            c[np.abs(d) > dur] = 0
+            out = np.maximum(out, c)
+        if len(t):
+            self._events = [e for e in self._events if e[0] + e[1] >= times[-1]]
+        return out
+
+    # ------------------------------------------------------------------ frames
+    def step(self, energy: np.ndarray) -> UpperFace:
+        """The next ``len(energy)`` rows, given each frame's speech energy (the RMS of the
+        previous frame's span, as :meth:`offline` computes it)."""
+        t0 = self.n_out
+        n = len(energy)
+        t1 = t0 + n
+        if n == 0:
+            z = np.zeros(0, np.float32)
+            return UpperFace(rotation=np.zeros((0, 3), np.float32), brow=z, blink=z)
+        lim = lambda x: 2.5 * np.tanh(x / 2.5)  # noqa: E731
+        yaw = HEAD_SD[0] * lim(self._drift(0, t0, t1))
+        pitch = HEAD_SD[1] * lim(self._drift(1, t0, t1))
+        roll = HEAD_SD[2] * lim(self._drift(2, t0, t1))
+        brow = BROW_DRIFT * np.clip(self._drift(3, t0, t1), 0, None)
+        a, em = self._a, self._ema
+        nod = np.zeros(n)
+        braise = np.zeros(n)
+        for i, e in enumerate(np.asarray(energy, np.float64)):  # a recursion per frame
+            self._peak = max(float(e), self._peak * self._peak_decay)
+            x = min(max(e / self._peak, 0.0), 1.0) if self._peak > 1e-6 else 0.0
+            em["fast"] += a["fast"] * (x - em["fast"])
+            em["slow"] += a["slow"] * (x - em["slow"])
+            emph = max(em["fast"] - em["slow"], 0.0)
+            em["nod"] += a["nod"] * (emph - em["nod"])
+            em["brow"] += a["brow"] * (max(emph - 0.05, 0.0) - em["brow"])
+            nod[i] = em["nod"]
+            braise[i] = min(max(BROW_GAIN * em["brow"] * 4.0, 0.0), 1.0)
+        pitch = pitch + NOD_GAIN * nod
+        brow = brow + braise
+        rot = _small_euler_to_rotvec(yaw, pitch, roll).astype(np.float32)
+        blink = self._blinks(np.arange(t0, t1))
+        self.n_out = t1
+        return UpperFace(rotation=rot, brow=np.clip(brow, 0, 1).astype(np.float32),
+                         blink=blink.astype(np.float32))  # fmt: skip
+
+    def offline(self, y: np.ndarray | None, n_frames: int) -> UpperFace:
+        """All ``n_frames`` rows for the whole signal ``y`` (at ``sr``) in one go (a fresh
+        generator with this one's seed; this object's stream state is not touched)."""
+        from .blendshape_bridge import frame_energy
+
+        g = CausalUpperFace(fps=self.fps, sr=self.sr, seed=self.seed)
+        n_frames = int(n_frames)
+        if y is None or len(y) == 0:
+            return g.step(np.zeros(n_frames))
+        e = frame_energy(y=np.asarray(y, np.float64), sr=self.sr, fps=self.fps,
+                         n_frames=max(0, n_frames - 1))  # fmt: skip
+        return g.step(np.concatenate([[0.0], e])[:n_frames])
+
+
+def _small_euler_to_rotvec(yaw, pitch, roll) -> np.ndarray:
+    """:func:`~talkinghead.face.head3d.euler_to_rotation` (``R = Ry Rx Rz``) for angles well
+    below pi, in a few array operations (a live stream calls it once per frame).
+
+    Returns
+    -------
+    np.ndarray, float64, shape (n, 3)
+    """
+    cy, sy = np.cos(yaw), np.sin(yaw)
+    cp, sp = np.cos(pitch), np.sin(pitch)
+    cr, sr = np.cos(roll), np.sin(roll)
+    # Ry @ Rx: rows [[cy, sy sp, sy cp], [0, cp, -sp], [-sy, cy sp, cy cp]], then @ Rz
+    m00, m01 = cy * cr + sy * sp * sr, -cy * sr + sy * sp * cr
+    m02, m10, m11, m12 = sy * cp, cp * sr, cp * cr, -sp
+    m20, m21 = -sy * cr + cy * sp * sr, sy * sr + cy * sp * cr
+    m22 = cy * cp
+    cos = np.clip((m00 + m11 + m22 - 1.0) / 2.0, -1.0, 1.0)
+    theta = np.arccos(cos)
+    s = np.sin(theta)
+    scale = np.where(s < 1e-6, 0.5, theta / (2.0 * np.where(s < 1e-6, 1.0, s)))
+    return np.stack([m21 - m12, m02 - m20, m10 - m01], axis=-1) * scale[..., None]

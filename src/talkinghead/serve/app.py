@@ -3,33 +3,37 @@
 Protocol of ``/ws`` (one stream per connection):
 
 1. client -> server, text: a JSON config
-   ``{"sample_rate": 16000, "format": "f32"|"s16", "lookahead_ms": 40, "fps": 25}``
-   (all optional; plus ``"token"`` when the server requires one and the URL has no
-   ``?token=``). Server -> client: ``{"type": "ready", "animator", "fps", "sample_rate",
-   "latency": {...}, "limits": {...}}``.
+   ``{"sample_rate": 16000, "format": "f32"|"s16", "lookahead_ms": 40, "fps": 25, "seed": 0}``
+   (all optional; ``seed`` seeds the head drift and blink times of the learned animator;
+   plus ``"token"`` when the server requires one and the URL has no ``?token=``).
+   Server -> client: ``{"type": "ready", "animator", "fps", "sample_rate", "latency": {...},
+   "limits": {...}}`` (``animator``: the animator really in use, e.g. ``default-causal:40ms``).
 2. client -> server, binary: little-endian PCM (mono) in the configured format, any size
    up to ``max_message_bytes``. Server -> client, text, for every frame as soon as it is
    determined: ``{"type": "frame", "index", "t", "landmarks": [[x, y] * 68],
-   "mouth_open", "blendshapes"?, "latency": {"algorithmic_ms", "audio_ms", "compute_ms",
-   "queue_ms"}}`` where ``audio_ms`` is how much audio past the frame's start the server
-   had received when it emitted the frame, ``compute_ms`` the time to process the chunk
-   that completed it, ``queue_ms`` its wait in the send queue.
+   "mouth_open", "blendshapes"?, "head_pose"?, "brow"?, "blink"?, "latency":
+   {"algorithmic_ms", "audio_ms", "compute_ms", "queue_ms"}}`` where ``audio_ms`` is how
+   much audio past the frame's start the server had received when it emitted the frame,
+   ``compute_ms`` the time to process the chunk that completed it, ``queue_ms`` its wait
+   in the send queue.
 3. client -> server, text: ``{"type": "end"}``. Server: the last frames, then
    ``{"type": "end", "n_frames", "duration"}``, and closes (1000).
 
 Errors: ``{"type": "error", "message"}`` then a close: 1008 (policy: token, config, session
 limits, slow client, no config within the pre-auth time), 1003 (unparseable data: invalid
 JSON, odd byte counts), 1009 (message too big), 1013 (server full, too many unauthenticated
-sockets from one address). A socket is a session only once its config (and token) has
-arrived. Requests whose ``Host`` or browser ``Origin`` is not the server's are refused with
-HTTP 403 before any of this (:mod:`talkinghead.serve.security`, docs/security.md).
-Audio work runs in a thread pool; each session has its own animator state and a bounded
-send queue (a client that does not read its frames is closed with 1008 rather than
-letting memory grow).
+sockets from one address, or at capacity: admission control,
+:mod:`talkinghead.serve.admission`). A socket is a session only once its config (and
+token) has arrived. Requests whose ``Host`` or browser ``Origin`` is not the server's are
+refused with HTTP 403 before any of this (:mod:`talkinghead.serve.security`,
+docs/security.md). Audio work runs in a thread pool; each session has its own animator
+state and a bounded send queue (a client that does not read its frames is closed with 1008
+rather than letting memory grow).
 """
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import json
 import math
@@ -61,7 +65,8 @@ class ServeConfig:
     token : str or None
         Shared secret clients must send (``?token=`` or ``"token"`` in the config).
     model : str or None
-        Checkpoint folder (default: the shipped model if present, else the energy fallback).
+        ``None``/``"default"``: the shipped causal default model; ``"energy"``: the
+        model-free animator; else a causal checkpoint folder (a missing one is an error).
     lookahead_ms, fps : float
         Defaults for sessions that do not say.
     max_message_bytes : int
@@ -82,6 +87,13 @@ class ServeConfig:
         accepted besides the server's own (see :mod:`talkinghead.serve.security`).
     max_pending_per_ip : int
         WebSockets of one address that have not sent their config yet (not sessions).
+    admission : bool
+        Refuse new sessions (close 1013) when the measured load would exceed
+        ``cpu_budget`` or live sessions lag (:mod:`talkinghead.serve.admission`).
+    cpu_budget : float or None
+        Cores the sessions may use together (None: 0.85 x the CPUs available).
+    max_lag_ms : float
+        Refuse new sessions while a live session's frame lag p95 exceeds this.
     """
 
     host: str = "127.0.0.1"
@@ -101,6 +113,9 @@ class ServeConfig:
     allow_origins: tuple[str, ...] = ()
     allow_hosts: tuple[str, ...] = ()
     max_pending_per_ip: int = 16
+    admission: bool = True
+    cpu_budget: float | None = None
+    max_lag_ms: float = 150.0
 
 
 def is_loopback(host: str) -> bool:
@@ -142,7 +157,7 @@ def parse_session_config(msg: dict, defaults: ServeConfig) -> dict:
     """
     if not isinstance(msg, dict):
         raise InvalidArgumentError("the first message must be a JSON object (the config)")
-    known = {"type", "sample_rate", "format", "lookahead_ms", "fps", "token"}
+    known = {"type", "sample_rate", "format", "lookahead_ms", "fps", "token", "seed"}
     extra = sorted(set(msg) - known)
     if extra:
         raise InvalidArgumentError(f"config keys {extra} are unknown; allowed: {sorted(known)}")
@@ -168,6 +183,7 @@ def parse_session_config(msg: dict, defaults: ServeConfig) -> dict:
         "format": fmt,
         "lookahead_ms": number("lookahead_ms", defaults.lookahead_ms, 0, 200),
         "fps": number("fps", defaults.fps, 5, 120),
+        "seed": None if msg.get("seed") is None else number("seed", 0, 0, 2**31 - 1, integer=True),
     }
 
 
@@ -232,10 +248,16 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
         )
     if factory is None:
         factory = load_animator(cfg.model, fps=cfg.fps, lookahead_ms=cfg.lookahead_ms)
-        if factory.model is not None:
+        if factory.kind == "sequence":
             import torch
 
             torch.set_num_threads(1)  # many small sessions: no intra-op threads
+    from .admission import Admission, AdmissionConfig
+
+    admission = Admission(AdmissionConfig(budget=cfg.cpu_budget, max_lag_ms=cfg.max_lag_ms,
+                                          enabled=cfg.admission))  # fmt: skip
+    if cfg.admission:
+        admission.calibrate(factory, fps=cfg.fps, lookahead_ms=0.0)
     pool = ThreadPoolExecutor(max_workers=cfg.workers, thread_name_prefix="talkinghead-serve")
     stats = _Stats()
     sessions: dict[int, dict] = {}
@@ -252,6 +274,8 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
     )
     app.state.sessions, app.state.stats, app.state.config = sessions, stats, cfg
     _guard(app, cfg, stats)  # Host and Origin checks (security.py)
+    app.state.animator = getattr(factory, "name", "custom")
+    app.state.admission = admission
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def authorised(given: str | None) -> bool:
@@ -264,6 +288,14 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
     async def index():
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
+    @app.get("/head.json")
+    async def head_json():
+        from fastapi.responses import Response
+
+        from .head_web import head_payload
+
+        return Response(head_payload(), media_type="application/json")
+
     @app.get("/health")
     async def health():
         return {
@@ -272,6 +304,7 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
             "sessions": len(sessions),
             "frames": stats.frames,
             "compute_ms": stats._summary(stats.compute_ms),
+            "admission": admission.summary(),
         }
 
     @app.get("/stats")
@@ -318,7 +351,7 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
                 stats,
             )  # fmt: skip
         sid = next(next_id)
-        sess = {"start": time.monotonic(), "frames": 0, "ip": ip}
+        sess = {"start": time.monotonic(), "frames": 0, "ip": ip, "id": sid}
         sessions[sid] = sess
         per_ip[ip] += 1
         stats.sessions_total += 1
@@ -330,6 +363,7 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
             code, reason = 1011, f"internal error: {type(e).__name__}"
         finally:
             sessions.pop(sid, None)
+            admission.close(sid)
             per_ip[ip] -= 1
             if per_ip[ip] <= 0:
                 del per_ip[ip]
@@ -344,10 +378,15 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
         loop = asyncio.get_running_loop()
         try:
             sc = parse_session_config(msg, cfg)
-            an = await loop.run_in_executor(pool, factory, sc["fps"], sc["lookahead_ms"])
+            make = factory if sc["seed"] is None else functools.partial(factory, seed=sc["seed"])
+            an = await loop.run_in_executor(pool, make, sc["fps"], sc["lookahead_ms"])
             sa = StreamingAnimator(an, sample_rate=sc["sample_rate"], format=sc["format"])
         except TalkingHeadError as e:
             raise _ClientError(1008, str(e)) from None
+        refuse = admission.check()
+        if refuse is not None:
+            raise _ClientError(1013, refuse)
+        admission.open(sess["id"])
         algorithmic = sa.latency["algorithmic_ms"]
         await ws.send_text(
             json.dumps(
@@ -363,8 +402,9 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
                 }
             )
         )
-        sender = asyncio.create_task(_sender(ws, queue))
+        sender = asyncio.create_task(_sender(ws, queue, sess["id"]))
         in_rate = sc["sample_rate"]
+        sample_bytes = 4 if sc["format"] == "f32" else 2
 
         async def enqueue(frames, compute_ms):
             heard_ms = 1000.0 * sa.pcm.samples_in / in_rate
@@ -409,9 +449,10 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
                         )
                     t0 = time.perf_counter()
                     try:
-                        frames = await loop.run_in_executor(pool, sa.push, data)
+                        frames, work = await loop.run_in_executor(pool, _timed, sa.push, data)
                     except InvalidArgumentError as e:
                         raise _ClientError(1003, str(e)) from None
+                    admission.record_work(sess["id"], work, len(data) / sample_bytes / in_rate)
                     await enqueue(frames, 1000.0 * (time.perf_counter() - t0))
                     continue
                 try:
@@ -435,13 +476,14 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
             if not sender.done():
                 sender.cancel()
 
-    async def _sender(ws: WebSocket, queue: asyncio.Queue):
+    async def _sender(ws: WebSocket, queue: asyncio.Queue, sid: int):
         while True:
             t_put, d = await queue.get()
             if t_put is not None:
                 q_ms = 1000.0 * (time.perf_counter() - t_put)
                 d["latency"]["queue_ms"] = round(q_ms, 3)
                 stats.queue_ms.append(q_ms)
+                admission.record_lag(sid, q_ms + d["latency"]["compute_ms"])
             await ws.send_text(json.dumps(d, separators=(",", ":")))
             if d["type"] == "end":
                 return
@@ -457,6 +499,13 @@ def _guard(app, cfg: ServeConfig, stats: _Stats) -> None:
     app.state.policy = policy
     app.add_middleware(AccessGuard, policy=policy,
                        on_refuse=lambda kind, why: stats.closes.update(["403"]))  # fmt: skip
+
+
+def _timed(fn, *args):
+    """``(fn(*args), seconds it ran)`` (measured inside the worker thread: no pool wait)."""
+    t0 = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - t0
 
 
 def _sketch_info() -> dict:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import DependencyError, InvalidArgumentError, TalkingHeadError
 
-__all__ = ["register", "cmd_serve", "build_config", "main"]
+__all__ = ["register", "cmd_serve", "build_config", "describe_animator", "main"]
 
 
 def _port(text: str) -> int:
@@ -46,13 +46,20 @@ def register(subparsers) -> None:
         "audio file. Binds 127.0.0.1 unless --host is given; any other address requires a "
         "token (given with --token, or generated and printed) that clients send as "
         "?token=... . Browser pages of other origins and unknown Host names are refused "
-        "(--allow-origin, --allow-host; docs/security.md). The animator is --model, else the "
-        "shipped default model when installed, else a model-free audio-energy animator.",
+        "(--allow-origin, --allow-host; docs/security.md). The animator is the shipped causal "
+        "default model (mouth, brows, blinks, head pose; look-ahead 0-200 ms per session), or "
+        "--model DIR (a causal checkpoint) or --model energy (model-free); a missing model is "
+        "an error.",
     )
     s.add_argument("--host", default="127.0.0.1", help="bind address (127.0.0.1)")
     s.add_argument("--port", type=_port, default=8000, help="TCP port (8000; 0 = any free)")
     s.add_argument("--token", help="shared secret clients must send (required off loopback)")
-    s.add_argument("--model", metavar="DIR", help="causal model checkpoint folder")
+    s.add_argument(
+        "--model",
+        metavar="DIR",
+        help="'default' (the shipped causal default model), 'energy' (model-free), "
+        "or a causal checkpoint folder",
+    )
     s.add_argument(
         "--allow-origin",
         action="append",
@@ -73,7 +80,7 @@ def register(subparsers) -> None:
         "--lookahead-ms",
         type=_lookahead,
         default=40.0,
-        help="default look-ahead of the energy animator, 0-200 ms (40)",
+        help="look-ahead of sessions that do not ask for one, 0-200 ms (40)",
     )
     s.set_defaults(func=cmd_serve)
 
@@ -124,8 +131,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     url = f"http://{shown}:{cfg.port}/" + (f"?token={cfg.token}" if cfg.token else "")
     if generated:
         print(f"talkinghead serve: generated access token: {cfg.token}", file=sys.stderr)
-    print(f"talkinghead serve: animator {app.state.config.model or 'default'}; open {url}",
-          file=sys.stderr)  # fmt: skip
+    print(f"talkinghead serve: {describe_animator(app)}; open {url}", file=sys.stderr)
     uvicorn.run(
         app,
         host=cfg.host,
@@ -134,6 +140,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level="warning",
     )
     return 0
+
+
+def describe_animator(app) -> str:
+    """The startup line's animator part: the animator really in use, and its look-ahead."""
+    name = getattr(app.state, "animator", "custom")
+    la = app.state.config.lookahead_ms
+    if name == "energy":
+        return f"animator energy (model-free, look-ahead {la:g} ms)"
+    return f"animator {name} (default look-ahead {la:g} ms)"
 
 
 def main(argv: list[str] | None = None) -> int:

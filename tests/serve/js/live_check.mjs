@@ -1,5 +1,5 @@
 // Open the live page in headless Chromium with a fake microphone (a wav file), wait for
-// face frames with a moving mouth, print window.__stats as JSON, save a screenshot.
+// face frames with a moving mouth (and a blink, or 150 frames), print window.__stats as JSON, save a screenshot.
 // Usage: node live_check.mjs URL WAV SCREENSHOT.png [TIMEOUT_MS]
 // playwright-core comes from tests/serve/js/node_modules or tests/export/js/node_modules.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -34,7 +34,7 @@ try {
   let ok = true;
   try {
     await page.waitForFunction(
-      () => { const s = window.__stats; return s.errors.length > 0 || (s.frames >= 75 && s.mouthMax - s.mouthMin > 0.05); },
+      () => { const s = window.__stats; return s.errors.length > 0 || (s.frames >= 75 && s.mouthMax - s.mouthMin > 0.05 && (s.blinkMax > 0.5 || s.frames >= 150)); },
       null, { timeout: Number(timeout), polling: 200 });
   } catch (e) { ok = false; logs.push(`timeout: ${e.message.split("\n")[0]}`); }
   const stats = await page.evaluate(() => window.__stats);

@@ -7,8 +7,10 @@ const params = new URLSearchParams(location.search);
 const stats = (window.__stats = {
   state: "idle", frames: 0, lastIndex: -1, mouthMin: null, mouthMax: null,
   latencyMs: null, latencyP50: null, serverAudioMs: null, algorithmicMs: null,
-  animator: null, errors: [], ended: false,
+  animator: null, errors: [], ended: false, blinkMax: 0, browMax: 0, headFrames: 0,
+  yawMin: null, yawMax: null, pitchMin: null, pitchMax: null, nBlendshapes: 0, drawnFrames: 0,
 });
+Head3D.load().catch((e) => stats.errors.push(`head: ${e}`));
 let session = null;
 
 // ---------------------------------------------------------------- resampling to 16 kHz
@@ -84,15 +86,30 @@ function draw(lm) {
   }
 }
 
+// Frames are drawn on the next animation frame, the latest one only: a slow page (software
+// rendering of the 3D head) skips frames instead of falling behind the audio.
+let pending = null;
+function schedule(m) {
+  const first = pending === null;
+  pending = m;
+  if (first) requestAnimationFrame(() => {
+    const f = pending; pending = null;
+    draw(f.landmarks);
+    if (f.blendshapes && Head3D.draw($("head"), f.blendshapes, f.head_pose)) stats.headFrames++;
+    stats.drawnFrames++;
+  });
+}
+
 // ---------------------------------------------------------------- streaming
 function setStatus(s) { stats.state = s; $("status").textContent = s; }
 function showStats() {
   const f = (v, d = 1) => (v === null ? "-" : Number(v).toFixed(d));
   $("stats").textContent =
     `animator        ${stats.animator}\nframes          ${stats.frames}\n` +
-    `latency (now)   ${f(stats.latencyMs)} ms   median ${f(stats.latencyP50)} ms   (audio in -> frame drawn)\n` +
+    `latency (now)   ${f(stats.latencyMs)} ms   median ${f(stats.latencyP50)} ms   (audio in -> frame received)\n` +
     `algorithmic     ${f(stats.algorithmicMs)} ms   server had ${f(stats.serverAudioMs)} ms of audio past the frame start\n` +
-    `mouth_open      ${f(stats.mouthMin, 3)} .. ${f(stats.mouthMax, 3)}` +
+    `mouth_open      ${f(stats.mouthMin, 3)} .. ${f(stats.mouthMax, 3)}   blink max ${f(stats.blinkMax, 2)}   brow max ${f(stats.browMax, 2)}\n` +
+    `head pose       yaw ${f(stats.yawMin, 3)} .. ${f(stats.yawMax, 3)}  pitch ${f(stats.pitchMin, 3)} .. ${f(stats.pitchMax, 3)} rad   ${stats.nBlendshapes} blendshapes` +
     (stats.errors.length ? `\nerrors          ${stats.errors.join("; ")}` : "");
 }
 
@@ -116,6 +133,7 @@ async function start(kind, file) {
 
   const token = params.get("token");
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  setStatus("connecting");
   const ws = new WebSocket(`${proto}//${location.host}/ws` + (token ? `?token=${encodeURIComponent(token)}` : ""));
   ws.binaryType = "arraybuffer";
   const ds = new Downsampler(ctx.sampleRate);
@@ -123,11 +141,12 @@ async function start(kind, file) {
   const lat = [];
   let nSent = 0, fps = 25;
   session = { ctx, media, ws, source, node };
-  ws.onopen = () => ws.send(JSON.stringify({ sample_rate: TARGET_SR, format: "s16", fps: 25, lookahead_ms: Number($("lookahead").value) }));
+  ws.onopen = () => (setStatus("connecting (waiting for the server)"), ws.send(JSON.stringify({ sample_rate: TARGET_SR, format: "s16", fps: 25, lookahead_ms: Number($("lookahead").value) })));
   ws.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
     if (m.type === "ready") {
       sketch = m.sketch; fps = m.fps; stats.animator = m.animator; stats.algorithmicMs = m.latency.algorithmic_ms;
+      $("animator").textContent = m.animator;
       setStatus("streaming");
       if (kind === "file") source.start();
     } else if (m.type === "frame") {
@@ -144,11 +163,19 @@ async function start(kind, file) {
         stats.latencyMs = l; lat.push(l); if (lat.length > 200) lat.shift();
         const sorted = [...lat].sort((a, b) => a - b); stats.latencyP50 = sorted[sorted.length >> 1];
       }
-      draw(m.landmarks);
+      schedule(m);
+      const mm = (k, v) => { stats[k + "Min"] = stats[k + "Min"] === null ? v : Math.min(stats[k + "Min"], v);
+                             stats[k + "Max"] = stats[k + "Max"] === null ? v : Math.max(stats[k + "Max"], v); };
+      if (m.blink !== undefined) stats.blinkMax = Math.max(stats.blinkMax, m.blink);
+      if (m.brow !== undefined) stats.browMax = Math.max(stats.browMax, m.brow);
+      if (m.head_pose) { mm("yaw", m.head_pose[1]); mm("pitch", m.head_pose[0]); }
+      if (m.blendshapes) {
+        stats.nBlendshapes = Object.keys(m.blendshapes).length;
+      }
     } else if (m.type === "end") {
       stats.ended = true; setStatus("ended"); ws.close();
     } else if (m.type === "error") {
-      stats.errors.push(m.message); setStatus("error");
+      stats.errors.push(m.message); setStatus(m.code === 1013 ? "refused: server busy" : "error");
     }
     showStats();
   };

@@ -1,0 +1,184 @@
+"""Admission control of ``talkinghead serve``: refuse a session rather than let all fall behind.
+
+The server measures its own headroom while it runs:
+
+- **Load** of a session: the processing time of its audio (wall time of ``push`` in the
+  worker pool, which includes waiting for a core or the GIL when the machine is busy)
+  divided by the duration of that audio, over its last ``window_s`` seconds of audio. A
+  session that needs 30 ms to process 1 s of speech has load 0.03. The sum over live
+  sessions is the server's load, in cores.
+- **Lag** of a session: how late its frames leave compared with what the algorithm
+  allows (arrival of the chunk that completed them -> sent), the 95th percentile over the
+  last ``window_s`` seconds.
+
+A new session is admitted when ``load + estimate <= budget`` and no live session's lag
+p95 exceeds ``max_lag_ms``; ``estimate`` is the largest of the live sessions' median load
+and the cost measured at start-up (:meth:`Admission.calibrate`: the animator on a few
+seconds of synthetic speech-like audio). ``budget`` defaults to 0.85 x the CPUs this
+process may use. Otherwise the client gets close code 1013 ("try again later") and a
+reason that names the numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+__all__ = ["Admission", "AdmissionConfig"]
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@dataclass
+class AdmissionConfig:
+    """Settings of :class:`Admission`.
+
+    Attributes
+    ----------
+    budget : float or None
+        Cores the sessions may use together (None: 0.85 x available CPUs).
+    max_lag_ms : float
+        Refuse new sessions while a live one's lag p95 is above this.
+    window_s : float
+        Seconds of audio (load) and of wall time (lag) the measures look back on.
+    enabled : bool
+    """
+
+    budget: float | None = None
+    max_lag_ms: float = 150.0
+    window_s: float = 4.0
+    enabled: bool = True
+
+    def resolved_budget(self) -> float:
+        return float(self.budget) if self.budget is not None else 0.85 * available_cpus()
+
+
+@dataclass
+class _Session:
+    work: deque = field(default_factory=deque)  # (compute_s, audio_s)
+    audio_s: float = 0.0
+    compute_s: float = 0.0
+    lags: deque = field(default_factory=deque)  # (wall time, lag_ms)
+
+    def load(self) -> float | None:
+        return self.compute_s / self.audio_s if self.audio_s > 0.2 else None
+
+
+class Admission:
+    """Per-session load and lag, and the admit / refuse decision (see the module docstring).
+
+    Thread-safety: called from the event loop only.
+    """
+
+    def __init__(self, config: AdmissionConfig | None = None) -> None:
+        self.cfg = config or AdmissionConfig()
+        self.budget = self.cfg.resolved_budget()
+        self.sessions: dict[int, _Session] = {}
+        self.startup_load = 0.0
+        self.refused = 0
+
+    # ------------------------------------------------------------------ measures
+    def calibrate(self, factory, *, fps: float = 25.0, lookahead_ms: float = 0.0,
+                  seconds: float = 3.0) -> float:  # fmt: skip
+        """Measure one session's load on synthetic audio (20 ms chunks); returns it."""
+        import numpy as np
+
+        an = factory(fps, lookahead_ms)
+        rng = np.random.default_rng(0)
+        sr = int(getattr(an, "sr", 16000))
+        t = np.arange(int(seconds * sr)) / sr
+        env = 0.5 * (1 + np.sin(2 * np.pi * 3.0 * t))  # syllable-rate bursts
+        y = (0.1 * env * rng.standard_normal(len(t))).astype(np.float32)
+        step = sr // 50
+        an.push(y[:step])  # warm-up (imports, caches)
+        t0 = time.perf_counter()
+        for i in range(step, len(y), step):
+            an.push(y[i : i + step])
+        load = (time.perf_counter() - t0) / max((len(y) - step) / sr, 1e-9)
+        self.startup_load = float(load)
+        return self.startup_load
+
+    def open(self, sid: int) -> None:
+        self.sessions[sid] = _Session()
+
+    def close(self, sid: int) -> None:
+        self.sessions.pop(sid, None)
+
+    def record_work(self, sid: int, compute_s: float, audio_s: float) -> None:
+        s = self.sessions.get(sid)
+        if s is None:
+            return
+        s.work.append((compute_s, audio_s))
+        s.compute_s += compute_s
+        s.audio_s += audio_s
+        while s.work and s.audio_s - s.work[0][1] >= self.cfg.window_s:
+            c, a = s.work.popleft()
+            s.compute_s -= c
+            s.audio_s -= a
+
+    def record_lag(self, sid: int, lag_ms: float) -> None:
+        s = self.sessions.get(sid)
+        if s is None:
+            return
+        now = time.monotonic()
+        s.lags.append((now, float(lag_ms)))
+        while s.lags and now - s.lags[0][0] > self.cfg.window_s:
+            s.lags.popleft()
+
+    def load(self) -> float:
+        """Measured load of all live sessions, in cores (new sessions count the estimate)."""
+        est = self.estimate()
+        return float(sum(s.load() if s.load() is not None else est
+                         for s in self.sessions.values()))  # fmt: skip
+
+    def estimate(self) -> float:
+        loads = sorted(x for x in (s.load() for s in self.sessions.values()) if x is not None)
+        med = loads[len(loads) // 2] if loads else 0.0
+        return max(med, self.startup_load)
+
+    def worst_lag_p95(self) -> float:
+        worst = 0.0
+        for s in self.sessions.values():
+            if len(s.lags) >= 5:
+                v = sorted(x for _, x in s.lags)
+                worst = max(worst, v[min(len(v) - 1, int(0.95 * len(v)))])
+        return worst
+
+    # ------------------------------------------------------------------ decision
+    def check(self) -> str | None:
+        """None to admit a new session, else the reason to refuse it (close 1013)."""
+        if not self.cfg.enabled:
+            return None
+        load, est = self.load(), self.estimate()
+        if load + est > self.budget:
+            self.refused += 1
+            return (
+                f"server at capacity: {len(self.sessions)} sessions use {load:.2f} of "
+                f"{self.budget:.2f} CPU cores; one more needs ~{est:.3f}; try again later"
+            )
+        lag = self.worst_lag_p95()
+        if lag > self.cfg.max_lag_ms:
+            self.refused += 1
+            return (f"server falling behind: frame lag p95 {lag:.0f} ms > "
+                    f"{self.cfg.max_lag_ms:g} ms; try again later")  # fmt: skip
+        return None
+
+    def summary(self) -> dict:
+        est = self.estimate()
+        return {
+            "enabled": self.cfg.enabled,
+            "budget_cores": round(self.budget, 3),
+            "load_cores": round(self.load(), 4),
+            "session_load_estimate": round(est, 5),
+            "startup_load": round(self.startup_load, 5),
+            "estimated_capacity": int(self.budget / est) if est > 0 else None,
+            "worst_lag_p95_ms": round(self.worst_lag_p95(), 2),
+            "refused": self.refused,
+        }
