@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     from talkinghead.evaluate.splits import load_split
     from talkinghead.inference import animate
     from talkinghead.models.causal_default import CausalDefaultModel
-    from talkinghead.streaming_default import LearnedAnimator
+    from talkinghead.streaming import LearnedAnimator
 
     prep = Path(a.prepared)
     if not (prep / "clips.jsonl").is_file():

@@ -199,7 +199,7 @@ def check_whole_face(frames, ref, tol=1e-5):
 
 @pytest.mark.parametrize("lookahead_ms, fps", [(0, 25), (80, 25), (200, 29.97), (40, 60)])
 def test_learned_stream_equals_offline_whole_face(speech, lookahead_ms, fps):
-    from talkinghead.streaming_default import LearnedAnimator
+    from talkinghead.streaming import LearnedAnimator
 
     an = LearnedAnimator(tiny_causal(), fps=fps, lookahead_ms=lookahead_ms, seed=7)
     sa = StreamingAnimator(an, sample_rate=16000)
@@ -212,7 +212,7 @@ def test_learned_stream_equals_offline_whole_face(speech, lookahead_ms, fps):
 
 
 def test_learned_stream_resampled_bytes_one_sample_chunks(speech):
-    from talkinghead.streaming_default import LearnedAnimator
+    from talkinghead.streaming import LearnedAnimator
 
     y = (speech[:8000] * 20000).astype(np.int16)
     an = LearnedAnimator(tiny_causal(2), fps=25, lookahead_ms=120, seed=1)
@@ -227,7 +227,7 @@ def test_learned_stream_resampled_bytes_one_sample_chunks(speech):
 def test_learned_frames_are_causal(speech):
     """Each frame is emitted once its ready_sample has arrived, and never needs more
     than the look-ahead + 22.5 ms of audio past its start (+ half a frame for the gate)."""
-    from talkinghead.streaming_default import LearnedAnimator
+    from talkinghead.streaming import LearnedAnimator
 
     for la in (0, 80):
         an = LearnedAnimator(tiny_causal(), fps=25, lookahead_ms=la)

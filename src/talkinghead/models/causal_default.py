@@ -48,6 +48,7 @@ from ..errors import CheckpointError, InvalidArgumentError
 
 __all__ = [
     "CAUSAL_DIR",
+    "CHECKPOINT_FORMAT",
     "MEL_HOP",
     "MEL_WIN",
     "CausalDefaultConfig",
@@ -58,7 +59,8 @@ __all__ = [
     "interp_to_frames",
 ]
 
-_FORMAT = "talkinghead.CausalDefaultModel"
+#: ``format`` of the checkpoint's ``config.json``.
+CHECKPOINT_FORMAT = "talkinghead.CausalDefaultModel"
 _VERSION = 1
 SR = 16000
 MEL_HOP = 160
@@ -78,6 +80,19 @@ def _mel_fb() -> tuple[np.ndarray, np.ndarray]:
         _MEL_FB = slaney_mel_filterbank(sr=SR, n_fft=MEL_WIN, n_mels=80).astype(np.float64)
         _HANN = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(MEL_WIN) / MEL_WIN)
     return _MEL_FB, _HANN
+
+
+def _gather_windows(y: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
+    """``(k, length)`` windows ``y[s : s + length]`` at ``starts`` (zeros outside ``y``)."""
+    starts = np.asarray(starts, np.int64)
+    if len(starts) == 0:
+        return np.zeros((0, length))
+    lo = int(min(0, starts.min()))
+    hi = int(max(len(y), starts.max() + length))
+    yp = np.zeros(hi - lo)
+    yp[-lo : -lo + len(y)] = y
+    view = np.lib.stride_tricks.sliding_window_view(yp, length)
+    return view[starts - lo]
 
 
 def _mel_rows(windows: np.ndarray) -> np.ndarray:
@@ -104,8 +119,6 @@ def causal_logmel(y: np.ndarray) -> np.ndarray:
     outside the signal), 80 Slaney mel bands of its power, ``log10`` (floor 1e-10),
     clamped to the running maximum of the frames ``<= j`` minus 8, then ``(x + 4) / 4``.
     """
-    from ..audio.features import _gather_windows
-
     y = np.asarray(y, np.float64).reshape(-1)
     n = len(y) // MEL_HOP
     starts = np.arange(n) * MEL_HOP - MEL_WIN // 2
@@ -374,8 +387,6 @@ class CausalDefaultModel:
         With ``end``, ``y`` should already hold the final zero padding; every remaining
         mel frame is then computed (zeros past the end).
         """
-        from ..audio.features import _gather_windows
-
         y = np.asarray(y, np.float64).reshape(-1)
         if len(y):
             st.samples = np.concatenate([st.samples, y])
@@ -417,7 +428,7 @@ class CausalDefaultModel:
             save_file({k: np.ascontiguousarray(v, dtype=dt) for k, v in self.weights.items()},
                       str(tmp))  # fmt: skip
         cfg = {
-            "format": _FORMAT,
+            "format": CHECKPOINT_FORMAT,
             "version": _VERSION,
             "config": self.config.to_dict(),
             "calibration": None if self.calibration is None else self.calibration.tolist(),
@@ -438,7 +449,7 @@ class CausalDefaultModel:
         from safetensors.numpy import load_file
 
         directory = Path(CAUSAL_DIR if directory is None else directory)
-        cfg = read_checkpoint_config(directory, fmt=_FORMAT, version=_VERSION,
+        cfg = read_checkpoint_config(directory, fmt=CHECKPOINT_FORMAT, version=_VERSION,
                                      what="causal default model")  # fmt: skip
         w_path = directory / "model.safetensors"
         if not w_path.is_file():
