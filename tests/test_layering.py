@@ -54,7 +54,6 @@ _ALLOWED: dict[str, str] = {
     "models.expression -> models.blendshape_bridge": "cycle: _gauss_filter, _smooth_noise, blinks",
     "export.retarget -> export": "cycle: RETARGET_MAPS belongs in data/",
     "recipes.yi2020 -> personalize": "cycle and upward: personalize <-> recipes/yi2020",
-    "training.trainer -> recipes.base": "package cycle recipes -> training -> recipes",
     "corpora.qc -> evaluate.sync": "package cycle corpora <-> evaluate (QC runs the offset)",
     "corpora.tsv -> evaluate.splits": "package cycle corpora <-> evaluate (person_id)",
     "recipes.mouth -> evaluate.metrics": "package cycle: silence gate -> audio/energy.py",

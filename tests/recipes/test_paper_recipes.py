@@ -12,10 +12,9 @@ from talkinghead.audio.phones import Phone, Word  # noqa: E402
 from talkinghead.errors import DependencyError, InvalidArgumentError  # noqa: E402
 from talkinghead.models.sequence import SequenceModel, count_parameters  # noqa: E402
 from talkinghead.recipes import RECIPES, get_recipe  # noqa: E402
-from talkinghead.recipes.base import shift_targets  # noqa: E402
 from talkinghead.recipes.fan2015 import contextual_labels, emotion_one_hot  # noqa: E402
 from talkinghead.recipes.pham2017 import SVRBaseline, rotvec_to_quaternion_vector  # noqa: E402
-from talkinghead.training.data import load_clips  # noqa: E402
+from talkinghead.training.data import load_clips, shift_targets  # noqa: E402
 
 torch.set_num_threads(1)
 

@@ -9,7 +9,7 @@ from ..errors import InvalidArgumentError
 from ..models.sequence import HeadSpec, SequenceModelConfig, TargetTransform
 from ..training.data import ClipData
 
-__all__ = ["Recipe", "masked_mse", "shift_targets"]
+__all__ = ["Recipe", "masked_mse"]
 
 
 def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -27,30 +27,6 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> 
     m = mask.to(pred.dtype).unsqueeze(-1)  # (B, T, 1)
     n = m.sum().clamp_min(1.0) * pred.shape[-1]
     return ((pred - target) ** 2 * m).sum() / n
-
-
-def shift_targets(y: np.ndarray, mask: np.ndarray, delay: int) -> tuple[np.ndarray, np.ndarray]:
-    """Delay targets by ``delay`` frames, as in Eskimez et al.'s code.
-
-    Row ``t`` of the result is frame ``t - delay`` (the first rows repeat frame 0), so a
-    unidirectional model reads ``delay`` frames of future input before emitting a frame.
-
-    Parameters
-    ----------
-    y : np.ndarray, shape (T, K)
-    mask : np.ndarray, bool, shape (T,)
-    delay : int, >= 0
-
-    Returns
-    -------
-    y, mask : shifted, same shapes.
-    """
-    if delay <= 0 or len(y) == 0:
-        return y, mask
-    pad = np.repeat(y[:1], delay, axis=0)
-    mpad = np.repeat(mask[:1], delay, axis=0)
-    T = len(y)
-    return np.concatenate([pad, y])[:T], np.concatenate([mpad, mask])[:T]
 
 
 class Recipe:

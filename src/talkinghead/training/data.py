@@ -19,7 +19,15 @@ import numpy as np
 
 from ..errors import InvalidArgumentError, MediaError
 
-__all__ = ["ClipData", "SPLITS", "load_clips", "split_recordings", "SequenceDataset", "collate"]
+__all__ = [
+    "ClipData",
+    "SPLITS",
+    "load_clips",
+    "split_recordings",
+    "shift_targets",
+    "SequenceDataset",
+    "collate",
+]
 
 SPLITS = ("train", "valid", "test", "all")
 
@@ -301,3 +309,27 @@ def collate(items):
         n = len(xi)
         x[b, :n], y[b, :n], m[b, :n], lengths[b] = xi, yi, mi, n
     return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(m), torch.from_numpy(lengths)
+
+
+def shift_targets(y: np.ndarray, mask: np.ndarray, delay: int) -> tuple[np.ndarray, np.ndarray]:
+    """Delay targets by ``delay`` frames, as in Eskimez et al.'s code.
+
+    Row ``t`` of the result is frame ``t - delay`` (the first rows repeat frame 0), so a
+    unidirectional model reads ``delay`` frames of future input before emitting a frame.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (T, K)
+    mask : np.ndarray, bool, shape (T,)
+    delay : int, >= 0
+
+    Returns
+    -------
+    y, mask : shifted, same shapes.
+    """
+    if delay <= 0 or len(y) == 0:
+        return y, mask
+    pad = np.repeat(y[:1], delay, axis=0)
+    mpad = np.repeat(mask[:1], delay, axis=0)
+    T = len(y)
+    return np.concatenate([pad, y])[:T], np.concatenate([mpad, mask])[:T]

@@ -36,7 +36,7 @@ from .._util.checkpoint import TRAINER_STATE, find_last_checkpoint, save_last_ch
 from ..audio.normalize import FeatureNormalizer
 from ..errors import CheckpointError, InvalidArgumentError, TalkingHeadError
 from ..models.sequence import SequenceModel, TargetTransform
-from .data import ClipData, SequenceDataset, collate, load_clips
+from .data import ClipData, SequenceDataset, collate, load_clips, shift_targets
 
 __all__ = ["TrainConfig", "TrainResult", "train", "prepare_examples"]
 
@@ -105,8 +105,6 @@ def prepare_examples(recipe, clips: list[ClipData], log=None):
 
 
 def _encode(examples, normalizer: FeatureNormalizer, transform: TargetTransform, delay: int):
-    from ..recipes.base import shift_targets
-
     xs, ys, ms = [], [], []
     for x, y, m in examples:
         z = transform.encode(np.where(m[:, None], y, np.nan_to_num(y)))
