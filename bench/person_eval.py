@@ -59,8 +59,8 @@ def main() -> None:
         track_to_pose,
     )
     from talkinghead.models.refiner import Refiner
-    from talkinghead.personalize import _eye_pinned, _head, load_person, personalize
-    from talkinghead.recipes.yi2020 import GENERAL_DIR
+    from talkinghead.personalize import load_person, personalize
+    from talkinghead.recipes.yi2020 import GENERAL_DIR, eye_pinned, head_controls
     from talkinghead.render.photo import PhotoAnimator, animate_photo, blink_curve
     from talkinghead.video.io import read_video
 
@@ -110,14 +110,15 @@ def main() -> None:
     R = rotvec_to_matrix(track.rotation.astype(np.float64))  # (T, 3, 3)
     X = np.einsum("tji,tnj->tni", R, track.mesh - track.translation[:, None, :])
     X = X / track.scale[:, None, None]  # canonical frame: the expression only
-    front = _eye_pinned(mesh_to_68(X)[..., :2])
+    front = eye_pinned(mesh_to_68(X)[..., :2])
     oracle = np.nan_to_num(front[test] - front[ref] + neutral_face_68())
     eyes = eye_centres_68(lm[test])
     ref_eyes = eye_centres_68(lm[ref])
     d, dr = eyes[:, 1] - eyes[:, 0], ref_eyes[1] - ref_eyes[0]
     roll = np.arctan2(d[:, 1], d[:, 0]) - np.arctan2(dr[1], dr[0])
-    head_true = _head(roll, ref_eyes.mean(0), eyes.mean(1), PhotoAnimator(person.face).pivot,
-                      person.face.similarity.matrix)  # fmt: skip
+    pivot = PhotoAnimator(person.face).pivot
+    head_true = head_controls(roll, ref_eyes.mean(0), eyes.mean(1), pivot,
+                              person.face.similarity.matrix)  # fmt: skip
     turn = np.nan_to_num(track.euler[test, :2] - track.euler[ref, :2])
     head_true3d = np.column_stack([head_true, turn])
     general = Refiner.from_pretrained(GENERAL_DIR) if (GENERAL_DIR / "config.json").is_file() \

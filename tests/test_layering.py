@@ -53,7 +53,6 @@ _ALLOWED: dict[str, str] = {
     # -- import cycles (the edge listed is the one to break) --
     "models.expression -> models.blendshape_bridge": "cycle: _gauss_filter, _smooth_noise, blinks",
     "export.retarget -> export": "cycle: RETARGET_MAPS belongs in data/",
-    "recipes.yi2020 -> personalize": "cycle and upward: personalize <-> recipes/yi2020",
     "corpora.qc -> evaluate.sync": "package cycle corpora <-> evaluate (QC runs the offset)",
     "corpora.tsv -> evaluate.splits": "package cycle corpora <-> evaluate (person_id)",
     "recipes.mouth -> evaluate.metrics": "package cycle: silence gate -> audio/energy.py",
@@ -65,7 +64,6 @@ _ALLOWED: dict[str, str] = {
     "evaluate.sync -> inference": "the offset measure runs animate()",
     # -- private names from another package --
     "models.head_pose -> audio.features": "_praat_f0",
-    "personalize -> render.photo": "_FOREHEAD",
     "render.photo -> face.tracking": "_RIGID_IDX",
     "serve.app -> render.sketch": "_groups",
     "streaming -> audio.features": "_gather_windows, _hann -> audio/framing.py",

@@ -52,6 +52,7 @@ from .errors import (
     InvalidArgumentError,
     TooFewFramesError,
 )
+from .recipes.yi2020 import head_controls, person_pairs
 
 __all__ = ["Person", "personalize", "load_person", "render_person", "MIN_FRAMES", "MAX_LOST"]
 
@@ -64,36 +65,6 @@ _VERSION = 1
 
 
 # ------------------------------------------------------------------------- geometry
-
-
-def _eye_pinned(lm: np.ndarray) -> np.ndarray:
-    """Per-frame eye pinning: (T, 68, 2) pixels -> eye centres at DEFAULT_EYES."""
-    from .face.landmarks68 import eye_centres_68
-    from .face.normalize import DEFAULT_EYES, SimilarityTransform
-
-    out = np.full(lm.shape, np.nan)
-    for t in range(len(lm)):
-        if np.all(np.isfinite(lm[t])):
-            tf = SimilarityTransform.from_two_points(
-                eye_centres_68(lm[t]), np.asarray(DEFAULT_EYES)
-            )
-            out[t] = tf.apply(lm[t])
-    return out
-
-
-def _head(roll, anchor_ref, anchor, pivot, matrix) -> np.ndarray:
-    """(roll, dx, dy) per frame so that ``anchor_ref`` lands on ``anchor`` (T, 2) px.
-
-    :meth:`PhotoAnimator.control_points` rotates about ``pivot`` by ``roll`` and then
-    shifts by ``matrix @ (dx, dy)``.
-    """
-    roll = np.asarray(roll, dtype=np.float64)
-    c, s = np.cos(roll), np.sin(roll)
-    v = np.asarray(anchor_ref, dtype=np.float64) - pivot
-    rotated = np.stack([c * v[0] - s * v[1], s * v[0] + c * v[1]], axis=1) + pivot
-    shift = np.asarray(anchor, dtype=np.float64) - rotated
-    d = shift @ np.linalg.inv(matrix).T
-    return np.nan_to_num(np.column_stack([roll, d]))
 
 
 # ------------------------------------------------------------------------- person
@@ -146,7 +117,9 @@ class Person:
         scale = float(self.meta["reference_scale"])
         anchor = origin + (pose[:, 3:5] - ref[3:5]) * scale
         pivot = PhotoAnimator(self.face).pivot
-        head = _head(pose[:, 2] - ref[2], origin, anchor, pivot, self.face.similarity.matrix)
+        head = head_controls(
+            pose[:, 2] - ref[2], origin, anchor, pivot, self.face.similarity.matrix
+        )
         return np.column_stack([head, pose[:, 0] - ref[0], pose[:, 1] - ref[1]])
 
     def frames(
@@ -247,25 +220,6 @@ def load_person(person_dir: str | os.PathLike) -> Person:
 # ------------------------------------------------------------------------- personalize
 
 
-def _pick_reference(track) -> int:
-    from .face.landmarks68 import mouth_openness_68
-
-    lm = np.asarray(track.landmarks68, dtype=np.float64)
-    eul = np.asarray(track.euler, dtype=np.float64)
-    ok = np.flatnonzero(track.valid)
-    mouth = mouth_openness_68(lm[ok])
-    eye = np.linalg.norm(lm[ok][:, [37, 38, 43, 44]] - lm[ok][:, [41, 40, 47, 46]], axis=2).mean(1)
-    eye = eye / np.median(eye)
-    score = (
-        np.abs(eul[ok, 0]) / 0.05
-        + np.abs(eul[ok, 1] - np.median(eul[ok, 1])) / 0.05
-        + np.abs(eul[ok, 2] - np.median(eul[ok, 2])) / 0.05
-        + np.maximum(mouth, 0) / 0.02
-        + 3.0 * np.maximum(0.85 - eye, 0) / 0.15
-    )
-    return int(ok[np.argmin(score)])
-
-
 def _sync(y, sr, fps, track, av_offset) -> dict:
     from .evaluate.sync import speech_sync_offset
     from .face.landmarks68 import mouth_openness_68
@@ -326,114 +280,6 @@ def _refiner_init(init, config):
             f"refiner_init='{init}' must be 'general', None or a refiner folder"
         )
     return p
-
-
-def _crop_box(track, shape: tuple[int, int]) -> tuple[int, int, int]:
-    from .render.photo import _FOREHEAD, square_box
-
-    pts = np.concatenate(
-        [track.landmarks68[track.valid], track.mesh[track.valid][:, list(_FOREHEAD), :2]], axis=1
-    )
-    return square_box(np.nanmin(pts, axis=(0, 1)), np.nanmax(pts, axis=(0, 1)), shape)
-
-
-@dataclass
-class PersonPairs:
-    """Refiner training pairs of one tracked video (:func:`person_pairs`).
-
-    Attributes
-    ----------
-    face : PhotoFace
-        The reference frame, ready to warp.
-    reference_index : int
-        Its frame index.
-    box : tuple of int
-        The fixed square crop ``(x0, y0, side)`` in frame pixels.
-    frame_index : ndarray, shape (N,)
-        The frame of each pair.
-    inputs, targets : ndarray, shape (N, size, size, 3), uint8 RGB
-        The reference warped by the frame's true expression and 2D head motion, and the
-        real frame, both cropped to ``box``.
-    """
-
-    face: object
-    reference_index: int
-    box: tuple[int, int, int]
-    frame_index: np.ndarray
-    inputs: np.ndarray
-    targets: np.ndarray
-
-
-def person_pairs(
-    frames: np.ndarray,
-    track,
-    *,
-    size: int = 256,
-    max_pairs: int | None = None,
-    progress: bool | None = None,
-) -> PersonPairs:
-    """(warped reference, real frame) crop pairs of one person's tracked video.
-
-    The reference is the most frontal valid frame with the mouth closed and the eyes open;
-    the input of frame ``t`` is the reference warped by ``t``'s true landmarks (per-frame
-    eye-pinned: the expression only) plus its true 2D head motion (roll and shift of the
-    eye centres); the target is frame ``t``. Both are cropped to one fixed square around
-    the face (the union of the face boxes) and resized to ``size``.
-
-    Parameters
-    ----------
-    frames : ndarray, shape (T, H, W, 3), uint8 RGB
-    track : FaceTrack
-        ``track_frames(frames)``.
-    size : int
-    max_pairs : int, optional
-        Keep at most this many pairs, evenly spaced over the valid frames.
-    progress : bool or None
-
-    Returns
-    -------
-    PersonPairs
-    """
-    from ._util.progress import progress as _progress
-    from .face.landmarks68 import eye_centres_68
-    from .face.normalize import DEFAULT_EYES, SimilarityTransform, neutral_face_68
-    from .render.photo import _FOREHEAD, PhotoAnimator, PhotoFace, crop_square
-
-    if not np.any(track.valid):
-        raise FaceLostError("track has no valid frame: no training pairs can be made")
-    ref = _pick_reference(track)
-    lm = np.asarray(track.landmarks68, dtype=np.float64)
-    ref_eyes = eye_centres_68(lm[ref])
-    face = PhotoFace(
-        image=frames[ref],
-        landmarks=lm[ref],
-        forehead=np.asarray(track.mesh[ref][list(_FOREHEAD), :2], dtype=np.float64),
-        similarity=SimilarityTransform.from_two_points(np.asarray(DEFAULT_EYES), ref_eyes),
-        interocular=float(np.linalg.norm(ref_eyes[1] - ref_eyes[0])),
-        yaw=float(np.degrees(track.euler[ref, 0])),
-    )
-    box = _crop_box(track, frames[ref].shape[:2])
-    animator = PhotoAnimator(face)
-    pinned = _eye_pinned(lm)
-    idx = np.flatnonzero(track.valid)
-    if max_pairs is not None and len(idx) > int(max_pairs):
-        idx = idx[np.round(np.linspace(0, len(idx) - 1, int(max_pairs))).astype(int)]
-    eyes = eye_centres_68(lm[idx])  # (N, 2, 2)
-    d_ref = ref_eyes[1] - ref_eyes[0]
-    d = eyes[:, 1] - eyes[:, 0]
-    roll = np.arctan2(d[:, 1], d[:, 0]) - np.arctan2(d_ref[1], d_ref[0])
-    heads = _head(roll, ref_eyes.mean(0), eyes.mean(1), animator.pivot, face.similarity.matrix)
-    size = int(size)
-    xs = np.zeros((len(idx), size, size, 3), np.uint8)
-    ys = np.zeros_like(xs)
-    for i, t in enumerate(_progress(idx, total=len(idx), desc="render pairs", unit="frame",
-                                    enabled=progress)):  # fmt: skip
-        drv = pinned[t] - pinned[ref] + neutral_face_68()
-        img = animator.frame(animator.control_points(drv, head=tuple(heads[i])))
-        xs[i] = crop_square(img, box, size)
-        ys[i] = crop_square(frames[t], box, size)
-    return PersonPairs(face=face, reference_index=int(ref), box=box, frame_index=idx,
-                       inputs=xs, targets=ys)  # fmt: skip
 
 
 def personalize(

@@ -227,7 +227,7 @@ def test_tracked_yaw_pitch_explain_real_frames(shared_data, face):
     from talkinghead.face.landmarks68 import eye_centres_68
     from talkinghead.face.normalize import DEFAULT_EYES, SimilarityTransform
     from talkinghead.face.tracking import track_frames
-    from talkinghead.render.photo import _FOREHEAD, PhotoFace
+    from talkinghead.render.photo import FOREHEAD, PhotoFace
     from talkinghead.video.io import read_video
 
     v = read_video(shared_data / OBAMA)
@@ -237,7 +237,7 @@ def test_tracked_yaw_pitch_explain_real_frames(shared_data, face):
     ref = 4  # frame 16 of the clip: the personalisation reference
     eyes = eye_centres_68(lm[ref])
     f = PhotoFace(image=frames[ref], landmarks=lm[ref],
-                  forehead=tr.mesh[ref][list(_FOREHEAD), :2].astype(np.float64),
+                  forehead=tr.mesh[ref][list(FOREHEAD), :2].astype(np.float64),
                   similarity=SimilarityTransform.from_two_points(np.asarray(DEFAULT_EYES), eyes),
                   interocular=float(np.linalg.norm(eyes[1] - eyes[0])), yaw=0.0)  # fmt: skip
     an = PhotoAnimator(f)

@@ -105,7 +105,7 @@ WORK_IOD = 60.0
 #: the photo itself is sampled at full resolution.
 MAP_IOD = 64.0
 #: Face Mesh forehead points that move rigidly with the head.
-_FOREHEAD = (10, 109, 338, 67, 297)
+FOREHEAD = (10, 109, 338, 67, 297)
 _UPPER_INNER = (61, 62, 63)
 _LOWER_INNER = (67, 66, 65)
 _UPPER_OUTER = (50, 51, 52)
@@ -326,7 +326,7 @@ def find_photo_face(
     return PhotoFace(
         image=img,
         landmarks=lm,
-        forehead=mesh[list(_FOREHEAD), :2] * sc,
+        forehead=mesh[list(FOREHEAD), :2] * sc,
         similarity=SimilarityTransform.from_two_points(np.asarray(DEFAULT_EYES), eyes),
         interocular=iod * sc,
         yaw=yaw,
@@ -388,7 +388,7 @@ def _rot_yx(yaw: float, pitch: float) -> np.ndarray:
 
 
 def _face_depth(interocular: float) -> np.ndarray:
-    """Depth (73,) of the 68 points + :data:`_FOREHEAD` in pixels, relative to the eyes.
+    """Depth (73,) of the 68 points + :data:`FOREHEAD` in pixels, relative to the eyes.
 
     From the canonical Face Mesh (:func:`~talkinghead.face.tracking.canonical_mesh`; z
     into the screen), scaled so that its eye-centre distance is ``interocular``; 0 at the
@@ -401,7 +401,7 @@ def _face_depth(interocular: float) -> np.ndarray:
     c68 = mesh_to_68(canon)
     eyes = eye_centres_68(c68[:, :2])
     scale = float(interocular) / float(np.linalg.norm(eyes[1] - eyes[0]))
-    z = np.concatenate([c68[:, 2], canon[list(_FOREHEAD), 2]])
+    z = np.concatenate([c68[:, 2], canon[list(FOREHEAD), 2]])
     return (z - c68[36:48, 2].mean()) * scale
 
 
