@@ -44,9 +44,11 @@ Method
    inside the ring's bounding box, and one ``cv2.remap`` warps the photo.
    Pixels outside the ring are copied unchanged.
 5. **Mouth.** When the inner lips open wider than in the photo, the inner-lip
-   polygon is filled with a dark cavity (radial gradient) and a band of upper
-   teeth under the upper lip, blended in
-   with a feathered mask.
+   polygon is filled with a *procedural* interior (:mod:`talkinghead.render.mouth`):
+   a cavity in the photo's darkened lip colour, a row of upper teeth split into
+   incisors, canines and premolars and shaded, a lower row and a tongue once the
+   mouth is open wide, the teeth at the photo's exposure; blended in with a feathered
+   mask.
 """
 
 from __future__ import annotations
@@ -413,10 +415,20 @@ class PhotoAnimator:
     face : PhotoFace
     ring_scale : float
         Size of the static ring relative to the face's half extent.
+    mouth : {"procedural", "band"}
+        The mouth interior when the lips open: teeth rows, tongue and cavity coloured from
+        the photo (:func:`talkinghead.render.mouth.paint_mouth`), or the earlier flat band
+        (:func:`~talkinghead.render.mouth.paint_band`, kept for comparisons).
     """
 
-    def __init__(self, face: PhotoFace, *, ring_scale: float = 1.55) -> None:
+    def __init__(
+        self, face: PhotoFace, *, ring_scale: float = 1.55, mouth: str = "procedural"
+    ) -> None:
         from ..face.warp import delaunay
+
+        if mouth not in ("procedural", "band"):
+            raise InvalidArgumentError(f"mouth={mouth!r} must be 'procedural' or 'band'")
+        self.mouth = mouth
 
         self.face = face
         h, w = face.image.shape[:2]
@@ -446,6 +458,9 @@ class PhotoAnimator:
         self.depth = _face_depth(face.interocular)  # (73,) px into the screen
         self.eye_mid = lm[36:48].mean(axis=0)
         self._setup_work_crop()
+        from .mouth import MouthPalette
+
+        self.palette = MouthPalette.from_photo(self._work, self._to_work(lm), grey=face.grey)
         #: the warp's maps are evaluated on every ``map_step``-th pixel (large faces)
         self.map_step = max(1, int(self.face.interocular * self.work_scale // MAP_IOD))
 
@@ -610,64 +625,13 @@ class PhotoAnimator:
         return full
 
     def _mouth(self, out: np.ndarray, lm: np.ndarray, *, iod: float, photo_gap: float) -> None:
-        """Paint the mouth cavity and teeth inside the inner lips (in place; pixels of ``out``)."""
-        import cv2
+        """Paint the mouth interior inside the inner lips (in place; pixels of ``out``)."""
+        from .mouth import paint_band, paint_mouth
 
-        gap = float(np.linalg.norm(lm[62] - lm[66]))
-        strength = float(np.clip((gap - photo_gap - 0.01 * iod) / (0.05 * iod), 0, 1))
-        if strength <= 0:
-            return
-        inner = lm[60:68]
-        pad = int(np.ceil(0.05 * iod)) + 2
-        x0, y0 = np.floor(inner.min(0)).astype(int) - pad
-        x1, y1 = np.ceil(inner.max(0)).astype(int) + pad
-        h, w = out.shape[:2]
-        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            return
-        shift = 4
-        o = np.array([x0, y0], dtype=np.float64)
-
-        def poly(p):
-            return np.round((np.asarray(p) - o) * (1 << shift)).astype(np.int32)
-
-        bh, bw = y1 - y0, x1 - x0
-        mouth = np.zeros((bh, bw), np.float32)
-        cv2.fillPoly(mouth, [poly(inner)], 1.0, lineType=cv2.LINE_AA, shift=shift)
-        # cavity: dark red-brown, darker towards the centre
-        yy, xx = np.mgrid[0:bh, 0:bw].astype(np.float32)
-        cx, cy = inner.mean(0) - o
-        rx = max(1.0, 0.5 * float(np.ptp(inner[:, 0])))
-        ry = max(1.0, 0.5 * gap)
-        rr = np.clip(np.sqrt(((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2), 0, 1)[..., None]
-        edge = np.array([92, 38, 40], np.float32)
-        centre = np.array([28, 8, 10], np.float32)
-        colour = centre + (edge - centre) * rr**1.5
-        # upper teeth: a band under the middle of the upper inner lip (61-63)
-        upper = lm[[61, 62, 63]]
-        mid = upper.mean(0)
-        upper_n = mid + (upper - mid) * np.array([1.6, 1.0])
-        th = min(0.3 * gap, 0.1 * iod)
-        teeth = np.zeros((bh, bw), np.float32)
-        band = np.concatenate([upper_n - [0.0, 0.05 * iod], (upper_n + [0.0, th])[::-1]])
-        cv2.fillPoly(teeth, [poly(band)], 1.0, lineType=cv2.LINE_AA, shift=shift)
-        teeth = cv2.GaussianBlur(teeth, (0, 0), max(0.6, 0.006 * iod)) * mouth
-        # teeth shading: greyer towards the corners, small gaps between incisors
-        tooth = np.array([205, 196, 182], np.float32)
-        shade = 1.0 - 0.45 * np.clip(np.abs(xx - cx) / rx, 0, 1) ** 2
-        shade = shade * (1.0 - 0.25 * np.clip((yy - (mid[1] - y0)) / max(th, 1.0), 0, 1))
-        gaps = 1.0 - 0.07 * (np.cos(np.pi * (xx - cx) / max(2.0, 0.11 * iod)) ** 40)
-        tcol = tooth * (shade * gaps)[..., None]
-        colour = colour * (1 - teeth[..., None]) + tcol * teeth[..., None]
-        if self.face.grey:
-            colour = np.repeat((colour @ np.array([0.299, 0.587, 0.114], np.float32))[..., None],
-                               3, axis=2)  # fmt: skip
-        alpha = cv2.GaussianBlur(mouth, (0, 0), max(0.7, 0.012 * iod)) * mouth * strength
-        alpha = alpha[..., None]
-        region = out[y0:y1, x0:x1].astype(np.float32)
-        out[y0:y1, x0:x1] = np.clip(region * (1 - alpha) + colour * alpha + 0.5, 0, 255).astype(
-            np.uint8
-        )
+        if self.mouth == "band":
+            paint_band(out, lm, iod=iod, photo_gap=photo_gap, grey=self.face.grey)
+        else:
+            paint_mouth(out, lm, iod=iod, photo_gap=photo_gap, palette=self.palette)
 
 
 def square_box(lo, hi, shape: tuple[int, int], *, margin: float = 1.2) -> tuple[int, int, int]:
@@ -739,6 +703,7 @@ def animate_photo(
     min_interocular: float = MIN_TRACKABLE_IOD,
     max_yaw: float = 45.0,
     refiner=None,
+    mouth: str = "procedural",
 ) -> Iterator[np.ndarray]:
     """Frames of a talking video made from one photo.
 
@@ -760,6 +725,8 @@ def animate_photo(
     refiner : Refiner, optional
         Pass the face square (:func:`face_box`) of every frame through it (e.g. the general
         refiner, :data:`talkinghead.recipes.yi2020.GENERAL_DIR`); ~15x slower.
+    mouth : {"procedural", "band"}
+        The mouth interior (:class:`PhotoAnimator`).
 
     Yields
     ------
@@ -773,7 +740,7 @@ def animate_photo(
         photo, size=size, face_index=face_index, min_interocular=min_interocular,
         max_yaw=max_yaw,
     )  # fmt: skip
-    frames = _frames(PhotoAnimator(face), anim, lms, blink_seed, head_motion)
+    frames = _frames(PhotoAnimator(face, mouth=mouth), anim, lms, blink_seed, head_motion)
     if refiner is None:
         return frames
     box = face_box(face)
