@@ -52,7 +52,6 @@ ENTRY_POINTS = {"talkinghead.training.ddp_entry"}
 _ALLOWED: dict[str, str] = {
     # -- import cycles (the edge listed is the one to break) --
     "models.expression -> models.blendshape_bridge": "cycle: _gauss_filter, _smooth_noise, blinks",
-    "export.retarget -> export": "cycle: RETARGET_MAPS belongs in data/",
     "corpora.qc -> evaluate.sync": "package cycle corpora <-> evaluate (QC runs the offset)",
     "corpora.tsv -> evaluate.splits": "package cycle corpora <-> evaluate (person_id)",
     "recipes.mouth -> evaluate.metrics": "package cycle: silence gate -> audio/energy.py",
@@ -263,3 +262,30 @@ def test_readme_layout_matches_the_tree():
     tops = [t for t in tops if not t.startswith("__") and (t.endswith((".py", "/")))]
     unnamed = sorted(t for t in tops if t not in section)
     assert not unnamed, f"README layout does not name: {unnamed}"
+
+
+# Modules still computing the data folder themselves (their owners are rewriting them).
+_OWN_DATA_PATH = {"models/mouth.py", "models/causal_default.py"}
+
+
+def test_the_data_folder_is_computed_once():
+    """Only ``talkinghead/data/__init__.py`` turns ``__file__`` into the data folder."""
+    import re
+
+    found = sorted(
+        str(p.relative_to(SRC / PKG))
+        for p in (SRC / PKG).rglob("*.py")
+        if re.search(r"Path\(__file__\)[^\n]*\n?[^\n]*\"data\"", p.read_text(encoding="utf-8"))
+        and p.parent.name != "data"
+    )
+    assert sorted(set(found) - _OWN_DATA_PATH) == [], "use talkinghead.data's names"
+    assert sorted(_OWN_DATA_PATH - set(found)) == [], "fixed: remove them from _OWN_DATA_PATH"
+
+
+def test_every_shipped_asset_is_named():
+    import talkinghead.data as D
+
+    named = {getattr(D, n).name for n in D.__all__ if n.endswith(("_DIR", "REFERENCE", "MODEL"))}
+    shipped = {p.name for p in D.DATA_DIR.iterdir() if not p.name.startswith(("_", "."))}
+    assert shipped - named == set(), "name every shipped asset in talkinghead/data/__init__.py"
+    assert {p.stem for p in D.RETARGET_DIR.glob("*.json")} == set(D.RETARGET_MAPS)

@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..data import RETARGET_MAPS  # the shipped retarget maps (numpy-free to list)
 from ..errors import InvalidArgumentError
 
 __all__ = [
@@ -190,9 +191,6 @@ EXTENSION_FORMATS: dict[str, str] = {
     ".csv": "arkit-csv", ".glb": "glb", ".json": "json", ".npz": "npz",
     ".tsv": "rhubarb-tsv", ".xml": "rhubarb-xml", ".marks": "polly-marks",
 }  # fmt: skip
-
-#: The retarget maps shipped in ``talkinghead/data/retarget`` (numpy-free to list).
-RETARGET_MAPS: tuple[str, ...] = ("arkit", "rpm", "vrm", "cc4", "metahuman")
 
 #: Retarget maps whose target names are the 52 ARKit ones (the Live Link Face CSV and
 #: the shipped head's glb can take them).

@@ -52,8 +52,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data import RETARGET_DIR, RETARGET_MAPS
 from ..errors import InvalidArgumentError, MediaError
-from . import RETARGET_MAPS as _SHIPPED
 
 __all__ = [
     "RetargetMap",
@@ -65,9 +65,9 @@ __all__ = [
     "retarget_animation",
 ]
 
-MAPS_DIR = Path(__file__).resolve().parents[1] / "data" / "retarget"
+MAPS_DIR = RETARGET_DIR
 #: Names of the mappings shipped in :data:`MAPS_DIR`.
-SHIPPED_MAPS: tuple[str, ...] = _SHIPPED
+SHIPPED_MAPS: tuple[str, ...] = RETARGET_MAPS
 
 _RESERVED = ("clamp", "description")
 

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data import HEAD_MODEL
 from ..errors import InvalidArgumentError, MediaError
 from .arkit import ARKIT_NAMES
 
@@ -49,7 +50,7 @@ __all__ = [
 #: 0..467 (same order as mediapipe), so tracked meshes can be compared vertex by vertex.
 N_FACE_MESH = 468
 
-DEFAULT_HEAD_PATH = Path(__file__).resolve().parents[1] / "data" / "head_model.npz"
+DEFAULT_HEAD_PATH = HEAD_MODEL
 
 
 # --------------------------------------------------------------------------- rotations

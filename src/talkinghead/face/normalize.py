@@ -151,10 +151,9 @@ def neutral_face_68() -> np.ndarray:
     """
     global _NEUTRAL
     if _NEUTRAL is None:
-        from pathlib import Path
+        from ..data import FACE_REFERENCE
 
-        path = Path(__file__).resolve().parents[1] / "data" / "face_reference.npz"
-        with np.load(path) as z:
+        with np.load(FACE_REFERENCE) as z:
             _NEUTRAL = np.asarray(z["neutral_68"], dtype=np.float64)
         _NEUTRAL.flags.writeable = False
     return _NEUTRAL

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data import FACE_REFERENCE
 from ..errors import DependencyError, InvalidArgumentError, check_positive
 from .landmarks68 import mesh_to_68
 
@@ -61,7 +62,6 @@ _INSTALL_HINT = (
     "without its pinned dependencies: pip install 'talkinghead[tracking]' && "
     "pip install --no-deps mediapipe==0.10.21"
 )
-_DATA = Path(__file__).resolve().parents[1] / "data"
 # stable points for the rigid fit: forehead, nose bridge, eye corners, cheeks, not lips/jaw
 _RIGID_IDX = np.array(
     [10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 33, 133, 362, 263, 70, 300, 105, 334,
@@ -206,7 +206,7 @@ def canonical_mesh() -> np.ndarray:
     """
     global _CANONICAL
     if _CANONICAL is None:
-        path = _DATA / "face_reference.npz"
+        path = FACE_REFERENCE
         with np.load(path) as z:
             _CANONICAL = np.asarray(z["canonical_mesh"], dtype=np.float64)
         _CANONICAL.flags.writeable = False

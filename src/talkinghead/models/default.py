@@ -42,6 +42,7 @@ from ..audio.whisper import (
     whisper_encoder_features,
     whisper_logmel,
 )
+from ..data import DEFAULT_FAST_DIR, DEFAULT_LIPSYNC_DIR
 from ..errors import CheckpointError, InvalidArgumentError, check_positive
 
 __all__ = [
@@ -64,11 +65,10 @@ __all__ = [
 
 _FORMAT = "talkinghead.DefaultModel"
 _VERSION = 1
-_DATA = Path(__file__).resolve().parent.parent / "data"
 #: The shipped read-out on the Whisper tiny.en encoder (``animate(model="whisper")``).
-WHISPER_DIR = _DATA / "default_lipsync"
+WHISPER_DIR = DEFAULT_LIPSYNC_DIR
 #: The shipped read-out on the distilled student front end (``animate(model="default")``).
-FAST_DIR = _DATA / "default_fast"
+FAST_DIR = DEFAULT_FAST_DIR
 #: The checkpoint :meth:`DefaultModel.from_pretrained` loads without a folder.
 DEFAULT_DIR = FAST_DIR
 #: Kept for models/mouth.py and scripts/train_mouth.py: use audio.whisper.encoder_frames.

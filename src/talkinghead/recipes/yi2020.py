@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .._util.atomic import atomic_path
+from ..data import REFINER_GENERAL_DIR
 from ..errors import FaceLostError, InvalidArgumentError, TalkingHeadError
 
 __all__ = [
@@ -47,7 +48,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The shipped general refiner (256 px), trained by ``scripts/train_refiner.py``.
-GENERAL_DIR = Path(__file__).resolve().parents[1] / "data" / "refiner_general"
+GENERAL_DIR = REFINER_GENERAL_DIR
 
 
 @dataclass

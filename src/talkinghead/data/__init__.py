@@ -1,0 +1,46 @@
+"""The shipped assets, each named once (paths only: nothing is read or imported here).
+
+Checkpoints are folders (``config.json`` + ``model.safetensors``, ``from_pretrained``);
+the ``*_V2*`` mouth checkpoints are named before they ship (the loaders check existence).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "DATA_DIR",
+    "DEFAULT_FAST_DIR",
+    "DEFAULT_LIPSYNC_DIR",
+    "DEFAULT_CAUSAL_DIR",
+    "MOUTH_V2_DIR",
+    "MOUTH_V2_WHISPER_DIR",
+    "REFINER_GENERAL_DIR",
+    "RETARGET_DIR",
+    "RETARGET_MAPS",
+    "FACE_REFERENCE",
+    "HEAD_MODEL",
+]
+
+#: This folder.
+DATA_DIR = Path(__file__).resolve().parent
+#: The default model: ridge read-out on the distilled student front end (``model="default"``).
+DEFAULT_FAST_DIR = DATA_DIR / "default_fast"
+#: The default model's read-out on the Whisper tiny.en encoder (``model="whisper"``).
+DEFAULT_LIPSYNC_DIR = DATA_DIR / "default_lipsync"
+#: The causal default model the server streams.
+DEFAULT_CAUSAL_DIR = DATA_DIR / "default_causal"
+#: Mouth v2 (student front end), when shipped.
+MOUTH_V2_DIR = DATA_DIR / "mouth_v2"
+#: Mouth v2 on the Whisper encoder, when shipped.
+MOUTH_V2_WHISPER_DIR = DATA_DIR / "mouth_v2_whisper"
+#: Yi 2020's general refiner (256 px), trained by ``scripts/train_refiner.py``.
+REFINER_GENERAL_DIR = DATA_DIR / "refiner_general"
+#: ARKit -> rig mappings, one ``<name>.json`` each.
+RETARGET_DIR = DATA_DIR / "retarget"
+#: Names of the shipped mappings in :data:`RETARGET_DIR`.
+RETARGET_MAPS: tuple[str, ...] = ("arkit", "rpm", "vrm", "cc4", "metahuman")
+#: The tracked mean face of real clips (``neutral_68`` ...), by ``scripts/build_face_reference.py``.
+FACE_REFERENCE = DATA_DIR / "face_reference.npz"
+#: The 3D head mesh and blendshapes, by ``scripts/build_head_model.py``.
+HEAD_MODEL = DATA_DIR / "head_model.npz"
