@@ -30,6 +30,15 @@ def test_pin_eyes_pins_the_first_frame_and_inverts():
     assert np.allclose(tf.inverse().apply(out), seq, atol=1e-5)
 
 
+def test_pin_eyes_frame_pins_that_frame():
+    seq = _face_sequence()
+    out, _ = pin_eyes(seq, frame=7)  # Eskimez 2018 pins the first *tracked* frame
+    assert np.allclose(eye_centres_68(out[7]), [[-0.5, 0], [0.5, 0]], atol=1e-9)
+    assert not np.allclose(eye_centres_68(out[0]), [[-0.5, 0], [0.5, 0]], atol=1e-3)
+    with pytest.raises(InvalidArgumentError, match="frame=20 must be in"):
+        pin_eyes(seq, frame=20)
+
+
 def test_identity_removal_round_trip_and_target_identity():
     seq = _face_sequence(1)
     pinned, _ = pin_eyes(seq)

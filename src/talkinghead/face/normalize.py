@@ -80,7 +80,7 @@ def _check(landmarks, name="landmarks") -> np.ndarray:
 
 
 def pin_eyes(
-    landmarks: np.ndarray, *, eyes: tuple = DEFAULT_EYES
+    landmarks: np.ndarray, *, eyes: tuple = DEFAULT_EYES, frame: int | None = None
 ) -> tuple[np.ndarray, SimilarityTransform]:
     """Pin the first frame's eye centres to ``eyes``; apply that transform to all frames.
 
@@ -90,6 +90,9 @@ def pin_eyes(
         The first frame must be finite (the first *valid* frame is used otherwise).
     eyes : ((x, y), (x, y))
         Target centres of the subject's right eye (image left) and left eye.
+    frame : int, optional
+        The frame whose eyes are pinned (e.g. the first *tracked* frame); default the
+        first finite one.
 
     Returns
     -------
@@ -98,10 +101,14 @@ def pin_eyes(
         ``transform.inverse().apply(normalised)`` gives back ``landmarks``.
     """
     lm = _check(landmarks)
-    finite = np.flatnonzero(np.isfinite(lm).all(axis=(1, 2)))
-    if len(finite) == 0:
-        raise InvalidArgumentError("landmarks must hold at least one finite frame")
-    tf = SimilarityTransform.from_two_points(eye_centres_68(lm[finite[0]]), np.asarray(eyes))
+    if frame is None:
+        finite = np.flatnonzero(np.isfinite(lm).all(axis=(1, 2)))
+        if len(finite) == 0:
+            raise InvalidArgumentError("landmarks must hold at least one finite frame")
+        frame = int(finite[0])
+    elif not 0 <= int(frame) < len(lm):
+        raise InvalidArgumentError(f"frame={frame!r} must be in [0, {len(lm)})")
+    tf = SimilarityTransform.from_two_points(eye_centres_68(lm[int(frame)]), np.asarray(eyes))
     return tf.apply(lm), tf
 
 

@@ -19,38 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..face.landmarks68 import eye_centres_68
+from ..face.normalize import pin_eyes
 from ..training.data import ClipData
 from ._shape import fill_invalid
 from .base import Recipe
 
-__all__ = ["Eskimez2018", "pin_eyes"]
-
-#: Where the eye centres of the first frame are pinned (subject's right eye first).
-EYE_POINTS = np.array([[-0.5, 0.0], [0.5, 0.0]])
-
-
-def pin_eyes(lm: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Move all frames by the similarity that pins the first valid frame's eyes.
-
-    Parameters
-    ----------
-    lm : np.ndarray, shape (T, 68, 2)
-    valid : np.ndarray, bool, shape (T,)
-
-    Returns
-    -------
-    np.ndarray, float64, shape (T, 68, 2)
-    """
-    lm = np.asarray(lm, dtype=np.float64)
-    first = int(np.argmax(valid)) if np.any(valid) else 0
-    e = eye_centres_68(lm[first])  # (2, 2)
-    src = (e[1, 0] - e[0, 0]) + 1j * (e[1, 1] - e[0, 1])
-    dst = (EYE_POINTS[1, 0] - EYE_POINTS[0, 0]) + 1j * (EYE_POINTS[1, 1] - EYE_POINTS[0, 1])
-    s = dst / src if abs(src) > 0 else 1.0
-    z = (lm[..., 0] - e[0, 0]) + 1j * (lm[..., 1] - e[0, 1])
-    w = s * z + (EYE_POINTS[0, 0] + 1j * EYE_POINTS[0, 1])
-    return np.stack([w.real, w.imag], axis=-1)
+__all__ = ["Eskimez2018"]
 
 
 class Eskimez2018(Recipe):
@@ -79,7 +53,9 @@ class Eskimez2018(Recipe):
     def _pinned(self, clip: ClipData) -> tuple[np.ndarray, np.ndarray]:
         valid = clip.valid
         lm = fill_invalid(clip.array("landmarks68"), valid)
-        return pin_eyes(lm, valid), valid
+        if not np.any(valid):  # no tracked frame: nothing to pin (the targets are all masked)
+            return lm, valid
+        return pin_eyes(lm, frame=int(np.argmax(valid)))[0], valid
 
     def fit(self, clips, targets) -> None:
         shapes = [self._pinned(c) for c in clips]
