@@ -106,7 +106,10 @@ def _alive(pid):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
-def test_prepare_workers_die_with_their_parent(tmp_path, shared_data):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_prepare_workers_die_with_their_parent(tmp_path, shared_data, sig):
+    """SIGKILL: the kernel's parent-death signal ends them; SIGTERM: the parent stops them
+    and exits 143 at once (without waiting for their recordings)."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for src in sorted((shared_data / GRID).glob("*.mpg"))[:6]:
@@ -125,8 +128,10 @@ def test_prepare_workers_die_with_their_parent(tmp_path, shared_data):
 
         _wait_for(two_workers, timeout=120, what="two prepare workers")
         time.sleep(1.0)  # let them start on their recordings
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(30)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+        if sig == signal.SIGTERM:
+            assert proc.returncode == 143 and "Traceback" not in err, err
         t0 = time.monotonic()
         while any(_alive(w) for w in workers) and time.monotonic() - t0 < 15:
             time.sleep(0.1)
