@@ -190,3 +190,5 @@ def test_cli_flags_reach_the_policy():
 
     with pytest.raises(CheckpointError, match="--model='/no/such/model' must be a model"):
         build_config(p.parse_args(["serve", "--model", "/no/such/model"]))  # before torch
+    for name in ("energy", "default"):
+        assert build_config(p.parse_args(["serve", "--model", name]))[0].model == name

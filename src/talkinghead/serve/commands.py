@@ -103,7 +103,8 @@ def build_config(args: argparse.Namespace):
     from .security import build_policy
 
     build_policy(cfg.host, allow_origins=cfg.allow_origins, allow_hosts=cfg.allow_hosts)
-    if args.model is not None and not (Path(args.model) / "config.json").is_file():
+    named = args.model in (None, "default", "energy")  # the shipped model, the model-free one
+    if not named and not (Path(args.model) / "config.json").is_file():
         from ..errors import CheckpointError
 
         raise CheckpointError(  # before importing torch (seconds)
