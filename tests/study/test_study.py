@@ -74,7 +74,18 @@ def _client(study_dir):
 
     from talkinghead.study.server import create_study_app
 
-    return TestClient(create_study_app(study_dir))
+    # an address, as a browser sends it (the Host check refuses unknown names)
+    return TestClient(create_study_app(study_dir), base_url="http://127.0.0.1:8010")
+
+
+def test_other_sites_cannot_use_the_study(two_systems, tmp_path):
+    make_study(tmp_path / "s", two_systems, seed=1)
+    c = _client(tmp_path / "s")
+    evil = {"Origin": "http://evil.example"}
+    assert c.post("/api/sessions", json={"rater": "r1"}, headers=evil).status_code == 403
+    assert c.get("/", headers={"Host": "rebound.evil.example:8010"}).status_code == 403
+    own = {"Origin": "http://127.0.0.1:8010"}
+    assert c.post("/api/sessions", json={"rater": "r1"}, headers=own).status_code == 200
 
 
 def test_api_sessions_answers_resume_and_report(two_systems, tmp_path):

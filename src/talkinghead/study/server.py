@@ -185,6 +185,11 @@ def create_study_app(study_dir: str | os.PathLike, *, answers_path=None, session
     )
     app = FastAPI(title="talkinghead study", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.study = state
+    from ..serve.security import AccessGuard, build_policy
+
+    # as `talkinghead serve`: no other site's page may post answers or read the study
+    # through the rater's browser (Origin), no re-bound domain name (Host)
+    app.add_middleware(AccessGuard, policy=build_policy("127.0.0.1"))
     nocache = {"Cache-Control": "no-store"}
 
     def err(status: int, msg: str):
