@@ -38,15 +38,16 @@ PHOTO_VIDEO = DATA / "tanshuai0219__EDTalk/test_data/uncrop_Obama.mp4"  # first 
 SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank."
 
 
-def _run(argv: list[str], env: dict) -> tuple[float, float, int, str]:
-    """(wall seconds, peak RSS MB, exit status, stderr tail) of one fresh process."""
+def _run(argv: list[str], env: dict) -> tuple[float, float, float, int, str]:
+    """(wall s, CPU s (user + sys), peak RSS MB, exit status, stderr tail) of one process."""
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     err = p.stderr.read()
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
-    return wall, ru.ru_maxrss / 1024.0, p.returncode, err.decode("utf-8", "replace")[-400:]
+    cpu = ru.ru_utime + ru.ru_stime
+    return wall, cpu, ru.ru_maxrss / 1024.0, p.returncode, err.decode("utf-8", "replace")[-400:]
 
 
 def _inputs(work: Path) -> dict:
@@ -102,18 +103,14 @@ def _cases(inp: dict, out: Path, ofx: Path | None) -> list[dict]:
         peer = f"openfacefx energy, {label}"
         add(f"animate {label} -> npz", [*th, "animate", wav, "-o", str(out / f"a{tag}.npz")],
             sec, pair=peer)  # fmt: skip
+        # the peer runs right after the command it is paired with (same file, same moment)
+        ofx_argv = [str(ofx), "energy", "--wav", wav, "--fps", "25", "-o",
+                    str(out / f"ofx{tag}.json")] if ofx else []  # fmt: skip
+        add(peer, ofx_argv, sec, skip=None if ofx else "OpenFaceFX not available")
         add(f"animate {label} -> mp4 (sketch)",
             [*th, "animate", wav, "-o", str(out / f"a{tag}.mp4")], sec)  # fmt: skip
         add(f"animate {label} -> glb", [*th, "animate", wav, "-o", str(out / f"a{tag}.glb"),
                                         "--format", "glb"], sec)  # fmt: skip
-        add(
-            peer,
-            [str(ofx), "energy", "--wav", wav, "--fps", "25", "-o", str(out / f"ofx{tag}.json")]
-            if ofx
-            else [],
-            sec,  # fmt: skip
-            skip=None if ofx else "OpenFaceFX not available",
-        )
     espeak = shutil.which("espeak-ng")
     add("say one sentence -> mp4", [*th, "say", SENTENCE, "-o", str(out / "say.mp4")], None,
         skip=None if espeak else "espeak-ng not installed")  # fmt: skip
@@ -158,6 +155,7 @@ def main() -> int:
                for k, v in json.loads(made.stdout.strip().splitlines()[-1]).items()}  # fmt: skip
         cases = _cases(inp, tmp, ofx)
         times: dict[str, list] = {c["name"]: [] for c in cases}
+        cpus: dict[str, list] = {c["name"]: [] for c in cases}
         mem: dict[str, float] = {}
         errors: dict[str, str] = {}
         load0 = os.getloadavg()
@@ -165,12 +163,13 @@ def main() -> int:
             for c in cases:
                 if c["skip"] or c["name"] in errors:
                     continue
-                wall, rss, rc, err = _run(c["argv"], env)
+                wall, cpu, rss, rc, err = _run(c["argv"], env)
                 if rc != 0:
                     errors[c["name"]] = f"exit {rc}: {err.strip().splitlines()[-1:]}"
                     continue
                 if rep:
                     times[c["name"]].append(wall)
+                    cpus[c["name"]].append(cpu)
                     mem[c["name"]] = max(mem.get(c["name"], 0.0), rss)
             print(f"  repeat {rep}/{args.repeat} done", file=sys.stderr)
         load1 = os.getloadavg()
@@ -181,26 +180,29 @@ def main() -> int:
         if c["skip"] or c["name"] in errors or not t:
             r["skipped"] = c["skip"] or errors.get(c["name"], "no run")
         else:
-            r.update(median_s=statistics.median(t), min_s=min(t), peak_mb=mem[c["name"]], runs=t)
-            p = times.get(c["pair"] or "", [])
+            u = cpus[c["name"]]
+            r.update(median_s=statistics.median(t), min_s=min(t), cpu_s=statistics.median(u),
+                     peak_mb=mem[c["name"]], runs=t, cpu_runs=u)  # fmt: skip
+            p, pu = times.get(c["pair"] or "", []), cpus.get(c["pair"] or "", [])
             if p and len(p) == len(t):  # same repeats: the ratio of each pair, then the median
                 r["vs_peer"] = statistics.median(a / b for a, b in zip(t, p, strict=True))
+                r["vs_peer_cpu"] = statistics.median(a / b for a, b in zip(u, pu, strict=True))
                 r["peer"] = c["pair"]
         rows.append(r)
     print(f"\nload average {load0[0]:.2f} -> {load1[0]:.2f} (1 min), {os.cpu_count()} CPUs; "
           f"{args.repeat} timed runs each; OpenFaceFX: {ofx_why}\n")  # fmt: skip
-    print("| command (fresh process) | speech s | wall s (median) | min s | x real time "
-          "| peak RSS MB | / openfacefx energy, same file |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| command (fresh process) | speech s | wall s (median) | min s | CPU s | x real time "
+          "| peak RSS MB | / openfacefx energy, same file: wall (CPU) |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         sp = "-" if r["speech_s"] is None else f"{r['speech_s']:g}"
         if "skipped" in r:
-            print(f"| {r['name']} | {sp} | skipped: {r['skipped']} | | | | |")
+            print(f"| {r['name']} | {sp} | skipped: {r['skipped']} | | | | | |")
             continue
         xrt = "-" if r["speech_s"] is None else f"{r['speech_s'] / r['median_s']:.0f}"
-        ratio = f"{r['vs_peer']:.2f}x" if "vs_peer" in r else ""
-        print(f"| {r['name']} | {sp} | {r['median_s']:.2f} | {r['min_s']:.2f} | {xrt} "
-              f"| {r['peak_mb']:.0f} | {ratio} |")  # fmt: skip
+        ratio = f"{r['vs_peer']:.2f}x ({r['vs_peer_cpu']:.2f}x)" if "vs_peer" in r else ""
+        print(f"| {r['name']} | {sp} | {r['median_s']:.2f} | {r['min_s']:.2f} | {r['cpu_s']:.2f} "
+              f"| {xrt} | {r['peak_mb']:.0f} | {ratio} |")  # fmt: skip
     if args.json:
         Path(args.json).write_text(json.dumps(dict(load=[load0, load1], rows=rows), indent=1))
     return 0
