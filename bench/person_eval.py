@@ -48,9 +48,10 @@ def main() -> None:
 
     torch.set_num_threads(max(1, args.threads))
     from talkinghead.audio.io import load_audio
+    from talkinghead.face.geometry import rotation_matrix
     from talkinghead.face.landmarks68 import eye_centres_68, mesh_to_68, mouth_openness_68
     from talkinghead.face.normalize import neutral_face_68
-    from talkinghead.face.tracking import rotvec_to_matrix, track_frames
+    from talkinghead.face.tracking import track_frames
     from talkinghead.inference import animate
     from talkinghead.models.head_pose import (
         POSE_CHANNELS,
@@ -107,7 +108,7 @@ def main() -> None:
     # oracle: true expression (frontalised with the tracked rotation, per-frame eye-pinned)
     # + the true head motion: roll and shift from the eyes, yaw / pitch from the track
     ref = meta["reference_index"]
-    R = rotvec_to_matrix(track.rotation.astype(np.float64))  # (T, 3, 3)
+    R = rotation_matrix(track.rotation.astype(np.float64))  # (T, 3, 3)
     X = np.einsum("tji,tnj->tni", R, track.mesh - track.translation[:, None, :])
     X = X / track.scale[:, None, None]  # canonical frame: the expression only
     front = eye_pinned(mesh_to_68(X)[..., :2])

@@ -6,15 +6,10 @@ from scipy.ndimage import uniform_filter1d
 from scipy.signal import butter, sosfiltfilt
 
 from talkinghead.audio.io import load_audio
+from talkinghead.face.geometry import matrix_to_rotvec, rotation_to_euler
+from talkinghead.face.geometry import rotation_matrix as rotvec_to_matrix
 from talkinghead.face.landmarks68 import mouth_openness_68
-from talkinghead.face.tracking import (
-    FaceTrack,
-    matrix_to_rotvec,
-    rotation_to_euler,
-    rotvec_to_matrix,
-    track_frames,
-    track_video,
-)
+from talkinghead.face.tracking import FaceTrack, track_frames, track_video
 from talkinghead.video.io import read_video
 
 GRID = "rizkiarm__LipNet/evaluation/samples/GRID"

@@ -118,9 +118,9 @@ def _sample_arrays(out: Path, ok, max_clips) -> tuple[np.ndarray, np.ndarray]:
 
 def _euler_deg(rotvec: np.ndarray) -> np.ndarray:
     """Head rotation vectors (N, 3), radians -> (yaw, pitch, roll) in degrees."""
-    from ..face.tracking import rotation_to_euler
+    from ..face.geometry import rotation_to_euler
 
-    return np.degrees(rotation_to_euler(np.asarray(rotvec, dtype=np.float64)))
+    return np.degrees(np.stack(rotation_to_euler(np.asarray(rotvec, dtype=np.float64)), -1))
 
 
 def format_stats(stats: dict) -> str:

@@ -15,13 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidArgumentError, check_positive
-from .head3d import (
-    N_FACE_MESH,
-    BlendshapeAnimation,
-    HeadModel,
-    load_head_model,
-    matrix_to_rotvec,
-)
+from .geometry import matrix_to_rotvec
+from .head3d import N_FACE_MESH, BlendshapeAnimation, HeadModel, load_head_model
 
 __all__ = ["FitResult", "fit_blendshapes", "similarity_transform"]
 

@@ -12,8 +12,8 @@ Conventions
 - Head pose is a rigid fit (Umeyama, with scale) of the frame's mesh to the
   canonical frontal mesh shipped in ``talkinghead/data/face_reference.npz``:
   ``mesh ~ scale * R @ canonical + translation``. ``rotation`` is ``R`` as a
-  rotation vector in radians; :func:`rotation_to_euler` gives yaw (about the
-  vertical axis, positive when the face turns towards the image's left: the nose
+  rotation vector in radians; :func:`talkinghead.face.geometry.rotation_to_euler` gives
+  yaw (about the vertical axis, positive when the face turns towards the image's left: the nose
   moves left), pitch (about the horizontal axis, positive nodding down) and roll
   (in the image plane, positive clockwise on screen). These are camera-frame angles:
   against :mod:`talkinghead.face.head3d` (y up, z toward the viewer) yaw and roll
@@ -37,6 +37,7 @@ import numpy as np
 
 from ..data import FACE_REFERENCE
 from ..errors import DependencyError, InvalidArgumentError, check_positive
+from .geometry import matrix_to_rotvec, rotation_to_euler
 from .landmarks68 import mesh_to_68
 
 __all__ = [
@@ -46,9 +47,6 @@ __all__ = [
     "track_video",
     "canonical_mesh",
     "rigid_fit",
-    "rotation_to_euler",
-    "rotvec_to_matrix",
-    "matrix_to_rotvec",
     "import_mediapipe",
 ]
 
@@ -116,55 +114,6 @@ class _LazyModule(types.ModuleType):
 
 
 # --------------------------------------------------------------------------- geometry
-
-
-def rotvec_to_matrix(rotvec: np.ndarray) -> np.ndarray:
-    """Rotation vectors (..., 3) in radians -> rotation matrices (..., 3, 3) (Rodrigues)."""
-    r = np.asarray(rotvec, dtype=np.float64)
-    theta = np.linalg.norm(r, axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        k = np.where(theta > 1e-12, r / theta, 0.0)
-    kx, ky, kz = k[..., 0], k[..., 1], k[..., 2]
-    zero = np.zeros_like(kx)
-    K = np.stack([zero, -kz, ky, kz, zero, -kx, -ky, kx, zero], axis=-1).reshape(r.shape + (3,))
-    t = theta[..., None]
-    eye = np.broadcast_to(np.eye(3), K.shape)
-    return eye + np.sin(t) * K + (1 - np.cos(t)) * (K @ K)
-
-
-def matrix_to_rotvec(R: np.ndarray) -> np.ndarray:
-    """Rotation matrices (..., 3, 3) -> rotation vectors (..., 3) in radians."""
-    R = np.asarray(R, dtype=np.float64)
-    cos = np.clip((np.trace(R, axis1=-2, axis2=-1) - 1) / 2, -1.0, 1.0)
-    theta = np.arccos(cos)
-    v = np.stack([R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0],
-                  R[..., 1, 0] - R[..., 0, 1]], axis=-1)  # fmt: skip
-    s = np.sin(theta)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(s[..., None] > 1e-9, v * (theta / (2 * s))[..., None], v / 2)
-    # near 180 degrees: axis from the diagonal
-    near_pi = theta > np.pi - 1e-4
-    if np.any(near_pi):
-        Rp = R[near_pi]
-        axis = np.sqrt(np.clip((np.diagonal(Rp, axis1=-2, axis2=-1) + 1) / 2, 0, None))
-        axis[:, 1] *= np.where(Rp[:, 0, 1] + Rp[:, 1, 0] < 0, -1, 1)
-        axis[:, 2] *= np.where(Rp[:, 0, 2] + Rp[:, 2, 0] < 0, -1, 1)
-        out[near_pi] = axis * theta[near_pi][:, None]
-    return out
-
-
-def rotation_to_euler(rotvec: np.ndarray) -> np.ndarray:
-    """Rotation vectors (..., 3) -> (yaw, pitch, roll) (..., 3) in radians.
-
-    With ``R = Ry(yaw) @ Rx(pitch) @ Rz(roll)`` in the camera frame (x right,
-    y down, z into the screen): yaw turns the face left/right, pitch nods, roll
-    tilts in the image plane.
-    """
-    R = rotvec_to_matrix(rotvec)
-    pitch = np.arcsin(np.clip(-R[..., 1, 2], -1.0, 1.0))
-    yaw = np.arctan2(R[..., 0, 2], R[..., 2, 2])
-    roll = np.arctan2(R[..., 1, 0], R[..., 1, 1])
-    return np.stack([yaw, pitch, roll], axis=-1)
 
 
 def rigid_fit(src: np.ndarray, dst: np.ndarray, *, with_scale: bool = True):
@@ -269,7 +218,7 @@ class FaceTrack:
     @property
     def euler(self) -> np.ndarray:
         """(T, 3) yaw, pitch, roll in radians."""
-        return rotation_to_euler(self.rotation)
+        return np.stack(rotation_to_euler(self.rotation), axis=-1)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the track to ``.npz`` atomically."""
