@@ -76,3 +76,15 @@ def test_cli_protocol(prepared, capsys):
     assert "| energy |" in out and "1 scored" in out
     assert main(["evaluate", "--protocol", "mouth_v2", "--models", "energy"]) == 2
     assert "needs --prepared" in capsys.readouterr().err
+
+
+def test_module_function_system(prepared):
+    """A model in training is scored through ``module:function`` exactly like a named one."""
+    from talkinghead.evaluate.heldout import evaluate_heldout
+
+    res = evaluate_heldout(["energy", "talkinghead.evaluate.baselines:energy_predict"], [prepared])
+    by = {r["system"]: r for r in res.rows}
+    a, b = by["energy"], by["talkinghead.evaluate.baselines:energy_predict"]
+    assert a["open_r"] == pytest.approx(b["open_r"]) and a["lag_ms"] == b["lag_ms"]
+    with pytest.raises(InvalidArgumentError, match="module:function"):
+        evaluate_heldout(["talkinghead.nope:f"], [prepared])
