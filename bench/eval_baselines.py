@@ -24,48 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
+from talkinghead.corpora.tsv import grid_transcript
+from talkinghead.evaluate.clips import EVAL_CLIPS
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("TALKINGHEAD_SHARED_DATA", REPO.parent / "shared" / "data"))
 
-GRID_DIR = "rizkiarm__LipNet/evaluation/samples"
-CLIPS = (
-    [f"{GRID_DIR}/GRID/{k}.mpg" for k in (
-        "bbaf2n", "brbk7n", "lbax4n", "lbbc2a", "lrwp9a", "lwbsza", "pwij3p", "sbia1a",
-        "sbwe5n", "swiz3n")]
-    + [f"{GRID_DIR}/id2_vcd_swwp2s.mpg"]
-    + [f"OpenTalker__video-retalking/examples/face/{i}.mp4" for i in range(1, 6)]
-    + [f"OpenTalker__SadTalker/examples/ref_video/WDA_{n}_000.mp4"
-       for n in ("AlexandriaOcasioCortez", "KatieHill")]
-    + ["tanshuai0219__EDTalk/test_data/pose_source2.mp4",
-       "tanshuai0219__EDTalk/test_data/uncrop_Obama.mp4",
-       "tanshuai0219__EDTalk/test_data/mouth_source.mp4"]
-)  # fmt: skip
-
-_GRID_WORDS = [
-    {"b": "bin", "l": "lay", "p": "place", "s": "set"},
-    {"b": "blue", "g": "green", "r": "red", "w": "white"},
-    {"a": "at", "b": "by", "i": "in", "w": "with"},
-    None,  # letter
-    {"z": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five",
-     "6": "six", "7": "seven", "8": "eight", "9": "nine", "o": "zero"},
-    {"a": "again", "n": "now", "p": "please", "s": "soon"},
-]  # fmt: skip
-
-
-def grid_sentence(stem: str) -> str | None:
-    """``bbaf2n`` -> ``"bin blue at f two now"`` (GRID grammar); None if not a GRID code."""
-    code = stem.rsplit("_", 1)[-1]
-    if len(code) != 6:
-        return None
-    words = []
-    for ch, table in zip(code, _GRID_WORDS, strict=True):
-        if table is None:
-            words.append(ch)
-        elif ch in table:
-            words.append(table[ch])
-        else:
-            return None
-    return " ".join(words)
+CLIPS = EVAL_CLIPS
 
 
 def main(argv=None) -> int:
@@ -86,7 +51,7 @@ def main(argv=None) -> int:
     for rel in CLIPS:
         p = DATA / rel
         audio = p.with_suffix(".wav") if p.with_suffix(".wav").is_file() else None
-        tr = grid_sentence(p.stem) if p.suffix == ".mpg" else None
+        tr = grid_transcript(p) if p.suffix == ".mpg" else None
         truths.append(truth_from_video(p, audio=audio, transcript=tr, id=p.stem))
     t_track = time.perf_counter() - t0
     systems = {s: baseline_predict_fn(s) for s in ("energy", "phonetic", "truth_smoothed")}

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -55,17 +56,18 @@ import numpy as np
 from talkinghead.evaluate.peers import PEERS, run_peer
 
 REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("TALKINGHEAD_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
 # ----------------------------------------------------------------------------- our side
 def load_truths(work: Path) -> list[dict]:
     """The 21 clips of eval_baselines (truth_from_video), cached under ``work/truth``."""
-    sys.path.insert(0, str(REPO / "bench"))
-    from eval_baselines import CLIPS, DATA, grid_sentence
     from talkinghead._util.atomic import save_npz_atomic
+    from talkinghead.corpora.tsv import grid_transcript
+    from talkinghead.evaluate.clips import EVAL_CLIPS
 
     out = []
-    for rel in CLIPS:
+    for rel in EVAL_CLIPS:
         p = DATA / rel
         cache = work / "truth" / f"{p.stem}.npz"
         if not cache.is_file():
@@ -85,7 +87,7 @@ def load_truths(work: Path) -> list[dict]:
                 valid=d["valid"].astype(bool) & np.isfinite(d["openness"]),
                 y=d["y"].astype(np.float32),
                 sr=int(d["sr"]),
-                transcript=grid_sentence(p.stem) if p.suffix == ".mpg" else None,
+                transcript=grid_transcript(p) if p.suffix == ".mpg" else None,
             )
         )
     return out
@@ -107,11 +109,9 @@ def default_loso(
         from talkinghead.models.student import SpeechStudent, student_features
 
         student = SpeechStudent.from_pretrained(student_dir)
-    sys.path.insert(0, str(REPO / "scripts"))
-    from train_default import SPEAKER
-
     from talkinghead._util.atomic import save_npz_atomic
     from talkinghead.audio.phones import align_phones
+    from talkinghead.evaluate.clips import EVAL_SPEAKERS as SPEAKER
     from talkinghead.recipes.default import TrainClip, fit_default_model
 
     if student is None:
@@ -208,9 +208,6 @@ def main(argv=None) -> int:
     ap.add_argument("--student", default=str(REPO / "src/talkinghead/data/default_fast/student"),
                     help="distilled front end for the 'default-fast LOSO' rows")  # fmt: skip
     args = ap.parse_args(argv)
-    sys.path.insert(0, str(REPO / "bench"))
-    from eval_baselines import DATA
-
     if not (DATA / "MANIFEST.tsv").is_file():
         print(f"real data not found at {DATA}; set TALKINGHEAD_SHARED_DATA", file=sys.stderr)
         return 1

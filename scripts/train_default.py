@@ -28,24 +28,17 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("TALKINGHEAD_SHARED_DATA", REPO.parent / "shared" / "data"))
-sys.path.insert(0, str(REPO / "bench"))
-
-#: Speakers of the 21 evaluation clips (same person = same label; bbaf2n is GRID s1).
-SPEAKER = {
-    "bbaf2n": "grid_s1", "id2_vcd_swwp2s": "pwij3p", "3": "aoc",
-    "WDA_AlexandriaOcasioCortez_000": "aoc", "1": "asian_man", "pose_source2": "asian_man",
-}  # fmt: skip
 
 
 def eval_clips(cache: Path):
-    from eval_baselines import CLIPS
+    from talkinghead.evaluate.clips import EVAL_CLIPS, EVAL_SPEAKERS
     from talkinghead.recipes.default import prepare_clip
 
     out = []
-    for rel in CLIPS:
+    for rel in EVAL_CLIPS:
         p = DATA / rel
         audio = p.with_suffix(".wav") if p.with_suffix(".wav").is_file() else None
-        spk = SPEAKER.get(p.stem, p.stem)
+        spk = EVAL_SPEAKERS.get(p.stem, p.stem)
         c = prepare_clip(p, cache_dir=cache, audio=audio, speaker=spk, size=None)
         c.audio = audio or p
         out.append(c)

@@ -289,3 +289,28 @@ def test_every_shipped_asset_is_named():
     shipped = {p.name for p in D.DATA_DIR.iterdir() if not p.name.startswith(("_", "."))}
     assert shipped - named == set(), "name every shipped asset in talkinghead/data/__init__.py"
     assert {p.stem for p in D.RETARGET_DIR.glob("*.json")} == set(D.RETARGET_MAPS)
+
+
+# bench/scripts files that still put another folder on sys.path (shrinks; never add to it).
+_SYS_PATH = {
+    "bench/photo_people.py": "photo_eval helpers",
+    "bench/person_eval.py": "photo_eval helpers",
+    "bench/stream_latency.py": "tests/serve's LiveServer",
+    "scripts/train_causal_default.py": "train_student.EXCLUDE",
+}
+
+
+def test_bench_and_scripts_import_only_talkinghead():
+    """No ``sys.path`` edits to import another bench/, scripts/ or tests/ file."""
+    repo = SRC.parent
+    found = {
+        str(p.relative_to(repo))
+        for d in ("bench", "scripts")
+        for p in (repo / d).glob("*.py")
+        if any(
+            "sys.path.insert" in line and '"src"' not in line
+            for line in p.read_text(encoding="utf-8").splitlines()
+        )
+    }
+    assert sorted(found - set(_SYS_PATH)) == [], "import shared code from talkinghead instead"
+    assert sorted(set(_SYS_PATH) - found) == [], "fixed: remove them from _SYS_PATH"

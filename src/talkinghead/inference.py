@@ -1,8 +1,11 @@
-"""One call from speech to face parameters: :func:`animate`.
+"""One call from speech to face parameters: :func:`animate` -> :class:`Animation`.
 
-The foundation's default animator is the rule-based phonetic animator
-(:mod:`talkinghead.models.phonetic`): phones -> visemes -> Cohen-Massaro
-coarticulation -> a neutral 68-point face. Learned models plug in here later.
+``model="default"`` is the learned default model (:mod:`talkinghead.models.default`: a
+ridge read-out on the distilled student front end, :mod:`talkinghead.models.student`);
+``"whisper"`` is the same read-out on the Whisper tiny.en encoder; ``"phonetic"`` is the
+rule-based animator (:mod:`talkinghead.models.phonetic`: phones -> visemes ->
+Cohen-Massaro coarticulation). A loaded :class:`talkinghead.Model` is accepted too.
+Measurements: ``docs/default_model.md``.
 """
 
 from __future__ import annotations
