@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import InvalidArgumentError, check_positive
 from ..face.arkit import ARKIT_INDEX, ARKIT_NAMES
 from ..face.head3d import BlendshapeAnimation, euler_to_rotation
+from .upper_face import emphasis, smooth_noise
 
 __all__ = [
     "JAW_OPEN_AT_ONE",
@@ -114,17 +115,6 @@ def articulation_to_blendshapes(articulation: np.ndarray) -> np.ndarray:
     return np.clip(out, 0, 1).astype(np.float32)
 
 
-def _smooth_noise(rng, n_frames: int, fps: float, seconds: float) -> np.ndarray:
-    """Unit-std Gaussian-filtered noise, shape (n_frames,)."""
-    sigma = max(seconds * fps, 1.0)
-    half = int(3 * sigma)
-    k = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
-    x = rng.standard_normal(n_frames + 2 * half)
-    y = np.convolve(x, k / k.sum(), mode="valid")[:n_frames]
-    sd = y.std()
-    return y / sd if sd > 0 else y
-
-
 def procedural_head_motion(
     n_frames: int,
     fps: float,
@@ -159,29 +149,19 @@ def procedural_head_motion(
     if n_frames == 0:
         return np.zeros((0, 3), np.float32)
     rng = np.random.default_rng(seed)
-    yaw = 0.035 * np.tanh(_smooth_noise(rng, n_frames, fps, 0.9) / 2.5) * 2.5
-    pitch = 0.025 * np.tanh(_smooth_noise(rng, n_frames, fps, 0.7) / 2.5) * 2.5
-    roll = 0.015 * np.tanh(_smooth_noise(rng, n_frames, fps, 1.2) / 2.5) * 2.5
+    yaw = 0.035 * np.tanh(smooth_noise(rng, n_frames, fps, 0.9) / 2.5) * 2.5
+    pitch = 0.025 * np.tanh(smooth_noise(rng, n_frames, fps, 0.7) / 2.5) * 2.5
+    roll = 0.015 * np.tanh(smooth_noise(rng, n_frames, fps, 1.2) / 2.5) * 2.5
     if energy is not None:
         e = np.asarray(energy, np.float64)
         if e.shape != (n_frames,):
             raise InvalidArgumentError(f"energy.shape={e.shape} must be ({n_frames},)")
-        from .expression import _emphasis
 
-        emph, slow = _emphasis(e, fps)  # energy above its slow average, smoothed (~120 ms)
+        emph, slow = emphasis(e, fps)  # energy above its slow average, smoothed (~120 ms)
         pitch = pitch + 0.12 * emph  # nod down on emphasis
         yaw = yaw * (0.6 + 0.8 * slow)
     rot = euler_to_rotation(amplitude * yaw, amplitude * pitch, amplitude * roll)
     return np.asarray(rot, np.float32).reshape(n_frames, 3)
-
-
-def _gauss_filter(x: np.ndarray, sigma: float) -> np.ndarray:
-    sigma = max(float(sigma), 0.5)
-    half = int(3 * sigma)
-    k = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
-    k /= k.sum()
-    xp = np.pad(x, half, mode="edge")
-    return np.convolve(xp, k, mode="valid")
 
 
 def procedural_blinks(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidArgumentError, check_positive
+from .upper_face import emphasis, gauss_filter, smooth_noise
 
 __all__ = [
     "BROW_AT_ONE",
@@ -63,32 +64,20 @@ class UpperFace:
     blink: np.ndarray
 
 
-def _emphasis(energy: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
-    """(emphasis, slow level): energy above its 0.8 s average, both in [0, 1]."""
-    from .blendshape_bridge import _gauss_filter
-
-    e = np.nan_to_num(np.asarray(energy, np.float64))
-    hi = np.quantile(e, 0.95) if len(e) else 1.0
-    e = np.clip(e / hi, 0, 1) if hi > 0 else np.zeros_like(e)
-    slow = _gauss_filter(e, 0.8 * fps)
-    emph = np.clip(_gauss_filter(e, 0.12 * fps) - slow, 0, None)
-    return emph, slow
-
-
 def procedural_brows(energy: np.ndarray, fps: float, *, gain: float | None = None) -> np.ndarray:
     """Brow raises on emphasised syllables, shape (T,), float32 in [0, 1].
 
-    The smoothed emphasis (:func:`_emphasis`) above a small threshold lifts the brows
-    with a ~250 ms rise and fall; silence and even speech leave them at rest.
+    The smoothed emphasis (:func:`~talkinghead.models.upper_face.emphasis`) above a small
+    threshold lifts the brows with a ~250 ms rise and fall; silence and even speech leave
+    them at rest.
     """
-    from .blendshape_bridge import _gauss_filter
 
     check_positive("fps", fps)
     e = np.asarray(energy, np.float64).reshape(-1)
     if len(e) == 0:
         return np.zeros(0, np.float32)
-    emph, _ = _emphasis(e, fps)
-    b = _gauss_filter(np.clip(emph - 0.05, 0, None), 0.12 * fps)
+    emph, _ = emphasis(e, fps)
+    b = gauss_filter(np.clip(emph - 0.05, 0, None), 0.12 * fps)
     return np.clip((BROW_GAIN if gain is None else gain) * b * 4.0, 0, 1).astype(np.float32)
 
 
@@ -107,7 +96,7 @@ def upper_face_motion(
     face and different inputs different drifts and blink times.
     """
     from ..face.head3d import euler_to_rotation
-    from .blendshape_bridge import _gauss_filter, _smooth_noise, frame_energy, procedural_blinks
+    from .blendshape_bridge import frame_energy, procedural_blinks
 
     fps = check_positive("fps", fps)
     n_frames = int(n_frames)
@@ -127,15 +116,15 @@ def upper_face_motion(
         seed = zlib.crc32(q)
     rng = np.random.default_rng(seed)
     lim = lambda x: 2.5 * np.tanh(x / 2.5)  # noqa: E731
-    yaw = HEAD_SD[0] * lim(_smooth_noise(rng, n_frames, fps, 0.9))
-    pitch = HEAD_SD[1] * lim(_smooth_noise(rng, n_frames, fps, 0.7))
-    roll = HEAD_SD[2] * lim(_smooth_noise(rng, n_frames, fps, 1.2))
-    drift = np.clip(_smooth_noise(rng, n_frames, fps, BROW_DRIFT_S), 0, None)
+    yaw = HEAD_SD[0] * lim(smooth_noise(rng, n_frames, fps, 0.9))
+    pitch = HEAD_SD[1] * lim(smooth_noise(rng, n_frames, fps, 0.7))
+    roll = HEAD_SD[2] * lim(smooth_noise(rng, n_frames, fps, 1.2))
+    drift = np.clip(smooth_noise(rng, n_frames, fps, BROW_DRIFT_S), 0, None)
     brow = BROW_DRIFT * drift
     if y is not None and sr is not None and len(y):
         energy = frame_energy(y=np.asarray(y), sr=int(sr), fps=fps, n_frames=n_frames)
-        emph, _ = _emphasis(energy, fps)
-        pitch = pitch + NOD_GAIN * _gauss_filter(emph, 0.1 * fps)
+        emph, _ = emphasis(energy, fps)
+        pitch = pitch + NOD_GAIN * gauss_filter(emph, 0.1 * fps)
         brow = brow + procedural_brows(energy, fps)
     rot = np.asarray(euler_to_rotation(yaw, pitch, roll), np.float32).reshape(n_frames, 3)
     blink = procedural_blinks(n_frames, fps, int(rng.integers(2**31)))[:, 0]
