@@ -59,7 +59,7 @@ def test_server_refuses_with_1013_when_at_capacity():
     ws_client = pytest.importorskip("websockets.sync.client", reason="websockets missing")
     from test_server import LiveServer, expect_close  # tests/serve is on sys.path
 
-    s = LiveServer(model="energy", cpu_budget=1e-9)  # no headroom at all
+    s = LiveServer(model="energy", cpu_budget=1e-9, admission=True)  # no headroom at all
     try:
         with ws_client.connect(s.ws) as ws:
             ws.send(json.dumps({}))

@@ -30,7 +30,11 @@ def free_port() -> int:
 
 
 class LiveServer:
+    """A real server on a free port; admission control is off unless asked for (on a loaded
+    test machine it would rightly refuse sessions; tests/serve/test_admission.py tests it)."""
+
     def __init__(self, **kw) -> None:
+        kw.setdefault("admission", False)
         self.cfg = ServeConfig(port=free_port(), **kw)
         self.app = create_app(self.cfg)
         conf = uvicorn.Config(

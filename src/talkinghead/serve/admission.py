@@ -4,7 +4,8 @@ The server measures its own headroom while it runs:
 
 - **Load** of a session: the processing time of its audio (wall time of ``push`` in the
   worker pool, which includes waiting for a core or the GIL when the machine is busy)
-  divided by the duration of that audio, over its last ``window_s`` seconds of audio. A
+  divided by the duration of that audio, over its last ``window_s`` seconds of audio
+  (a session with less than 1 s of audio counts with the estimate below). A
   session that needs 30 ms to process 1 s of speech has load 0.03. The sum over live
   sessions is the server's load, in cores.
 - **Lag** of a session: how late its frames leave compared with what the algorithm
@@ -14,9 +15,11 @@ The server measures its own headroom while it runs:
 A new session is admitted when ``load + estimate <= budget`` and no live session's lag
 p95 exceeds ``max_lag_ms``; ``estimate`` is the largest of the live sessions' median load
 and the cost measured at start-up (:meth:`Admission.calibrate`: the animator on a few
-seconds of synthetic speech-like audio). ``budget`` defaults to 0.85 x the CPUs this
-process may use. Otherwise the client gets close code 1013 ("try again later") and a
-reason that names the numbers.
+seconds of synthetic speech-like audio). ``budget`` defaults to 0.85 (processing seconds
+per second: one core, since the server is one Python process and the GIL runs its Python
+work on one core at a time; the measured wall times include the waits for it and for
+cores that other processes hold). Otherwise the client gets close code 1013 ("try again
+later") and a reason that names the numbers.
 """
 
 from __future__ import annotations
@@ -43,7 +46,9 @@ class AdmissionConfig:
     Attributes
     ----------
     budget : float or None
-        Cores the sessions may use together (None: 0.85 x available CPUs).
+        Processing seconds per second the sessions may use together (None: 0.85, one
+        core: the server is one Python process whose Python work runs on one core at a
+        time, and the wall-time loads it measures include waiting for that core).
     max_lag_ms : float
         Refuse new sessions while a live one's lag p95 is above this.
     window_s : float
@@ -57,7 +62,7 @@ class AdmissionConfig:
     enabled: bool = True
 
     def resolved_budget(self) -> float:
-        return float(self.budget) if self.budget is not None else 0.85 * available_cpus()
+        return float(self.budget) if self.budget is not None else 0.85 * min(1, available_cpus())
 
 
 @dataclass
@@ -68,7 +73,8 @@ class _Session:
     lags: deque = field(default_factory=deque)  # (wall time, lag_ms)
 
     def load(self) -> float | None:
-        return self.compute_s / self.audio_s if self.audio_s > 0.2 else None
+        """Measured load, once a second of audio has been processed (None before)."""
+        return self.compute_s / self.audio_s if self.audio_s >= 1.0 else None
 
 
 class Admission:
@@ -87,7 +93,8 @@ class Admission:
     # ------------------------------------------------------------------ measures
     def calibrate(self, factory, *, fps: float = 25.0, lookahead_ms: float = 0.0,
                   seconds: float = 3.0) -> float:  # fmt: skip
-        """Measure one session's load on synthetic audio (20 ms chunks); returns it."""
+        """Measure one session's load on synthetic audio (20 ms chunks, the median of three
+        thirds of ``seconds``); returns it."""
         import numpy as np
 
         an = factory(fps, lookahead_ms)
@@ -98,11 +105,14 @@ class Admission:
         y = (0.1 * env * rng.standard_normal(len(t))).astype(np.float32)
         step = sr // 50
         an.push(y[:step])  # warm-up (imports, caches)
-        t0 = time.perf_counter()
-        for i in range(step, len(y), step):
-            an.push(y[i : i + step])
-        load = (time.perf_counter() - t0) / max((len(y) - step) / sr, 1e-9)
-        self.startup_load = float(load)
+        loads = []
+        third = (len(y) - step) // 3
+        for k in range(3):  # the median of three runs: one preempted run does not decide
+            t0 = time.perf_counter()
+            for i in range(step + k * third, step + (k + 1) * third, step):
+                an.push(y[i : i + step])
+            loads.append((time.perf_counter() - t0) / max(third / sr, 1e-9))
+        self.startup_load = float(sorted(loads)[1])
         return self.startup_load
 
     def open(self, sid: int) -> None:
@@ -161,7 +171,7 @@ class Admission:
             self.refused += 1
             return (
                 f"server at capacity: {len(self.sessions)} sessions use {load:.2f} of "
-                f"{self.budget:.2f} CPU cores; one more needs ~{est:.3f}; try again later"
+                f"{self.budget:.2f} s/s of processing; one more needs ~{est:.3f}; try again later"
             )
         lag = self.worst_lag_p95()
         if lag > self.cfg.max_lag_ms:

@@ -91,7 +91,8 @@ class ServeConfig:
         Refuse new sessions (close 1013) when the measured load would exceed
         ``cpu_budget`` or live sessions lag (:mod:`talkinghead.serve.admission`).
     cpu_budget : float or None
-        Cores the sessions may use together (None: 0.85 x the CPUs available).
+        Processing seconds per second the sessions may use together (None: 0.85, one
+        core: see :mod:`talkinghead.serve.admission`).
     max_lag_ms : float
         Refuse new sessions while a live session's frame lag p95 exceeds this.
     """
@@ -408,6 +409,7 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
 
         async def enqueue(frames, compute_ms):
             heard_ms = 1000.0 * sa.pcm.samples_in / in_rate
+            t_json = time.perf_counter()
             for f in frames:
                 d = f.to_json()
                 d["type"] = "frame"
@@ -429,6 +431,8 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
                         raise _ClientError(
                             1008, f"client too slow: {queue.maxsize} frames unsent"
                         ) from None
+            # the event loop's share of the session's cost (JSON), for admission control
+            admission.record_work(sess["id"], time.perf_counter() - t_json, 0.0)
             sess["frames"] += len(frames)
             stats.frames += len(frames)
             if frames:
