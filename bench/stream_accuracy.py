@@ -1,6 +1,6 @@
 """Held-out accuracy of the streamed (causal) default model vs look-ahead, beside the offline one.
 
-    PYTHONPATH=src:bench python bench/stream_accuracy.py [--prepared /work/prepared/hunt]
+    PYTHONPATH=src python bench/stream_accuracy.py [--prepared /work/prepared/hunt]
         [--lookaheads 0 40 80 120 200] [--max-clips N] [--json out.json]
 
 The mouth v2 protocol and code of the issue-12 engineer (``talkinghead.evaluate.heldout``,
@@ -26,7 +26,6 @@ out for both.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from functools import lru_cache
 
@@ -69,15 +68,13 @@ causal_0, causal_40, causal_80, causal_120, causal_200 = (_make(v) for v in (0, 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--prepared", nargs="+", default=["/work/prepared/hunt"])
-    ap.add_argument("--lookaheads", type=int, nargs="+", default=[0, 40, 80, 120, 200])
+    ap.add_argument("--lookaheads", type=int, nargs="+", default=[0, 40, 80, 120, 200],
+                    choices=[0, 40, 80, 120, 200])  # fmt: skip
     ap.add_argument("--max-clips", type=int, default=None)
     ap.add_argument("--json", default=None)
     a = ap.parse_args(argv)
     from talkinghead.evaluate.heldout import evaluate_heldout
 
-    for la in a.lookaheads:
-        if f"causal_{la}" not in globals():
-            globals()[f"causal_{la}"] = _make(la)
     systems = ["default"] + [f"stream_accuracy:causal_{la}" for la in a.lookaheads]
     t0 = time.perf_counter()
     res = evaluate_heldout(systems, a.prepared, max_clips=a.max_clips)
@@ -96,7 +93,5 @@ def main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.path.insert(0, __import__("os").path.dirname(__file__))
-    sys.modules.setdefault("stream_accuracy", sys.modules[__name__])
+if __name__ == "__main__":  # bench/ is sys.path[0]: "stream_accuracy:causal_80" imports
     raise SystemExit(main())
