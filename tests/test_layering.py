@@ -56,14 +56,11 @@ _ALLOWED: dict[str, str] = {
     "recipes.mouth -> evaluate.metrics": "package cycle: silence gate -> audio/energy.py",
     # -- lower layers reaching up --
     "face.articulation -> models.phonetic": "face geometry from the phonetic animator",
-    "render.aam_video -> recipes": "render draws parameters only: decoding -> recipes",
     "render.photo -> inference": "render draws parameters only: speech -> pipelines",
     "evaluate.heldout -> inference": "the evaluator runs animate()",
     "evaluate.sync -> inference": "the offset measure runs animate()",
     # -- private names from another package --
-    "models.head_pose -> audio.features": "_praat_f0",
     "render.photo -> face.tracking": "_RIGID_IDX",
-    "serve.app -> render.sketch": "_groups",
     "streaming -> audio.features": "_gather_windows, _hann -> audio/framing.py",
     "study.commands -> serve.commands": "_port",
 }

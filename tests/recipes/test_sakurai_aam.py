@@ -12,8 +12,13 @@ torch = pytest.importorskip("torch")
 from prepared_slice import build_prepared_slice  # noqa: E402
 from talkinghead.errors import InvalidArgumentError  # noqa: E402
 from talkinghead.recipes import get_recipe  # noqa: E402
-from talkinghead.recipes.sakurai2018 import AAM_FILE, Sakurai2018, clip_frames  # noqa: E402
-from talkinghead.render.aam_video import load_aam_model, render_code_video  # noqa: E402
+from talkinghead.recipes.sakurai2018 import (  # noqa: E402
+    AAM_FILE,
+    Sakurai2018,
+    clip_frames,
+    load_aam_model,
+)
+from talkinghead.render.aam_video import render_code_video  # noqa: E402
 from talkinghead.training.data import load_clips  # noqa: E402
 from talkinghead.training.trainer import TrainConfig, train  # noqa: E402
 

@@ -47,6 +47,7 @@ from ..errors import InvalidArgumentError, check_positive
 __all__ = [
     "FEATURE_SETS",
     "compute_features",
+    "praat_f0",
     "eskimez2018",
     "feature_dim",
     "htk_mel_filterbank",
@@ -223,7 +224,7 @@ def _htk_deltas(x: np.ndarray, window: int = 2) -> np.ndarray:
     return out / (2.0 * sum(k * k for k in range(1, window + 1)))
 
 
-def _praat_f0(
+def praat_f0(
     y: np.ndarray, sr: float, times: np.ndarray, f0_floor: float, f0_ceiling: float
 ) -> np.ndarray:
     """F0 in Hz (0 = unvoiced) at ``times`` from Praat's autocorrelation pitch."""
@@ -360,7 +361,7 @@ def sakurai2018(
     static = np.concatenate([cep, energy[:, None]], axis=1)  # (n, n_mfcc + 1)
     d1 = _htk_deltas(static, delta_window)
     d2 = _htk_deltas(d1, delta_window)
-    f0 = _praat_f0(y, sr, (np.arange(n) + 0.5) / fps, f0_floor, f0_ceiling)
+    f0 = praat_f0(y, sr, (np.arange(n) + 0.5) / fps, f0_floor, f0_ceiling)
     out = np.concatenate([static, d1, d2, f0[:, None]], axis=1)
     return out.astype(np.float32)
 

@@ -66,7 +66,7 @@ def audio_pose_features(*, y: np.ndarray, sr: float, fps: float, n_frames: int) 
         percentile is 0 and its 95th is 1 (clipped to [0, 1.5]; loudness-independent).
         Column 1: log F0 standardised over the clip's voiced frames (0 when unvoiced).
     """
-    from ..audio.features import _praat_f0
+    from ..audio.features import praat_f0
 
     sr = check_positive("sr", sr)
     fps = check_positive("fps", fps)
@@ -84,7 +84,7 @@ def audio_pose_features(*, y: np.ndarray, sr: float, fps: float, n_frames: int) 
     db = 10 * np.log10(ms + 1e-10)
     p10, p95 = np.percentile(db, 10), np.percentile(db, 95)
     energy = np.clip((db - p10) / max(p95 - p10, 6.0), 0.0, 1.5)
-    f0 = _praat_f0(y, sr, times, 60.0, 500.0) if len(y) else np.zeros(n_frames)
+    f0 = praat_f0(y, sr, times, 60.0, 500.0) if len(y) else np.zeros(n_frames)
     voiced = f0 > 0
     f = np.zeros(n_frames)
     if voiced.sum() >= 2:

@@ -37,7 +37,14 @@ from ..training.data import ClipData
 from ._shape import align_similarity, fill_invalid, fit_pca_transform, mean_shape
 from .base import Recipe
 
-__all__ = ["Sakurai2018", "FaceCodeMixin", "TARGETS", "AAM_FILE", "clip_frames"]
+__all__ = [
+    "Sakurai2018",
+    "FaceCodeMixin",
+    "TARGETS",
+    "AAM_FILE",
+    "clip_frames",
+    "load_aam_model",
+]
 
 #: Face-code targets of the recipes built on :class:`FaceCodeMixin`.
 TARGETS = ("shape", "aam")
@@ -300,3 +307,26 @@ class Sakurai2018(FaceCodeMixin, Recipe):
 
     def optimizer(self, params) -> torch.optim.Optimizer:
         return torch.optim.RMSprop(params, lr=self.lr, alpha=0.99, eps=1e-8)
+
+
+def load_aam_model(model_dir: str | os.PathLike):
+    """A ``target="aam"`` checkpoint and its recipe (with the AAM loaded).
+
+    Returns
+    -------
+    model : talkinghead.models.sequence.SequenceModel
+        ``model.predict(x)`` gives codes ``(T, n_code)``.
+    recipe : Recipe
+        ``recipe.inputs(clip)`` builds inputs; ``recipe.decode_frames`` renders.
+    """
+    from ..models.sequence import SequenceModel
+    from . import get_recipe
+
+    model = SequenceModel.from_pretrained(model_dir)
+    meta = model.meta
+    recipe = get_recipe(meta["recipe"], delay_ms=meta.get("delay_ms", 0.0))
+    recipe.load_state(meta.get("recipe_state") or {})
+    if getattr(recipe, "target", None) != "aam":
+        raise InvalidArgumentError(f"model_dir='{model_dir}' must hold a target='aam' model")
+    recipe.load_files(model_dir)
+    return model, recipe

@@ -1,8 +1,9 @@
 """Render AAM face codes (Sakurai et al. 2018's ``target="aam"`` models) to frames / MP4.
 
 ``code_frames`` pastes each code's face (:meth:`talkinghead.face.aam.AAM.render`) into
-a background frame; ``render_code_video`` writes them with audio; ``load_aam_model``
-reads a checkpoint trained with ``talkinghead train sakurai2018 ... --target aam``.
+a background frame; ``render_code_video`` writes them with audio.
+:func:`talkinghead.recipes.sakurai2018.load_aam_model` reads a checkpoint trained with
+``talkinghead train sakurai2018 ... --target aam``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from ..errors import InvalidArgumentError
 
-__all__ = ["code_frames", "render_code_video", "load_aam_model"]
+__all__ = ["code_frames", "render_code_video"]
 
 
 def _placement(aam, background: np.ndarray, background_landmarks):
@@ -94,26 +95,3 @@ def render_code_video(
 
     frames = code_frames(aam, codes, background, background_landmarks=background_landmarks)
     return write_video(path, frames, fps=fps, audio=audio, sr=sr)
-
-
-def load_aam_model(model_dir: str | os.PathLike):
-    """A ``target="aam"`` checkpoint and its recipe (with the AAM loaded).
-
-    Returns
-    -------
-    model : talkinghead.models.sequence.SequenceModel
-        ``model.predict(x)`` gives codes ``(T, n_code)``.
-    recipe : Recipe
-        ``recipe.inputs(clip)`` builds inputs; ``recipe.decode_frames`` renders.
-    """
-    from ..models.sequence import SequenceModel
-    from ..recipes import get_recipe
-
-    model = SequenceModel.from_pretrained(model_dir)
-    meta = model.meta
-    recipe = get_recipe(meta["recipe"], delay_ms=meta.get("delay_ms", 0.0))
-    recipe.load_state(meta.get("recipe_state") or {})
-    if getattr(recipe, "target", None) != "aam":
-        raise InvalidArgumentError(f"model_dir='{model_dir}' must hold a target='aam' model")
-    recipe.load_files(model_dir)
-    return model, recipe

@@ -21,6 +21,7 @@ __all__ = [
     "draw_sketch",
     "iter_sketch_frames",
     "render_landmarks_video",
+    "polyline_groups",
 ]
 
 _SHIFT = 4  # sub-pixel bits for cv2 drawing
@@ -92,7 +93,7 @@ def fit_to_canvas(
     )
 
 
-def _groups():
+def polyline_groups():
     """(indices, closed, colour attribute) for each polyline of the 68-point face."""
     from ..face import landmarks68 as L
 
@@ -148,7 +149,7 @@ def draw_sketch(
 
         inner = ipts[list(L.INNER_LIPS)]
         cv2.fillPoly(canvas, [inner], style.mouth_inside, cv2.LINE_AA, _SHIFT)
-        for idx, closed, colour in _groups():
+        for idx, closed, colour in polyline_groups():
             cv2.polylines(
                 canvas, [ipts[list(idx)]], closed, getattr(style, colour), th, cv2.LINE_AA, _SHIFT
             )

@@ -515,12 +515,12 @@ def _timed(fn, *args):
 def _sketch_info() -> dict:
     """Polylines and colours of :mod:`talkinghead.render.sketch`, for the browser page."""
     from ..face.landmarks68 import POLYLINES
-    from ..render.sketch import SketchStyle, _groups
+    from ..render.sketch import SketchStyle, polyline_groups
 
     st = SketchStyle()
     rgb = lambda c: "rgb({},{},{})".format(*c)  # noqa: E731
     return {
-        "polylines": [[list(idx), closed, col] for idx, closed, col in _groups()],
+        "polylines": [[list(idx), closed, col] for idx, closed, col in polyline_groups()],
         "colours": {
             k: rgb(getattr(st, k)) for k in ("background", "face", "lips", "mouth_inside", "eyes")
         },
