@@ -636,8 +636,10 @@ class ModelAnimator(FrameAnimator):
     Parameters
     ----------
     model : SequenceModel
-        Unidirectional (no "B" layer), input_dim 128, outputs decoding to 136 values
-        (68 eye-pinned landmarks, x0, y0, x1, ...). Shared read-only between animators.
+        Unidirectional (no "B" layer), input_dim ``128 * (c + 1)`` with ``c`` the
+        checkpoint's eskimez2018 context frames (``meta["recipe_state"]["context_frames"]``,
+        0 when absent), outputs decoding to 136 values (68 eye-pinned landmarks, x0, y0,
+        x1, ...). Shared read-only between animators.
     fps : float, optional
         Default: the checkpoint's ``meta["fps"]`` (or 25).
     """
@@ -650,9 +652,12 @@ class ModelAnimator(FrameAnimator):
             raise InvalidArgumentError(
                 f"layers={cfg.layers} must be unidirectional for streaming (no 'B' layer)"
             )
-        if cfg.input_dim != 128:
+        state = model.meta.get("recipe_state") or {}
+        self.context = int(state.get("context_frames", 0)) if isinstance(state, dict) else 0
+        if cfg.input_dim != 128 * (self.context + 1):
             raise InvalidArgumentError(
-                f"input_dim={cfg.input_dim} must be 128 (eskimez2018 features) for streaming"
+                f"input_dim={cfg.input_dim} must be {128 * (self.context + 1)} (eskimez2018 "
+                f"features with {self.context} context frames) for streaming"
             )
         tt = model.target_transform
         out_dim = cfg.output_dim if tt is None else int(tt.decode(np.zeros(tt.dim)).size)
@@ -679,8 +684,25 @@ class ModelAnimator(FrameAnimator):
         self.feats = EskimezFeatureStream(sr=self.sr, fps=self.fps)
         self.state = None
         self.n_steps = 0
+        self._hist: np.ndarray | None = None  # the last ``context`` feature rows
+
+    def _with_context(self, x: np.ndarray) -> np.ndarray:
+        """Rows ``[x_t, x_{t-1}, ..., x_{t-c}]`` as :func:`recipes.eskimez2018.add_context`
+        gives offline (rows before the first repeat the first)."""
+        c = self.context
+        if c == 0:
+            return x
+        if len(x) == 0:
+            return np.zeros((0, x.shape[1] * (c + 1)), x.dtype)
+        if self._hist is None:
+            self._hist = np.repeat(x[:1], c, axis=0)
+        full = np.concatenate([self._hist, x])
+        idx = c + np.arange(len(x))[:, None] - np.arange(c + 1)[None, :]
+        self._hist = full[-c:]
+        return full[idx].reshape(len(x), -1)
 
     def _norm(self, x: np.ndarray) -> np.ndarray:
+        x = self._with_context(x)
         n = self.model.normalizer
         return (x if n is None else n.transform(x)).astype(np.float32)
 
@@ -727,6 +749,10 @@ class ModelAnimator(FrameAnimator):
         x = eskimez2018(y=np.asarray(y, np.float32), sr=self.sr, fps=self.fps)
         if len(x) == 0:
             return OfflineResult(np.zeros((0, 68, 2), np.float32), np.zeros(0, np.float32))
+        if self.context:
+            from .recipes.eskimez2018 import add_context
+
+            x = add_context(x, self.context)
         lm = self.model.predict(x).reshape(-1, 68, 2).astype(np.float32)
         return OfflineResult(lm, _mouth_open(lm))
 

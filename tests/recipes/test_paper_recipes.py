@@ -33,7 +33,7 @@ def _pham_targets(clip):
 @pytest.mark.parametrize(
     ("name", "kw", "dim", "layers"),
     [
-        ("eskimez2018", {"delay_ms": 80}, 128, ["L256", "L256", "L256", "L136"]),
+        ("eskimez2018", {"delay_ms": 80}, 512, ["L256", "L256", "L256", "L136"]),
         ("sakurai2018", {}, 40, ["B262", "B262"]),
         ("pham2017", {"target_fn": _pham_targets}, 537, ["L600", "L200"]),
         ("fan2015", {}, 124, ["F256", "B256", "B256"]),
@@ -76,6 +76,26 @@ def test_sakurai_baseline_gives_unlabelled_clips_the_neutral_emotion(clips):
     np.testing.assert_array_equal(r.inputs(c), labelled)  # = the clip labelled neutral
     r.missing_emotion = None
     assert r.inputs(c)[:, -len(EMOTIONS) :].sum() == 0
+
+
+def test_eskimez_context_frames_as_the_authors():
+    from talkinghead.recipes.eskimez2018 import add_context
+
+    x = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]])
+    # row t = [x_t, x_{t-1}, x_{t-2}], rows before 0 repeat row 0 (train.py addContext)
+    np.testing.assert_array_equal(
+        add_context(x, 2),
+        [[1, 10, 1, 10, 1, 10], [2, 20, 1, 10, 1, 10], [3, 30, 2, 20, 1, 10]],
+    )
+    np.testing.assert_array_equal(add_context(x, 0), x)
+    r = get_recipe("eskimez2018")
+    assert r.context_frames == 3 and r.state()["context_frames"] == 3
+    r.load_state({"mean_shape": None})  # a checkpoint saved before the option
+    assert r.context_frames == 0
+    r.load_state({"mean_shape": None, "context_frames": 5})
+    assert r.context_frames == 5
+    with pytest.raises(InvalidArgumentError, match="context_frames"):
+        get_recipe("eskimez2018", context_frames=-1)
 
 
 def test_eskimez_targets_are_eye_pinned_and_delay_is_two_frames(clips):

@@ -27,7 +27,7 @@ def speech(example_speech):
     return soxr.resample(y[: int(3.3 * sr)], sr, 16000).astype(np.float32)  # 3.3 s at 16 kHz
 
 
-def tiny_model(delay: int = 2):
+def tiny_model(delay: int = 2, context: int = 0):
     import torch
 
     from talkinghead.audio.normalize import FeatureNormalizer
@@ -35,16 +35,19 @@ def tiny_model(delay: int = 2):
     from talkinghead.models.sequence import SequenceModel, SequenceModelConfig, TargetTransform
 
     torch.manual_seed(0)
+    d = 128 * (context + 1)
     cfg = SequenceModelConfig(
-        input_dim=128, output_dim=136, layers=["L16", "F12", "L8"], delay_frames=delay
+        input_dim=d, output_dim=136, layers=["L16", "F12", "L8"], delay_frames=delay
     )
     m = SequenceModel(cfg)
     rng = np.random.default_rng(0)
-    m.normalizer = FeatureNormalizer(mean=rng.normal(0, 0.1, 128), std=rng.uniform(0.5, 2, 128))
+    m.normalizer = FeatureNormalizer(mean=rng.normal(0, 0.1, d), std=rng.uniform(0.5, 2, d))
     m.target_transform = TargetTransform(
         mean=neutral_face_68().reshape(-1), scale=np.full(136, 0.02)
     )
     m.meta = {"recipe": "eskimez2018", "fps": 25.0}
+    if context:
+        m.meta["recipe_state"] = {"context_frames": context}
     return m.eval()
 
 
@@ -93,6 +96,20 @@ def test_model_stream_equals_offline(speech, seed):
     early = sa2.push(speech)
     assert len(early) >= ref.n_frames - 3
     assert all(f.ready_sample <= len(speech) for f in early)
+
+
+def test_model_stream_with_context_frames_equals_offline(speech):
+    # the authors' context frames (eskimez2018 recipe_state): rows [x_t, x_{t-1}, x_{t-2}]
+    model = tiny_model(delay=1, context=2)
+    sa = StreamingAnimator(ModelAnimator(model))
+    frames = stream(sa, speech, np.random.default_rng(3))
+    ref = sa.offline(speech)
+    assert ref.n_frames == 82
+    check_frames(frames, ref)
+    bad = tiny_model(delay=1)  # 128 inputs, but the state says 2 context frames
+    bad.meta["recipe_state"] = {"context_frames": 2}
+    with pytest.raises(InvalidArgumentError, match="2 context frames"):
+        ModelAnimator(bad)
 
 
 def test_model_stream_resampled_s16(example_speech):

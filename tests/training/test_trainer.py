@@ -74,9 +74,11 @@ def test_training_lowers_validation_loss(corpus, tmp_path):
     assert log[-1]["valid_loss"] < log[0]["valid_loss"]
     assert res.best_epoch == 3 and res.train_frames_per_s > 0
     m = SequenceModel.from_pretrained(tmp_path / "m")
-    assert m.meta["recipe"] == "eskimez2018" and m.normalizer.dim == 128
+    # 128 log-mel differences x (1 + 3 context frames), as the authors' D40_C3 model
+    assert m.meta["recipe"] == "eskimez2018" and m.normalizer.dim == 512
+    assert m.meta["recipe_state"]["context_frames"] == 3
     clip = load_clips(corpus, "test", valid=0.25, test=0.25)[0]
-    pred = m.predict(clip.feature("eskimez2018"))
+    pred = m.predict(get_recipe("eskimez2018").inputs(clip))
     assert pred.shape == (75, 136) and np.all(np.isfinite(pred))
 
 

@@ -640,6 +640,10 @@ def model_predict_fn(
         # and the true parameters / codes the papers' metrics compare with
         return _recipe_predict_fn(model, meta, corpus_dir, split, model_dir)
 
+    context = 0
+    if meta.get("recipe") == "eskimez2018":
+        context = int((meta.get("recipe_state") or {}).get("context_frames", 0))
+
     def predict(clip: ClipTruth):
         from ..audio.features import compute_features
 
@@ -653,6 +657,10 @@ def model_predict_fn(
             if clip.y is None:
                 return None
             x = compute_features(feat, y=clip.y, sr=clip.sr, fps=clip.fps, n_frames=clip.n_frames)
+        if context:  # eskimez2018 checkpoints with the authors' context frames
+            from ..recipes.eskimez2018 import add_context
+
+            x = add_context(x, context)
         out = np.asarray(model.predict(np.asarray(x, dtype=np.float32)), dtype=np.float64)
         k = out.shape[1]
         kind = target or {

@@ -10,8 +10,15 @@
   (256 here; a command-line parameter of their code) and one of 136, dropout 0.2 after
   each; we add a linear 136 -> 136 output layer (the authors' last LSTM emits the
   landmarks directly; their recurrent dropout has no nn.LSTM equivalent and is not used).
+- Context frames (the authors' ``train.py -c`` / ``addContext``): the input row of frame
+  ``t`` is ``[x_t, x_{t-1}, ..., x_{t-c}]`` (rows before the first are the first row), so
+  ``128 * (c + 1)`` values; ``context_frames=3`` by default, as the authors' shipped
+  ``D40_C3`` model. Checkpoints trained before this option (no ``context_frames`` in their
+  recipe state) use ``c = 0``.
 - Look-ahead: ``delay_ms`` (0, 40, 80 ms; 1 or 2 frames at 25 fps) shifts the targets so
   the LSTM reads that much future audio before emitting a frame.
+- Not as the authors: their LSTM cells use ``activation='sigmoid'`` (Keras) where
+  ``nn.LSTM`` uses tanh, and recurrent dropout 0.2.
 - Optimiser: Adam, lr 1e-3; loss: MSE.
 """
 
@@ -19,12 +26,39 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InvalidArgumentError
 from ..face.normalize import pin_eyes
 from ..training.data import ClipData
 from ._shape import fill_invalid
 from .base import Recipe
 
-__all__ = ["Eskimez2018"]
+__all__ = ["Eskimez2018", "add_context", "CONTEXT_FRAMES"]
+
+#: Context frames of the authors' shipped model (``D40_C3``: 40 ms delay, 3 context frames).
+CONTEXT_FRAMES = 3
+
+
+def add_context(x: np.ndarray, context_frames: int) -> np.ndarray:
+    """The authors' ``addContext``: row ``t`` becomes ``[x_t, x_{t-1}, ..., x_{t-c}]``.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (T, D)
+    context_frames : int
+        ``c >= 0``; rows before the first frame repeat the first row.
+
+    Returns
+    -------
+    np.ndarray, shape (T, D * (c + 1)), same dtype
+    """
+    x = np.asarray(x)
+    c = int(context_frames)
+    if c < 0:
+        raise InvalidArgumentError(f"context_frames={context_frames!r} must be >= 0")
+    if c == 0 or len(x) == 0:
+        return x if c == 0 else np.zeros((0, x.shape[1] * (c + 1)), x.dtype)
+    idx = np.clip(np.arange(len(x))[:, None] - np.arange(c + 1)[None, :], 0, None)
+    return x[idx].reshape(len(x), -1)
 
 
 class Eskimez2018(Recipe):
@@ -43,12 +77,25 @@ class Eskimez2018(Recipe):
     epochs = 200
     patience = 10
 
-    def __init__(self, *, delay_ms: float = 0.0, lr: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        delay_ms: float = 0.0,
+        lr: float | None = None,
+        context_frames: int = CONTEXT_FRAMES,
+    ) -> None:
         super().__init__(delay_ms=delay_ms, lr=lr)
+        if (
+            isinstance(context_frames, bool)
+            or int(context_frames) != context_frames
+            or (context_frames < 0)
+        ):
+            raise InvalidArgumentError(f"context_frames={context_frames!r} must be an int >= 0")
+        self.context_frames = int(context_frames)
         self.mean_shape: np.ndarray | None = None  # (68, 2), pinned coordinates
 
     def inputs(self, clip: ClipData) -> np.ndarray:
-        return clip.feature("eskimez2018")
+        return add_context(clip.feature("eskimez2018"), self.context_frames)
 
     def _pinned(self, clip: ClipData) -> tuple[np.ndarray, np.ndarray]:
         valid = clip.valid
@@ -62,11 +109,16 @@ class Eskimez2018(Recipe):
         self.mean_shape = np.mean(np.concatenate([p[v] for p, v in shapes if v.any()]), axis=0)
 
     def state(self) -> dict:
-        return {"mean_shape": None if self.mean_shape is None else self.mean_shape.tolist()}
+        return {
+            "mean_shape": None if self.mean_shape is None else self.mean_shape.tolist(),
+            "context_frames": self.context_frames,
+        }
 
     def load_state(self, state: dict) -> None:
         ms = state.get("mean_shape")
         self.mean_shape = None if ms is None else np.asarray(ms, dtype=np.float64)
+        if state:  # a checkpoint's state; one saved before the option had no context
+            self.context_frames = int(state.get("context_frames", 0))
 
     def targets(self, clip: ClipData) -> tuple[np.ndarray, np.ndarray]:
         p, valid = self._pinned(clip)
