@@ -6,8 +6,8 @@ processes die with their parent.
   stack removes its temporary file, exactly as for ``KeyboardInterrupt`` (SIGINT).
 - :func:`worker_init` is the initializer of ``prepare``'s worker processes: on Linux
   the kernel sends the worker SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), and
-  elsewhere a thread watches the parent's pid; on SIGTERM (or SIGINT) the worker removes
-  the temporary files it is writing and exits at once.
+  elsewhere a thread watches the parent's pid; on SIGTERM the worker removes the
+  temporary files it is writing and exits at once (SIGINT is left to the parent).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+
+from .atomic import remove_live_temporaries
 
 __all__ = ["Terminated", "terminate_raises", "worker_init", "set_parent_death_signal"]
 
@@ -59,10 +61,11 @@ def set_parent_death_signal(sig: int = signal.SIGTERM) -> bool:
 
 
 def _die_on_sigterm(signum, frame):  # noqa: ARG001
-    from .atomic import remove_live_temporaries
-
-    remove_live_temporaries()
-    os._exit(128 + signum)
+    # no import here: the signal may arrive in the middle of another import
+    try:
+        remove_live_temporaries()
+    finally:
+        os._exit(128 + signum)
 
 
 def _watch_parent(parent_pid: int, interval: float = 0.5) -> None:
@@ -77,7 +80,9 @@ def _watch_parent(parent_pid: int, interval: float = 0.5) -> None:
 def worker_init(parent_pid: int) -> None:
     """Initializer of a worker process: die (cleanly) with the parent ``parent_pid``."""
     signal.signal(signal.SIGTERM, _die_on_sigterm)
-    signal.signal(signal.SIGINT, _die_on_sigterm)  # Ctrl-C reaches the whole process group
+    # Ctrl-C reaches the whole process group: the parent gets KeyboardInterrupt and
+    # SIGTERMs its workers (so the user reads "interrupted", not "a worker died")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not set_parent_death_signal(signal.SIGTERM):
         threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     if os.getppid() != parent_pid:  # the parent died before the death signal was set
