@@ -55,7 +55,6 @@ _ALLOWED: dict[str, str] = {
     "corpora.tsv -> evaluate.splits": "package cycle corpora <-> evaluate (person_id)",
     "recipes.mouth -> evaluate.metrics": "package cycle: silence gate -> audio/energy.py",
     # -- lower layers reaching up --
-    "face.articulation -> models.phonetic": "face geometry from the phonetic animator",
     "render.photo -> inference": "render draws parameters only: speech -> pipelines",
     "evaluate.heldout -> inference": "the evaluator runs animate()",
     "evaluate.sync -> inference": "the offset measure runs animate()",

@@ -41,13 +41,16 @@ import numpy as np
 
 from ..audio.phones import SIL, AlignmentError, Phone, Word
 from ..errors import InvalidArgumentError, check_positive
+from ..face.articulation import (
+    DEFAULT_NEUTRAL_68,
+    articulation_to_landmarks,
+    check_neutral_68,
+)
 from ..face.landmarks68 import mouth_openness_68
 from ..face.visemes import (
     JAW_OPEN,
     LIP_CLOSE,
     LIP_ROUND,
-    LIP_WIDTH,
-    PARAMS,
     phone_to_viseme,
     viseme_arrays,
     viseme_index,
@@ -61,53 +64,6 @@ __all__ = [
     "animate_phones",
     "articulation_to_landmarks",
 ]
-
-
-# --------------------------------------------------------------------------- neutral face
-
-
-def _make_neutral() -> np.ndarray:
-    """A plausible frontal neutral 68-point face with closed lips.
-
-    Eye-pinned units: eye centres at (-0.5, 0) and (0.5, 0); x to the image right
-    (the subject's left), y downward as in images.
-    """
-    p = np.zeros((68, 2))
-    # jaw 0-16: half ellipse from the right ear (image left) through the chin (8)
-    phi = np.linspace(0.0, math.pi, 17)
-    p[0:17, 0] = -0.98 * np.cos(phi)
-    p[0:17, 1] = 0.05 + 1.42 * np.sin(phi) ** 0.85
-    # brows 17-21 (right, outer -> inner) and 22-26 (left, inner -> outer)
-    bx = np.array([-0.85, -0.72, -0.56, -0.40, -0.24])
-    by = np.array([-0.22, -0.30, -0.33, -0.32, -0.28])
-    p[17:22] = np.c_[bx, by]
-    p[22:27] = np.c_[-bx[::-1], by[::-1]]
-    # nose bridge 27-30 and base 31-35
-    p[27:31] = np.c_[np.zeros(4), [0.0, 0.15, 0.30, 0.45]]
-    p[31:36] = np.c_[[-0.17, -0.09, 0.0, 0.09, 0.17], [0.54, 0.57, 0.59, 0.57, 0.54]]
-    # eyes: right 36-41 (outer corner 36, inner 39), left 42-47 (inner 42, outer 45)
-    ex = np.array([-0.65, -0.56, -0.44, -0.35, -0.44, -0.56])
-    ey = np.array([0.0, -0.06, -0.06, 0.0, 0.05, 0.05])
-    p[36:42] = np.c_[ex, ey]
-    p[42:48] = np.c_[-ex[[3, 2, 1, 0, 5, 4]], ey[[3, 2, 1, 0, 5, 4]]]
-    # outer lips 48-59 (48 right corner, 51 upper centre, 54 left corner, 57 lower centre)
-    p[48:60] = [
-        [-0.40, 0.95], [-0.27, 0.88], [-0.12, 0.84], [0.0, 0.86], [0.12, 0.84], [0.27, 0.88],
-        [0.40, 0.95], [0.27, 1.04], [0.13, 1.08], [0.0, 1.09], [-0.13, 1.08], [-0.27, 1.04],
-    ]  # fmt: skip
-    # inner lips 60-67 (closed: 61-63 coincide with 67-65)
-    p[60:68] = [
-        [-0.34, 0.95], [-0.12, 0.945], [0.0, 0.95], [0.12, 0.945],
-        [0.34, 0.95], [0.12, 0.945], [0.0, 0.95], [-0.12, 0.945],
-    ]  # fmt: skip
-    return p
-
-
-#: Fallback neutral 68-point face (closed mouth), eye-pinned units: eye centres at
-#: (-0.5, 0) and (0.5, 0), y downward. Outer eye-corner distance 1.3, mouth width 0.8.
-#: Replace with the tracked mean shape when available (``neutral=`` everywhere).
-DEFAULT_NEUTRAL_68: np.ndarray = _make_neutral()
-DEFAULT_NEUTRAL_68.flags.writeable = False
 
 
 # --------------------------------------------------------------------------- config/result
@@ -325,153 +281,6 @@ def animate_phones(
     return out.astype(np.float32)
 
 
-# --------------------------------------------------------------------------- landmarks
-
-# jaw drop weights: lower lip (outer 55-59, inner 65-67), lip corners, jaw line 4-12
-_LOWER_OUTER = np.array([55, 56, 57, 58, 59])
-_LOWER_OUTER_W = np.array([0.7, 0.92, 1.0, 0.92, 0.7])
-_LOWER_INNER = np.array([65, 66, 67])
-_LOWER_INNER_W = np.array([0.88, 1.0, 0.88])
-_CORNERS = np.array([48, 54, 60, 64])
-_CORNER_W = 0.45
-_JAW = np.arange(3, 14)
-_JAW_W = 0.5 * (1.0 + np.cos(np.pi * (_JAW - 8) / 5.0))  # 1 at the chin, 0 at 3 and 13
-# inner-lip pairs (upper, lower) and the outer points that follow them
-_PAIRS_UP = np.array([61, 62, 63])
-_PAIRS_LO = np.array([67, 66, 65])
-_UPPER_SHARE = 0.4  # the upper lip covers 40 % of the closing, the lower lip 60 %
-_MOUTH = np.arange(48, 68)
-_UPPER_OUTER = np.array([49, 50, 51, 52, 53])
-_UPPER_OUTER_W = np.array([0.7, 0.92, 1.0, 0.92, 0.7])
-
-
-def _check_neutral(neutral) -> np.ndarray:
-    if neutral is None:
-        return np.asarray(DEFAULT_NEUTRAL_68, dtype=np.float64)
-    n = np.asarray(neutral, dtype=np.float64)
-    if n.shape != (68, 2):
-        raise InvalidArgumentError(f"neutral.shape={n.shape} must be (68, 2)")
-    if not np.all(np.isfinite(n)):
-        raise InvalidArgumentError("neutral must hold finite coordinates (found NaN/inf)")
-    if np.linalg.norm(n[45] - n[36]) <= 0 or np.linalg.norm(n[54] - n[48]) <= 0:
-        raise InvalidArgumentError(
-            "neutral must have distinct outer eye corners (36, 45) and mouth corners (48, 54)"
-        )
-    return n
-
-
-#: How much ``lip_round = 1`` narrows the mouth (fraction of its width).
-ROUND_NARROWING = 0.35
-#: Outer lip points moved by the ``upper_up`` / ``lower_down`` / ``smile`` columns of a
-#: 7-column articulation (:data:`talkinghead.face.articulation.ARTICULATION_NAMES`).
-_CORNERS_SMILE_W = np.array([1.0, 1.0, 0.8, 0.8])
-
-
-def articulation_to_landmarks(
-    articulation: np.ndarray,
-    *,
-    neutral: np.ndarray | None = None,
-    round_narrowing: float = ROUND_NARROWING,
-    round_pout: float = 0.05,
-) -> np.ndarray:
-    """Deform a neutral 68-point face by articulation parameters.
-
-    Works in the face's own frame (x along the outer eye corners 36 -> 45, y
-    perpendicular towards the mouth), so any similarity-transformed neutral works
-    (pixels or normalised units, y up or down).
-
-    - ``jaw_open`` (fraction of ``|p36 - p45|``) lowers the lower lip (outer 55-59,
-      inner 65-67), the lip corners (45 % of it) and the jaw line 4-12 (fully at the
-      chin 8, smoothly less towards 4 and 12);
-    - ``lip_width`` scales the mouth width about the mouth centre by ``1 + lip_width``;
-    - ``lip_round`` narrows the mouth by ``round_narrowing * lip_round`` of its width,
-      opens the lateral inner points like the centre (an "o" instead of a slit) and
-      pouts the outer lips (``round_pout * lip_round`` of ``|p36 - p45|`` outwards);
-    - ``lip_close`` shrinks each inner-lip gap (61-67, 62-66, 63-65) by the factor
-      ``1 - lip_close`` (upper lip 40 %, lower lip 60 % of the way); the outer lips
-      follow, so at 1 the inner lips coincide;
-    - with 7 columns (:data:`talkinghead.face.articulation.ARTICULATION_NAMES`, the learned
-      mouth) also ``upper_up`` raises the outer upper lip 49-53, ``lower_down`` lowers the
-      outer lower lip 55-59, and ``smile`` raises the lip corners 48, 54 (and 80 % of it the
-      inner corners 60, 64), each by that fraction of ``|p36 - p45|``; the inner-lip gap
-      (the opening) is left as ``jaw_open`` drew it.
-
-    Parameters
-    ----------
-    articulation : np.ndarray, shape (n_frames, 4 or 7) or (4,) or (7,)
-        Columns ``jaw_open, lip_width, lip_round, lip_close`` [, ``upper_up, lower_down,
-        smile``].
-    neutral : np.ndarray, shape (68, 2), optional
-        The neutral face (default :data:`DEFAULT_NEUTRAL_68`).
-    round_narrowing, round_pout : float
-        Strength of rounding (see above).
-
-    Returns
-    -------
-    np.ndarray, shape (n_frames, 68, 2) (or (68, 2) for a single frame), float32
-        In the units of ``neutral``.
-    """
-    a = np.asarray(articulation, dtype=np.float64)
-    single = a.ndim == 1
-    if single:
-        a = a[None]
-    if a.ndim != 2 or a.shape[1] not in (len(PARAMS), len(PARAMS) + 3):
-        raise InvalidArgumentError(
-            f"articulation.shape={np.shape(articulation)} must be (n_frames, 4 or 7) or (4,)"
-        )
-    if not np.all(np.isfinite(a)):
-        raise InvalidArgumentError("articulation must be finite (found NaN/inf)")
-    n = _check_neutral(neutral)
-    iod = float(np.linalg.norm(n[45] - n[36]))
-    ex = (n[45] - n[36]) / iod
-    ey = np.array([-ex[1], ex[0]])
-    origin = 0.5 * (n[48] + n[54])
-    eye_mid = 0.5 * (n[36] + n[45])
-    if np.dot(origin - eye_mid, ey) < 0:
-        ey = -ey
-    basis = np.stack([ex, ey])  # rows: local axes
-    local = (n - origin) @ basis.T  # (68, 2): u along the eyes, v towards the chin
-
-    T = a.shape[0]
-    jaw = np.maximum(a[:, JAW_OPEN], 0.0) * iod  # (T,)
-    width = a[:, LIP_WIDTH]
-    rnd = np.clip(a[:, LIP_ROUND], 0.0, 1.0)
-    close = np.clip(a[:, LIP_CLOSE], 0.0, 1.0)
-    pts = np.broadcast_to(local, (T, 68, 2)).copy()
-
-    # horizontal: spreading and rounding narrow/widen the mouth about its centre
-    sx = (1.0 + width) * (1.0 - round_narrowing * rnd)
-    pts[:, _MOUTH, 0] *= sx[:, None]
-    # rounding pouts the outer lips (thicker-looking lips, rounder contour)
-    pout = round_pout * iod * rnd
-    pts[:, _UPPER_OUTER, 1] -= pout[:, None] * _UPPER_OUTER_W
-    pts[:, _LOWER_OUTER, 1] += pout[:, None] * _LOWER_OUTER_W
-    # jaw: lower lip, corners and jaw line drop
-    pts[:, _LOWER_OUTER, 1] += jaw[:, None] * _LOWER_OUTER_W
-    inner_w = _LOWER_INNER_W + (1.0 - _LOWER_INNER_W) * rnd[:, None]  # rounder "o"
-    pts[:, _LOWER_INNER, 1] += jaw[:, None] * inner_w
-    pts[:, _CORNERS, 1] += (_CORNER_W * jaw)[:, None]
-    pts[:, _JAW, 1] += jaw[:, None] * _JAW_W
-    # lip closure: move each inner pair towards its meeting point; the outer lips follow
-    d = pts[:, _PAIRS_LO] - pts[:, _PAIRS_UP]  # (T, 3, 2)
-    up = close[:, None, None] * _UPPER_SHARE * d
-    lo = -close[:, None, None] * (1.0 - _UPPER_SHARE) * d
-    pts[:, _PAIRS_UP] += up
-    pts[:, _PAIRS_LO] += lo
-    pts[:, [50, 51, 52]] += up
-    pts[:, [49, 53]] += 0.5 * up[:, [0, 2]]
-    pts[:, [58, 57, 56]] += lo
-    pts[:, [59, 55]] += 0.5 * lo[:, [0, 2]]
-    if a.shape[1] > len(PARAMS):  # the learned mouth's extra lip motions (v points down)
-        pts[:, _UPPER_OUTER, 1] -= (a[:, 4] * iod)[:, None] * _UPPER_OUTER_W
-        pts[:, _LOWER_OUTER, 1] += (a[:, 5] * iod)[:, None] * _LOWER_OUTER_W
-        pts[:, _CORNERS, 1] -= (a[:, 6] * iod)[:, None] * _CORNERS_SMILE_W
-
-    out = origin + pts @ basis  # back to the neutral's frame
-    out = out.astype(np.float32)
-    return out[0] if single else out
-
-
 # --------------------------------------------------------------------------- animator
 
 
@@ -495,7 +304,7 @@ class PhoneticAnimator:
 
     def __init__(self, config: PhoneticConfig | None = None, *, neutral=None) -> None:
         self.config = config or PhoneticConfig()
-        self.neutral = _check_neutral(neutral)
+        self.neutral = check_neutral_68(neutral)
 
     def animate_phones(self, phones: list[Phone], *, n_frames: int, fps: float) -> np.ndarray:
         """Articulation (n_frames, 4) from phones; see :func:`animate_phones`."""
