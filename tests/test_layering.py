@@ -61,7 +61,6 @@ _ALLOWED: dict[str, str] = {
     # -- private names from another package --
     "render.photo -> face.tracking": "_RIGID_IDX",
     "streaming -> audio.features": "_gather_windows, _hann -> audio/framing.py",
-    "study.commands -> serve.commands": "_port",
 }
 ALLOWED = {tuple(f"{PKG}.{m}" for m in edge.split(" -> ")): why for edge, why in _ALLOWED.items()}
 

@@ -17,7 +17,6 @@ import argparse
 from .._util.cliargs import int_in
 from .._util.outputs import check_io
 from ..errors import InvalidArgumentError
-from ..serve.commands import _port  # the same port check as `talkinghead serve` (cheap)
 
 __all__ = ["register", "cmd_study_make", "cmd_study_serve", "cmd_study_report"]
 
@@ -135,7 +134,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     s.add_argument("study_dir", metavar="STUDY_DIR")
     s.add_argument("--host", default="127.0.0.1", help="bind address (127.0.0.1)")
-    s.add_argument("--port", type=_port, default=8010, help="TCP port (8010)")
+    s.add_argument("--port", type=int_in(0, 65535), default=8010, help="TCP port (8010)")
     s.set_defaults(func=cmd_study_serve)
     r = sub.add_parser(
         "report",
