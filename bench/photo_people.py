@@ -13,7 +13,9 @@ box, generated / real), and the generated frames re-tracked: mouth-opening r aga
 driving animation and against the real video. Nothing here is trained, so every person is
 held out for the mouth interior (the default animator's read-out did see some of these
 clips). ``--images`` writes real | band | procedural crops at each person's widest real
-mouth (oracle driver).
+mouth (oracle driver). With the general refiner shipped, an audio row passes the procedural
+frames through it (``--refine``). Also: the lip-sync offset of the re-tracked mouth against
+the real video (``sync_offset``, positive = late).
 """
 
 from __future__ import annotations
@@ -67,7 +69,15 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--images")
     args = ap.parse_args()
+    from talkinghead.evaluate.metrics import sync_offset
+    from talkinghead.models.refiner import Refiner
+    from talkinghead.recipes.yi2020 import GENERAL_DIR
+
     keys = [(d, m) for d in ("oracle", "audio") for m in ("band", "procedural")]
+    general = None
+    if (GENERAL_DIR / "config.json").is_file():
+        general = Refiner.from_pretrained(GENERAL_DIR)
+        keys.append(("audio", "procedural + general refiner"))
     res = {k: [] for k in keys}
     crops = []
     for clip in CLIPS:
@@ -100,8 +110,9 @@ def main() -> None:
         row = [frames[widest]]
         for drv_name, mouth in keys:
             drv = oracle if drv_name == "oracle" else audio
+            ref = general if "refiner" in mouth else None
             gen = list(animate_photo(face, drv, blink_seed=0, head_motion=drv_name == "audio",
-                                     mouth=mouth))  # fmt: skip
+                                     mouth=mouth.split(" ")[0], refiner=ref))  # fmt: skip
             ps, ss, sh = [], [], []
             for t in test[ok]:
                 (x0, y0), (x1, y1) = lm[t].min(0).astype(int), lm[t].max(0).astype(int) + 1
@@ -117,7 +128,10 @@ def main() -> None:
             v = tr.valid & ok
             r_drv = mouth_corr(op, np.asarray(drv.mouth_open)[test], valid=v)
             r_real = mouth_corr(op, real_open[test], valid=v)
-            res[(drv_name, mouth)].append((np.mean(ps), np.mean(ss), np.median(sh), r_drv, r_real))
+            off, _ = sync_offset(op, real_open[test], fps=fps, valid=v)
+            res[(drv_name, mouth)].append(
+                (np.mean(ps), np.mean(ss), np.median(sh), r_drv, r_real, off)
+            )
             if drv_name == "oracle":
                 row.append(gen[widest])
         print(f"{Path(clip).name}: {T} frames, iod {face.interocular:.0f} px; "
@@ -132,13 +146,14 @@ def main() -> None:
           "photo); mean (sd) over people; sharpness: median [range] over people\n")  # fmt: skip
     print(
         "| driver | mouth interior | face PSNR dB | face SSIM | mouth sharpness gen/real "
-        "| re-tracked mouth r vs driving | vs real video |"
+        "| re-tracked mouth r vs driving | vs real video | lip-sync offset ms |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for k in keys:
         a = np.asarray(res[k], np.float64)
         cells = [f"{np.nanmean(a[:, j]):.{p}f} ({np.nanstd(a[:, j]):.{p}f})"
                  for j, p in zip(range(5), (2, 3, 2, 3, 3), strict=True)]  # fmt: skip
+        cells.append(f"{np.nanmean(a[:, 5]):+.0f} ({np.nanstd(a[:, 5]):.0f})")
         sh = a[:, 2]
         cells[2] = f"{np.nanmedian(sh):.2f} [{np.nanmin(sh):.2f}-{np.nanmax(sh):.2f}]"
         print(f"| {k[0]} | {k[1]} | " + " | ".join(cells) + " |")
