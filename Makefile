@@ -51,6 +51,12 @@ pretrained: venv sysdeps
 	$(BIN)/python scripts/train_default.py --out src/talkinghead/data/default_lipsync
 	$(BIN)/python scripts/train_student.py --teacher $(OUT)/teacher_grid --out $(OUT)/student
 	$(BIN)/python scripts/train_default.py --student $(OUT)/student --out src/talkinghead/data/default_fast
+	# mouth v2 (issue 12): prepare the real clips, train on the training side of the mouth_v2 split
+	$(BIN)/talkinghead prepare tsv ../shared/data/hunt $(OUT)/prepared/hunt
+	$(BIN)/talkinghead prepare tsv ../shared/data $(OUT)/prepared/old --exclude grid_s1/
+	$(BIN)/python scripts/train_mouth.py --prepared $(OUT)/prepared/hunt $(OUT)/prepared/old \
+	  --prior --channels 48 --dropout 0.3 --val-frac 0.3 --steps 1200 --seed 0 \
+	  --work $(OUT)/mouth_work --cache $(OUT)/mouth_cache --out src/talkinghead/data/mouth_v2
 	$(BIN)/python scripts/train_refiner.py --work $(OUT)/refiner --out src/talkinghead/data/refiner_general
 
 clean:

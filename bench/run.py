@@ -230,7 +230,18 @@ def case_animator_phonetic():
 
 def case_animator_default():
     return _animator(
-        "default", "default model (student front end + ridge + upper face; no phones), 60 s"
+        "default",
+        "default model (student front end + mouth network + upper face; no phones), 60 s",
+    )
+
+
+def case_animator_ridge():
+    from talkinghead.models.default import FAST_DIR
+    from talkinghead.pipeline import Model
+
+    return _animator(
+        Model.from_pretrained(FAST_DIR),
+        "previous default (student front end + ridge read-out + upper face), 60 s",
     )
 
 

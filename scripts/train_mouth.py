@@ -65,8 +65,8 @@ def list_clips(prepared_dirs):
 
 
 def frontend_fn(name: str):
-    from talkinghead.models.default import FAST_DIR, WHISPER_SR, _encoder_frames, whisper_logmel
-    from talkinghead.models.mouth import mel_frames
+    from talkinghead.models.default import FAST_DIR, _encoder_frames
+    from talkinghead.models.mouth import mel_frames, student_frames
     from talkinghead.models.student import SpeechStudent
 
     if name == "mel":
@@ -74,7 +74,7 @@ def frontend_fn(name: str):
     if name == "whisper":
         return _encoder_frames, None
     st = SpeechStudent.from_pretrained(FAST_DIR / "student")
-    return (lambda y: st.encode(whisper_logmel(y=y, sr=WHISPER_SR))), st
+    return (lambda y: student_frames(st, y)), st
 
 
 def build_cache(items, frontend: str, cache: Path, log=print):
@@ -163,6 +163,8 @@ def main(argv=None) -> int:
         help="torch threads (1: measured 30x faster than 2 on the loaded 2-core machine)",
     )
     ap.add_argument("--cache-only", action="store_true")
+    ap.add_argument("--prior", action="store_true", help="add the ridge opening as an input")
+
     args = ap.parse_args(argv)
 
     from talkinghead.evaluate.splits import load_split
@@ -183,6 +185,17 @@ def main(argv=None) -> int:
     print(f"cached {len(clips)} clips under {cache}", flush=True)
     if args.cache_only:
         return 0
+    prior = None
+    if args.prior:
+        from talkinghead.models.default import FAST_DIR, WHISPER_DIR, DefaultModel
+        from talkinghead.models.mouth import append_prior, prior_at_50hz
+
+        ridge = DefaultModel.from_pretrained(
+            FAST_DIR if args.frontend == "student" else WHISPER_DIR
+        )
+        prior = prior_at_50hz(ridge)
+        for c in clips:
+            c.feats = append_prior(prior, c.feats.astype(np.float32)).astype(np.float16)
     train, val = carve_val(clips, args.val_frac, args.seed)
     print(
         f"train {len(train)} clips ({len({c.speaker for c in train})} speakers), "
@@ -196,6 +209,7 @@ def main(argv=None) -> int:
         lookahead=args.lookahead,
         dilations=[int(x) for x in args.dilations.split(",")],
         utterance_norm=args.lookahead is None,
+        prior=args.prior,
         dropout=args.dropout,
     )
     t0 = time.time()
@@ -203,6 +217,7 @@ def main(argv=None) -> int:
         train,
         config=cfg,
         student=student,
+        prior=prior,
         out_dir=args.work,
         steps=args.steps,
         batch=args.batch,
@@ -219,6 +234,18 @@ def main(argv=None) -> int:
     print("val median r (uncalibrated): " + " ".join(f"{n} {v:.3f}" for n, v in raw.items()))
     if val:
         model.calibration = fit_calibration(model, val)
+    if args.prior and val:  # the prior's share of the opening, chosen on the validation clips
+        best = None
+        for b in (0.0, 0.25, 0.5, 0.75, 1.0):
+            model.config.prior_blend = b
+            r = float(np.nanmedian([evaluate_clip(model, c)["open"] for c in val]))
+            print(f"  prior_blend {b:.2f}: val median open r {r:.3f}", flush=True)
+            if best is None or r > best[1] + 1e-9:
+                best = (b, r)
+        model.config.prior_blend = best[0]
+        model.meta["prior_blend_val_r"] = best[1]
+    model.meta["train_clips"] = sorted(c.id for c in train)
+    model.meta["val_clips"] = sorted(c.id for c in val)
     model.meta.update(
         {
             "val_median_r": raw,

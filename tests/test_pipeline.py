@@ -35,11 +35,12 @@ def test_model_is_reused_and_matches_animate(speech16k, tmp_path):
     np.testing.assert_array_equal(a.landmarks, ref.landmarks)
     assert b.n_frames == 50 and a.model == "default"
     # a checkpoint folder loads the same way (the shipped one, by path)
-    from talkinghead.models.default import FAST_DIR
+    from talkinghead.inference import shipped_dir
 
-    c = th.Model.from_pretrained(FAST_DIR)(y, sr)
+    d = shipped_dir("default")
+    c = th.Model.from_pretrained(d)(y, sr)
     np.testing.assert_array_equal(c.landmarks, ref.landmarks)
-    assert c.model == FAST_DIR.name
+    assert c.model == d.name
     with pytest.raises(MediaError, match="checkpoint folder"):
         th.Model.from_pretrained(tmp_path)
     with pytest.raises(InvalidArgumentError, match="name='nope' must be one of"):

@@ -78,3 +78,25 @@ def test_bad_checkpoints_and_configs(tmp_path):
         MouthConfig(lookahead=-1)
     with pytest.raises(InvalidArgumentError, match="student"):
         MouthModel(MouthConfig(frontend="student"))
+
+
+def test_prior_channel_roundtrip(tmp_path):
+    from talkinghead.models.default import FAST_DIR, DefaultModel
+    from talkinghead.models.mouth import append_prior, prior_at_50hz
+
+    ridge = DefaultModel.from_pretrained(FAST_DIR)
+    prior = prior_at_50hz(ridge)
+    assert prior.offsets == [2 * o for o in ridge.offsets]
+    torch.manual_seed(0)
+    cfg = MouthConfig(frontend="mel", in_dim=385, channels=8, dilations=[1], prior=True)
+    with pytest.raises(InvalidArgumentError, match="prior"):
+        MouthModel(cfg)
+    m = MouthModel(cfg, prior=prior)
+    x = np.random.default_rng(5).standard_normal((60, 384)).astype(np.float32)
+    xp = append_prior(prior, x)
+    assert xp.shape == (60, 385)
+    np.testing.assert_array_equal(xp[:, :384], x)
+    m.save_pretrained(tmp_path / "ck", half=False)
+    m2 = MouthModel.from_pretrained(tmp_path / "ck")
+    np.testing.assert_allclose(append_prior(m2.prior, x), xp, atol=1e-5)
+    np.testing.assert_allclose(m2.raw_outputs(xp), m.raw_outputs(xp), atol=1e-5)

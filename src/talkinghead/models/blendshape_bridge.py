@@ -35,7 +35,7 @@ SPREAD_AT_ONE = 0.2
 #: give a weight of 1 to mouthUpperUp*, mouthLowerDown*, mouthSmile* (about 3 standard
 #: deviations of the real lips in speech, ``DofStats`` of the shipped mouth model).
 UPPER_UP_AT_ONE = 0.04
-LOWER_DOWN_AT_ONE = 0.05
+LOWER_DOWN_AT_ONE = 0.08
 SMILE_AT_ONE = 0.03
 
 

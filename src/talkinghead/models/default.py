@@ -61,6 +61,7 @@ __all__ = [
     "zscore_to_articulation",
     "bilabial_closure",
     "calibrate_zscore",
+    "previous_default",
 ]
 
 _FORMAT = "talkinghead.DefaultModel"
@@ -466,3 +467,18 @@ class DefaultModel:
             )
         except (KeyError, InvalidArgumentError) as e:
             raise CheckpointError(f"path='{directory}' holds an inconsistent model: {e}") from e
+
+
+_PREVIOUS = None
+
+
+def previous_default(*, y: np.ndarray, sr: int, fps: float = 25.0, n_frames: int | None = None):
+    """The default before mouth v2 (the ridge read-out on the student, ``data/default_fast``),
+    for comparisons: ``talkinghead evaluate --protocol mouth_v2 --models
+    talkinghead.models.default:previous_default``. Returns a :class:`DefaultResult`."""
+    global _PREVIOUS
+    from ..face.normalize import neutral_face_68
+
+    if _PREVIOUS is None:
+        _PREVIOUS = DefaultModel.from_pretrained(FAST_DIR)
+    return _PREVIOUS(y=y, sr=sr, fps=fps, n_frames=n_frames, neutral=neutral_face_68())

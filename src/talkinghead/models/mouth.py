@@ -3,7 +3,8 @@
 Pipeline (issue 12)::
 
     16 kHz audio -> front end (50 frames/s): the distilled student of Whisper
-      (``"student"``, :mod:`talkinghead.models.student`), the Whisper tiny.en encoder
+      (``"student"``, :mod:`talkinghead.models.student`: its 384 features + its auxiliary
+      mouth output), the Whisper tiny.en encoder
       (``"whisper"``) or Whisper's 80-band log-mel itself (``"mel"``, pairs of 10 ms frames
       averaged: causal, for streaming)
     -> per-utterance normalisation (optional; offline only) and standardisation
@@ -77,7 +78,8 @@ class MouthConfig:
     ----------
     frontend : {"student", "whisper", "mel"}
     in_dim : int
-        Front-end features (384 for student / Whisper, 80 for mel).
+        Front-end features (384 + its auxiliary mouth output for the student, 384 for
+        Whisper, 80 for mel).
     channels : int
     kernel : int
         Odd kernel size of the dilated convolutions.
@@ -92,6 +94,13 @@ class MouthConfig:
         Normalise the features per utterance before the global standardisation (offline).
     dropout : float
         Dropout on the input features (training only).
+    prior : bool
+        Append one input channel: the z-scored mouth opening of the ridge read-out of
+        :mod:`talkinghead.models.default` on the same features (stored with the model;
+        its context offsets doubled for the 50 Hz frames), a prior the network refines.
+    prior_blend : float
+        With a prior: the predicted opening is ``(1 - prior_blend) * network + prior_blend
+        * prior`` (after calibration); chosen on validation clips of the training side.
     """
 
     frontend: str = "student"
@@ -103,6 +112,8 @@ class MouthConfig:
     lookahead: int | None = None
     utterance_norm: bool = True
     dropout: float = 0.0
+    prior: bool = False
+    prior_blend: float = 0.0
 
     def __post_init__(self) -> None:
         if self.frontend not in FRONTENDS:
@@ -188,6 +199,34 @@ def mel_frames(y16: np.ndarray) -> np.ndarray:
     return (0.5 * (m[:, 0::2] + m[:, 1::2])).T.astype(np.float32)
 
 
+def student_frames(student, y16: np.ndarray) -> np.ndarray:
+    """The ``"student"`` front end: the student's 384 Whisper-like features and its
+    auxiliary mouth output(s), (T50, 384 + aux_dim)."""
+    from .default import WHISPER_SR, whisper_logmel
+
+    feats, aux = student.encode(whisper_logmel(y=y16, sr=WHISPER_SR), with_aux=True)
+    return np.concatenate([feats, aux], axis=1) if aux.shape[1] else feats
+
+
+def prior_at_50hz(model):
+    """A copy of a :class:`~talkinghead.models.default.DefaultModel` read-out (fitted at the
+    video frame rate, 25-30 fps) with its context offsets doubled for 50 Hz frames."""
+    from .default import DefaultModel
+
+    return DefaultModel(model.weight, model.bias, model.feature_mean, model.feature_scale,
+                        [2 * o for o in model.offsets], model.meta,
+                        calibration=model.calibration)  # fmt: skip
+
+
+def append_prior(prior, feats: np.ndarray) -> np.ndarray:
+    """``feats`` (T, F >= prior dim) + a last column: the prior's calibrated opening z."""
+    n = prior.feature_mean.size
+    z = prior.predict_zscore(np.asarray(feats[:, :n], np.float32))
+    if prior.calibration is not None:
+        z = np.interp(z, *prior.calibration)
+    return np.concatenate([feats, z[:, None].astype(np.float32)], axis=1)
+
+
 @dataclass
 class MouthResult:
     """Output of :class:`MouthModel` (the fields of ``DefaultResult`` plus the DOFs).
@@ -231,6 +270,9 @@ class MouthModel:
         real per-clip z-scores (row 1).
     student : SpeechStudent, optional
         The front end when ``config.frontend == "student"``.
+    prior : DefaultModel, optional
+        The ridge read-out whose opening is an extra input (``config.prior``), with its
+        offsets in 50 Hz frames.
     meta : dict, optional
     """
 
@@ -244,6 +286,7 @@ class MouthModel:
         dof_stats=None,
         calibration=None,
         student=None,
+        prior=None,
         meta=None,
     ) -> None:
         from ..face.articulation import DofStats
@@ -276,6 +319,9 @@ class MouthModel:
         if config.frontend == "student" and student is None:
             raise InvalidArgumentError("student=None must be given when frontend='student'")
         self.student = student
+        if config.prior and prior is None:
+            raise InvalidArgumentError("prior=None must be given when config.prior is true")
+        self.prior = prior
         self.meta = dict(meta or {})
         self._net = None
         if weights is None:
@@ -324,14 +370,18 @@ class MouthModel:
         centred at ``0.02 i + 0.005`` s."""
         fe = self.config.frontend
         if fe == "mel":
-            return mel_frames(y16)
+            return self.with_prior(mel_frames(y16))
         if fe == "whisper":
             from .default import _encoder_frames
 
-            return _encoder_frames(y16)
-        from .default import WHISPER_SR, whisper_logmel
+            return self.with_prior(_encoder_frames(y16))
+        return self.with_prior(student_frames(self.student, y16))
 
-        return self.student.encode(whisper_logmel(y=y16, sr=WHISPER_SR))
+    def with_prior(self, feats: np.ndarray) -> np.ndarray:
+        """Append the prior's opening z-score to front-end frames (no-op without a prior)."""
+        if self.prior is None:
+            return feats
+        return append_prior(self.prior, feats)
 
     def normalize(self, feats: np.ndarray) -> np.ndarray:
         """Front-end frames (T, in_dim) -> the network's standardised input (T, in_dim)."""
@@ -360,6 +410,9 @@ class MouthModel:
         if self.calibration is not None:
             for k in range(out.shape[1]):
                 out[:, k] = np.interp(out[:, k], *self.calibration[k])
+        b = float(self.config.prior_blend) if self.config.prior else 0.0
+        if b > 0 and len(out):
+            out[:, 0] = (1.0 - b) * out[:, 0] + b * np.asarray(feats, np.float64)[:, -1]
         return out
 
     def __call__(
@@ -431,6 +484,14 @@ class MouthModel:
         arrays["feature_scale"] = self.feature_scale.astype(np.float32)
         if self.calibration is not None:
             arrays["calibration"] = self.calibration.astype(np.float32)
+        if self.prior is not None:
+            p = self.prior
+            arrays["prior.weight"] = p.weight.astype(np.float32)
+            arrays["prior.bias"] = np.array([p.bias], np.float32)
+            arrays["prior.feature_mean"] = p.feature_mean.astype(np.float32)
+            arrays["prior.feature_scale"] = p.feature_scale.astype(np.float32)
+            if p.calibration is not None:
+                arrays["prior.calibration"] = p.calibration.astype(np.float32)
         with atomic_path(directory / "model.safetensors") as tmp:
             save_file(arrays, str(tmp))
         if self.student is not None:
@@ -440,6 +501,7 @@ class MouthModel:
             "version": _VERSION,
             "config": self.config.to_dict(),
             "dof_stats": self.dof_stats.to_dict(),
+            "prior_offsets": None if self.prior is None else self.prior.offsets,
             "meta": self.meta,
         }
         write_text_atomic(directory / "config.json", json.dumps(cfg, indent=1) + "\n")
@@ -475,6 +537,14 @@ class MouthModel:
 
                 student = SpeechStudent.from_pretrained(directory / "student")
             fm, fs, cal = t.pop("feature_mean"), t.pop("feature_scale"), t.pop("calibration", None)
+            prior = None
+            if config.prior:
+                from .default import DefaultModel
+
+                p = {k[6:]: t.pop(k) for k in list(t) if k.startswith("prior.")}
+                prior = DefaultModel(p["weight"], float(p["bias"][0]), p["feature_mean"],
+                                     p["feature_scale"], cfg["prior_offsets"],
+                                     calibration=p.get("calibration"))  # fmt: skip
             return cls(
                 config,
                 t,
@@ -483,6 +553,7 @@ class MouthModel:
                 dof_stats=DofStats.from_dict(cfg["dof_stats"]),
                 calibration=cal,
                 student=student,
+                prior=prior,
                 meta=cfg.get("meta"),
             )
         except (KeyError, TypeError, InvalidArgumentError) as e:

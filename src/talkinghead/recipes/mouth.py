@@ -179,6 +179,7 @@ def train_mouth(
     *,
     config,
     student=None,
+    prior=None,
     out_dir: str | os.PathLike,
     steps: int = 3000,
     batch: int = 16,
@@ -198,6 +199,10 @@ def train_mouth(
     config : MouthConfig
     student : SpeechStudent, optional
         Stored with the model when ``config.frontend == "student"``.
+    prior : DefaultModel, optional
+        The ridge read-out whose opening is the last input column (``config.prior``; the
+        clips' ``feats`` must already hold that column, see
+        :func:`talkinghead.models.mouth.append_prior`).
     out_dir : path
         ``last/`` (resumable state) is kept here.
     steps, batch, crop_s, lr, weight_decay, seed, save_every, threads
@@ -225,8 +230,9 @@ def train_mouth(
     stats = DofStats.fit([c.dofs for c in train_clips], [c.silent for c in train_clips])
     torch.manual_seed(seed)
     model = MouthModel(
-        config, None, feature_mean=fm, feature_scale=fs, dof_stats=stats, student=student
-    )
+        config, None, feature_mean=fm, feature_scale=fs, dof_stats=stats, student=student,
+        prior=prior,
+    )  # fmt: skip
     net = model.net
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
