@@ -259,7 +259,7 @@ def test_readme_layout_matches_the_tree():
 
 
 # Modules still computing the data folder themselves (their owners are rewriting them).
-_OWN_DATA_PATH = {"models/mouth.py", "models/causal_default.py"}
+_OWN_DATA_PATH = {"models/causal_default.py"}
 
 
 def test_the_data_folder_is_computed_once():

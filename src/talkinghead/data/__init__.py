@@ -24,13 +24,13 @@ __all__ = [
 
 #: This folder.
 DATA_DIR = Path(__file__).resolve().parent
-#: The default model: ridge read-out on the distilled student front end (``model="default"``).
+#: The previous default: ridge read-out on the distilled student front end (mouth v2's prior).
 DEFAULT_FAST_DIR = DATA_DIR / "default_fast"
 #: The default model's read-out on the Whisper tiny.en encoder (``model="whisper"``).
 DEFAULT_LIPSYNC_DIR = DATA_DIR / "default_lipsync"
 #: The causal default model the server streams.
 DEFAULT_CAUSAL_DIR = DATA_DIR / "default_causal"
-#: Mouth v2 (student front end), when shipped.
+#: Mouth v2 (student front end): the default model since issue 12 (``model="default"``).
 MOUTH_V2_DIR = DATA_DIR / "mouth_v2"
 #: Mouth v2 on the Whisper encoder, when shipped.
 MOUTH_V2_WHISPER_DIR = DATA_DIR / "mouth_v2_whisper"

@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from .._util.checkpoint import read_checkpoint_config
+from ..data import MOUTH_V2_DIR, MOUTH_V2_WHISPER_DIR
 from ..errors import CheckpointError, InvalidArgumentError, check_positive
 
 __all__ = [
@@ -61,11 +62,10 @@ __all__ = [
 _FORMAT = "talkinghead.MouthModel"
 _VERSION = 1
 FRONTENDS = ("student", "whisper", "mel")
-_DATA = Path(__file__).resolve().parent.parent / "data"
-#: The shipped mouth model (``animate(model="default")`` once it wins; docs/default_model.md).
-MOUTH_DIR = _DATA / "mouth_v2"
+#: The shipped mouth model (``animate(model="default")``; docs/default_model.md).
+MOUTH_DIR = MOUTH_V2_DIR
 #: The same network on the Whisper tiny.en encoder (``animate(model="whisper")`` where shipped).
-MOUTH_WHISPER_DIR = _DATA / "mouth_v2_whisper"
+MOUTH_WHISPER_DIR = MOUTH_V2_WHISPER_DIR
 #: Front-end frame rate.
 HZ = 50.0
 
