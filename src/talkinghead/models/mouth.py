@@ -101,6 +101,9 @@ class MouthConfig:
     prior_blend : float
         With a prior: the predicted opening is ``(1 - prior_blend) * network + prior_blend
         * prior`` (after calibration); chosen on validation clips of the training side.
+    gate_db : float
+        Silence gate threshold (dB below the clip's loud frames,
+        :func:`talkinghead.models.default.speech_gate`): every DOF rests there.
     """
 
     frontend: str = "student"
@@ -114,6 +117,7 @@ class MouthConfig:
     dropout: float = 0.0
     prior: bool = False
     prior_blend: float = 0.0
+    gate_db: float = -45.0
 
     def __post_init__(self) -> None:
         if self.frontend not in FRONTENDS:
@@ -446,7 +450,9 @@ class MouthModel:
         z50 = self.predict_dofs(self.frontend_frames(y16))
         z = frames_to_fps(z50, n_samples=len(y16), fps=fps, n_frames=n_frames).astype(np.float64)
         if len(y) and np.max(np.abs(y)) > 0:
-            gate = speech_gate(y=y, sr=sr, fps=fps, n_frames=n_frames)
+            gate = speech_gate(
+                y=y, sr=sr, fps=fps, n_frames=n_frames, threshold_db=self.config.gate_db
+            )
         else:
             gate = np.zeros(n_frames)
         art = dofs_to_articulation(z, self.dof_stats, gate)
