@@ -26,14 +26,18 @@ bounded look-ahead:
 
 Animators (:class:`FrameAnimator` subclasses; build one with :func:`load_animator`):
 
+:class:`LearnedAnimator`
+    The causal default model (:mod:`talkinghead.models.causal_default`, look-ahead 0-200 ms
+    in 20 ms steps) with the whole face: landmarks with brows and eyelids, all 52 ARKit
+    blendshapes, head rotation, brow and blink (the default).
 :class:`ModelAnimator`
     A causal :class:`~talkinghead.models.sequence.SequenceModel` checkpoint on
     ``eskimez2018`` features (unidirectional LSTM with ``delay_frames`` look-ahead),
     run step by step with ``forward_chunk``; outputs decoded to 68 eye-pinned landmarks.
     Its look-ahead is the checkpoint's delay (the ``lookahead_ms`` argument is ignored).
 :class:`EnergyAnimator`
-    Model-free fallback: speech-band (300-3400 Hz) energy per frame -> a causal
-    automatic gain (decaying peak) -> mouth opening in [0, 1], smoothed over
+    Model-free (asked for by name, ``"energy"``): speech-band (300-3400 Hz) energy per
+    frame -> a causal automatic gain (decaying peak) -> mouth opening in [0, 1], smoothed over
     ``past_ms`` of past frames and ``lookahead_ms`` of future frames -> the jaw and
     lips of :func:`~talkinghead.face.normalize.neutral_face_68` are deformed by
     :func:`~talkinghead.models.phonetic.articulation_to_landmarks`.
@@ -48,7 +52,8 @@ Latency: each frame carries ``ready_sample``, the number of input samples (at th
 animator's rate) needed to determine it. The *algorithmic* latency, from the start of
 frame ``t``'s audio (``t/fps``) to the moment it can be computed, is
 ``half a frame period + half the analysis window + look-ahead``
-(:attr:`FrameAnimator.latency`); chunking, resampling and compute time add to it.
+(:attr:`FrameAnimator.latency`; for :class:`LearnedAnimator` look-ahead + 22.5 ms);
+chunking, resampling and compute time add to it.
 """
 
 from __future__ import annotations
@@ -1146,8 +1151,9 @@ class StreamingAnimator:
         Format of pushed bytes (arrays are taken by dtype).
     fps, lookahead_ms : float
         For the default animator (a model animator uses its checkpoint's).
-    model : path, optional
-        Checkpoint folder for the default animator.
+    model : path or {"default", "energy"}, optional
+        For the default animator: :func:`load_animator`'s ``model_dir`` (None: the
+        shipped causal default model).
     """
 
     def __init__(
