@@ -69,7 +69,7 @@ def test_sync_verdict_rules():
     qc = {"speech_offset_s": -0.3, "speech_reliable": True, "speech_peak_r": 0.8,
           "speech_zero_r": 0.2, "av_offset_s": 0.0}  # fmt: skip
     # a 3 s sentence: the speech-sync offset alone rejects
-    assert sync_verdict(qc, duration_s=3.0)[1][0].startswith("audio offset -300 ms")
+    assert sync_verdict(qc, duration_s=3.0)[1][0].startswith("audio offset=-300 ms")
     # a 1.5 s word: the envelope (0 ms) does not confirm it -> flagged only
     assert sync_verdict(qc, duration_s=1.5) == (["speech_offset"], [])
     # ... unless it agrees within 120 ms

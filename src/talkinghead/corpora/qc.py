@@ -374,7 +374,7 @@ def sync_verdict(
     if agree or (duration_s is not None and duration_s >= cfg.min_speech_only_s):
         env = f"; envelope peak {ao * 1000:+.0f} ms" if ao is not None else ""
         return [], [
-            f"audio offset {so * 1000:+.0f} ms (speech sync r {qc['speech_peak_r']:.2f} at the "
+            f"audio offset={so * 1000:+.0f} ms (speech sync r {qc['speech_peak_r']:.2f} at the "
             f"peak vs {qc['speech_zero_r']:.2f} at lag 0{env})"
         ]
     return ["speech_offset"], []
