@@ -10,8 +10,11 @@ side of ``evaluate/splits/mouth_v2.json`` (whole sources never trained on), prep
 zero lag of the mouth opening against the tracked inner-lip aperture), ``width_r``, ``lag_ms``,
 ``bilabial``, ``rest_level``/``rest_err``, ``jitter``; medians per source group and over all clips.
 
-Systems: ``default`` (the offline default model, ``animate(model="default")``) and
-``stream_accuracy:causal_<L>`` for each look-ahead ``L``: exactly what the server streams
+Systems: ``talkinghead.models.default:previous_default`` (the offline ridge read-out on the
+distilled student, ``data/default_fast``: the model the causal one is distilled from and the
+default of ``animate()`` until mouth v2 replaced it), ``default`` (``animate()``'s default
+now: mouth v2, for reference) and ``stream_accuracy:causal_<L>`` for each look-ahead
+``L``: exactly what the server streams
 (:meth:`talkinghead.streaming.LearnedAnimator.offline`, which the stream equals), each a
 ``module:function`` the evaluate command accepts too, e.g.::
 
@@ -75,18 +78,19 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     from talkinghead.evaluate.heldout import evaluate_heldout
 
-    systems = ["default"] + [f"stream_accuracy:causal_{la}" for la in a.lookaheads]
+    offline = "talkinghead.models.default:previous_default"  # what the causal model distils
+    systems = [offline, "default"] + [f"stream_accuracy:causal_{la}" for la in a.lookaheads]
     t0 = time.perf_counter()
     res = evaluate_heldout(systems, a.prepared, max_clips=a.max_clips)
     print(f"{len({r['clip'] for r in res.rows})} test clips, {time.perf_counter() - t0:.0f} s")
     print(res.table())
     med = res.medians()
-    off = med["default"]["all"]["open_r"]["median"]
+    off = med[offline]["all"]["open_r"]["median"]
     print("| model | look-ahead | open_r median | - offline |")
     print("|---|---:|---:|---:|")
     for s in systems:
         v = med[s]["all"]["open_r"]["median"]
-        la = "+-1.5 s" if s == "default" else s.rsplit("_", 1)[1] + " ms"
+        la = "offline" if s in (offline, "default") else s.rsplit("_", 1)[1] + " ms"
         print(f"| {s} | {la} | {v:.3f} | {v - off:+.3f} |")
     if a.json:
         res.save_json(a.json)
