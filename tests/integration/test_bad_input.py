@@ -37,7 +37,9 @@ def test_pure_silence_gives_a_face_at_rest(tmp_path):
     sf.write(p, np.zeros(3 * 16000, np.float32), 16000)
     anim = animate(p, fps=25)
     assert anim.n_frames == 75
-    assert np.nanmax(anim.mouth_open) < 0.02
+    # at rest the lips keep the real faces' small opening (mouth v2: their median rest value,
+    # ~0.03 of the eye-corner distance; speech averages ~0.07), they do not open wide
+    assert np.nanmax(anim.mouth_open) < 0.05
     # the mouth and jaw do not move at all; the eyes still blink and the brows barely drift
     assert np.ptp(anim.landmarks[:, np.r_[0:17, 48:68]], axis=0).max() < 1e-6
     assert anim.blink.max() > 0.9 and anim.brow.max() < 0.5
