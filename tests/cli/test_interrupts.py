@@ -106,6 +106,17 @@ def _alive(pid):
         return False
 
 
+def _catches_sigterm(pid: int) -> bool:
+    """Whether process ``pid`` has a SIGTERM handler installed (Linux /proc status SigCgt)."""
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
+    except OSError:
+        pass
+    return False
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
@@ -126,10 +137,12 @@ def test_prepare_workers_die_with_their_parent(tmp_path, shared_data, sig):
         def two_workers():
             workers[:] = [p for p, c in _children(proc.pid) if "spawn_main" in c
                           and "resource_tracker" not in c]  # fmt: skip
-            return len(workers) == 2
+            # ready = past their imports and initializer (SIGTERM caught): a signal that
+            # comes while a worker is still importing tests the start-up, not this promise
+            return len(workers) == 2 and all(_catches_sigterm(w) for w in workers)
 
-        _wait_for(two_workers, timeout=120, what="two prepare workers")
-        time.sleep(1.0)  # let them start on their recordings
+        _wait_for(two_workers, timeout=120, what="two prepare workers past their initializer")
+        time.sleep(0.5)  # let them start on their recordings
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=30)
         if sig != signal.SIGKILL:

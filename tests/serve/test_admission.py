@@ -51,7 +51,7 @@ def test_calibrate_measures_a_real_animator():
 
     a = Admission()
     load = a.calibrate(lambda fps, la: EnergyAnimator(fps=fps, lookahead_ms=la), seconds=1.0)
-    assert 0 < load < 1 and a.estimate() == load
+    assert 0 < load < 1 and a.estimate() == load  # startup_overhead 1 here
 
 
 def test_server_refuses_with_1013_when_at_capacity():
@@ -77,3 +77,34 @@ def test_server_refuses_with_1013_when_at_capacity():
             assert json.loads(ws.recv(timeout=10))["type"] == "ready"
     finally:
         s.close()
+
+
+def test_a_burst_of_arrivals_is_admitted_on_the_whole_session_cost():
+    """20 clients at once, before any of them has sent a second of audio: the start-up cost
+    times the overhead decides (0.85 / (2 x 0.032) -> 13 sessions, not 26)."""
+    a = Admission(AdmissionConfig(budget=0.85, startup_overhead=2.0))
+    a.startup_load = 0.032
+    admitted = 0
+    for sid in range(20):
+        if a.check() is not None:
+            break
+        a.open(sid)
+        admitted += 1
+    assert admitted == 13
+    assert a.summary()["estimated_capacity"] == 13
+
+
+def test_process_cpu_is_a_floor_of_the_load():
+    import time
+
+    a = Admission(AdmissionConfig(budget=8.0, process_cpu=True, window_s=2.0))
+    a.open(1)
+    assert a.process_load() is None  # no second of samples yet
+    t0 = time.monotonic()
+    x = 0
+    while time.monotonic() - t0 < 1.3:  # this thread busy for 1.3 s
+        x += 1
+        a.record_work(1, 0.0, 0.0)
+    busy = a.process_load()
+    assert busy is not None and 0.5 < busy < 2.5  # about one core (one busy thread)
+    assert a.load() >= busy - 0.05 and a.estimate() >= busy - 0.05

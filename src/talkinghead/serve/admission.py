@@ -20,6 +20,16 @@ per second: one core, since the server is one Python process and the GIL runs it
 work on one core at a time; the measured wall times include the waits for it and for
 cores that other processes hold). Otherwise the client gets close code 1013 ("try again
 later") and a reason that names the numbers.
+
+Two corrections keep a burst of arrivals from being admitted on the animator's cost alone
+(measured on a quiet 2-core machine: 20 clients connecting at once were all admitted on a
+start-up cost of 0.032 s/s each, then got 16 of 25 frames/s, 5 s late, because the
+websockets, JSON and event-loop work of a session cost as much again):
+
+- ``startup_overhead`` multiplies the start-up measurement (the server uses 2.0);
+- with ``process_cpu`` the server's own CPU time (all its threads, ``time.process_time``)
+  per wall second over the window is a floor of the load, and that load divided by the
+  live sessions a floor of the estimate.
 """
 
 from __future__ import annotations
@@ -54,12 +64,20 @@ class AdmissionConfig:
     window_s : float
         Seconds of audio (load) and of wall time (lag) the measures look back on.
     enabled : bool
+    startup_overhead : float
+        Factor on the start-up measurement of one session's load (the animator alone) for the
+        whole session's cost (socket, JSON, event loop); must be >= 1.
+    process_cpu : bool
+        Also measure this process's CPU time per wall second (a floor of the load; off in
+        unit tests, whose process does other work).
     """
 
     budget: float | None = None
     max_lag_ms: float = 150.0
     window_s: float = 4.0
     enabled: bool = True
+    startup_overhead: float = 1.0
+    process_cpu: bool = False
 
     def resolved_budget(self) -> float:
         return float(self.budget) if self.budget is not None else 0.85 * min(1, available_cpus())
@@ -89,6 +107,7 @@ class Admission:
         self.sessions: dict[int, _Session] = {}
         self.startup_load = 0.0
         self.refused = 0
+        self._cpu: deque = deque()  # (monotonic wall s, process CPU s)
 
     # ------------------------------------------------------------------ measures
     def calibrate(self, factory, *, fps: float = 25.0, lookahead_ms: float = 0.0,
@@ -121,7 +140,21 @@ class Admission:
     def close(self, sid: int) -> None:
         self.sessions.pop(sid, None)
 
+    def process_load(self) -> float | None:
+        """This process's CPU seconds per wall second over the window (None when off, or
+        before a second of samples)."""
+        if not self.cfg.process_cpu:
+            return None
+        now, cpu = time.monotonic(), time.process_time()
+        if not self._cpu or now - self._cpu[-1][0] >= 0.1:
+            self._cpu.append((now, cpu))
+        while len(self._cpu) > 2 and now - self._cpu[1][0] >= self.cfg.window_s:
+            self._cpu.popleft()
+        t0, c0 = self._cpu[0]
+        return (cpu - c0) / (now - t0) if now - t0 >= 1.0 else None
+
     def record_work(self, sid: int, compute_s: float, audio_s: float) -> None:
+        self.process_load()  # a sample of the process's CPU time
         s = self.sessions.get(sid)
         if s is None:
             return
@@ -145,13 +178,19 @@ class Admission:
     def load(self) -> float:
         """Measured load of all live sessions, in cores (new sessions count the estimate)."""
         est = self.estimate()
-        return float(sum(s.load() if s.load() is not None else est
-                         for s in self.sessions.values()))  # fmt: skip
+        measured = float(sum(s.load() if s.load() is not None else est
+                             for s in self.sessions.values()))  # fmt: skip
+        proc = self.process_load() if self.sessions else None
+        return max(measured, proc) if proc is not None else measured
 
     def estimate(self) -> float:
         loads = sorted(x for x in (s.load() for s in self.sessions.values()) if x is not None)
         med = loads[len(loads) // 2] if loads else 0.0
-        return max(med, self.startup_load)
+        est = max(med, self.startup_load * self.cfg.startup_overhead)
+        proc = self.process_load() if self.sessions else None
+        if proc is not None:
+            est = max(est, proc / len(self.sessions))
+        return est
 
     def worst_lag_p95(self) -> float:
         worst = 0.0

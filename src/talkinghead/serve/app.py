@@ -255,8 +255,11 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
             torch.set_num_threads(1)  # many small sessions: no intra-op threads
     from .admission import Admission, AdmissionConfig
 
+    # startup_overhead 2: a session's socket, JSON and event-loop work cost about as much as its
+    # animator (bench/stream_concurrency.py, quiet 2-core machine: docs/streaming.md)
     admission = Admission(AdmissionConfig(budget=cfg.cpu_budget, max_lag_ms=cfg.max_lag_ms,
-                                          enabled=cfg.admission))  # fmt: skip
+                                          enabled=cfg.admission, startup_overhead=2.0,
+                                          process_cpu=True))  # fmt: skip
     if cfg.admission:
         admission.calibrate(factory, fps=cfg.fps, lookahead_ms=0.0)
     pool = ThreadPoolExecutor(max_workers=cfg.workers, thread_name_prefix="talkinghead-serve")
