@@ -36,6 +36,29 @@ def read_checkpoint_config(
     return cfg
 
 
+def read_checkpoint_weights(
+    directory: str | os.PathLike, *, what: str = "model weights", backend: str = "numpy"
+) -> dict:
+    """The tensors of a checkpoint folder's ``model.safetensors`` (numpy or torch arrays).
+
+    Raises
+    ------
+    CheckpointError
+        The file is missing or not a valid safetensors file (the message names it).
+    """
+    if backend == "torch":
+        from safetensors.torch import load_file
+    else:
+        from safetensors.numpy import load_file
+    w_path = Path(directory) / "model.safetensors"
+    if not w_path.is_file():
+        raise CheckpointError(f"path='{w_path}' must exist ({what})")
+    try:
+        return load_file(str(w_path))
+    except Exception as e:  # safetensors raises its own error types
+        raise CheckpointError(f"path='{w_path}' must be a valid safetensors file: {e}") from e
+
+
 def checkpoint_format(directory: str | os.PathLike) -> str | None:
     """The ``format`` field of a checkpoint folder's ``config.json`` (None if unreadable)."""
     try:

@@ -30,6 +30,7 @@ import math
 import numpy as np
 
 from ..errors import InvalidArgumentError
+from ..face import landmarks68 as L68
 
 __all__ = [
     "mouth_opening_mesh",
@@ -40,24 +41,15 @@ __all__ = [
 ]
 
 
-def _ratio(pts: np.ndarray, a: int, b: int, c: int, d: int) -> np.ndarray:
-    num = np.linalg.norm(pts[..., a, :] - pts[..., b, :], axis=-1)
-    den = np.linalg.norm(pts[..., c, :] - pts[..., d, :], axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = num / den
-    out[~np.isfinite(out)] = np.nan
-    return out
-
-
-def _mesh(mesh) -> np.ndarray:
-    m = np.asarray(mesh, dtype=np.float64)
-    if m.ndim < 2 or m.shape[-2] not in (468, 478):
-        raise InvalidArgumentError(f"mesh.shape={m.shape} must be (..., 468 or 478, D)")
-    return m
+def _finite(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    x[~np.isfinite(x)] = np.nan
+    return x
 
 
 def mouth_opening_mesh(mesh) -> np.ndarray:
-    """Inner-lip gap over the outer eye corners: ``|m13 - m14| / |m33 - m263|``.
+    """Inner-lip gap over the outer eye corners: ``|m13 - m14| / |m33 - m263|``
+    (:func:`talkinghead.face.landmarks68.mouth_openness_mesh`, NaN where not finite).
 
     Parameters
     ----------
@@ -67,11 +59,12 @@ def mouth_opening_mesh(mesh) -> np.ndarray:
     -------
     ndarray, shape (T,), float64 (NaN where not finite)
     """
-    return _ratio(_mesh(mesh), 13, 14, 33, 263)
+    return _finite(L68.mouth_openness_mesh(mesh))
 
 
 def mouth_width_mesh(mesh) -> np.ndarray:
-    """Mouth-corner distance over the outer eye corners: ``|m61 - m291| / |m33 - m263|``.
+    """Mouth-corner distance over the outer eye corners: ``|m61 - m291| / |m33 - m263|``
+    (:func:`talkinghead.face.landmarks68.mouth_width_mesh`, NaN where not finite).
 
     Parameters
     ----------
@@ -81,7 +74,7 @@ def mouth_width_mesh(mesh) -> np.ndarray:
     -------
     ndarray, shape (T,), float64 (NaN where not finite)
     """
-    return _ratio(_mesh(mesh), 61, 291, 33, 263)
+    return _finite(L68.mouth_width_mesh(mesh))
 
 
 def mouth_width_68(landmarks) -> np.ndarray:
@@ -98,7 +91,10 @@ def mouth_width_68(landmarks) -> np.ndarray:
     lm = np.asarray(landmarks, dtype=np.float64)
     if lm.ndim < 2 or lm.shape[-2] != 68:
         raise InvalidArgumentError(f"landmarks.shape={lm.shape} must be (..., 68, D)")
-    return _ratio(lm, 48, 54, 36, 45)
+    num = np.linalg.norm(lm[..., 48, :] - lm[..., 54, :], axis=-1)
+    den = np.linalg.norm(lm[..., 36, :] - lm[..., 45, :], axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _finite(num / den)
 
 
 def rest_level(openness, silent, *, valid=None, lo: float = 5.0, hi: float = 95.0) -> float:

@@ -48,7 +48,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import InvalidArgumentError
-from .landmarks68 import mouth_openness_mesh
+from .landmarks68 import mouth_openness_mesh, mouth_width_mesh
 from .visemes import JAW_OPEN, LIP_CLOSE, LIP_ROUND, LIP_WIDTH, PARAMS
 
 __all__ = [
@@ -112,8 +112,7 @@ def mesh_dofs(mesh: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
         out = np.full((len(m), len(DOF_NAMES)), np.nan)
         # opening and width over all coordinates given, like the evaluation's truth
         out[:, _I["open"]] = mouth_openness_mesh(m)
-        eyes = np.linalg.norm(m[:, 33] - m[:, 263], axis=-1)
-        out[:, _I["width"]] = np.linalg.norm(m[:, 61] - m[:, 291], axis=-1) / eyes
+        out[:, _I["width"]] = mouth_width_mesh(m)
         out[:, _I["upper_up"]] = -(v(0) - v(2))
         out[:, _I["lower_down"]] = v(17) - v(152)
         out[:, _I["smile"]] = 0.5 * (v(13) + v(14)) - 0.5 * (v(61) + v(291))

@@ -268,15 +268,35 @@ def mouth_openness_mesh(mesh: np.ndarray) -> np.ndarray:
     ndarray, shape (...)
         float64; NaN where the mesh is NaN.
     """
+    return _mesh_ratio(mesh, 13, 14)
+
+
+def mouth_width_mesh(mesh: np.ndarray) -> np.ndarray:
+    """Mouth-corner distance of Face Mesh points: ``|m61 - m291| / |m33 - m263|``.
+
+    Parameters
+    ----------
+    mesh : ndarray, shape (..., 468 or 478, D)
+
+    Returns
+    -------
+    ndarray, shape (...)
+        float64; NaN where the mesh is NaN.
+    """
+    return _mesh_ratio(mesh, 61, 291)
+
+
+def _mesh_ratio(mesh: np.ndarray, a: int, b: int) -> np.ndarray:
+    """``|m_a - m_b|`` over the outer eye corners ``|m33 - m263|`` (checked shape)."""
     mesh = np.asarray(mesh, dtype=np.float64)
     if mesh.ndim < 2 or mesh.shape[-2] not in (468, 478):
         raise InvalidArgumentError(
             f"mesh.shape={mesh.shape} must be (..., 468 or 478, D) Face Mesh points"
         )
-    gap = np.linalg.norm(mesh[..., 13, :] - mesh[..., 14, :], axis=-1)
+    num = np.linalg.norm(mesh[..., a, :] - mesh[..., b, :], axis=-1)
     eyes = np.linalg.norm(mesh[..., 33, :] - mesh[..., 263, :], axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return gap / eyes
+        return num / eyes
 
 
 def eye_centres_68(lm: np.ndarray) -> np.ndarray:

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._util.checkpoint import read_checkpoint_config
+from .._util.checkpoint import read_checkpoint_config, read_checkpoint_weights
 from ..errors import CheckpointError, InvalidArgumentError
 
 __all__ = [
@@ -446,18 +446,10 @@ class CausalDefaultModel:
         CheckpointError
             Missing or inconsistent files (the message names the path).
         """
-        from safetensors.numpy import load_file
-
         directory = Path(CAUSAL_DIR if directory is None else directory)
         cfg = read_checkpoint_config(directory, fmt=CHECKPOINT_FORMAT, version=_VERSION,
                                      what="causal default model")  # fmt: skip
-        w_path = directory / "model.safetensors"
-        if not w_path.is_file():
-            raise CheckpointError(f"path='{w_path}' must exist (model weights)")
-        try:
-            weights = load_file(str(w_path))
-        except Exception as e:  # safetensors raises its own error types
-            raise CheckpointError(f"path='{w_path}' must be a valid safetensors file: {e}") from e
+        weights = read_checkpoint_weights(directory)
         try:
             return cls(CausalDefaultConfig.from_dict(cfg["config"]), weights,
                        cfg.get("calibration"), cfg.get("meta"))  # fmt: skip

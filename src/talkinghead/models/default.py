@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._util.checkpoint import read_checkpoint_config
+from .._util.checkpoint import read_checkpoint_config, read_checkpoint_weights
 from ..audio.whisper import (
     WHISPER_HZ,
     WHISPER_SR,
@@ -438,17 +438,9 @@ class DefaultModel:
         CheckpointError
             A missing or inconsistent file (the message names it).
         """
-        from safetensors.numpy import load_file
-
         directory = Path(DEFAULT_DIR if directory is None else directory)
         cfg = read_checkpoint_config(directory, fmt=_FORMAT, version=_VERSION, what="default model")
-        w_path = directory / "model.safetensors"
-        try:
-            t = load_file(str(w_path))
-        except FileNotFoundError:
-            raise CheckpointError(f"path='{w_path}' must exist (model weights)") from None
-        except Exception as e:  # safetensors raises its own error types
-            raise CheckpointError(f"path='{w_path}' must be a valid safetensors file: {e}") from e
+        t = read_checkpoint_weights(directory)
         student = None
         if cfg.get("features") == "student":
             from .student import SpeechStudent

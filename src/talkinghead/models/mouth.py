@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._util.checkpoint import read_checkpoint_config
+from .._util.checkpoint import read_checkpoint_config, read_checkpoint_weights
 from ..data import MOUTH_V2_DIR, MOUTH_V2_WHISPER_DIR
 from ..errors import CheckpointError, InvalidArgumentError, check_positive
 
@@ -522,19 +522,11 @@ class MouthModel:
         CheckpointError
             A missing or inconsistent file (the message names it).
         """
-        from safetensors.numpy import load_file
-
         from ..face.articulation import DofStats
 
         directory = Path(MOUTH_DIR if directory is None else directory)
         cfg = read_checkpoint_config(directory, fmt=_FORMAT, version=_VERSION, what="mouth model")
-        w_path = directory / "model.safetensors"
-        try:
-            t = load_file(str(w_path))
-        except FileNotFoundError:
-            raise CheckpointError(f"path='{w_path}' must exist (model weights)") from None
-        except Exception as e:  # safetensors raises its own error types
-            raise CheckpointError(f"path='{w_path}' must be a valid safetensors file: {e}") from e
+        t = read_checkpoint_weights(directory)
         try:
             config = MouthConfig.from_dict(cfg["config"])
             student = None

@@ -44,7 +44,7 @@ import torch
 from torch import nn
 
 from .._util.atomic import atomic_path, write_text_atomic
-from .._util.checkpoint import read_checkpoint_config
+from .._util.checkpoint import read_checkpoint_config, read_checkpoint_weights
 from ..audio.normalize import FeatureNormalizer
 from ..errors import CheckpointError, InvalidArgumentError
 
@@ -493,16 +493,11 @@ class SequenceModel(nn.Module):
             raise CheckpointError(f"path='{cfg_path}' holds an invalid model config: {e}") from e
         model = cls(config)
         model.meta = dict(cfg.get("meta") or {})
-        w_path = directory / "model.safetensors"
-        try:
-            state = load_file(str(w_path))
-        except FileNotFoundError:
-            raise CheckpointError(f"path='{w_path}' must exist (model weights)") from None
-        except Exception as e:  # safetensors raises its own error types
-            raise CheckpointError(f"path='{w_path}' must be a valid safetensors file: {e}") from e
+        state = read_checkpoint_weights(directory, backend="torch")
         try:
             model.load_state_dict(state)
         except RuntimeError as e:
+            w_path = directory / "model.safetensors"
             raise CheckpointError(f"path='{w_path}' does not match config.json: {e}") from e
         if (directory / "normalizer.json").is_file():
             model.normalizer = FeatureNormalizer.load(directory / "normalizer.json")

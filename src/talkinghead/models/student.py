@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._util.checkpoint import read_checkpoint_config
+from .._util.checkpoint import read_checkpoint_config, read_checkpoint_weights
 from ..errors import CheckpointError, InvalidArgumentError
 
 __all__ = ["StudentConfig", "SpeechStudent", "student_features"]
@@ -233,17 +233,9 @@ class SpeechStudent:
         CheckpointError
             Missing or inconsistent files (the message names the path).
         """
-        from safetensors.numpy import load_file
-
         directory = Path(directory)
         cfg = read_checkpoint_config(directory, fmt=_FORMAT, version=_VERSION, what="student")
-        w_path = directory / "model.safetensors"
-        if not w_path.is_file():
-            raise CheckpointError(f"path='{w_path}' must exist (student weights)")
-        try:
-            weights = load_file(str(w_path))
-        except Exception as e:  # safetensors raises its own error types
-            raise CheckpointError(f"path='{w_path}' must be a valid safetensors file: {e}") from e
+        weights = read_checkpoint_weights(directory, what="student weights")
         try:
             config = StudentConfig.from_dict(cfg["config"])
             return cls(config, cfg["feature_mean"], cfg["feature_scale"], weights=weights,
