@@ -57,11 +57,19 @@ try {
           const c = document.createElement("canvas");
           c.width = v.videoWidth; c.height = v.videoHeight;
           const g = c.getContext("2d");
-          g.drawImage(v, 0, 0);
-          const d = g.getImageData(0, 0, c.width, c.height).data;
-          let s = 0;
-          for (let i = 0; i < d.length; i += 4) s += d[i] + d[i + 1] + d[i + 2];
-          out.push({ mean: s / (3 * d.length / 4), w: v.videoWidth, h: v.videoHeight });
+          let mean = 0;
+          // a loaded video can still draw as blank (all zero) for a moment on a busy machine:
+          // measure again until a picture arrives (the dark system is ~30 %, never black)
+          for (let tries = 0; tries < 50; tries++) {
+            g.drawImage(v, 0, 0);
+            const d = g.getImageData(0, 0, c.width, c.height).data;
+            let s = 0;
+            for (let i = 0; i < d.length; i += 4) s += d[i] + d[i + 1] + d[i + 2];
+            mean = s / (3 * d.length / 4);
+            if (mean >= 5) break;
+            await new Promise((res) => setTimeout(res, 50));
+          }
+          out.push({ mean, w: v.videoWidth, h: v.videoHeight });
         }
         return out;
       });
