@@ -42,7 +42,7 @@ LAYERS: list[set[str]] = [
     {"render", "export"},
     {"corpora", "recipes", "training", "evaluate"},
     {"inference", "pipeline", "personalize", "streaming", "serve", "study"},
-    {"cli", "__main__", "personalize_commands", ""},
+    {"cli", "__main__", ""},
 ]
 CLI_LAYER = len(LAYERS) - 1
 #: Modules run as programs (``torchrun -m``); they sit with the CLI.

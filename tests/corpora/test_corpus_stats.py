@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import link
-from talkinghead.corpora.commands import main, register
+from talkinghead.cli import main
+from talkinghead.cli.corpus import register
 from talkinghead.corpora.stats import corpus_stats
 from talkinghead.errors import MediaError
 

@@ -10,7 +10,7 @@ import sys
 import time
 
 from conftest import GRID_SAMPLES, link
-from talkinghead.corpora.commands import main
+from talkinghead.cli import main
 from talkinghead.corpora.manifest import validate_manifest
 
 ARGS = ["--size", "160", "--features", "sakurai2018", "-j", "1"]
@@ -35,7 +35,7 @@ def test_kill_and_resume_equals_uninterrupted_run(shared_data, tmp_path):
     cmd = [
         sys.executable,
         "-m",
-        "talkinghead.corpora.commands",
+        "talkinghead",
         "prepare",
         "grid",
         str(corpus),

@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 
+from talkinghead.cli.evaluate import register
 from talkinghead.errors import InvalidArgumentError, TalkingHeadError
 from talkinghead.evaluate import baselines as B
 from talkinghead.evaluate import metrics as M
-from talkinghead.evaluate.commands import register
 from talkinghead.evaluate.run import (
     BASELINES,
     EvalResult,

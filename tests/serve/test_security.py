@@ -177,7 +177,7 @@ def test_unauthenticated_sockets_per_address_are_bounded():
 def test_cli_flags_reach_the_policy():
     import argparse
 
-    from talkinghead.serve.commands import build_config, register
+    from talkinghead.cli.serve import build_config, register
 
     p = argparse.ArgumentParser()
     register(p.add_subparsers(dest="cmd"))

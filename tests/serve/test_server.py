@@ -259,7 +259,7 @@ def test_session_limits():
 def test_cli_parser_builds_config():
     import argparse
 
-    from talkinghead.serve.commands import build_config, register
+    from talkinghead.cli.serve import build_config, register
 
     p = argparse.ArgumentParser()
     register(p.add_subparsers(dest="cmd"))
@@ -336,9 +336,9 @@ def test_default_server_streams_the_learned_model(example_speech):
     """What `talkinghead serve` promises, checked through the real server: the startup
     line and /health name the learned model, `ready` says which, and the frames carry the
     whole face with a mouth that follows real speech."""
+    from talkinghead.cli.serve import describe_animator
     from talkinghead.face.arkit import ARKIT_NAMES
     from talkinghead.models.causal_default import CAUSAL_DIR
-    from talkinghead.serve.commands import describe_animator
     from talkinghead.streaming import load_animator
 
     if not (CAUSAL_DIR / "config.json").is_file():
@@ -381,9 +381,9 @@ def test_default_server_streams_the_learned_model(example_speech):
 
 
 def test_missing_model_is_an_error_not_a_fallback(tmp_path):
+    from talkinghead.cli import main
     from talkinghead.errors import CheckpointError
     from talkinghead.models.default import FAST_DIR
-    from talkinghead.serve.commands import main
 
     with pytest.raises(CheckpointError, match="config.json"):
         create_app(ServeConfig(model=str(tmp_path / "missing")))

@@ -134,7 +134,7 @@ def test_ddp_two_processes_one_epoch(corpus, tmp_path):
 
 
 def test_register_adds_train_command():
-    from talkinghead.training.commands import register
+    from talkinghead.cli.train import register
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))

@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     import torch.distributed as dist
 
-    from .commands import add_train_arguments, run_train
+    from ..cli.train import add_train_arguments, run_train
 
     p = argparse.ArgumentParser(prog="talkinghead.training.ddp_entry")
     add_train_arguments(p)

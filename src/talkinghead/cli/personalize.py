@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._util.cliargs import int_in, read_transcript
-from ._util.outputs import check_io
-from .errors import InvalidArgumentError
+from .._util.outputs import check_io
+from ..errors import InvalidArgumentError
+from .args import int_in, read_transcript
 
 __all__ = ["register", "add_person_arguments", "cmd_personalize", "cmd_animate_person"]
 
@@ -46,7 +46,7 @@ def add_person_arguments(parser) -> None:
 def cmd_personalize(args) -> int:
     import json
 
-    from .personalize import personalize
+    from ..personalize import personalize
 
     init = None if args.refiner_init == "none" else args.refiner_init
     check_io(inputs={"video": args.video, "--refiner-init": init if init != "general" else None},
@@ -83,8 +83,8 @@ def cmd_personalize(args) -> int:
 
 def cmd_animate_person(args) -> int:
     """``animate --person``: speech + PERSON_DIR -> talking MP4 of that person."""
-    from .inference import animate
-    from .personalize import load_person, render_person
+    from ..inference import animate
+    from ..personalize import load_person, render_person
 
     if Path(args.output).suffix.lower() not in (".mp4", ".m4v", ".mov", ".mkv"):
         raise InvalidArgumentError(f"--output={args.output!r} must be a video (.mp4) with --person")

@@ -1,22 +1,19 @@
 """CLI commands ``talkinghead prepare`` and ``talkinghead corpus stats``.
 
 ``register(subparsers)`` adds them to the main parser; each handler returns an exit code
-and raises :class:`~talkinghead.errors.TalkingHeadError` subclasses on bad input. For
-use before ``register`` is wired in, ``python -m talkinghead.corpora.commands ...``
-runs the same commands.
+and raises :class:`~talkinghead.errors.TalkingHeadError` subclasses on bad input.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from .._util.cliargs import int_in
-from .._util.cliargs import positive_int as _positive_int
 from .._util.outputs import check_io
-from ..errors import InvalidArgumentError, TalkingHeadError
+from ..errors import InvalidArgumentError
+from .args import int_in
+from .args import positive_int as _positive_int
 
-__all__ = ["register", "cmd_prepare", "cmd_corpus_stats", "main"]
+__all__ = ["register", "cmd_prepare", "cmd_corpus_stats"]
 
 
 def _recipe_names() -> list[str]:
@@ -96,8 +93,8 @@ def register(subparsers) -> None:
 
 def cmd_prepare(args) -> int:
     """Handler of ``talkinghead prepare``."""
-    from . import RECIPES
-    from .pipeline import DEFAULT_FEATURES
+    from ..corpora import RECIPES
+    from ..corpora.pipeline import DEFAULT_FEATURES
 
     check_io(inputs={"corpus_dir": args.corpus_dir}, dirs={"out_dir": args.out_dir})
     opts: dict = {"backend": args.backend, "size": args.size, "max_frames": args.max_frames}
@@ -164,7 +161,7 @@ def cmd_corpus_stats(args) -> int:
     from pathlib import Path
 
     from .._util.atomic import write_text_atomic
-    from .stats import corpus_stats, format_stats, stats_figure
+    from ..corpora.stats import corpus_stats, format_stats, stats_figure
 
     png = Path(args.png) if args.png else Path(args.out_dir) / "stats.png"
     if png.suffix.lower() != ".png":
@@ -179,19 +176,3 @@ def cmd_corpus_stats(args) -> int:
     write_text_atomic(Path(args.out_dir) / "stats.json", json.dumps(public, indent=1) + "\n")
     print(f"overview figure -> {png}")
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run ``prepare`` / ``corpus stats`` without the main CLI (for tests and scripts)."""
-    p = argparse.ArgumentParser(prog="talkinghead")
-    register(p.add_subparsers(dest="command", metavar="COMMAND", required=True))
-    args = p.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except TalkingHeadError as e:
-        print(f"talkinghead: error: {e}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

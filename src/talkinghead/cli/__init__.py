@@ -12,10 +12,10 @@ import os
 import sys
 from pathlib import Path
 
-from ._util.cliargs import CLIParser, float_in, int_in, read_transcript
-from ._util.cliargs import positive_int as _positive_int
-from ._util.outputs import check_io
-from .errors import InvalidArgumentError, TalkingHeadError
+from .._util.outputs import check_io
+from ..errors import InvalidArgumentError, TalkingHeadError
+from .args import CLIParser, float_in, int_in, read_transcript
+from .args import positive_int as _positive_int
 
 VIDEO_EXTS = {".mp4", ".mpg", ".mpeg", ".avi", ".flv", ".mov", ".mkv", ".webm", ".m4v"}
 
@@ -36,7 +36,7 @@ def _suffix(path: str, allowed: tuple[str, ...], name: str = "output") -> str:
 
 
 def cmd_track(args) -> int:
-    from .face.tracking import track_video
+    from ..face.tracking import track_video
 
     _suffix(args.output, (".npz",))
     check_io(inputs={"video": args.video}, files={"output": args.output})
@@ -52,15 +52,15 @@ def cmd_track(args) -> int:
 
 
 def cmd_features(args) -> int:
-    from ._util.atomic import save_npy_atomic
-    from .audio.features import compute_features
-    from .audio.io import load_audio
+    from .._util.atomic import save_npy_atomic
+    from ..audio.features import compute_features
+    from ..audio.io import load_audio
 
     _suffix(args.output, (".npy",))
     check_io(inputs={"audio": args.audio}, files={"output": args.output})
     fps, n_frames = args.fps, args.n_frames
     if Path(args.audio).suffix.lower() in VIDEO_EXTS and (fps is None or n_frames is None):
-        from .video.io import probe_video
+        from ..video.io import probe_video
 
         info = probe_video(args.audio)
         fps = fps or info.fps
@@ -82,7 +82,7 @@ def cmd_features(args) -> int:
 
 def _to_blendshapes(anim, y=None, sr=None):
     """BlendshapeAnimation (52 ARKit weights + head rotation) of an :class:`Animation`."""
-    from .models.blendshape_bridge import animation_to_blendshapes
+    from ..models.blendshape_bridge import animation_to_blendshapes
 
     return animation_to_blendshapes(anim, y=y, sr=sr)
 
@@ -93,7 +93,7 @@ def _export(fmt: str, path: str, anim, *, y=None, sr=None, args=None, audio=None
     ``args`` carries the export options (``--retarget``, ``--extendedShapes``,
     ``--animation-only``); ``audio`` is the speech file (Rhubarb ``soundFile``, written
     absolute as Rhubarb does; the glb's audio sidecar)."""
-    from .export import export_animation
+    from ..export import export_animation
 
     export_animation(anim, path, fmt, y=y, sr=sr, **_export_options(fmt, args, audio))
 
@@ -122,7 +122,7 @@ def _output_format(args, *, own: dict[str, str | None] | None = None) -> str | N
     """The export format of ``args.output``: ``--format`` (or Rhubarb's ``-f``) checked
     against the extension, else the extension's (:func:`talkinghead.export.resolve_format`);
     ``own`` maps the extensions the command writes itself (e.g. .mp4) to None."""
-    from .export import resolve_format
+    from ..export import resolve_format
 
     fmt = args.format
     rf = getattr(args, "export_format", None)
@@ -151,20 +151,20 @@ def _animate_io(args) -> None:
 def cmd_animate(args) -> int:
     _animate_io(args)
     if getattr(args, "person", None):
-        from .personalize_commands import cmd_animate_person
+        from .personalize import cmd_animate_person
 
         return cmd_animate_person(args)
     if getattr(args, "photo", None):
-        from .render.photo_commands import cmd_animate_photo
+        from .photo import cmd_animate_photo
 
         return cmd_animate_photo(args)
-    from .inference import animate
+    from ..inference import animate
 
     fmt = _output_format(args, own={".mp4": None, ".npz": None})  # before any work
     ext = Path(args.output).suffix.lower()
     transcript = read_transcript(args)
     anim = animate(args.audio, fps=args.fps, transcript=transcript, model=args.model)
-    from .audio.io import load_audio
+    from ..audio.io import load_audio
 
     if fmt:
         y, sr = load_audio(args.audio, sr=16000)
@@ -174,12 +174,12 @@ def cmd_animate(args) -> int:
     else:
         y, sr = load_audio(args.audio, sr=44100)
         if args.face == "3d":
-            from .render.head3d import render_head_video
+            from ..render.head3d import render_head_video
 
             render_head_video(args.output, _to_blendshapes(anim, y, sr), audio=y, sr=sr,
                               size=args.size or 512)  # fmt: skip
         else:
-            from .render.sketch import render_landmarks_video
+            from ..render.sketch import render_landmarks_video
 
             render_landmarks_video(
                 args.output, anim.landmarks, fps=anim.fps, audio=y, sr=sr,
@@ -198,7 +198,7 @@ def cmd_say(args) -> int:
     """Text -> speech (espeak-ng) -> face: like ``animate`` on the synthesised speech."""
     import tempfile
 
-    from .audio.tts import synthesize
+    from ..audio.tts import synthesize
 
     text = args.text
     _animate_io(args)
@@ -207,7 +207,7 @@ def cmd_say(args) -> int:
         if args.speech:
             import shutil
 
-            from ._util.atomic import atomic_path
+            from .._util.atomic import atomic_path
 
             with atomic_path(args.speech, suffix=".wav") as tmp:
                 shutil.copyfile(wav, tmp)
@@ -230,8 +230,8 @@ def _load_params(load, path: str):
 
 def cmd_export(args) -> int:
     """Export face parameters (.npz from animate, or a face track from track) to a format."""
-    from .export import FORMATS, export
-    from .inference import Animation
+    from ..export import FORMATS, export
+    from ..inference import Animation
 
     fmt = _output_format(args)  # before any work
     check_io(inputs={"params": args.params, "--audio": args.audio,
@@ -241,13 +241,13 @@ def cmd_export(args) -> int:
     kind = "blendshapes" if is_json else _params_kind(args.params)
     y = sr = None
     if args.audio:
-        from .audio.io import load_audio
+        from ..audio.io import load_audio
 
         y, sr = load_audio(args.audio, sr=16000)
     if kind == "animation":
         anim = _load_params(Animation.load, args.params)
         if y is not None and not getattr(anim.phones, "computed", True):
-            from .inference import recognized_phones
+            from ..inference import recognized_phones
 
             anim.phones = recognized_phones(y, sr)  # not saved: recognised if the format needs
         _export(fmt, args.output, anim, y=y, sr=sr, args=args, audio=args.audio)
@@ -261,13 +261,13 @@ def cmd_export(args) -> int:
         )
     landmarks = None
     if kind == "track":
-        from .face.fit3d import fit_blendshapes
-        from .face.tracking import FaceTrack
+        from ..face.fit3d import fit_blendshapes
+        from ..face.tracking import FaceTrack
 
         track = _load_params(FaceTrack.load, args.params)
         bs = fit_blendshapes(track.mesh, fps=track.fps, valid=track.valid).animation
     else:  # written by 'animate --format npz/json' or 'export --format npz/json'
-        from .export.data import read_animation_json, read_animation_npz
+        from ..export.data import read_animation_json, read_animation_npz
 
         data = _load_params(read_animation_json if is_json else read_animation_npz, args.params)
         bs, landmarks = data.anim, data.landmarks
@@ -345,7 +345,7 @@ def _load_landmarks(path: str, fps_override: float | None):
 
 
 def cmd_render(args) -> int:
-    from .render.sketch import render_landmarks_video
+    from ..render.sketch import render_landmarks_video
 
     _suffix(args.output, (".mp4",))
     check_io(inputs={"landmarks": args.landmarks, "--audio": args.audio,
@@ -356,7 +356,7 @@ def cmd_render(args) -> int:
         ref, _ = _load_landmarks(args.reference, fps)
     y = sr = None
     if args.audio:
-        from .audio.io import load_audio
+        from ..audio.io import load_audio
 
         y, sr = load_audio(args.audio, sr=44100)
     render_landmarks_video(
@@ -402,14 +402,14 @@ def _add_face_output_arguments(s: argparse.ArgumentParser) -> None:
         "2048, and SIZE downscales)",
     )
     s.add_argument("--params", help="also save the parameters to this .npz")
-    from .render.photo_commands import add_photo_arguments
+    from .photo import add_photo_arguments
 
     add_photo_arguments(s)  # --photo FACE.jpg, --face-index, --no-blinks, --no-head-motion
 
 
 def _add_export_options(s: argparse.ArgumentParser) -> None:
     """Options of the export formats (shared by ``animate``, ``say`` and ``export``)."""
-    from .export import RETARGET_MAPS
+    from ..export import RETARGET_MAPS
 
     s.add_argument(
         "--retarget",
@@ -506,7 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="transcript_file",
         help="read the transcript from this text file (-d/--dialogFile: Rhubarb's flag)",
     )
-    from .personalize_commands import add_person_arguments
+    from .personalize import add_person_arguments
 
     add_person_arguments(s)  # --person PERSON_DIR
     s.set_defaults(func=cmd_animate)
@@ -572,23 +572,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _COMMAND_MODULES = (
-    "talkinghead.corpora.commands",
-    "talkinghead.training.commands",
-    "talkinghead.evaluate.commands",
-    "talkinghead.serve.commands",
-    "talkinghead.personalize_commands",
-    "talkinghead.study.commands",
+    "talkinghead.cli.corpus",
+    "talkinghead.cli.train",
+    "talkinghead.cli.evaluate",
+    "talkinghead.cli.serve",
+    "talkinghead.cli.personalize",
+    "talkinghead.cli.study",
 )
 
 
 def _export_formats() -> list[str]:
-    from .export import FORMATS
+    from ..export import FORMATS
 
     return sorted(FORMATS)
 
 
 def _version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return __version__
 
@@ -605,7 +605,7 @@ _SHORT_JOBS = frozenset({"animate", "say", "export", "render"})
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ._util.signals import Terminated, terminate_raises
+    from .._util.signals import Terminated, terminate_raises
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import argparse
 
-from .._util.cliargs import positive_int as _positive_int
 from .._util.outputs import check_io
 from ..errors import InvalidArgumentError
+from .args import positive_int as _positive_int
 
 __all__ = ["register", "cmd_evaluate"]
 
@@ -35,7 +35,7 @@ def cmd_evaluate(args) -> int:
         raise InvalidArgumentError(
             "MODEL_DIR and CORPUS_DIR must both be given (or use --protocol NAME --prepared DIR)"
         )
-    from .run import evaluate, write_report
+    from ..evaluate.run import evaluate, write_report
 
     result = evaluate(
         args.model_dir,
@@ -60,7 +60,7 @@ def cmd_evaluate(args) -> int:
 
 
 def _cmd_heldout(args) -> int:
-    from .heldout import DEFAULT_SYSTEMS, evaluate_heldout
+    from ..evaluate.heldout import DEFAULT_SYSTEMS, evaluate_heldout
 
     if not args.prepared:
         raise InvalidArgumentError(f"--protocol={args.protocol!r} needs --prepared DIR [DIR ...]")

@@ -20,7 +20,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("recipe", choices=sorted(RECIPES), help="paper recipe")
     p.add_argument("corpus_dir", help="folder written by `talkinghead prepare`")
     p.add_argument("-o", "--output", required=True, dest="model_dir", help="model folder")
-    from .._util.cliargs import float_in, int_in
+    from .args import float_in, int_in
 
     p.add_argument("--epochs", type=int_in(1, 100_000), default=None,
                    help="total epochs (recipe default)")  # fmt: skip
@@ -62,7 +62,7 @@ def run_train(args: argparse.Namespace) -> int:
     """Build the recipe and :func:`~talkinghead.training.trainer.train`; prints a JSON summary."""
     from .._util.outputs import check_io
     from ..recipes import get_recipe
-    from .trainer import TrainConfig, result_to_dict, train
+    from ..training.trainer import TrainConfig, result_to_dict, train
 
     check_io(inputs={"corpus_dir": args.corpus_dir}, dirs={"--output": args.model_dir})
     extra = {}

@@ -1,5 +1,5 @@
-"""Argument helpers shared by the command-line modules (``cli.py`` and each stage's
-``commands.py``): argparse types with limits, the parser class whose errors are one
+"""Argument helpers shared by the modules of :mod:`talkinghead.cli`: argparse types with
+limits, the parser class whose errors are one
 ``talkinghead: error: NAME=VALUE must ...`` line, and reading a transcript file."""
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import argparse
 
-from .._util.cliargs import int_in
 from .._util.outputs import check_io
 from ..errors import InvalidArgumentError
+from .args import int_in
 
 __all__ = ["register", "cmd_study_make", "cmd_study_serve", "cmd_study_report"]
 
@@ -39,7 +39,7 @@ def _level(text: str) -> float:
 
 
 def cmd_study_make(args) -> int:
-    from .manifest import make_study
+    from ..study.manifest import make_study
 
     names = [n for n, _ in args.system]
     if len(args.system) != 2 or len(set(names)) != 2:
@@ -65,7 +65,7 @@ def cmd_study_make(args) -> int:
 
 
 def cmd_study_serve(args) -> int:
-    from .server import create_study_app
+    from ..study.server import create_study_app
 
     app = create_study_app(args.study_dir)
     import uvicorn
@@ -81,7 +81,7 @@ def cmd_study_serve(args) -> int:
 
 
 def cmd_study_report(args) -> int:
-    from .report import report_markdown, study_report, write_study_report
+    from ..study.report import report_markdown, study_report, write_study_report
 
     check_io(inputs={"STUDY_DIR": args.study_dir}, files={"--json": args.json, "--md": args.md})
     rep = study_report(args.study_dir, level=args.level, seed=args.seed)

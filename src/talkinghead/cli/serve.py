@@ -1,8 +1,7 @@
 """CLI command ``talkinghead serve``: the real-time WebSocket server and its browser page.
 
 ``register(subparsers)`` adds it to the main parser (the handler returns an exit code and
-raises :class:`~talkinghead.errors.TalkingHeadError` subclasses on bad input);
-``python -m talkinghead.serve.commands serve ...`` runs the same command stand-alone.
+raises :class:`~talkinghead.errors.TalkingHeadError` subclasses on bad input).
 """
 
 from __future__ import annotations
@@ -11,9 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import DependencyError, InvalidArgumentError, TalkingHeadError
+from ..errors import DependencyError
 
-__all__ = ["register", "cmd_serve", "build_config", "describe_animator", "main"]
+__all__ = ["register", "cmd_serve", "build_config", "describe_animator"]
 
 
 def _port(text: str) -> int:
@@ -88,7 +87,7 @@ def register(subparsers) -> None:
 def build_config(args: argparse.Namespace):
     """The :class:`~talkinghead.serve.app.ServeConfig` of parsed arguments, and whether
     its token was generated (off-loopback bind without ``--token``)."""
-    from .app import ServeConfig, resolve_token
+    from ..serve.app import ServeConfig, resolve_token
 
     token, generated = resolve_token(args.host, args.token)
     cfg = ServeConfig(
@@ -100,7 +99,7 @@ def build_config(args: argparse.Namespace):
         allow_origins=tuple(getattr(args, "allow_origin", None) or ()),
         allow_hosts=tuple(getattr(args, "allow_host", None) or ()),
     )
-    from .security import build_policy
+    from ..serve.security import build_policy
 
     build_policy(cfg.host, allow_origins=cfg.allow_origins, allow_hosts=cfg.allow_hosts)
     named = args.model in (None, "default", "energy")  # the shipped model, the model-free one
@@ -124,7 +123,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ) from None
     import uvicorn
 
-    from .app import create_app
+    from ..serve.app import create_app
 
     cfg, generated = build_config(args)
     app = create_app(cfg)
@@ -150,18 +149,3 @@ def describe_animator(app) -> str:
     if name == "energy":
         return f"animator energy (model-free, look-ahead {la:g} ms)"
     return f"animator {name} (default look-ahead {la:g} ms)"
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m talkinghead.serve.commands")
-    register(p.add_subparsers(dest="command", required=True))
-    args = p.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except (TalkingHeadError, InvalidArgumentError) as e:
-        print(f"talkinghead: error: {e}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._util.cliargs import int_in, read_transcript
 from ..errors import InvalidArgumentError
+from .args import int_in, read_transcript
 
 __all__ = ["add_photo_arguments", "cmd_animate_photo"]
 
@@ -27,7 +27,7 @@ def cmd_animate_photo(args) -> int:
     """``animate --photo``: speech + one photo -> talking MP4 at the photo's resolution (at most
     2048 px; ``--size`` downscales)."""
     from ..inference import animate
-    from .photo import find_photo_face, render_photo_video
+    from ..render.photo import find_photo_face, render_photo_video
 
     if Path(args.output).suffix.lower() not in (".mp4", ".m4v", ".mov", ".mkv"):
         raise InvalidArgumentError(f"--output={args.output!r} must be a video (.mp4) with --photo")
