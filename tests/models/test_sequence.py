@@ -152,3 +152,68 @@ def test_lengths_make_blstm_ignore_padding():
     padded = torch.cat([x[:, :6], torch.full((1, 3, 7), 50.0)], dim=1)
     out = m(padded, lengths=torch.tensor([6]))
     assert torch.allclose(out[:, :6], short, atol=1e-6)
+
+
+def test_activation_lstm_with_tanh_cells_equals_nn_lstm():
+    from talkinghead.models.sequence import ActivationLSTM
+
+    torch.manual_seed(3)
+    ref = torch.nn.LSTM(7, 5, batch_first=True)
+    mine = ActivationLSTM(7, 5)
+    mine.load_state_dict(ref.state_dict())
+    x = torch.randn(2, 11, 7)
+    y_ref, (h_ref, c_ref) = ref(x)
+    y, (h, c) = mine(x)
+    assert torch.allclose(y, y_ref, atol=1e-6) and torch.allclose(c, c_ref, atol=1e-6)
+    assert h.shape == h_ref.shape == (1, 2, 5)
+
+
+def test_keras_sigmoid_cell_one_step_known_answer():
+    # One unit, one input, Keras LSTM(activation='sigmoid', recurrent_activation=
+    # 'hard_sigmoid'): all weights 1, biases 0, x = 1, h = c = 0:
+    # z = 1 for every gate; gates = clip(0.2 + 0.5) = 0.7; g = sigmoid(1) = 0.731059
+    # c' = 0.7 * 0.731059 = 0.511741; h' = 0.7 * sigmoid(0.511741) = 0.7 * 0.625213
+    from talkinghead.models.sequence import ActivationLSTM
+
+    m = ActivationLSTM(1, 1, cell_activation="sigmoid", gate_activation="hard_sigmoid")
+    with torch.no_grad():
+        m.weight_ih_l0.fill_(1.0)
+        m.weight_hh_l0.fill_(0.0)
+        m.bias_ih_l0.zero_()
+        m.bias_hh_l0.zero_()
+    with torch.no_grad():
+        y, (h, c) = m(torch.ones(1, 1, 1))
+    assert abs(c.item() - 0.7 * 0.7310586) < 1e-6
+    assert abs(h.item() - 0.7 * 0.6252134) < 1e-6
+    # the output of a sigmoid cell is in (0, 1): never negative, unlike tanh
+    with torch.no_grad():
+        y, _ = m(torch.randn(1, 50, 1) * 10)
+    assert float(y.min()) >= 0.0 and float(y.max()) <= 1.0
+
+
+def test_sigmoid_cell_model_streams_saves_and_keeps_its_activations(tmp_path):
+    torch.manual_seed(0)
+    cfg = SequenceModelConfig(
+        input_dim=7, output_dim=5, layers=["L8", "L6"], cell_activation="sigmoid",
+        gate_activation="hard_sigmoid", recurrent_dropout=0.2,
+    )  # fmt: skip
+    m = SequenceModel(cfg).eval()
+    x = torch.randn(2, 17, 7)
+    full = m(x)
+    state = m.init_state(2)
+    outs = []
+    for a, b in [(0, 1), (1, 9), (9, 17)]:
+        y, state = m.forward_chunk(x[:, a:b], state)
+        outs.append(y)
+    assert torch.allclose(torch.cat(outs, dim=1), full, atol=1e-6)
+    m.save_pretrained(tmp_path)
+    m2 = SequenceModel.from_pretrained(tmp_path)
+    assert m2.config.cell_activation == "sigmoid" and m2.config.gate_activation == "hard_sigmoid"
+    assert torch.allclose(m2(x), full, atol=1e-6)
+    # recurrent dropout only while training: two train-mode passes differ
+    m.train()
+    assert not torch.allclose(m(x), m(x))
+    with pytest.raises(InvalidArgumentError, match="cell_activation"):
+        SequenceModelConfig(input_dim=3, output_dim=2, layers=["L4"], cell_activation="relu")
+    with pytest.raises(InvalidArgumentError, match="BLSTM"):
+        SequenceModelConfig(input_dim=3, output_dim=2, layers=["B4"], cell_activation="sigmoid")

@@ -98,6 +98,26 @@ def test_eskimez_context_frames_as_the_authors():
         get_recipe("eskimez2018", context_frames=-1)
 
 
+def test_eskimez_lstm_cells_are_the_authors_keras_cells():
+    from talkinghead.models.sequence import ActivationLSTM
+
+    # train.py: LSTM(h_dim, activation='sigmoid', recurrent_dropout=0.2), Keras 2 gates
+    r = get_recipe("eskimez2018")
+    cfg = r.model_config(None, input_dim=512, output_dim=136)
+    assert (cfg.cell_activation, cfg.gate_activation, cfg.recurrent_dropout) == (
+        "sigmoid", "hard_sigmoid", 0.2,
+    )  # fmt: skip
+    assert all(isinstance(m, ActivationLSTM) for m in SequenceModel(cfg).layers)
+    assert r.state()["lstm"] == "keras"
+    torch_cells = get_recipe("eskimez2018", lstm="torch")
+    cfg = torch_cells.model_config(None, input_dim=512, output_dim=136)
+    assert all(isinstance(m, torch.nn.LSTM) for m in SequenceModel(cfg).layers)
+    r.load_state({"mean_shape": None, "context_frames": 3})  # saved before the option
+    assert r.lstm == "torch" and r.cell_activation == "tanh"
+    with pytest.raises(InvalidArgumentError, match="lstm"):
+        get_recipe("eskimez2018", lstm="gru")
+
+
 def test_eskimez_targets_are_eye_pinned_and_delay_is_two_frames(clips):
     r = get_recipe("eskimez2018", delay_ms=80)
     assert r.delay_frames(25.0) == 2

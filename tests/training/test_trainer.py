@@ -68,7 +68,10 @@ def test_sequence_dataset_windows_and_collate():
 
 
 def test_training_lowers_validation_loss(corpus, tmp_path):
-    res = train(get_recipe("eskimez2018"), corpus, tmp_path / "m", _cfg(epochs=4), log=None)
+    # nn.LSTM cells: the authors' sigmoid cells (the default) learn too slowly for a
+    # 4-epoch check on 3 clips (tests/recipes/test_paper_recipes.py tests those)
+    recipe = get_recipe("eskimez2018", lstm="torch")
+    res = train(recipe, corpus, tmp_path / "m", _cfg(epochs=4), log=None)
     log = [json.loads(s) for s in (tmp_path / "m/training_log.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in log] == [0, 1, 2, 3]
     assert log[-1]["valid_loss"] < log[0]["valid_loss"]

@@ -15,6 +15,14 @@ followed by one linear layer per output head (``"linear"`` or ``"relu"`` activat
 whose outputs are concatenated in head order. Dropout (one rate per layer) is applied
 to each layer's output while training.
 
+``cell_activation`` / ``gate_activation`` choose the LSTM nonlinearities. The default
+(``"tanh"`` / ``"sigmoid"``) is ``nn.LSTM``. Eskimez et al.'s Keras code builds its LSTMs
+with ``activation='sigmoid'`` (cell input and output squashed by a sigmoid instead of
+tanh) and Keras 2's default ``recurrent_activation='hard_sigmoid'`` gates; any other
+choice runs the unidirectional layers as :class:`ActivationLSTM` (same parameter names
+and shapes as ``nn.LSTM``, a step loop in Python), optionally with Keras's
+``recurrent_dropout`` (one mask per sequence on the recurrent state).
+
 ``delay_frames`` is a look-ahead (Eskimez et al.): a model trained with targets shifted
 by ``d`` frames emits frame ``t`` at step ``t + d``. :meth:`SequenceModel.predict`
 undoes the shift (it appends ``d`` frames of zeros, the normalised feature mean, and
@@ -55,12 +63,21 @@ __all__ = [
     "TargetTransform",
     "parse_layer",
     "count_parameters",
+    "ActivationLSTM",
+    "CELL_ACTIVATIONS",
+    "GATE_ACTIVATIONS",
 ]
 
 _FORMAT = "talkinghead.SequenceModel"
 _VERSION = 1
 _LAYER_RE = re.compile(r"^([FLB])(\d+)$")
 _ACTIVATIONS = ("linear", "relu")
+#: LSTM cell activations (the candidate and the output squashing): nn.LSTM's tanh or
+#: the sigmoid of Eskimez et al.'s Keras code.
+CELL_ACTIVATIONS = ("tanh", "sigmoid")
+#: LSTM gate activations: the logistic sigmoid (nn.LSTM) or Keras 2's hard sigmoid
+#: ``clip(0.2 x + 0.5, 0, 1)``.
+GATE_ACTIVATIONS = ("sigmoid", "hard_sigmoid")
 
 
 def parse_layer(spec: str) -> tuple[str, int]:
@@ -119,6 +136,13 @@ class SequenceModelConfig:
         Output heads; default: one linear head ``("output", output_dim, "linear")``.
     delay_frames : int
         Look-ahead of the model in frames (>= 0; see the module docstring).
+    cell_activation : {"tanh", "sigmoid"}
+        Activation of the LSTM cell candidate and of the cell output (tanh: nn.LSTM).
+    gate_activation : {"sigmoid", "hard_sigmoid"}
+        Activation of the input, forget and output gates.
+    recurrent_dropout : float
+        Dropout rate on the recurrent state of the L layers while training (one mask
+        per sequence, as Keras); needs the :class:`ActivationLSTM` layers.
     """
 
     input_dim: int
@@ -127,6 +151,9 @@ class SequenceModelConfig:
     dropout: float | list = 0.0
     heads: list = field(default_factory=list)
     delay_frames: int = 0
+    cell_activation: str = "tanh"
+    gate_activation: str = "sigmoid"
+    recurrent_dropout: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("input_dim", "output_dim"):
@@ -163,6 +190,33 @@ class SequenceModelConfig:
         if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0:
             raise InvalidArgumentError(f"delay_frames={d!r} must be an int >= 0")
         self.delay_frames = int(d)
+        if self.cell_activation not in CELL_ACTIVATIONS:
+            raise InvalidArgumentError(
+                f"cell_activation={self.cell_activation!r} must be one of {CELL_ACTIVATIONS}"
+            )
+        if self.gate_activation not in GATE_ACTIVATIONS:
+            raise InvalidArgumentError(
+                f"gate_activation={self.gate_activation!r} must be one of {GATE_ACTIVATIONS}"
+            )
+        rd = self.recurrent_dropout
+        if isinstance(rd, bool) or not isinstance(rd, (int, float)) or not 0.0 <= rd < 1.0:
+            raise InvalidArgumentError(f"recurrent_dropout={rd!r} must be in [0, 1)")
+        self.recurrent_dropout = float(rd)
+        if self.custom_lstm and not self.is_causal:
+            raise InvalidArgumentError(
+                f"cell_activation={self.cell_activation!r}, gate_activation="
+                f"{self.gate_activation!r}, recurrent_dropout={self.recurrent_dropout} must "
+                f"be the nn.LSTM defaults for BLSTM ('B') layers (layers={self.layers})"
+            )
+
+    @property
+    def custom_lstm(self) -> bool:
+        """True when the L layers are :class:`ActivationLSTM` (non-default activations)."""
+        return (
+            self.cell_activation != "tanh"
+            or self.gate_activation != "sigmoid"
+            or self.recurrent_dropout > 0
+        )
 
     @property
     def is_causal(self) -> bool:
@@ -176,7 +230,8 @@ class SequenceModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> SequenceModelConfig:
-        keys = ("input_dim", "output_dim", "layers", "dropout", "heads", "delay_frames")
+        keys = ("input_dim", "output_dim", "layers", "dropout", "heads", "delay_frames",
+                "cell_activation", "gate_activation", "recurrent_dropout")  # fmt: skip
         return cls(**{k: d[k] for k in keys if k in d})
 
 
@@ -247,6 +302,96 @@ class TargetTransform:
         return cls(g["mean"], g["scale"], g.get("basis"), g.get("basis_mean"))
 
 
+def _hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    return torch.clamp(0.2 * x + 0.5, 0.0, 1.0)
+
+
+class ActivationLSTM(nn.Module):
+    """A unidirectional LSTM layer with a choice of cell and gate activations.
+
+    With ``act`` the cell activation and ``gate`` the gate activation, per step
+    (gates in nn.LSTM's order i, f, g, o)::
+
+        i, f, o = gate(W_i x + U_i h + b_i), gate(...), gate(...)
+        c' = f * c + i * act(W_g x + U_g h + b_g)
+        h' = o * act(c')
+
+    ``act = tanh, gate = sigmoid`` is ``nn.LSTM`` (the same parameters give the same
+    outputs); Keras's ``LSTM(activation='sigmoid')`` (Keras 2, default
+    ``recurrent_activation='hard_sigmoid'``) is ``act = sigmoid, gate = hard_sigmoid``.
+    Initialised as Keras does: Glorot-uniform input weights, orthogonal recurrent
+    weights, zero biases except the forget gate's (1). ``recurrent_dropout`` drops units
+    of ``h`` before the recurrent product while training, with one mask per sequence.
+
+    Parameters
+    ----------
+    input_size, hidden_size : int
+    cell_activation : {"tanh", "sigmoid"}
+    gate_activation : {"sigmoid", "hard_sigmoid"}
+    recurrent_dropout : float
+
+    Attributes
+    ----------
+    weight_ih_l0 : (4 H, D), weight_hh_l0 : (4 H, H), bias_ih_l0, bias_hh_l0 : (4 H,)
+        Named as ``nn.LSTM``'s.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        *,
+        cell_activation: str = "tanh",
+        gate_activation: str = "sigmoid",
+        recurrent_dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        self.cell_activation, self.gate_activation = cell_activation, gate_activation
+        self.recurrent_dropout = float(recurrent_dropout)
+        h = self.hidden_size
+        self.weight_ih_l0 = nn.Parameter(torch.empty(4 * h, self.input_size))
+        self.weight_hh_l0 = nn.Parameter(torch.empty(4 * h, h))
+        self.bias_ih_l0 = nn.Parameter(torch.zeros(4 * h))
+        self.bias_hh_l0 = nn.Parameter(torch.zeros(4 * h))
+        nn.init.xavier_uniform_(self.weight_ih_l0)
+        with torch.no_grad():
+            for k in range(4):
+                nn.init.orthogonal_(self.weight_hh_l0[k * h : (k + 1) * h])
+            self.bias_ih_l0[h : 2 * h] = 1.0  # Keras unit_forget_bias
+        self._act = torch.sigmoid if cell_activation == "sigmoid" else torch.tanh
+        self._gate = _hard_sigmoid if gate_activation == "hard_sigmoid" else torch.sigmoid
+
+    def forward(self, x: torch.Tensor, state: tuple | None = None) -> tuple:
+        """Run ``x (B, T, D)`` from ``state`` ``(h, c)``, each (1, B, H) (None: zeros).
+
+        Returns ``(y (B, T, H), (h, c))`` as ``nn.LSTM(batch_first=True)``.
+        """
+        B, T, _ = x.shape
+        H = self.hidden_size
+        if state is None:
+            h = x.new_zeros(B, H)
+            c = x.new_zeros(B, H)
+        else:
+            h, c = state[0][0], state[1][0]
+        xw = x @ self.weight_ih_l0.T + (self.bias_ih_l0 + self.bias_hh_l0)  # (B, T, 4H)
+        mask = None
+        if self.training and self.recurrent_dropout > 0:
+            keep = 1.0 - self.recurrent_dropout
+            mask = torch.bernoulli(x.new_full((B, H), keep)) / keep
+        act, gate = self._act, self._gate
+        outs = []
+        for t in range(T):
+            hr = h * mask if mask is not None else h
+            z = xw[:, t] + hr @ self.weight_hh_l0.T
+            i, f, g, o = z.chunk(4, dim=-1)
+            c = gate(f) * c + gate(i) * act(g)
+            h = gate(o) * act(c)
+            outs.append(h)
+        y = torch.stack(outs, dim=1) if outs else x.new_zeros(B, 0, H)
+        return y, (h[None], c[None])
+
+
 def count_parameters(module: nn.Module) -> int:
     """Number of trainable parameters of ``module``."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
@@ -282,6 +427,16 @@ class SequenceModel(nn.Module):
             kind, n = parse_layer(spec)
             if kind == "F":
                 layers.append(nn.Linear(d, n))
+            elif kind == "L" and config.custom_lstm:
+                layers.append(
+                    ActivationLSTM(
+                        d,
+                        n,
+                        cell_activation=config.cell_activation,
+                        gate_activation=config.gate_activation,
+                        recurrent_dropout=config.recurrent_dropout,
+                    )
+                )
             else:
                 bi = kind == "B"
                 layers.append(nn.LSTM(d, n // 2 if bi else n, batch_first=True, bidirectional=bi))
@@ -323,6 +478,9 @@ class SequenceModel(nn.Module):
         for kind, layer, drop in zip(self.kinds, self.layers, self.drops, strict=True):
             if kind == "F":
                 h = torch.relu(layer(h))  # (B, T, n)
+            elif isinstance(layer, ActivationLSTM):
+                # unidirectional: frames past a sequence's length never reach earlier ones
+                h, _ = layer(h)
             elif lengths is not None:
                 packed = nn.utils.rnn.pack_padded_sequence(
                     h, lengths.cpu(), batch_first=True, enforce_sorted=False

@@ -48,6 +48,9 @@ class Recipe:
         Default number of epochs.
     patience : int
         Early stopping: epochs without a validation improvement.
+    cell_activation, gate_activation, recurrent_dropout
+        LSTM nonlinearities and recurrent dropout of the L layers (see
+        :class:`~talkinghead.models.sequence.SequenceModelConfig`; default nn.LSTM's).
     """
 
     name = ""
@@ -59,6 +62,9 @@ class Recipe:
     batch_size = 16
     epochs = 100
     patience = 10
+    cell_activation = "tanh"
+    gate_activation = "sigmoid"
+    recurrent_dropout = 0.0
 
     def __init__(self, *, delay_ms: float = 0.0, lr: float | None = None) -> None:
         if delay_ms < 0:
@@ -132,6 +138,9 @@ class Recipe:
             dropout=drop,
             heads=self.heads(output_dim),
             delay_frames=delay_frames,
+            cell_activation=self.cell_activation,
+            gate_activation=self.gate_activation,
+            recurrent_dropout=self.recurrent_dropout,
         )
         if delay_frames and not cfg.is_causal:
             raise InvalidArgumentError(

@@ -9,7 +9,12 @@
 - Topology (the authors' code): four unidirectional LSTM layers, three of ``units``
   (256 here; a command-line parameter of their code) and one of 136, dropout 0.2 after
   each; we add a linear 136 -> 136 output layer (the authors' last LSTM emits the
-  landmarks directly; their recurrent dropout has no nn.LSTM equivalent and is not used).
+  landmarks directly).
+- LSTM cells as the authors' Keras code (``lstm="keras"``, default): ``activation=
+  'sigmoid'`` (the cell candidate and output go through a sigmoid, not tanh), Keras 2's
+  default ``recurrent_activation='hard_sigmoid'`` gates and ``recurrent_dropout=0.2``
+  (:class:`~talkinghead.models.sequence.ActivationLSTM`). ``lstm="torch"``: ``nn.LSTM``
+  (tanh cells, no recurrent dropout), what checkpoints trained before this option use.
 - Context frames (the authors' ``train.py -c`` / ``addContext``): the input row of frame
   ``t`` is ``[x_t, x_{t-1}, ..., x_{t-c}]`` (rows before the first are the first row), so
   ``128 * (c + 1)`` values; ``context_frames=3`` by default, as the authors' shipped
@@ -17,8 +22,8 @@
   recipe state) use ``c = 0``.
 - Look-ahead: ``delay_ms`` (0, 40, 80 ms; 1 or 2 frames at 25 fps) shifts the targets so
   the LSTM reads that much future audio before emitting a frame.
-- Not as the authors: their LSTM cells use ``activation='sigmoid'`` (Keras) where
-  ``nn.LSTM`` uses tanh, and recurrent dropout 0.2.
+- Not as the authors: their dropout 0.2 is on each LSTM's input (Keras ``dropout``), ours
+  on each layer's output (the same except for the audio features and the last layer).
 - Optimiser: Adam, lr 1e-3; loss: MSE.
 """
 
@@ -32,10 +37,15 @@ from ..training.data import ClipData
 from ._shape import fill_invalid
 from .base import Recipe
 
-__all__ = ["Eskimez2018", "add_context", "CONTEXT_FRAMES"]
+__all__ = ["Eskimez2018", "add_context", "CONTEXT_FRAMES", "LSTM_CELLS"]
 
 #: Context frames of the authors' shipped model (``D40_C3``: 40 ms delay, 3 context frames).
 CONTEXT_FRAMES = 3
+#: LSTM cell choices: the authors' Keras cells or nn.LSTM's.
+LSTM_CELLS = {
+    "keras": ("sigmoid", "hard_sigmoid", 0.2),
+    "torch": ("tanh", "sigmoid", 0.0),
+}
 
 
 def add_context(x: np.ndarray, context_frames: int) -> np.ndarray:
@@ -83,8 +93,13 @@ class Eskimez2018(Recipe):
         delay_ms: float = 0.0,
         lr: float | None = None,
         context_frames: int = CONTEXT_FRAMES,
+        lstm: str = "keras",
     ) -> None:
         super().__init__(delay_ms=delay_ms, lr=lr)
+        if lstm not in LSTM_CELLS:
+            raise InvalidArgumentError(f"lstm={lstm!r} must be one of {sorted(LSTM_CELLS)}")
+        self.lstm = lstm
+        self.cell_activation, self.gate_activation, self.recurrent_dropout = LSTM_CELLS[lstm]
         if (
             isinstance(context_frames, bool)
             or int(context_frames) != context_frames
@@ -112,6 +127,7 @@ class Eskimez2018(Recipe):
         return {
             "mean_shape": None if self.mean_shape is None else self.mean_shape.tolist(),
             "context_frames": self.context_frames,
+            "lstm": self.lstm,
         }
 
     def load_state(self, state: dict) -> None:
@@ -119,6 +135,11 @@ class Eskimez2018(Recipe):
         self.mean_shape = None if ms is None else np.asarray(ms, dtype=np.float64)
         if state:  # a checkpoint's state; one saved before the option had no context
             self.context_frames = int(state.get("context_frames", 0))
+            self.lstm = str(state.get("lstm", "torch"))
+            if self.lstm in LSTM_CELLS:
+                self.cell_activation, self.gate_activation, self.recurrent_dropout = LSTM_CELLS[
+                    self.lstm
+                ]
 
     def targets(self, clip: ClipData) -> tuple[np.ndarray, np.ndarray]:
         p, valid = self._pinned(clip)
