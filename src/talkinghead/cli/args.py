@@ -1,6 +1,7 @@
 """Argument helpers shared by the modules of :mod:`talkinghead.cli`: argparse types with
-limits, the parser class whose errors are one
-``talkinghead: error: NAME=VALUE must ...`` line, and reading a transcript file."""
+limits (and the limits of the shared options), the parser class whose errors are one
+``talkinghead: error: NAME=VALUE must ...`` line, output-extension checks and reading a
+transcript file."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ __all__ = [
     "positive_int",
     "positive_float",
     "read_transcript",
+    "check_suffix",
+    "VIDEO_EXTS",
+    "FPS",
+    "VIDEO_SIZE",
+    "TRACK_SIZE",
 ]
 
 
@@ -94,12 +100,29 @@ def positive_int(text: str) -> int:
 
 def read_transcript(args) -> str | None:
     """``--transcript-file`` (UTF-8 text) if given, else ``--transcript``, else None."""
-    tfile = getattr(args, "transcript_file", None)
+    tfile = args.transcript_file
     if not tfile:
-        return getattr(args, "transcript", None)
+        return args.transcript
     try:
         return Path(tfile).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise InvalidArgumentError(
             f"--transcript-file={tfile!r} must be a readable UTF-8 text file ({type(e).__name__})"
         ) from None
+
+
+#: Extensions read as a video (its audio track is the speech).
+VIDEO_EXTS = {".mp4", ".mpg", ".mpeg", ".avi", ".flv", ".mov", ".mkv", ".webm", ".m4v"}
+
+#: Limits of the numeric options (checked by argparse, before any work)
+FPS = float_in(1, 240)
+VIDEO_SIZE = int_in(16, 4096)
+TRACK_SIZE = int_in(32, 8192)
+
+
+def check_suffix(path: str, allowed: tuple[str, ...], name: str = "output") -> str:
+    """The lower-case extension of ``path``; raises InvalidArgumentError unless in ``allowed``."""
+    ext = Path(path).suffix.lower()
+    if ext not in allowed:
+        raise InvalidArgumentError(f"{name}={path!r} must end in one of {list(allowed)}")
+    return ext

@@ -27,7 +27,7 @@ __all__ = ["register", "cmd_evaluate"]
 def cmd_evaluate(args) -> int:
     """Run :func:`talkinghead.evaluate.run.evaluate` and print / write the results."""
     check_io(inputs={"MODEL_DIR": args.model_dir, "CORPUS_DIR": args.corpus_dir,
-                     "--prepared": getattr(args, "prepared", None)},
+                     "--prepared": args.prepared},
              files={"--json": args.json}, dirs={"--report": args.report})  # fmt: skip
     if args.protocol:
         return _cmd_heldout(args)

@@ -65,10 +65,18 @@ def cmd_personalize(args) -> int:
             raise InvalidArgumentError(
                 f"--av-offset={av!r} must be 'auto', 'none' or a number of seconds"
             ) from None
-    out = personalize(args.video, args.output, max_frames=args.max_frames, size=args.size,
-                      steps=args.steps, min_frames=args.min_frames, seed=args.seed,
-                      refiner_init=init, av_offset=None if av == "none" else av,
-                      progress=not getattr(args, "quiet", False))  # fmt: skip
+    out = personalize(
+        args.video,
+        args.output,
+        max_frames=args.max_frames,
+        size=args.size,
+        steps=args.steps,
+        min_frames=args.min_frames,
+        seed=args.seed,
+        refiner_init=init,
+        av_offset=None if av == "none" else av,
+        progress=True,  # -q silences it
+    )
     meta = json.loads((out / "person.json").read_text(encoding="utf-8"))
     sync = meta.get("av_sync", {})
     print(
@@ -92,15 +100,20 @@ def cmd_animate_person(args) -> int:
     person = load_person(args.person)  # check the folder before the speech analysis
     anim = animate(
         args.audio,
-        fps=getattr(args, "fps", None) or person.fps,
+        fps=args.fps or person.fps,
         transcript=transcript,
-        model=getattr(args, "model", "default"),
+        model=args.model,
     )
-    render_person(args.audio, args.person, args.output, anim=anim,
-                  blinks=not getattr(args, "no_blinks", False),
-                  head_pose=not getattr(args, "no_head_motion", False),
-                  progress=not getattr(args, "quiet", False))  # fmt: skip
-    if getattr(args, "params", None):
+    render_person(
+        args.audio,
+        args.person,
+        args.output,
+        anim=anim,
+        blinks=not args.no_blinks,
+        head_pose=not args.no_head_motion,
+        progress=True,  # -q silences it
+    )
+    if args.params:
         anim.save(args.params)
     print(
         f"animated {anim.duration:.2f} s of speech: {anim.n_frames} frames at {anim.fps:g} fps, "

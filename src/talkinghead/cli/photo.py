@@ -36,12 +36,12 @@ def cmd_animate_photo(args) -> int:
     face = find_photo_face(args.photo, size=args.size, face_index=args.face_index)
     anim = animate(
         args.audio,
-        fps=getattr(args, "fps", None),
+        fps=args.fps,
         transcript=transcript,
-        model=getattr(args, "model", "default"),
+        model=args.model,
     )
     refiner = None
-    if getattr(args, "refine", False):
+    if args.refine:
         from ..models.refiner import Refiner
         from ..recipes.yi2020 import GENERAL_DIR
 
@@ -52,11 +52,11 @@ def cmd_animate_photo(args) -> int:
         args.audio,
         anim=anim,
         refiner=refiner,
-        blink_seed=None if getattr(args, "no_blinks", False) else 0,
-        head_motion=not getattr(args, "no_head_motion", False),
-        progress=not getattr(args, "quiet", False),
+        blink_seed=None if args.no_blinks else 0,
+        head_motion=not args.no_head_motion,
+        progress=True,  # -q silences it
     )
-    if getattr(args, "params", None):
+    if args.params:
         anim.save(args.params)
     print(
         f"animated {anim.duration:.2f} s of speech: {anim.n_frames} frames at {anim.fps:g} fps, "

@@ -96,8 +96,8 @@ def build_config(args: argparse.Namespace):
         token=token,
         model=args.model,
         lookahead_ms=args.lookahead_ms,
-        allow_origins=tuple(getattr(args, "allow_origin", None) or ()),
-        allow_hosts=tuple(getattr(args, "allow_host", None) or ()),
+        allow_origins=tuple(args.allow_origin),
+        allow_hosts=tuple(args.allow_host),
     )
     from ..serve.security import build_policy
 

@@ -66,7 +66,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     check_io(inputs={"corpus_dir": args.corpus_dir}, dirs={"--output": args.model_dir})
     extra = {}
-    if getattr(args, "target", "shape") != "shape":
+    if args.target != "shape":
         from ..errors import InvalidArgumentError
 
         if args.recipe not in ("sakurai2018", "fan2015", "sakurai2018_baseline"):
