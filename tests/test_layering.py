@@ -60,7 +60,6 @@ _ALLOWED: dict[str, str] = {
     "evaluate.sync -> inference": "the offset measure runs animate()",
     # -- private names from another package --
     "render.photo -> face.tracking": "_RIGID_IDX",
-    "streaming -> audio.features": "_gather_windows, _hann -> audio/framing.py",
 }
 ALLOWED = {tuple(f"{PKG}.{m}" for m in edge.split(" -> ")): why for edge, why in _ALLOWED.items()}
 

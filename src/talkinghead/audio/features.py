@@ -43,6 +43,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import InvalidArgumentError, check_positive
+from .framing import centred_starts, gather_windows, next_pow2, round_index
+from .framing import hann as hann_window
 
 __all__ = [
     "FEATURE_SETS",
@@ -125,49 +127,6 @@ def _check_int(name: str, value, minimum: int) -> int:
     return int(value)
 
 
-def _round_index(x: np.ndarray) -> np.ndarray:
-    """Round sample positions half up to int64 indices (deterministic, no banker's rounding)."""
-    return np.floor(x + 0.5).astype(np.int64)
-
-
-def _gather_windows(y: np.ndarray, starts: np.ndarray, win_length: int) -> np.ndarray:
-    """Windows ``y[s : s + win_length]`` for every start ``s``, zeros outside ``y``.
-
-    Parameters
-    ----------
-    y : np.ndarray, shape (n_samples,)
-    starts : np.ndarray of int, shape (...)
-    win_length : int
-
-    Returns
-    -------
-    np.ndarray, shape (..., win_length)
-        A copy (fancy indexing of a strided view; no Python loop).
-    """
-    starts = np.asarray(starts, dtype=np.int64)
-    if starts.size == 0:
-        return np.zeros((*starts.shape, win_length), dtype=y.dtype)
-    lo = min(0, int(starts.min()))
-    hi = max(len(y), int(starts.max()) + win_length)
-    pad_left = -lo
-    if lo == 0 and hi == len(y):
-        padded = y
-    else:
-        padded = np.zeros(hi - lo, dtype=y.dtype)
-        padded[pad_left : pad_left + len(y)] = y
-    view = np.lib.stride_tricks.sliding_window_view(padded, win_length)
-    return view[starts + pad_left]
-
-
-def _next_pow2(n: int) -> int:
-    return 1 << max(0, int(n - 1).bit_length())
-
-
-def _hann(n: int) -> np.ndarray:
-    """Periodic Hann window (``scipy.signal.get_window('hann', n)``, librosa's default)."""
-    return 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)
-
-
 # ----------------------------------------------------------------------------- sakurai2018
 
 
@@ -248,7 +207,7 @@ def praat_f0(
     i0 = np.clip(np.floor(p).astype(np.int64), 0, len(f) - 1)
     i1 = np.clip(i0 + 1, 0, len(f) - 1)
     w = np.clip(p - i0, 0.0, 1.0)
-    nearest = f[np.clip(_round_index(p), 0, len(f) - 1)]
+    nearest = f[np.clip(round_index(p), 0, len(f) - 1)]
     both = (f[i0] > 0) & (f[i1] > 0)
     val = np.where(both, (1.0 - w) * f[i0] + w * f[i1], nearest)
     out[inside] = val[inside]
@@ -338,8 +297,8 @@ def sakurai2018(
     if n == 0:
         return np.zeros((0, dim), dtype=np.float32)
 
-    starts = _round_index((np.arange(n) + 0.5) * sr / fps - win / 2.0)
-    frames = _gather_windows(y, starts, win) * _HTK_SCALE  # (n, win)
+    starts = centred_starts(np.arange(n), sr=sr, fps=fps, win=win)
+    frames = gather_windows(y, starts, win) * _HTK_SCALE  # (n, win)
 
     energy = np.log(np.maximum(np.einsum("ij,ij->i", frames, frames), 1.0))
     k = float(preemphasis)
@@ -347,7 +306,7 @@ def sakurai2018(
     pre[:, 1:] -= k * frames[:, :-1]
     pre[:, 0] *= 1.0 - k
     pre *= np.hamming(win)
-    n_fft = _next_pow2(win)
+    n_fft = next_pow2(win)
     mag = np.abs(np.fft.rfft(pre, n=n_fft, axis=1))
     fbank = mag @ htk_mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels).T
     logm = np.log(np.maximum(fbank, 1.0))
@@ -425,8 +384,8 @@ def eskimez2018(
         return np.zeros((0, dim), dtype=np.float32)
     from .logmel import slaney_mel_filterbank
 
-    starts = _round_index((np.arange(n) + 0.5) * sr / fps - win / 2.0)
-    frames = _gather_windows(y, starts, win) * _hann(win)
+    starts = centred_starts(np.arange(n), sr=sr, fps=fps, win=win)
+    frames = gather_windows(y, starts, win) * hann_window(win)
     mag = np.abs(np.fft.rfft(frames, n=win, axis=1)) / (1 + win // 2)
     mel_fb = slaney_mel_filterbank(sr=sr, n_fft=win, n_mels=n_mels)  # (n_mels, win//2 + 1)
     m = np.log(1e-16 + (mag**2) @ mel_fb.T)  # (n, n_mels)
@@ -449,7 +408,7 @@ def _pham_defaults(sr: float, win_length, hop_length, n_fft, n_fft_chroma):
         if hop_length is None
         else _check_int("hop_length", hop_length, 1)
     )
-    nfft = _next_pow2(win) if n_fft is None else _check_int("n_fft", n_fft, win)
+    nfft = next_pow2(win) if n_fft is None else _check_int("n_fft", n_fft, win)
     if n_fft_chroma is None:
         nfc = max(nfft, 1 << int(round(math.log2(4096 * sr / 44100.0))))
     else:
@@ -545,17 +504,17 @@ def pham2017(
     n_win = len(offsets)
     centre = np.arange(w, w + 3)  # the frame's own three windows (offsets -2, -1, 0)
     outer = np.setdiff1d(np.arange(n_win), centre)  # only needed for the deltas
-    hann = _hann(win).astype(np.float32)
+    hann = hann_window(win).astype(np.float32)
     # The mel bands of the centre windows come from their chroma FFT when its bins are a
     # refinement of the mel FFT's (X_nfc[k * nfc/nfft] == X_nfft[k] for win <= nfft).
     step = nfc // nfft if nfc % nfft == 0 else 0
     y32 = y.astype(np.float32)
-    ends_all = _round_index((np.arange(n) + 1.0) * sr / fps)
+    ends_all = round_index((np.arange(n) + 1.0) * sr / fps)
     tiny = np.finfo(np.float32).tiny
 
     def power(starts: np.ndarray, size: int) -> np.ndarray:
         fr = np.zeros((*starts.shape, size), dtype=np.float32)  # zero-padded windows
-        np.multiply(_gather_windows(y32, starts, win), hann, out=fr[..., :win])
+        np.multiply(gather_windows(y32, starts, win), hann, out=fr[..., :win])
         spec = scipy.fft.rfft(fr, axis=-1).view(np.float32)  # (..., 2 * bins): re, im
         spec *= spec
         return spec[..., 0::2] + spec[..., 1::2]

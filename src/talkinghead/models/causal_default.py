@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from .._util.checkpoint import read_checkpoint_config, read_checkpoint_weights
+from ..audio.framing import gather_windows, hann
 from ..errors import CheckpointError, InvalidArgumentError
 
 __all__ = [
@@ -78,21 +79,8 @@ def _mel_fb() -> tuple[np.ndarray, np.ndarray]:
         from ..audio.logmel import slaney_mel_filterbank
 
         _MEL_FB = slaney_mel_filterbank(sr=SR, n_fft=MEL_WIN, n_mels=80).astype(np.float64)
-        _HANN = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(MEL_WIN) / MEL_WIN)
+        _HANN = hann(MEL_WIN)
     return _MEL_FB, _HANN
-
-
-def _gather_windows(y: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
-    """``(k, length)`` windows ``y[s : s + length]`` at ``starts`` (zeros outside ``y``)."""
-    starts = np.asarray(starts, np.int64)
-    if len(starts) == 0:
-        return np.zeros((0, length))
-    lo = int(min(0, starts.min()))
-    hi = int(max(len(y), starts.max() + length))
-    yp = np.zeros(hi - lo)
-    yp[-lo : -lo + len(y)] = y
-    view = np.lib.stride_tricks.sliding_window_view(yp, length)
-    return view[starts - lo]
 
 
 def _mel_rows(windows: np.ndarray) -> np.ndarray:
@@ -122,7 +110,7 @@ def causal_logmel(y: np.ndarray) -> np.ndarray:
     y = np.asarray(y, np.float64).reshape(-1)
     n = len(y) // MEL_HOP
     starts = np.arange(n) * MEL_HOP - MEL_WIN // 2
-    m = _mel_rows(_gather_windows(y, starts, MEL_WIN)) if n else np.zeros((0, 80))
+    m = _mel_rows(gather_windows(y, starts, MEL_WIN)) if n else np.zeros((0, 80))
     return _clamp(m, -np.inf)[0].T
 
 
@@ -397,7 +385,7 @@ class CausalDefaultModel:
             n_avail = min(n_avail, max(0, (st.total - MEL_WIN // 2) // MEL_HOP + 1))
         j = np.arange(st.n_mel, n_avail)
         if len(j):
-            win = _gather_windows(st.samples, j * MEL_HOP - MEL_WIN // 2 - st.s0, MEL_WIN)
+            win = gather_windows(st.samples, j * MEL_HOP - MEL_WIN // 2 - st.s0, MEL_WIN)
             m, st.mel_max = _clamp(_mel_rows(win), st.mel_max)
             st.n_mel = n_avail
             st.mel_pending = np.concatenate([st.mel_pending, m.T], axis=1)

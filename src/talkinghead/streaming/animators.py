@@ -1,59 +1,9 @@
-"""Streaming speech -> face: audio chunks of any size in, face frames out as soon as known.
+"""The streaming animators: causal, bounded look-ahead, one instance per stream.
 
-:class:`StreamingAnimator` is the public entry point::
-
-    sa = StreamingAnimator(sample_rate=48000, format="s16", lookahead_ms=40)
-    for chunk in microphone():           # bytes or arrays, any length (even 1 sample)
-        for frame in sa.push(chunk):     # StreamFrame: index, time, landmarks (68, 2), ...
-            show(frame)
-    for frame in sa.end():               # the last frames (audio after the end is silence)
-        show(frame)
-
-Guarantee: the frames of a stream are exactly those of the offline computation on the
-whole signal (:meth:`StreamingAnimator.offline`), whatever the chunking: same count
-(``n_frames_for(duration, fps)``, as every offline feature function) and the same values
-(up to float rounding). That is possible because every animator here is causal with a
-bounded look-ahead:
-
-- Input: float32 in [-1, 1] or int16 PCM at ``sample_rate``; converted to float32 and
-  resampled *incrementally* to the animator's rate (16 kHz) with ``soxr.ResampleStream``
-  (whose chunked output equals ``soxr.resample`` of the whole signal, bit for bit).
-- Features are computed row by row exactly as :mod:`talkinghead.audio.features` does:
-  row ``t`` reads the window centred on the frame centre ``(t + 0.5)/fps``; it is
-  computed once the samples it needs have arrived *and* ``t < n_frames_for(received)``
-  (so that a row is never computed that the offline pass would not compute); samples
-  no longer needed are dropped from the ring buffer (memory stays constant).
-
-Animators (:class:`FrameAnimator` subclasses; build one with :func:`load_animator`):
-
-:class:`LearnedAnimator`
-    The causal default model (:mod:`talkinghead.models.causal_default`, look-ahead 0-200 ms
-    in 20 ms steps) with the whole face: landmarks with brows and eyelids, all 52 ARKit
-    blendshapes, head rotation, brow and blink (the default).
-:class:`ModelAnimator`
-    A causal :class:`~talkinghead.models.sequence.SequenceModel` checkpoint on
-    ``eskimez2018`` features (unidirectional LSTM with ``delay_frames`` look-ahead),
-    run step by step with ``forward_chunk``; outputs decoded to 68 eye-pinned landmarks.
-    Its look-ahead is the checkpoint's delay (the ``lookahead_ms`` argument is ignored).
-:class:`EnergyAnimator`
-    Model-free (asked for by name, ``"energy"``): speech-band (300-3400 Hz) energy per
-    frame -> a causal automatic gain (decaying peak) -> mouth opening in [0, 1], smoothed over
-    ``past_ms`` of past frames and ``lookahead_ms`` of future frames -> the jaw and
-    lips of :func:`~talkinghead.face.normalize.neutral_face_68` are deformed by
-    :func:`~talkinghead.models.phonetic.articulation_to_landmarks`.
-
-Default (:func:`load_animator`): the shipped causal default model
-(``talkinghead/data/default_causal``, streamed by
-:class:`talkinghead.streaming.LearnedAnimator`: mouth, brows, blinks, head
-pose, all 52 blendshapes); ``"energy"`` names the model-free animator; a folder loads a
-checkpoint. A missing model is an error, never a silent fallback.
-
-Latency: each frame carries ``ready_sample``, the number of input samples (at the
-animator's rate) needed to determine it. The *algorithmic* latency, from the start of
-frame ``t``'s audio (``t/fps``) to the moment it can be computed, is
-``half a frame period + half the analysis window + look-ahead``
-(:attr:`FrameAnimator.latency`; for :class:`LearnedAnimator` look-ahead + 22.5 ms);
-chunking, resampling and compute time add to it.
+:class:`FrameAnimator` is the base; :class:`LearnedAnimator` (the causal default model with
+the whole face), :class:`ModelAnimator` (a causal SequenceModel checkpoint) and
+:class:`EnergyAnimator` (model-free) implement it; :func:`load_animator` chooses one
+(see :mod:`talkinghead.streaming`).
 """
 
 from __future__ import annotations
@@ -65,34 +15,27 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio.features import n_frames_for
-from .errors import InvalidArgumentError, check_positive
+from ..audio.features import n_frames_for
+from ..audio.framing import gather_windows
+from ..errors import InvalidArgumentError, check_positive
+from .features import EskimezFeatureStream
+from .pcm import MODEL_SR, FrameGrid, SampleBuffer
 
 __all__ = [
     "BUILTIN_ANIMATORS",
-    "MODEL_SR",
+    "MAX_LOOKAHEAD_MS",
     "EnergyAnimator",
     "EnergyConfig",
-    "EskimezFeatureStream",
     "FrameAnimator",
     "LearnedAnimator",
     "ModelAnimator",
     "OfflineResult",
-    "PcmConverter",
     "StreamFrame",
-    "StreamingAnimator",
     "load_animator",
-    "pcm_to_float",
 ]
 
-#: Sampling rate every animator works at.
-MODEL_SR = 16000
 #: Allowed look-ahead range in milliseconds.
 MAX_LOOKAHEAD_MS = 200.0
-FORMATS = ("f32", "s16")
-
-
-# ----------------------------------------------------------------------------- results
 
 
 @dataclass
@@ -176,235 +119,6 @@ class OfflineResult:
         return int(self.landmarks.shape[0])
 
 
-# ----------------------------------------------------------------------------- input
-
-
-def pcm_to_float(data, fmt: str = "f32") -> np.ndarray:
-    """Decode PCM bytes or an array to float32 mono samples.
-
-    Parameters
-    ----------
-    data : bytes, bytearray, memoryview or np.ndarray, shape (n,)
-        Little-endian float32 (``"f32"``) or int16 (``"s16"``) bytes; an array is taken
-        by its dtype (integer arrays are read as int16 PCM, float as [-1, 1] samples).
-    fmt : {"f32", "s16"}
-        Format of bytes.
-
-    Returns
-    -------
-    np.ndarray, float32, shape (n,)
-
-    Raises
-    ------
-    InvalidArgumentError
-        Unknown format, a byte count that is not a multiple of the sample size, a
-        non-1-D array, or non-finite samples.
-    """
-    if fmt not in FORMATS:
-        raise InvalidArgumentError(f"format={fmt!r} must be one of {list(FORMATS)}")
-    if isinstance(data, bytes | bytearray | memoryview):
-        size = 4 if fmt == "f32" else 2
-        if len(data) % size:
-            raise InvalidArgumentError(
-                f"PCM message of {len(data)} bytes must be a multiple of {size} (format={fmt!r})"
-            )
-        if fmt == "f32":
-            y = np.frombuffer(data, dtype="<f4").astype(np.float32)
-        else:
-            y = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
-    else:
-        a = np.asarray(data)
-        if a.ndim != 1:
-            raise InvalidArgumentError(f"chunk.shape={a.shape} must be 1-D (mono samples)")
-        if np.issubdtype(a.dtype, np.integer):
-            y = a.astype(np.float32) / 32768.0
-        else:
-            y = a.astype(np.float32)
-    if not np.all(np.isfinite(y)):
-        raise InvalidArgumentError("audio samples must be finite (found NaN/inf)")
-    return y
-
-
-class PcmConverter:
-    """Incremental PCM decoding and resampling to ``out_rate`` (soxr, HQ).
-
-    ``concat(push(c) for c in chunks) + end()`` equals ``soxr.resample(y, in_rate,
-    out_rate)`` of the whole signal exactly, for any chunking.
-    """
-
-    def __init__(self, in_rate: int, out_rate: int = MODEL_SR, fmt: str = "f32") -> None:
-        if fmt not in FORMATS:
-            raise InvalidArgumentError(f"format={fmt!r} must be one of {list(FORMATS)}")
-        in_rate = int(check_positive("sample_rate", in_rate))
-        if not 4000 <= in_rate <= 192000:
-            raise InvalidArgumentError(f"sample_rate={in_rate} must be in [4000, 192000] Hz")
-        self.in_rate, self.out_rate, self.fmt = in_rate, int(out_rate), fmt
-        self.samples_in = 0
-        self._rs = None
-        if in_rate != self.out_rate:
-            import soxr
-
-            self._rs = soxr.ResampleStream(in_rate, self.out_rate, 1, dtype="float32")
-
-    def push(self, data) -> np.ndarray:
-        """Decode and resample one chunk; returns the float32 samples now available."""
-        y = pcm_to_float(data, self.fmt)
-        self.samples_in += len(y)
-        if self._rs is None:
-            return y
-        return self._rs.resample_chunk(y, last=False)
-
-    def end(self) -> np.ndarray:
-        """The resampler's tail (empty without resampling)."""
-        if self._rs is None:
-            return np.zeros(0, np.float32)
-        return self._rs.resample_chunk(np.zeros(0, np.float32), last=True)
-
-    def offline(self, y) -> np.ndarray:
-        """The whole-signal equivalent: decode and resample ``y`` in one go."""
-        y = pcm_to_float(y, self.fmt)
-        if self.in_rate == self.out_rate:
-            return y
-        import soxr
-
-        return soxr.resample(y, self.in_rate, self.out_rate).astype(np.float32)
-
-
-# ----------------------------------------------------------------------------- buffers
-
-
-class _SampleBuffer:
-    """The recent part of a signal: absolute sample indices, zeros outside."""
-
-    def __init__(self) -> None:
-        self.data = np.zeros(0, np.float64)
-        self.start = 0  # absolute index of data[0]
-        self.total = 0  # samples received so far
-
-    def append(self, y: np.ndarray) -> None:
-        if len(y):
-            self.data = np.concatenate([self.data, np.asarray(y, np.float64)])
-            self.total += len(y)
-
-    def windows(self, starts: np.ndarray, length: int) -> np.ndarray:
-        """``(k, length)`` windows at absolute ``starts`` (zeros before 0 and past the end)."""
-        from .audio.features import _gather_windows
-
-        return _gather_windows(self.data, np.asarray(starts, np.int64) - self.start, length)
-
-    def discard_before(self, index: int) -> None:
-        drop = min(max(0, int(index) - self.start), len(self.data))
-        if drop:
-            self.data = self.data[drop:]
-            self.start += drop
-
-
-class _FrameGrid:
-    """Window positions of rows ``t`` (as in the feature functions) and their readiness."""
-
-    def __init__(self, *, sr: float, fps: float, win: int) -> None:
-        self.sr, self.fps, self.win = float(sr), float(fps), int(win)
-
-    def start(self, t) -> np.ndarray:
-        t = np.asarray(t, dtype=np.float64)
-        return np.floor((t + 0.5) * self.sr / self.fps - self.win / 2.0 + 0.5).astype(np.int64)
-
-    def need(self, t: int) -> int:
-        """Samples needed before row ``t`` is determined (window end, and a frame count > t)."""
-        end = int(self.start(t)) + self.win
-        # smallest n with n_frames_for(n / sr) > t: n/sr*fps >= t + 0.5 (+1 sample for ties)
-        n_min = int(math.ceil((t + 0.5) * self.sr / self.fps))
-        while n_frames_for(n_min / self.sr, self.fps) <= t:
-            n_min += 1
-        return max(end, n_min)
-
-    def n_ready(self, received: int, done: bool) -> int:
-        """Number of rows determined by ``received`` samples (all rows when ``done``)."""
-        n = n_frames_for(received / self.sr, self.fps)
-        if done:
-            return n
-        # rows are ready in order; the last one whose window ends within `received`
-        k = int(math.floor((received - self.win / 2.0 - 0.5) * self.fps / self.sr - 0.5)) + 2
-        k = max(0, min(k, n))
-        while k > 0 and int(self.start(k - 1)) + self.win > received:
-            k -= 1
-        while k < n and int(self.start(k)) + self.win <= received:
-            k += 1
-        return k
-
-
-# ----------------------------------------------------------------------------- features
-
-
-class EskimezFeatureStream:
-    """Incremental :func:`talkinghead.audio.features.eskimez2018` (the same rows, exactly).
-
-    Parameters
-    ----------
-    sr, fps : float
-    n_mels : int
-    win_length : int, optional
-        Default ``round(0.04 sr)``.
-    """
-
-    def __init__(
-        self, *, sr: float, fps: float, n_mels: int = 64, win_length: int | None = None
-    ) -> None:
-        from .audio.features import _hann
-        from .audio.logmel import slaney_mel_filterbank
-
-        self.sr = check_positive("sr", sr)
-        self.fps = check_positive("fps", fps)
-        self.win = int(round(0.04 * self.sr)) if win_length is None else int(win_length)
-        self.n_mels = int(n_mels)
-        self.grid = _FrameGrid(sr=self.sr, fps=self.fps, win=self.win)
-        self._hann = _hann(self.win)
-        self._fb = slaney_mel_filterbank(sr=self.sr, n_fft=self.win, n_mels=self.n_mels)
-        self.buf = _SampleBuffer()
-        self.n_rows = 0  # rows emitted
-        self._prev: list[np.ndarray] = []  # last two log-mel rows
-        self.done = False
-
-    @property
-    def dim(self) -> int:
-        return 2 * self.n_mels
-
-    def _emit(self, stop: int) -> np.ndarray:
-        t = np.arange(self.n_rows, stop)
-        if len(t) == 0:
-            return np.zeros((0, self.dim), np.float32)
-        frames = self.buf.windows(self.grid.start(t), self.win) * self._hann
-        mag = np.abs(np.fft.rfft(frames, n=self.win, axis=1)) / (1 + self.win // 2)
-        m = np.log(1e-16 + (mag**2) @ self._fb.T)  # (k, n_mels)
-        hist = np.concatenate([*self._prev, m]) if self._prev else m
-        off = len(self._prev)
-        d1 = np.zeros_like(m)
-        d2 = np.zeros_like(m)
-        for i, ti in enumerate(t):  # k rows; two-row context (np.diff order of operations)
-            j = off + i
-            if ti >= 1:
-                d1[i] = hist[j] - hist[j - 1]
-            if ti >= 2:
-                d2[i] = (hist[j] - hist[j - 1]) - (hist[j - 1] - hist[j - 2])
-        self._prev = [hist[k][None] for k in range(max(0, len(hist) - 2), len(hist))]
-        self.n_rows = stop
-        self.buf.discard_before(int(self.grid.start(stop)))
-        return np.concatenate([d1, d2], axis=1).astype(np.float32)
-
-    def push(self, y: np.ndarray) -> np.ndarray:
-        """Add samples; return the rows now determined, float32 ``(k, 128)``."""
-        self.buf.append(y)
-        return self._emit(self.grid.n_ready(self.buf.total, False))
-
-    def finish(self) -> np.ndarray:
-        """End of signal: the remaining rows (samples past the end read as zeros)."""
-        self.done = True
-        return self._emit(self.grid.n_ready(self.buf.total, True))
-
-
-# ----------------------------------------------------------------------------- animators
-
-
 class FrameAnimator:
     """Base class: a causal animator at :data:`MODEL_SR` with a bounded look-ahead.
 
@@ -441,7 +155,7 @@ class FrameAnimator:
 
 
 def _mouth_open(lm: np.ndarray) -> np.ndarray:
-    from .face.landmarks68 import mouth_openness_68
+    from ..face.landmarks68 import mouth_openness_68
 
     return mouth_openness_68(lm).astype(np.float32)
 
@@ -478,7 +192,7 @@ class EnergyConfig:
 
 
 class EnergyAnimator(FrameAnimator):
-    """Model-free fallback: speech-band energy -> mouth opening (see the module docstring).
+    """Model-free fallback: speech-band energy -> mouth opening (see :mod:`talkinghead.streaming`).
 
     Parameters
     ----------
@@ -495,7 +209,7 @@ class EnergyAnimator(FrameAnimator):
     ) -> None:
         import scipy.signal
 
-        from .face.normalize import neutral_face_68
+        from ..face.normalize import neutral_face_68
 
         self.fps = check_positive("fps", fps)
         lookahead_ms = _check_lookahead(lookahead_ms)
@@ -512,13 +226,13 @@ class EnergyAnimator(FrameAnimator):
             4, [self.cfg.low_hz, self.cfg.high_hz], btype="bandpass", fs=self.sr, output="sos"
         )
         self.neutral = neutral_face_68()
-        self.grid = _FrameGrid(sr=self.sr, fps=self.fps, win=self.win)
+        self.grid = FrameGrid(sr=self.sr, fps=self.fps, win=self.win)
         self.reset()
 
     def reset(self) -> None:
         """Forget the stream (start a new one)."""
         self._zi = np.zeros((self.sos.shape[0], 2))
-        self.buf = _SampleBuffer()
+        self.buf = SampleBuffer()
         self.n_raw = 0
         self.raw: list[float] = []  # openings of rows >= raw_start
         self.raw_start = 0
@@ -539,7 +253,7 @@ class EnergyAnimator(FrameAnimator):
         return out, peak
 
     def _frames_from_open(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        from .models.phonetic import articulation_to_landmarks
+        from ..models.phonetic import articulation_to_landmarks
 
         art = np.zeros((len(a), 4))
         art[:, 0] = a * self.cfg.max_jaw
@@ -559,9 +273,7 @@ class EnergyAnimator(FrameAnimator):
         y = np.asarray(y, dtype=np.float64)
         n = n_frames_for(len(y) / self.sr, self.fps)
         x = scipy.signal.sosfilt(self.sos, y, zi=np.zeros((self.sos.shape[0], 2)))[0]
-        from .audio.features import _gather_windows
-
-        fr = _gather_windows(x, self.grid.start(np.arange(n)), self.win)
+        fr = gather_windows(x, self.grid.start(np.arange(n)), self.win)
         db = 10.0 * np.log10(np.mean(fr * fr, axis=1) + 1e-10)
         raw, _ = self._level_to_open(db, float(self.cfg.peak_init_db))
         a = np.array([self._smooth_at(t, raw, 0, n) for t in range(n)])
@@ -588,8 +300,8 @@ class EnergyAnimator(FrameAnimator):
         n = self.n_raw if n_total is None else n_total
         a = np.array([self._smooth_at(t, raw, self.raw_start, n) for t in ts])
         lm, mo = self._frames_from_open(a)
-        from .face.arkit import ARKIT_NAMES
-        from .models.blendshape_bridge import articulation_to_blendshapes
+        from ..face.arkit import ARKIT_NAMES
+        from ..models.blendshape_bridge import articulation_to_blendshapes
 
         art = np.zeros((len(a), 4))
         art[:, 0] = a * self.cfg.max_jaw
@@ -681,7 +393,7 @@ class ModelAnimator(FrameAnimator):
 
     @classmethod
     def from_pretrained(cls, directory, *, fps: float | None = None) -> ModelAnimator:
-        from .models.sequence import SequenceModel
+        from ..models.sequence import SequenceModel
 
         return cls(SequenceModel.from_pretrained(directory), fps=fps)
 
@@ -749,13 +461,13 @@ class ModelAnimator(FrameAnimator):
 
     def offline(self, y: np.ndarray) -> OfflineResult:
         """Whole-signal reference: offline features + ``SequenceModel.predict``."""
-        from .audio.features import eskimez2018
+        from ..audio.features import eskimez2018
 
         x = eskimez2018(y=np.asarray(y, np.float32), sr=self.sr, fps=self.fps)
         if len(x) == 0:
             return OfflineResult(np.zeros((0, 68, 2), np.float32), np.zeros(0, np.float32))
         if self.context:
-            from .recipes.eskimez2018 import add_context
+            from ..recipes.eskimez2018 import add_context
 
             x = add_context(x, self.context)
         lm = self.model.predict(x).reshape(-1, 68, 2).astype(np.float32)
@@ -806,14 +518,14 @@ def load_animator(
     """
     import json
 
-    from .errors import CheckpointError
+    from ..errors import CheckpointError
 
     check_positive("fps", fps)
     _check_lookahead(lookahead_ms)
     if model_dir is not None and str(model_dir) == "energy":
         return _Factory("energy", None)
-    from .models.causal_default import CAUSAL_DIR
-    from .models.causal_default import CHECKPOINT_FORMAT as CAUSAL_FORMAT
+    from ..models.causal_default import CAUSAL_DIR
+    from ..models.causal_default import CHECKPOINT_FORMAT as CAUSAL_FORMAT
 
     directory = CAUSAL_DIR if model_dir is None or str(model_dir) == "default" else Path(model_dir)
     cfg_path = directory / "config.json"
@@ -828,7 +540,7 @@ def load_animator(
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as e:
         raise CheckpointError(f"path='{cfg_path}' must be a readable JSON object: {e}") from None
     if fmt == CAUSAL_FORMAT:
-        from .models.causal_default import CausalDefaultModel
+        from ..models.causal_default import CausalDefaultModel
 
         model = CausalDefaultModel.from_pretrained(directory)
         LearnedAnimator(model, fps=fps, lookahead_ms=lookahead_ms)  # validate now
@@ -840,7 +552,7 @@ def load_animator(
             "of audio and it normalises per utterance): it cannot stream; use the causal "
             "default model (model='default') or a causal checkpoint"
         )
-    from .models.sequence import SequenceModel
+    from ..models.sequence import SequenceModel
 
     model = SequenceModel.from_pretrained(directory)
     ModelAnimator(model)  # validate now, not at the first stream
@@ -863,8 +575,6 @@ class _Factory:
 
 
 # ----------------------------------------------------------------------------- learned model
-# The learned default model on a live stream: LearnedAnimator (the whole face).
-#
 # The learned default model on a live stream: :class:`LearnedAnimator` (the whole face).
 #
 # :class:`LearnedAnimator` streams :class:`~talkinghead.models.causal_default.CausalDefaultModel`
@@ -919,7 +629,7 @@ class LearnedAnimator(FrameAnimator):
 
     def __init__(self, model, *, fps: float = 25.0, lookahead_ms: float = 40.0, seed: int = 0,
                  name: str = "default-causal") -> None:  # fmt: skip
-        from .face.normalize import neutral_face_68
+        from ..face.normalize import neutral_face_68
 
         self.model = model
         self.fps = check_positive("fps", fps)
@@ -944,7 +654,7 @@ class LearnedAnimator(FrameAnimator):
         }
 
     def reset(self) -> None:
-        from .models.expression import CausalUpperFace
+        from ..models.expression import CausalUpperFace
 
         self.st = self.model.new_state()
         self.up = CausalUpperFace(fps=self.fps, sr=self.sr, seed=self.seed)
@@ -971,11 +681,11 @@ class LearnedAnimator(FrameAnimator):
                 np.round(t * self.sr / self.fps).astype(np.int64))  # fmt: skip
 
     def _face(self, zt: np.ndarray, gate: np.ndarray, up) -> dict:
-        from .face.arkit import ARKIT_INDEX
-        from .models.blendshape_bridge import articulation_to_blendshapes
-        from .models.default import zscore_to_articulation
-        from .models.expression import apply_upper_face_68
-        from .models.phonetic import articulation_to_landmarks
+        from ..face.arkit import ARKIT_INDEX
+        from ..models.blendshape_bridge import articulation_to_blendshapes
+        from ..models.default import zscore_to_articulation
+        from ..models.expression import apply_upper_face_68
+        from ..models.phonetic import articulation_to_landmarks
 
         cal = self.model.calibration
         zc = zt if cal is None else np.interp(zt, cal[0], cal[1])
@@ -1000,8 +710,8 @@ class LearnedAnimator(FrameAnimator):
     # ------------------------------------------------------------------ offline
     def offline(self, y: np.ndarray) -> OfflineResult:
         """Whole-signal reference (``y``: float samples at 16 kHz); fresh state, same seed."""
-        from .models.causal_default import causal_gate, interp_to_frames
-        from .models.expression import CausalUpperFace
+        from ..models.causal_default import causal_gate, interp_to_frames
+        from ..models.expression import CausalUpperFace
 
         y = np.asarray(y, np.float64)
         n = n_frames_for(len(y) / self.sr, self.fps)
@@ -1026,7 +736,7 @@ class LearnedAnimator(FrameAnimator):
 
     def _need(self, t: int) -> int:
         """Samples frame ``t`` needs (the largest of its z row, gate window, energy span)."""
-        from .models.causal_default import MEL_HOP, MEL_WIN
+        from ..models.causal_default import MEL_HOP, MEL_WIN
 
         s = self._zrow(t) + self.D  # trunk frame
         mel_end = MEL_HOP * (2 * s + 1) + MEL_WIN // 2
@@ -1035,7 +745,7 @@ class LearnedAnimator(FrameAnimator):
         return max(mel_end, gate_end, span_end)
 
     def _emit(self, n_final: int | None) -> list[StreamFrame]:
-        from .models.causal_default import interp_index
+        from ..models.causal_default import interp_index
 
         total = self.total
         n_all = n_frames_for(total / self.sr, self.fps) if n_final is None else n_final
@@ -1078,7 +788,7 @@ class LearnedAnimator(FrameAnimator):
             en[i] = np.sqrt(float(np.dot(seg, seg)) / max(int(q - p), 1))
         up = self.up.step(en.astype(np.float32))
         f = self._face(zt, gate, up)
-        from .face.arkit import ARKIT_NAMES
+        from ..face.arkit import ARKIT_NAMES
 
         frames = []
         for i, t in enumerate(ts):
@@ -1133,68 +843,3 @@ class LearnedAnimator(FrameAnimator):
         pad = np.zeros(self.model.pad_samples(self.head))
         self._add_heads(self.model.push(self.st, pad, end=True))
         return self._emit(n)
-
-
-# ----------------------------------------------------------------------------- public API
-
-
-class StreamingAnimator:
-    """Audio chunks of any size in (PCM at any rate), face frames out as soon as determined.
-
-    Parameters
-    ----------
-    animator : FrameAnimator, optional
-        One per stream; default: ``load_animator(model)(fps, lookahead_ms)``.
-    sample_rate : int
-        Rate of the pushed audio (resampled incrementally to 16 kHz with soxr).
-    format : {"f32", "s16"}
-        Format of pushed bytes (arrays are taken by dtype).
-    fps, lookahead_ms : float
-        For the default animator (a model animator uses its checkpoint's).
-    model : path or {"default", "energy"}, optional
-        For the default animator: :func:`load_animator`'s ``model_dir`` (None: the
-        shipped causal default model).
-    """
-
-    def __init__(
-        self,
-        animator: FrameAnimator | None = None,
-        *,
-        sample_rate: int = MODEL_SR,
-        format: str = "f32",
-        fps: float = 25.0,
-        lookahead_ms: float = 40.0,
-        model: str | os.PathLike | None = None,
-    ) -> None:
-        if animator is None:
-            animator = load_animator(model, fps=fps, lookahead_ms=lookahead_ms)(fps, lookahead_ms)
-        self.animator = animator
-        self.pcm = PcmConverter(sample_rate, animator.sr, format)
-        self.ended = False
-
-    @property
-    def fps(self) -> float:
-        return float(self.animator.fps)
-
-    @property
-    def latency(self) -> dict:
-        """The animator's algorithmic latency (see :attr:`FrameAnimator.latency`)."""
-        return self.animator.latency
-
-    def push(self, chunk) -> list[StreamFrame]:
-        """Add PCM bytes or samples; returns the frames now determined (maybe none)."""
-        if self.ended:
-            raise InvalidArgumentError("push() after end(): the stream is finished")
-        return self.animator.push(self.pcm.push(chunk))
-
-    def end(self) -> list[StreamFrame]:
-        """Finish the stream; returns the remaining frames."""
-        if self.ended:
-            return []
-        self.ended = True
-        frames = self.animator.push(self.pcm.end())
-        return frames + self.animator.finish()
-
-    def offline(self, y) -> OfflineResult:
-        """The whole-signal result for ``y`` (same decoding and resampling; no state used)."""
-        return self.animator.offline(self.pcm.offline(y))
