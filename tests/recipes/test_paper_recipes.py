@@ -34,10 +34,10 @@ def _pham_targets(clip):
     ("name", "kw", "dim", "layers"),
     [
         ("eskimez2018", {"delay_ms": 80}, 512, ["L256", "L256", "L256", "L136"]),
-        ("sakurai2018", {}, 40, ["B262", "B262"]),
+        ("sakurai2018", {"target": "shape"}, 40, ["B262", "B262"]),
         ("pham2017", {"target_fn": _pham_targets}, 537, ["L600", "L200"]),
-        ("fan2015", {}, 124, ["F256", "B256", "B256"]),
-        ("sakurai2018_baseline", {}, 131, ["B516", "B516"]),
+        ("fan2015", {"target": "shape"}, 124, ["F256", "B256", "B256"]),
+        ("sakurai2018_baseline", {"target": "shape"}, 131, ["B516", "B516"]),
     ],
 )
 def test_recipe_builds_inputs_targets_and_model(clips, name, kw, dim, layers):

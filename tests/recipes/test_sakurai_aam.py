@@ -58,6 +58,11 @@ def test_train_saves_and_reloads_the_aam(trained):
     np.testing.assert_allclose(loaded.aam.mean_texture, recipe.aam.mean_texture)
     np.testing.assert_allclose(loaded.aam.shape_components, recipe.aam.shape_components)
     assert model.target_transform.dim == 16
+    # the AAM's explained variance is reported with the checkpoint (paper: 0.980 / 0.799)
+    ratio = model.meta["recipe_state"]["aam_variance_ratio"]
+    assert ratio == recipe.aam_variance_ratio()
+    assert 0 < ratio["appearance"] < ratio["shape"] <= 1 and ratio["n_shape"] == 8
+    assert ratio["shape"] == round(float(recipe.aam.shape_variance_ratio), 4)
 
 
 def test_resume_reloads_the_aam(trained, tmp_path):
@@ -106,10 +111,14 @@ def test_decoded_prediction_resembles_the_real_face(trained, tmp_path):
 def test_target_option():
     with pytest.raises(InvalidArgumentError, match="target="):
         Sakurai2018(target="pixels")
-    fan = get_recipe("fan2015", target="aam")
-    assert fan.target == "aam" and fan.state()["target"] == "aam"
-    shape = get_recipe("sakurai2018")
-    assert shape.target == "shape" and "target" not in shape.state()  # unchanged default
+    # the AAM code is the default, as in the papers (Sakurai: 8 + 8; Fan: AAM parameters)
+    for name in ("sakurai2018", "fan2015", "sakurai2018_baseline"):
+        r = get_recipe(name)
+        assert r.target == "aam" and r.state()["target"] == "aam"
+    shape = get_recipe("sakurai2018", target="shape")
+    assert shape.target == "shape" and "target" not in shape.state()
+    shape.load_state({"ref": None})  # a checkpoint saved without a target: shape codes
+    assert shape.target == "shape"
 
 
 def test_evaluate_scores_an_aam_code_model(trained):

@@ -161,7 +161,9 @@ def test_phone_and_blendshape_recipes_evaluate(corpus, tmp_path, recipe):
     from talkinghead.evaluate.run import evaluate
 
     topology = {"fan2015": None, "pham2017": "net2"}[recipe]
-    train(get_recipe(recipe), corpus, tmp_path / "m", _cfg(epochs=1, topology=topology), log=None)
+    kw = {"target": "shape"} if recipe == "fan2015" else {}  # the lower-face shape code
+    cfg = _cfg(epochs=1, topology=topology)
+    train(get_recipe(recipe, **kw), corpus, tmp_path / "m", cfg, log=None)
     res = evaluate(tmp_path / "m", corpus, split="all", baselines=False)
     rows = [r for r in res.rows if r["system"] == "model"]
     assert rows and all(np.isfinite(r["mouth_r"]) for r in rows)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 __all__ = ["register", "add_train_arguments", "run_train"]
 
@@ -40,9 +41,15 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--target",
         choices=("shape", "aam"),
-        default="shape",
-        help="face code of sakurai2018 / fan2015 / sakurai2018_baseline: shape PCA (default) "
-        "or the AAM code (8 shape + 8 appearance parameters)",
+        default=None,
+        help="face code of sakurai2018 / fan2015 / sakurai2018_baseline: the AAM code (8 shape "
+        "+ 8 appearance parameters, default, as the papers) or the landmark-shape PCA",
+    )
+    p.add_argument(
+        "--protocol",
+        default=None,
+        help="follow a paper's protocol (e.g. 'paper': its split, targets, topology, epochs; "
+        "see talkinghead.recipes.protocols); explicit options still win",
     )
 
 
@@ -66,7 +73,15 @@ def run_train(args: argparse.Namespace) -> int:
 
     check_io(inputs={"corpus_dir": args.corpus_dir}, dirs={"--output": args.model_dir})
     extra = {}
-    if args.target != "shape":
+    opts: dict = {}
+    protocol = None
+    if args.protocol:
+        from ..recipes.protocols import get_protocol
+
+        protocol = get_protocol(args.recipe, args.protocol)
+        extra.update(protocol.recipe_options)
+        opts.update(protocol.train_options)
+    if args.target is not None:
         from ..errors import InvalidArgumentError
 
         if args.recipe not in ("sakurai2018", "fan2015", "sakurai2018_baseline"):
@@ -75,21 +90,51 @@ def run_train(args: argparse.Namespace) -> int:
                 f"sakurai2018_baseline (recipe={args.recipe!r})"
             )
         extra["target"] = args.target
-    recipe = get_recipe(args.recipe, delay_ms=args.delay_ms, **extra)
+    # explicit command-line options win over the protocol's
+    given = {
+        "topology": args.topology,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "patience": args.patience,
+    }
+    opts.update({k: v for k, v in given.items() if v is not None})
+    delay_ms = opts.pop("delay_ms", 0.0)
+    if args.delay_ms:
+        delay_ms = args.delay_ms
+    recipe = get_recipe(args.recipe, delay_ms=delay_ms, **extra)
+    splits = proto = None
+    if protocol is not None:
+        splits = protocol.split_corpus(args.corpus_dir)
+        proto = {
+            "recipe": protocol.recipe,
+            "name": protocol.name,
+            "summary": protocol.summary,
+            "deviations": protocol.deviations(args.corpus_dir, splits),
+        }
+        print(
+            f"protocol {protocol.recipe}/{protocol.name}: {protocol.summary}; split "
+            + ", ".join(f"{k} {len(v)}" for k, v in splits.items())
+            + "".join(f"\n  deviation: {d}" for d in proto["deviations"]),
+            file=sys.stderr,
+        )
     cfg = TrainConfig(
-        topology=args.topology,
-        epochs=args.epochs,
         seed=args.seed,
-        delay_ms=args.delay_ms,
+        delay_ms=delay_ms,
         max_clips=args.max_clips,
-        batch_size=args.batch_size,
         lr=args.lr,
-        patience=args.patience,
         num_threads=args.threads,
+        splits=splits,
+        protocol=proto,
+        **opts,
     )
     res = train(recipe, args.corpus_dir, args.model_dir, cfg)
     import torch.distributed as dist
 
     if not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0:
-        print(json.dumps(result_to_dict(res)))
+        out = result_to_dict(res)
+        if getattr(recipe, "aam", None) is not None:  # the AAM's explained variance
+            out["aam_variance_ratio"] = recipe.aam_variance_ratio()
+        if proto is not None:
+            out["protocol"] = proto
+        print(json.dumps(out))
     return 0

@@ -689,12 +689,14 @@ def model_predict_fn(
 
 
 def load_corpus_truths(
-    corpus_dir: str | os.PathLike, *, split: str = "test", sr: int = 16000
+    corpus_dir: str | os.PathLike, *, split: str = "test", sr: int = 16000, splits=None
 ) -> list[ClipTruth]:
     """The accepted clips of one split of a prepared corpus as :class:`ClipTruth` s.
 
-    The split comes from ``splits.json`` in the corpus folder (``{"train": [recording
-    ids], "valid": [...], "test": [...]}``) when present, else from
+    The split comes from ``splits`` (recording ids per split: a protocol run's
+    ``MODEL_DIR/splits.json``) when given, else from ``splits.json`` in the corpus
+    folder (``{"train": [recording ids], "valid": [...], "test": [...]}``) when present,
+    else from
     :func:`~talkinghead.corpora.manifest.split_by_speaker` with its defaults
     (``allow_shared_speakers=True``). ``split="all"`` takes every accepted clip.
     """
@@ -710,7 +712,9 @@ def load_corpus_truths(
     clips = read_clips(corpus_dir, status="ok")
     if split != "all":
         sp_file = corpus_dir / "splits.json"
-        if sp_file.is_file():
+        if splits is not None:
+            ids = set(splits.get(split, []))
+        elif sp_file.is_file():
             splits = json.loads(sp_file.read_text(encoding="utf-8"))
             ids = set(splits.get(split, []))
         else:
@@ -744,7 +748,8 @@ def evaluate(
     corpus_dir : path
         A prepared corpus folder.
     split : str
-        ``"train"``, ``"valid"``, ``"test"`` or ``"all"``.
+        ``"train"``, ``"valid"``, ``"test"`` or ``"all"``; a checkpoint trained on a
+        paper's protocol (``MODEL_DIR/splits.json``) is scored on its protocol's split.
     baselines : bool
         Also score :data:`BASELINES` on the same clips.
     max_clips : int, optional
@@ -755,7 +760,12 @@ def evaluate(
     EvalResult
         The model is reported as system ``"model"`` (or by its baseline name).
     """
-    truths = load_corpus_truths(corpus_dir, split=split)
+    splits = None
+    if not callable(model) and str(model) not in BASELINES:
+        sp_file = Path(model) / "splits.json"  # a protocol run: score its own test split
+        if sp_file.is_file():
+            splits = json.loads(sp_file.read_text(encoding="utf-8"))
+    truths = load_corpus_truths(corpus_dir, split=split, splits=splits)
     if max_clips is not None:
         truths = truths[: int(max_clips)]
     if not truths:

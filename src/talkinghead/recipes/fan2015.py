@@ -8,12 +8,13 @@ Also the phoneme + emotion baseline of Sakurai et al. 2018 (:class:`PhonemeEmoti
   (39 ARPAbet phones + SIL; 3 x 40), the relative position within the phone (0..1),
   the phone's duration (s) and, with ``word_position``, the relative position within
   the word and a within-a-word flag: 122 or 124 values.
-- Targets: the lower-face code: jaw, nose base and lip landmarks (42 points), moved by
-  the similarity that aligns the stable points (eyes, nose bridge) onto the training
-  mean shape, projected on the PCA components keeping 98 % of the variance.
-  ``target="aam"``: the AAM code of :mod:`talkinghead.recipes.sakurai2018` instead;
-  the AAM (:class:`talkinghead.face.aam.AAM`) models the full 68-point face (it has
-  no lower-face subset), so Fan's AAM code here is the same full-face code as Sakurai's.
+- Targets: ``target="aam"`` (default; the paper predicts AAM parameters): the AAM code
+  of :mod:`talkinghead.recipes.sakurai2018`; the AAM (:class:`talkinghead.face.aam.AAM`)
+  models the full 68-point face (it has no lower-face subset), so Fan's AAM code here is
+  the same full-face code as Sakurai's, not the paper's lower-face AAM.
+  ``target="shape"``: the lower-face code: jaw, nose base and lip landmarks (42 points),
+  moved by the similarity that aligns the stable points (eyes, nose bridge) onto the
+  training mean shape, projected on the PCA components keeping 98 % of the variance.
 - Topology: one feed-forward layer under two BLSTM layers (``FBB``; 256 units each,
   the abstract gives no sizes). Optimiser: Adam 1e-3 (not given); loss: sum of squared
   errors, as mean squared error (the same minimiser).
@@ -195,7 +196,7 @@ class Fan2015(_AlignedMixin, FaceCodeMixin, Recipe):
         delay_ms: float = 0.0,
         lr: float | None = None,
         word_position: bool = True,
-        target: str = "shape",
+        target: str = "aam",
         aam_variance: float | None = None,
         aam_frame_step: int = 3,
         aam_max_frames: int = 600,
@@ -246,7 +247,7 @@ class PhonemeEmotionBaseline(_AlignedMixin, FaceCodeMixin, Recipe):
     missing_emotion: str | None = "neutral"
 
     def __init__(
-        self, *, delay_ms: float = 0.0, lr: float | None = None, target: str = "shape"
+        self, *, delay_ms: float = 0.0, lr: float | None = None, target: str = "aam"
     ) -> None:
         super().__init__(delay_ms=delay_ms, lr=lr)
         self._init_code(target)

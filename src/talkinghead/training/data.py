@@ -108,17 +108,25 @@ class ClipData:
 
 
 def split_recordings(
-    corpus_dir: str | os.PathLike, *, valid: float = 0.1, test: float = 0.1, seed: int = 0
+    corpus_dir: str | os.PathLike,
+    *,
+    valid: float = 0.1,
+    test: float = 0.1,
+    seed: int = 0,
+    splits: dict | None = None,
 ) -> dict[str, list[str]]:
     """Recording ids per split.
 
-    A ``splits.json`` in the corpus folder (``{"train": [ids], "valid": [...],
-    "test": [...]}``) wins; otherwise :func:`talkinghead.corpora.manifest.split_by_speaker`
-    with ``allow_shared_speakers=True`` (a corpus with too few speakers is split by
-    recording).
+    ``splits`` (recording ids per split, e.g. from a paper's protocol:
+    :meth:`talkinghead.recipes.protocols.Protocol.split_corpus`) wins; then a
+    ``splits.json`` in the corpus folder (``{"train": [ids], "valid": [...], "test":
+    [...]}``); otherwise :func:`talkinghead.corpora.manifest.split_by_speaker` with
+    ``allow_shared_speakers=True`` (a corpus with too few speakers is split by recording).
     """
     from ..corpora.manifest import read_recordings, split_by_speaker
 
+    if splits is not None:
+        return {k: [str(i) for i in splits.get(k, [])] for k in ("train", "valid", "test")}
     corpus_dir = Path(corpus_dir)
     fixed = corpus_dir / "splits.json"
     if fixed.is_file():
@@ -143,6 +151,7 @@ def load_clips(
     seed: int = 0,
     max_clips: int | None = None,
     min_frames: int = 2,
+    splits: dict | None = None,
 ) -> list[ClipData]:
     """Accepted clips of a prepared corpus folder, for one split.
 
@@ -157,6 +166,8 @@ def load_clips(
         Keep the first ``max_clips`` clips (in id order) of the split.
     min_frames : int
         Skip clips shorter than this.
+    splits : dict, optional
+        Recording ids per split (see :func:`split_recordings`).
 
     Returns
     -------
@@ -180,7 +191,9 @@ def load_clips(
     recs = {r.id: r for r in read_recordings(corpus_dir)}
     keep = None
     if split != "all":
-        keep = set(split_recordings(corpus_dir, valid=valid, test=test, seed=seed)[split])
+        keep = set(
+            split_recordings(corpus_dir, valid=valid, test=test, seed=seed, splits=splits)[split]
+        )
     out = []
     for c in sorted(read_clips(corpus_dir, status="ok"), key=lambda c: c.id):
         if keep is not None and c.recording not in keep:

@@ -5,6 +5,8 @@
     MODEL_DIR/config.json, model.safetensors, normalizer.json, target.safetensors
                                 the best model so far (SequenceModel.from_pretrained)
     MODEL_DIR/training_log.jsonl one line per epoch (losses, lr, frames/s, time)
+    MODEL_DIR/splits.json       recording ids per split, when the run follows a protocol
+                                 (``TrainConfig.splits``; ``talkinghead evaluate`` reads it)
     MODEL_DIR/last/              the latest epoch: the model files plus optimizer.pt and
                                  trainer_state.json; a rerun continues from here
 
@@ -38,9 +40,11 @@ from ..errors import CheckpointError, InvalidArgumentError, TalkingHeadError
 from ..models.sequence import SequenceModel, TargetTransform
 from .data import ClipData, SequenceDataset, collate, load_clips, shift_targets
 
-__all__ = ["TrainConfig", "TrainResult", "train", "prepare_examples"]
+__all__ = ["TrainConfig", "TrainResult", "train", "prepare_examples", "SPLITS_FILE"]
 
 _STATE = TRAINER_STATE
+#: Recording ids per split of a protocol run, next to the checkpoint.
+SPLITS_FILE = "splits.json"
 
 
 @dataclass
@@ -61,12 +65,20 @@ class TrainConfig:
     split_seed: int = 0
     num_threads: int | None = None
     max_steps_per_epoch: int | None = None
+    #: Recording ids per split (a paper's protocol); None: the fractions above.
+    splits: dict | None = None
+    #: ``{"recipe", "name", "deviations"}`` of the protocol the run follows (saved in
+    #: the checkpoint's ``meta["protocol"]``; the splits go to ``MODEL_DIR/splits.json``).
+    protocol: dict | None = None
 
     def identity(self) -> dict:
         """The options a resumed run must share with the run it continues."""
         keys = ("topology", "seed", "delay_ms", "max_clips", "batch_size", "window_seconds",
                 "lr", "valid_fraction", "test_fraction", "split_seed")  # fmt: skip
-        return {k: getattr(self, k) for k in keys}
+        out = {k: getattr(self, k) for k in keys}
+        if self.protocol is not None:  # absent otherwise: older runs resume unchanged
+            out["protocol"] = self.protocol.get("name")
+        return out
 
 
 @dataclass
@@ -213,9 +225,14 @@ def train(
             )
 
     # ---------------------------------------------------------------- data
-    split_kw = dict(valid=cfg.valid_fraction, test=cfg.test_fraction, seed=cfg.split_seed)
+    split_kw = dict(
+        valid=cfg.valid_fraction, test=cfg.test_fraction, seed=cfg.split_seed, splits=cfg.splits
+    )
     train_clips = load_clips(corpus_dir, "train", max_clips=cfg.max_clips, **split_kw)
     valid_clips = load_clips(corpus_dir, "valid", max_clips=cfg.max_clips, **split_kw)
+    if cfg.splits is not None and rank == 0:  # `evaluate` scores the same test split
+        model_dir.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(model_dir / SPLITS_FILE, json.dumps(cfg.splits, indent=1) + "\n")
     if not valid_clips and len(train_clips) >= 2:
         valid_clips = [train_clips.pop()]
         _log(f"no validation split: validating on clip {valid_clips[0].id!r}", log)
@@ -273,6 +290,8 @@ def train(
         "delay_ms": recipe.delay_ms,
         "recipe_state": recipe.state(),
     }
+    if cfg.protocol is not None:
+        model.meta["protocol"] = dict(cfg.protocol)
     opt = recipe.optimizer(model.parameters())
     start_epoch, best, best_epoch, bad = 0, math.inf, -1, 0
     if state is not None:
