@@ -10,7 +10,7 @@ tsv`` writes). The rules, chosen from the manifests only (no score was looked at
    (``opendemo-mm__AlignDiT``), LRS2 BBC (``UoA-CARES__LipNet``), Turkish single words
    (``onurkantar__LipReadinginTurkish``) and English webcam
    (``intermezzio__pennappsxx-lip-reading``).
-2. Every other recording of a test person (by :func:`~talkinghead.evaluate.splits.person_id`:
+2. Every other recording of a test person (by :func:`~talkinghead.corpora.people.person_id`:
    GRID ids across copies, LRS3 video ids, named people) is excluded: on neither side.
 3. GRID recordings whose speaker id is unknown (the ``GRID speaker, id unknown`` clips
    and the rizkiarm__LipNet ``spk A-J`` letters other than lrwp9a = s23 and

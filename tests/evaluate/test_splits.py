@@ -6,8 +6,9 @@ from collections import Counter
 
 import pytest
 
+from talkinghead.corpora.people import person_id
 from talkinghead.errors import InvalidArgumentError
-from talkinghead.evaluate.splits import LIPNET_GRID_SPEAKERS, load_split, person_id
+from talkinghead.evaluate.splits import LIPNET_GRID_SPEAKERS, load_split
 
 
 def test_person_ids_join_copies():

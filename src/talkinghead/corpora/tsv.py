@@ -7,7 +7,7 @@ and ``speaker_hint``. A video row is prepared when it has its own audio track
 
 Per recording: ``speaker`` = the ``speaker_hint`` (as written), ``extra["source_repo"]``,
 ``extra["source"]`` (the first folder of ``file``: the repository folder) and
-``extra["person"]`` (:func:`talkinghead.evaluate.splits.person_id`: one id per person
+``extra["person"]`` (:func:`talkinghead.corpora.people.person_id`: one id per person
 across copies, e.g. ``grid:s4`` for every copy of GRID speaker s4). GRID clips (a hint
 or note naming GRID) whose file name ends in a GRID sentence code get the sentence as
 their transcript and, when a ``.align`` file is found (see
@@ -97,7 +97,7 @@ def scan_tsv(corpus_dir: str | os.PathLike, *, exclude: tuple | list = ()) -> li
     exclude : sequence of str
         Skip rows whose ``file`` starts with one of these prefixes (e.g. ``"grid_s1/"``).
     """
-    from ..evaluate.splits import person_id
+    from .people import person_id
 
     root = Path(corpus_dir)
     rows = read_manifest_tsv(root / "MANIFEST.tsv")

@@ -125,8 +125,9 @@ def load_heldout_clips(
     """
     from ..audio.io import load_audio
     from ..corpora.manifest import read_clips, read_recordings
+    from ..corpora.people import person_id
     from ..corpora.tsv import grid_transcript
-    from .splits import load_split, person_id, source_group
+    from .splits import load_split, source_group
 
     if side not in ("test", "train"):
         raise InvalidArgumentError(f"side={side!r} must be 'test' or 'train'")

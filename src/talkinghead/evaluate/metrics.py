@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
+from .._util.stats import pearson_r
 from ..audio.energy import silence_mask_from_energy, smooth
 from ..errors import InvalidArgumentError, check_positive
 from ..face.landmarks68 import mouth_openness_68, mouth_openness_mesh
@@ -110,34 +111,6 @@ def _finite_rows(*arrs: np.ndarray) -> np.ndarray:
     return ok
 
 
-def pearson_r(a, b) -> float:
-    """Pearson correlation of two 1-D series, skipping non-finite pairs.
-
-    Parameters
-    ----------
-    a, b : array_like, shape (T,)
-
-    Returns
-    -------
-    float
-        In [-1, 1]; 0.0 when either series is constant (zero variance) or fewer
-        than two finite pairs remain.
-    """
-    a = _as_float(a, "a").reshape(-1)
-    b = _as_float(b, "b").reshape(-1)
-    _same_shape(a, b, "a", "b")
-    ok = np.isfinite(a) & np.isfinite(b)
-    if ok.sum() < 2:
-        return 0.0
-    a, b = a[ok], b[ok]
-    sa, sb = float(np.abs(a).max()), float(np.abs(b).max())
-    a = a - a.mean()
-    b = b - b.mean()
-    va, vb = float(a @ a), float(b @ b)
-    n = len(a)
-    if va <= (1e-9 * sa) ** 2 * n or vb <= (1e-9 * sb) ** 2 * n or va == 0 or vb == 0:
-        return 0.0  # a constant series (up to rounding) has no correlation
-    return float(np.clip(float(a @ b) / math.sqrt(va * vb), -1.0, 1.0))
 
 
 def param_mse_per_dim(pred, true, *, valid=None) -> float:

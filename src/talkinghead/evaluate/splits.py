@@ -1,10 +1,11 @@
 """Fixed, documented data splits shipped with the package (``splits/<name>.json``).
 
-The ``mouth_v2`` split (issue 12) holds out whole sources (repository folders of
-``../shared/data/hunt``) and whole people: no person (:func:`person_id`, one id per person
-across copies, e.g. every copy of GRID speaker s4 is ``grid:s4``) is on both sides, GRID
-clips are at most a third of the test clips, and everything not held out or excluded is
-training data. See ``docs/default_model.md`` ("Held-out protocol (issue 12)").
+The ``mouth_v2`` split holds out whole sources (repository folders of
+``../shared/data/hunt``) and whole people: no person
+(:func:`talkinghead.corpora.people.person_id`, one id per person across copies, e.g. every
+copy of GRID speaker s4 is ``grid:s4``) is on both sides, GRID clips are at most a third of
+the test clips, and everything not held out or excluded is training data. See
+``docs/default_model.md`` ("Held-out protocol").
 
 A split file::
 
@@ -20,72 +21,19 @@ Recording ids are paths relative to the data folder without the extension, as th
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InvalidArgumentError
 
-__all__ = ["person_id", "source_group", "Split", "load_split", "SPLITS"]
+__all__ = ["source_group", "Split", "load_split", "SPLITS"]
 
 #: Names of the shipped split files (``splits/<name>.json``).
 SPLITS = ("mouth_v2",)
 
-# one id per well-known person appearing in several sources
-_NAMED = {
-    "barack obama": "barack_obama",
-    "michael scott / steve carell": "steve_carell",
-    "alexandria ocasio-cortez": "alexandria_ocasio_cortez",
-}
-# rizkiarm__LipNet GRID samples whose GRID speaker id is known (hunt/README.md and the
-# hints: lrwp9a is s23, "id2_vcd_swwp2s" is GRID speaker 2's file)
-_LIPNET_KNOWN = {"lrwp9a": "grid:s23", "id2_vcd_swwp2s": "grid:s2"}
 #: GRID speakers that are (per hunt/README.md) among the rizkiarm__LipNet samples, whose
 #: letters (spk A-J) are not mapped to ids: none of them may be on the test side.
 LIPNET_GRID_SPEAKERS = ("grid:s2", "grid:s3", "grid:s4", "grid:s5", "grid:s23", "grid:s26")
-
-
-def _slug(s: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")
-
-
-def person_id(hint: str, *, source: str = "", file: str = "") -> str:
-    """One id per person from a manifest's ``speaker_hint`` (and the file, for known copies).
-
-    ``GRID s4 (...)`` -> ``grid:s4``; ``LRS3 <video id>`` -> ``lrs3:<video id>``;
-    ``LRS2 <id> <description>`` -> ``lrs2:<id>:<description>``; people named in several
-    sources (Barack Obama, Steve Carell, Alexandria Ocasio-Cortez) get one id; otherwise
-    the hint up to its first parenthesis, prefixed with ``source`` when given.
-    """
-    h = (hint or "").strip()
-    stem = Path(file).stem if file else ""
-    if stem in _LIPNET_KNOWN and "LipNet" in source:
-        return _LIPNET_KNOWN[stem]
-    m = re.match(r"GRID s(\d+)\b", h)
-    if m:
-        return f"grid:s{int(m.group(1))}"
-    m = re.match(r"GRID spk ([A-Z])\b", h)
-    if m:
-        return f"grid:lipnet-{m.group(1)}"
-    if h.startswith("GRID speaker, id unknown"):
-        return "grid:unknown-" + _slug(h.split("(", 1)[-1])
-    m = re.match(r"LRS3 (\S+)", h)
-    if m:
-        return f"lrs3:{m.group(1)}"
-    m = re.match(r"LRS2 (\S+)\s*(.*)", h)
-    if m:
-        return f"lrs2:{m.group(1)}:{_slug(m.group(2))}"
-    low = h.lower()
-    for name, pid in _NAMED.items():
-        if low.startswith(name):
-            return pid
-    if "same person as sadtalker wda_alexandriaocasiocortez" in low:  # video-retalking face/3
-        return _NAMED["alexandria ocasio-cortez"]
-    m = re.match(r"CREMA-D actor (\d+)", h)
-    if m:
-        return f"crema-d:{m.group(1)}"
-    base = _slug(h.split("(", 1)[0]) or _slug(stem) or "unknown"
-    return f"{_slug(source)}:{base}" if source else base
 
 
 def source_group(source: str, person: str = "") -> str:

@@ -47,6 +47,7 @@ __all__ = [
     "track_video",
     "canonical_mesh",
     "rigid_fit",
+    "fit_head_pose",
     "import_mediapipe",
 ]
 
@@ -141,6 +142,21 @@ def rigid_fit(src: np.ndarray, dst: np.ndarray, *, with_scale: bool = True):
     t = mu_d - s * R @ mu_s
     res = dst - (s * (R @ src.T).T + t)
     return s, R, t, float(np.sqrt((res**2).sum(axis=1).mean()))
+
+
+def fit_head_pose(mesh: np.ndarray):
+    """The head pose of a Face Mesh: :func:`rigid_fit` of the canonical mesh's stable points
+    (forehead, nose bridge, eye corners, cheeks; not lips or jaw) onto ``mesh``.
+
+    Parameters
+    ----------
+    mesh : ndarray, shape (468, 3)
+
+    Returns
+    -------
+    (s, R (3, 3), t (3,), rms), as :func:`rigid_fit`.
+    """
+    return rigid_fit(canonical_mesh()[_RIGID_IDX], np.asarray(mesh)[_RIGID_IDX])
 
 
 _CANONICAL: np.ndarray | None = None
@@ -357,8 +373,6 @@ def track_frames(
     from .._util.progress import progress as _progress
 
     fps = check_positive("fps", fps)
-    canon = canonical_mesh()
-    canon_rigid = canon[_RIGID_IDX]
     meshes, rots, trans, scales, confs, nf = [], [], [], [], [], []
     width = height = 0
     with FaceTracker(static_image_mode=static_image_mode) as tracker:
@@ -374,7 +388,7 @@ def track_frames(
                 confs.append(0.0)
                 continue
             m = _largest(faces)
-            s, R, t, rms = rigid_fit(canon_rigid, m[_RIGID_IDX])
+            s, R, t, rms = fit_head_pose(m)
             inside = np.mean((m[:, 0] >= 0) & (m[:, 0] < width) & (m[:, 1] >= 0)
                              & (m[:, 1] < height))  # fmt: skip
             confs.append(float(inside * np.exp(-(rms / max(s, 1e-9)) / 0.05)))

@@ -90,7 +90,7 @@ def cache_clip(
 ) -> MouthClip:
     """Compute (or reuse) one clip's cache; ``frontend(y16) -> (T50, F)``."""
     from .._util.atomic import save_npz_atomic
-    from ..evaluate.metrics import silence_mask_from_energy
+    from ..audio.energy import silence_mask_from_energy
     from ..face.articulation import mesh_dofs
 
     path = Path(cache_dir) / f"{_safe(clip_id)}.npz"
@@ -325,7 +325,7 @@ def fit_calibration(model, clips: list[MouthClip], n: int = 101) -> np.ndarray:
 
 def evaluate_clip(model, clip: MouthClip) -> dict:
     """Quick per-clip scores at 50 Hz (r of each DOF vs the truth); for model selection."""
-    from ..evaluate.metrics import pearson_r
+    from .._util.stats import pearson_r
 
     p = model.predict_dofs(clip.feats.astype(np.float32))
     t, m = targets_50hz(clip)

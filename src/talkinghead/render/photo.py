@@ -244,15 +244,9 @@ def find_photo_face(
     """
     import cv2
 
+    from ..face.geometry import matrix_to_rotvec, rotation_to_euler
     from ..face.landmarks68 import eye_centres_68, mesh_to_68
-    from ..face.tracking import (
-        _RIGID_IDX,
-        FaceTracker,
-        canonical_mesh,
-        matrix_to_rotvec,
-        rigid_fit,
-        rotation_to_euler,
-    )
+    from ..face.tracking import FaceTracker, fit_head_pose
 
     full, name = load_photo(photo)
     h, w = full.shape[:2]
@@ -294,7 +288,7 @@ def find_photo_face(
             f"photo={name}: the face is too small (inter-ocular distance {iod:.0f} px); it must "
             f"be >= {min_interocular:g} px: use a larger or closer photo"
         )
-    _, R, _, _ = rigid_fit(canonical_mesh()[_RIGID_IDX], mesh[_RIGID_IDX])
+    _, R, _, _ = fit_head_pose(mesh)
     yaw = float(np.degrees(rotation_to_euler(matrix_to_rotvec(R))[0]))
     if abs(yaw) > float(max_yaw):
         raise FaceQualityError(
