@@ -66,6 +66,18 @@ class CheckpointError(TalkingHeadError):
     """A model checkpoint folder is missing files or is inconsistent."""
 
 
+def as_float_array(x, name: str):
+    """``x`` as a float64 numpy array, else ``InvalidArgumentError`` naming ``name``."""
+    import numpy as np
+
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(
+            f"{name} must be a numeric array, got {type(x).__name__}"
+        ) from None
+
+
 def check_positive(name: str, value: float) -> float:
     """Return ``value`` if it is a finite number > 0, else raise ``InvalidArgumentError``."""
     import math

@@ -6,18 +6,9 @@ import math
 
 import numpy as np
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, as_float_array
 
 __all__ = ["pearson_r"]
-
-
-def _as_float(x, name: str) -> np.ndarray:
-    try:
-        return np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(
-            f"{name} must be a numeric array, got {type(x).__name__}"
-        ) from None
 
 
 def pearson_r(a, b) -> float:
@@ -33,8 +24,8 @@ def pearson_r(a, b) -> float:
         In [-1, 1]; 0.0 when either series is constant (zero variance) or fewer
         than two finite pairs remain.
     """
-    a = _as_float(a, "a").reshape(-1)
-    b = _as_float(b, "b").reshape(-1)
+    a = as_float_array(a, "a").reshape(-1)
+    b = as_float_array(b, "b").reshape(-1)
     if a.shape != b.shape:
         raise InvalidArgumentError(f"a.shape={a.shape} must equal b.shape={b.shape}")
     ok = np.isfinite(a) & np.isfinite(b)

@@ -17,18 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InvalidArgumentError, check_positive
+from ..errors import InvalidArgumentError, as_float_array, check_positive
 
 __all__ = ["mono", "frame_rms", "rms_envelope", "smooth", "silence_mask_from_energy"]
-
-
-def _as_float(x, name: str) -> np.ndarray:
-    try:
-        return np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(
-            f"{name} must be a numeric array, got {type(x).__name__}"
-        ) from None
 
 
 def mono(y) -> np.ndarray:
@@ -116,7 +107,7 @@ def smooth(x, *, fps: float, window_ms: float) -> np.ndarray:
     ndarray, same shape as ``x``, float64
     """
     fps = check_positive("fps", fps)
-    x = _as_float(x, "x")
+    x = as_float_array(x, "x")
     w = max(1, int(round(window_ms * fps / 1000.0)))
     if w % 2 == 0:
         w += 1

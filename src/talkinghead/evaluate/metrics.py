@@ -42,7 +42,7 @@ import numpy as np
 
 from .._util.stats import pearson_r
 from ..audio.energy import silence_mask_from_energy, smooth
-from ..errors import InvalidArgumentError, check_positive
+from ..errors import InvalidArgumentError, as_float_array, check_positive
 from ..face.landmarks68 import mouth_openness_68, mouth_openness_mesh
 
 __all__ = [
@@ -81,15 +81,6 @@ _SILENCE_LABELS = frozenset({"SIL", "SP", "SPN", "NSN", "<SIL>", ""})
 # --------------------------------------------------------------------------- helpers
 
 
-def _as_float(x, name: str) -> np.ndarray:
-    try:
-        return np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(
-            f"{name} must be a numeric array, got {type(x).__name__}"
-        ) from None
-
-
 def _same_shape(a: np.ndarray, b: np.ndarray, na: str, nb: str) -> None:
     if a.shape != b.shape:
         raise InvalidArgumentError(f"{na}.shape={a.shape} must equal {nb}.shape={b.shape}")
@@ -109,8 +100,6 @@ def _finite_rows(*arrs: np.ndarray) -> np.ndarray:
     for a in arrs:
         ok &= np.isfinite(a.reshape(a.shape[0], -1)).all(axis=1)
     return ok
-
-
 
 
 def param_mse_per_dim(pred, true, *, valid=None) -> float:
@@ -133,7 +122,7 @@ def param_mse_per_dim(pred, true, *, valid=None) -> float:
         ``mean((pred - true) ** 2)`` over the scored frames and all dimensions;
         NaN if no frame is scored.
     """
-    p, t = _as_float(pred, "pred"), _as_float(true, "true")
+    p, t = as_float_array(pred, "pred"), as_float_array(true, "true")
     _same_shape(p, t, "pred", "true")
     m = _frame_mask(valid, p.shape[0]) & _finite_rows(p, t)
     if not m.any():
@@ -152,14 +141,14 @@ def interocular_distance(landmarks) -> np.ndarray:
     -------
     ndarray, shape (T,), float64
     """
-    lm = _as_float(landmarks, "landmarks")
+    lm = as_float_array(landmarks, "landmarks")
     if lm.ndim != 3 or lm.shape[1] != 68:
         raise InvalidArgumentError(f"landmarks.shape={lm.shape} must be (T, 68, D)")
     return np.linalg.norm(lm[:, 36] - lm[:, 45], axis=-1)
 
 
 def _lm_pair(pred, true, valid):
-    p, t = _as_float(pred, "pred"), _as_float(true, "true")
+    p, t = as_float_array(pred, "pred"), as_float_array(true, "true")
     if t.ndim != 3 or t.shape[1] != 68:
         raise InvalidArgumentError(f"true.shape={t.shape} must be (T, 68, D)")
     _same_shape(p, t, "pred", "true")
@@ -296,7 +285,7 @@ def corr_codes(preds, trues, *, mode: str = "frame") -> float:
         )
     total, count, per_video = 0.0, 0, []
     for i, (pv, tv) in enumerate(zip(preds, trues, strict=True)):
-        p, t = _as_float(pv, f"preds[{i}]"), _as_float(tv, f"trues[{i}]")
+        p, t = as_float_array(pv, f"preds[{i}]"), as_float_array(tv, f"trues[{i}]")
         if p.ndim == 1:
             p, t = p[:, None], t[:, None]
         _same_shape(p, t, f"preds[{i}]", f"trues[{i}]")
@@ -377,7 +366,7 @@ def mouth_openness(x, *, names: Sequence[str] | None = None) -> np.ndarray:
     -------
     ndarray, shape (T,), float64
     """
-    a = _as_float(x, "x")
+    a = as_float_array(x, "x")
     if a.ndim == 1:
         return a
     if a.ndim == 3 and a.shape[1] in (468, 478):
@@ -416,7 +405,7 @@ def mouth_corr(pred_open, true_open, *, valid=None) -> float:
     float
         0.0 for a constant prediction (see module notes).
     """
-    p, t = _as_float(pred_open, "pred_open"), _as_float(true_open, "true_open")
+    p, t = as_float_array(pred_open, "pred_open"), as_float_array(true_open, "true_open")
     _same_shape(p, t, "pred_open", "true_open")
     m = _frame_mask(valid, len(t))
     return pearson_r(p[m], t[m])
@@ -470,7 +459,10 @@ def sync_offset(
         The correlation at the integer peak.
     """
     fps = check_positive("fps", fps)
-    p, t = _as_float(pred_open, "pred_open").copy(), _as_float(true_open, "true_open").copy()
+    p, t = (
+        as_float_array(pred_open, "pred_open").copy(),
+        as_float_array(true_open, "true_open").copy(),
+    )
     _same_shape(p, t, "pred_open", "true_open")
     t[~_frame_mask(valid, len(t))] = np.nan
     kmax = int(math.floor(max_lag_ms * fps / 1000.0 + 1e-9))
@@ -510,7 +502,7 @@ def closed_frames(openness, *, threshold: float = 0.15) -> np.ndarray:
     -------
     ndarray of bool, shape (T,)
     """
-    o = _as_float(openness, "openness").reshape(-1)
+    o = as_float_array(openness, "openness").reshape(-1)
     if not 0 <= threshold < 1:
         raise InvalidArgumentError(f"threshold={threshold!r} must be in [0, 1)")
     fin = np.isfinite(o)
@@ -604,7 +596,7 @@ def acceleration_energy(x, *, valid=None) -> float:
     float
         NaN when fewer than three consecutive valid frames.
     """
-    a = _as_float(x, "x")
+    a = as_float_array(x, "x")
     m = _frame_mask(valid, a.shape[0]) & _finite_rows(a)
     acc = np.diff(a, n=2, axis=0)
     mm = m[:-2] & m[1:-1] & m[2:] if len(m) >= 3 else np.zeros(0, bool)
@@ -631,7 +623,7 @@ def jitter_ratio(pred, true, *, valid=None) -> float:
     float
         NaN when the truth has no acceleration (or nothing is scored).
     """
-    p, t = _as_float(pred, "pred"), _as_float(true, "true")
+    p, t = as_float_array(pred, "pred"), as_float_array(true, "true")
     _same_shape(p, t, "pred", "true")
     m = _frame_mask(valid, t.shape[0]) & _finite_rows(p, t)
     et = acceleration_energy(t, valid=m)
@@ -676,7 +668,7 @@ def silence_motion(openness, silent, *, valid=None) -> float:
     float
         NaN without both silent and speech frame pairs, or with no motion in speech.
     """
-    o = _as_float(openness, "openness").reshape(-1)
+    o = as_float_array(openness, "openness").reshape(-1)
     s = np.asarray(silent).astype(bool).reshape(-1)
     _same_shape(o, s.astype(float), "openness", "silent")
     m = _frame_mask(valid, len(o)) & np.isfinite(o)

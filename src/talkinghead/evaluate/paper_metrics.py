@@ -35,7 +35,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, as_float_array
 from . import metrics as M
 
 __all__ = [
@@ -120,7 +120,7 @@ def pham_param_error_parts(pred, true, *, valid=None) -> tuple[float, int]:
         Squared error summed over the dimensions and the scored frames.
     n_frames : int
     """
-    p, t = M._as_float(pred, "pred"), M._as_float(true, "true")
+    p, t = as_float_array(pred, "pred"), as_float_array(true, "true")
     if p.ndim == 1:
         p, t = p[:, None], t[:, None]
     M._same_shape(p, t, "pred", "true")
@@ -205,7 +205,7 @@ def pham_landmarks(params, *, head=None) -> np.ndarray:
     from ..face.landmarks68 import mesh_to_68
 
     head = _head(head)
-    x = M._as_float(params, "params")
+    x = as_float_array(params, "params")
     if x.ndim != 2 or x.shape[1] != 3 + head.n_shapes:
         raise InvalidArgumentError(
             f"params.shape={x.shape} must be (T, {3 + head.n_shapes}): 3 rotation + "
@@ -258,7 +258,7 @@ def pham_landmark_rmse_parts(
     """
     if dims not in (2, 3):
         raise InvalidArgumentError(f"dims={dims!r} must be 3 (mm) or 2 (head-size units)")
-    p, t = M._as_float(pred, "pred"), M._as_float(true, "true")
+    p, t = as_float_array(pred, "pred"), as_float_array(true, "true")
     M._same_shape(p, t, "pred", "true")
     m = M._frame_mask(valid, p.shape[0]) & M._finite_rows(p, t)
     if not m.any():
@@ -317,7 +317,7 @@ def sakurai_corr_parts(pred, true) -> tuple[float, int]:
     sum_r : float
     n_frames : int
     """
-    p, t = M._as_float(pred, "pred"), M._as_float(true, "true")
+    p, t = as_float_array(pred, "pred"), as_float_array(true, "true")
     M._same_shape(p, t, "pred", "true")
     if p.ndim != 2:
         raise InvalidArgumentError(f"pred.shape={p.shape} must be (T, D)")
@@ -375,7 +375,7 @@ def eskimez_normalize(pred, true, *, valid=None) -> tuple[np.ndarray, np.ndarray
     """
     from ..face.normalize import neutral_face_68, pin_eyes
 
-    p, t = M._as_float(pred, "pred"), M._as_float(true, "true")
+    p, t = as_float_array(pred, "pred"), as_float_array(true, "true")
     if t.ndim != 3 or t.shape[1:] != (68, 2):
         raise InvalidArgumentError(f"true.shape={t.shape} must be (T, 68, 2)")
     M._same_shape(p, t, "pred", "true")
