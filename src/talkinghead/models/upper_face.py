@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._util.stats import quantile
+
 __all__ = ["gauss_filter", "smooth_noise", "emphasis"]
 
 
@@ -36,7 +38,7 @@ def smooth_noise(rng, n_frames: int, fps: float, seconds: float) -> np.ndarray:
 def emphasis(energy: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
     """(emphasis, slow level): energy above its 0.8 s average, both in [0, 1]."""
     e = np.nan_to_num(np.asarray(energy, np.float64))
-    hi = np.quantile(e, 0.95) if len(e) else 1.0
+    hi = quantile(e, 0.95) if len(e) else 1.0
     e = np.clip(e / hi, 0, 1) if hi > 0 else np.zeros_like(e)
     slow = gauss_filter(e, 0.8 * fps)
     emph = np.clip(gauss_filter(e, 0.12 * fps) - slow, 0, None)
