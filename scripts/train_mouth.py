@@ -14,6 +14,13 @@ Usage::
     python scripts/train_mouth.py --prepared /work/prepared/hunt /work/prepared/old \
         --out src/talkinghead/data/mouth_v2 [--frontend student|whisper|mel]
         [--lookahead N] [--steps 3000] [--channels 96] [--seed 0]
+        [--train-only /work/prepared/grid_s1 [--train-only-share 0.3]] [--val-from CKPT]
+        [--exclude-clips ID ...] [--dof-weights 2,1.5,.5,.5,.5,.5] [--balance speaker]
+        [--open-calibration]
+
+``--train-only`` folders add training clips that never enter validation (GRID s1: one
+speaker, 1000 clips); ``--val-from`` reuses a checkpoint's validation clips (and keeps
+their people out of training) so that variants are compared on the same clips.
 """
 
 from __future__ import annotations
@@ -164,6 +171,43 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--cache-only", action="store_true")
     ap.add_argument("--prior", action="store_true", help="add the ridge opening as an input")
+    ap.add_argument(
+        "--train-only",
+        nargs="*",
+        default=[],
+        help="more prepare folders whose clips only train (never validation), e.g. grid_s1",
+    )
+    ap.add_argument(
+        "--train-only-share",
+        type=float,
+        default=None,
+        help="share of the training crops drawn from the --train-only clips (default: by length)",
+    )
+    ap.add_argument(
+        "--exclude-clips",
+        nargs="*",
+        default=[],
+        help="clip ids (or their last path part) never used, e.g. the tests' GRID s1 sentences",
+    )
+    ap.add_argument(
+        "--val-from",
+        default=None,
+        help="checkpoint folder whose meta.val_clips fixes the validation clips",
+    )
+    ap.add_argument(
+        "--dof-weights", default=None, help="loss weight per DOF, e.g. 2,1.5,.5,.5,.5,.5"
+    )
+    ap.add_argument(
+        "--balance",
+        default="length",
+        choices=["length", "speaker"],
+        help="crop sampling: by clip length, or every speaker's clips equally likely in total",
+    )
+    ap.add_argument(
+        "--open-calibration",
+        action="store_true",
+        help="quantile-calibrate the final (blended) opening on the validation clips",
+    )
 
     args = ap.parse_args(argv)
 
@@ -179,10 +223,27 @@ def main(argv=None) -> int:
         if split.side(c["recording"]) != "train" or speaker_of(rec) in test_people:
             continue  # the held-out side (and its people) never reach training
         keep.append((d, c, rec))
+    excl = set(args.exclude_clips)
+
+    def excluded(c):
+        return c["id"] in excl or c["id"].rsplit("/", 1)[-1] in excl
+
+    keep = [k for k in keep if not excluded(k[1])]
     print(f"{len(items)} ok clips, {len(keep)} on the training side", flush=True)
     cache = Path(args.cache or f"/tmp/th_mouth/{args.frontend}")
     clips, student = build_cache(keep, args.frontend, cache)
-    print(f"cached {len(clips)} clips under {cache}", flush=True)
+    extra = []
+    if args.train_only:
+        more = [
+            (d, c, rec)
+            for d, c, rec in list_clips(args.train_only)
+            if split.side(c["recording"]) == "train"
+            and speaker_of(rec) not in test_people
+            and not excluded(c)
+        ]
+        extra, _ = build_cache(more, args.frontend, cache)
+        print(f"{len(extra)} train-only clips from {args.train_only}", flush=True)
+    print(f"cached {len(clips) + len(extra)} clips under {cache}", flush=True)
     if args.cache_only:
         return 0
     prior = None
@@ -194,9 +255,21 @@ def main(argv=None) -> int:
             FAST_DIR if args.frontend == "student" else WHISPER_DIR
         )
         prior = prior_at_50hz(ridge)
-        for c in clips:
+        for c in clips + extra:
             c.feats = append_prior(prior, c.feats.astype(np.float32)).astype(np.float16)
-    train, val = carve_val(clips, args.val_frac, args.seed)
+    if args.val_from:
+        vids = set(
+            json.loads((Path(args.val_from) / "config.json").read_text())["meta"]["val_clips"]
+        )
+        train = [c for c in clips if c.id not in vids]
+        val = [c for c in clips if c.id in vids]
+        vspk = {c.speaker for c in val}
+        train = [c for c in train if c.speaker not in vspk]  # person-disjoint
+        extra = [c for c in extra if c.speaker not in vspk]
+    else:
+        train, val = carve_val(clips, args.val_frac, args.seed)
+    n_main = len(train)
+    train = train + extra
     print(
         f"train {len(train)} clips ({len({c.speaker for c in train})} speakers), "
         f"val {len(val)} clips ({len({c.speaker for c in val})} speakers)",
@@ -212,6 +285,21 @@ def main(argv=None) -> int:
         prior=args.prior,
         dropout=args.dropout,
     )
+    weights = None
+    lengths = np.array([len(c.feats) for c in train], np.float64)
+    if args.balance == "speaker":
+        per = {}
+        for c, n in zip(train, lengths, strict=True):
+            per[c.speaker] = per.get(c.speaker, 0.0) + n
+        weights = np.array([n / per[c.speaker] for c, n in zip(train, lengths, strict=True)])
+    if args.train_only_share is not None and extra:
+        w = lengths.copy() if weights is None else weights.copy()
+        a, b = w[:n_main].sum(), w[n_main:].sum()
+        s = float(args.train_only_share)
+        w[:n_main] *= (1 - s) / a
+        w[n_main:] *= s / b
+        weights = w
+    dof_w = None if args.dof_weights is None else [float(v) for v in args.dof_weights.split(",")]
     t0 = time.time()
     model = train_mouth(
         train,
@@ -225,6 +313,8 @@ def main(argv=None) -> int:
         lr=args.lr,
         seed=args.seed,
         threads=args.threads,
+        dof_weights=dof_w,
+        clip_weights=weights,
         progress=lambda s, loss, el: print(f"  step {s} loss {loss:.3f} ({el:.0f} s)", flush=True),
     )
     print(f"trained in {time.time() - t0:.0f} s", flush=True)
@@ -244,6 +334,15 @@ def main(argv=None) -> int:
                 best = (b, r)
         model.config.prior_blend = best[0]
         model.meta["prior_blend_val_r"] = best[1]
+    if args.open_calibration and val:
+        from talkinghead.recipes.mouth import fit_open_calibration
+
+        model.open_calibration = fit_open_calibration(model, val)
+    if val:
+        final = [evaluate_clip(model, c) for c in val]
+        fin = {n: float(np.nanmedian([s[n] for s in final])) for n in names}
+        print("val median r (final): " + " ".join(f"{n} {v:.3f}" for n, v in fin.items()))
+        model.meta["val_median_r_final"] = fin
     model.meta["train_clips"] = sorted(c.id for c in train)
     model.meta["val_clips"] = sorted(c.id for c in val)
     model.meta.update(
@@ -253,6 +352,8 @@ def main(argv=None) -> int:
             "frontend": args.frontend,
             "recipe": "talkinghead.recipes.mouth (scripts/train_mouth.py)",
             "prepared": [str(p) for p in args.prepared],
+            "train_only": [str(p) for p in args.train_only],
+            "argv": list(sys.argv[1:] if argv is None else argv),
         }
     )
     out = model.save_pretrained(args.out)

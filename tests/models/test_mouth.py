@@ -100,3 +100,21 @@ def test_prior_channel_roundtrip(tmp_path):
     m2 = MouthModel.from_pretrained(tmp_path / "ck")
     np.testing.assert_allclose(append_prior(m2.prior, x), xp, atol=1e-5)
     np.testing.assert_allclose(m2.raw_outputs(xp), m.raw_outputs(xp), atol=1e-5)
+
+
+def test_open_calibration_roundtrip(tmp_path):
+    m = _model(None)
+    m.open_calibration = np.stack([np.linspace(-3, 3, 11), np.linspace(-2, 4, 11)])
+    x = np.random.default_rng(6).standard_normal((50, 80)).astype(np.float32)
+    m.save_pretrained(tmp_path / "ck", half=False)
+    m2 = MouthModel.from_pretrained(tmp_path / "ck")
+    np.testing.assert_allclose(m2.open_calibration, m.open_calibration, atol=1e-6)
+    got = m2.predict_dofs(x)
+    m2.open_calibration = None
+    raw = m2.predict_dofs(x)
+    np.testing.assert_allclose(got[:, 0], np.interp(raw[:, 0], *m.open_calibration), atol=1e-5)
+    np.testing.assert_allclose(got[:, 1:], raw[:, 1:], atol=1e-6)  # the opening only
+    with pytest.raises(InvalidArgumentError, match="open_calibration"):
+        MouthModel(m.config, m.weights, open_calibration=np.zeros(5))
+    with pytest.raises(InvalidArgumentError, match="gate_floor_db"):
+        MouthConfig(gate_floor_db=0)

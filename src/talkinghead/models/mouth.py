@@ -104,6 +104,10 @@ class MouthConfig:
     gate_db : float
         Silence gate threshold (dB below the clip's loud frames,
         :func:`talkinghead.models.default.speech_gate`): every DOF rests there.
+    gate_floor_db : float or None
+        Also silent: the clip's leading and trailing frames less than this many dB above
+        its noise floor (its 5th-percentile frame RMS, :func:`noise_floor_gate`), for
+        recordings whose noise sits above ``gate_db``. None: off (the -45 dB gate alone).
     """
 
     frontend: str = "student"
@@ -118,6 +122,7 @@ class MouthConfig:
     prior: bool = False
     prior_blend: float = 0.0
     gate_db: float = -45.0
+    gate_floor_db: float | None = None
 
     def __post_init__(self) -> None:
         if self.frontend not in FRONTENDS:
@@ -127,6 +132,8 @@ class MouthConfig:
         if self.lookahead is not None and not 0 <= int(self.lookahead) <= 50:
             raise InvalidArgumentError(f"lookahead={self.lookahead} must be None or 0..50 frames")
         self.dilations = [int(d) for d in self.dilations]
+        if self.gate_floor_db is not None and not float(self.gate_floor_db) > 0:
+            raise InvalidArgumentError(f"gate_floor_db={self.gate_floor_db} must be None or > 0 dB")
 
     @property
     def receptive_past(self) -> int:
@@ -191,6 +198,51 @@ def _forward_numpy(w: dict, cfg: MouthConfig, x: np.ndarray) -> np.ndarray:
             acc += k[:, :, j] @ a[:, j * d : j * d + T]
         h = h + acc + w[f"blocks.{i}.conv.bias"][:, None]
     return (w["out.weight"][:, :, 0] @ np.maximum(h, 0) + w["out.bias"][:, None]).astype(np.float32)
+
+
+def noise_floor_gate(
+    *,
+    y: np.ndarray,
+    sr: int,
+    fps: float,
+    n_frames: int,
+    threshold_db: float = -45.0,
+    floor_margin_db: float | None = None,
+    edges_only: bool = True,
+    ramp_ms: float = 80.0,
+) -> np.ndarray:
+    """Speech gate: 1 in speech, 0 in silence, linear ramps of ``ramp_ms`` at the edges.
+
+    Silent: frames more than ``-threshold_db`` dB below the clip's 99th-percentile frame RMS
+    (as :func:`talkinghead.models.default.speech_gate`) or, with ``floor_margin_db``, the
+    clip's leading and trailing frames (before its first and after its last frame that
+    rises ``floor_margin_db`` dB above the clip's noise floor, its 5th-percentile frame
+    RMS; ``edges_only=False``: every such quiet frame).
+
+    Returns
+    -------
+    np.ndarray, float64, shape (n_frames,), in [0, 1]
+    """
+    from ..audio.energy import rms_envelope, smooth
+
+    env = rms_envelope(y=y, sr=sr, fps=fps, n_frames=n_frames, smooth_ms=0.0)
+    if not env.size:
+        return np.zeros(0)
+    db = 20 * np.log10(np.maximum(env, 1e-10))
+    thr = float(np.percentile(db, 99)) + float(threshold_db)
+    speech = db >= thr
+    if floor_margin_db is not None:
+        loud = db >= max(thr, float(np.percentile(db, 5)) + float(floor_margin_db))
+        if not edges_only:
+            speech &= loud
+        elif loud.any():
+            i = np.flatnonzero(loud)
+            speech[: i[0]] = False
+            speech[i[-1] + 1 :] = False
+    g = speech.astype(np.float64)
+    if ramp_ms > 0:
+        g = np.clip(smooth(g, fps=fps, window_ms=ramp_ms) * 2.0, 0.0, 1.0)
+    return g
 
 
 def mel_frames(y16: np.ndarray) -> np.ndarray:
@@ -277,6 +329,10 @@ class MouthModel:
     prior : DefaultModel, optional
         The ridge read-out whose opening is an extra input (``config.prior``), with its
         offsets in 50 Hz frames.
+    open_calibration : np.ndarray, shape (2, K), optional
+        Monotone quantile map applied to the opening *after* the prior blend (a blend of two
+        calibrated signals has narrower tails than either: fewer closures at the floor);
+        fitted on validation clips like ``calibration``.
     meta : dict, optional
     """
 
@@ -291,6 +347,7 @@ class MouthModel:
         calibration=None,
         student=None,
         prior=None,
+        open_calibration=None,
         meta=None,
     ) -> None:
         from ..face.articulation import DofStats
@@ -326,6 +383,12 @@ class MouthModel:
         if config.prior and prior is None:
             raise InvalidArgumentError("prior=None must be given when config.prior is true")
         self.prior = prior
+        self.open_calibration = None
+        if open_calibration is not None:
+            oc = np.asarray(open_calibration, np.float64)
+            if oc.ndim != 2 or oc.shape[0] != 2:
+                raise InvalidArgumentError(f"open_calibration.shape={oc.shape} must be (2, K)")
+            self.open_calibration = oc
         self.meta = dict(meta or {})
         self._net = None
         if weights is None:
@@ -417,6 +480,8 @@ class MouthModel:
         b = float(self.config.prior_blend) if self.config.prior else 0.0
         if b > 0 and len(out):
             out[:, 0] = (1.0 - b) * out[:, 0] + b * np.asarray(feats, np.float64)[:, -1]
+        if self.open_calibration is not None and len(out):
+            out[:, 0] = np.interp(out[:, 0], *self.open_calibration)
         return out
 
     def __call__(
@@ -449,7 +514,12 @@ class MouthModel:
         y16, fps, n_frames = to_16k(y=y, sr=sr, fps=fps, n_frames=n_frames)
         z50 = self.predict_dofs(self.frontend_frames(y16))
         z = frames_to_fps(z50, n_samples=len(y16), fps=fps, n_frames=n_frames).astype(np.float64)
-        if len(y) and np.max(np.abs(y)) > 0:
+        if len(y) and np.max(np.abs(y)) > 0 and self.config.gate_floor_db is not None:
+            gate = noise_floor_gate(
+                y=y, sr=sr, fps=fps, n_frames=n_frames, threshold_db=self.config.gate_db,
+                floor_margin_db=self.config.gate_floor_db,
+            )  # fmt: skip
+        elif len(y) and np.max(np.abs(y)) > 0:
             gate = speech_gate(
                 y=y, sr=sr, fps=fps, n_frames=n_frames, threshold_db=self.config.gate_db
             )
@@ -490,6 +560,8 @@ class MouthModel:
         arrays["feature_scale"] = self.feature_scale.astype(np.float32)
         if self.calibration is not None:
             arrays["calibration"] = self.calibration.astype(np.float32)
+        if self.open_calibration is not None:
+            arrays["open_calibration"] = self.open_calibration.astype(np.float32)
         if self.prior is not None:
             p = self.prior
             arrays["prior.weight"] = p.weight.astype(np.float32)
@@ -535,6 +607,7 @@ class MouthModel:
 
                 student = SpeechStudent.from_pretrained(directory / "student")
             fm, fs, cal = t.pop("feature_mean"), t.pop("feature_scale"), t.pop("calibration", None)
+            ocal = t.pop("open_calibration", None)
             prior = None
             if config.prior:
                 from .default import DefaultModel
@@ -552,6 +625,7 @@ class MouthModel:
                 calibration=cal,
                 student=student,
                 prior=prior,
+                open_calibration=ocal,
                 meta=cfg.get("meta"),
             )
         except (KeyError, TypeError, InvalidArgumentError) as e:

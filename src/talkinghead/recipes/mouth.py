@@ -40,6 +40,7 @@ __all__ = [
     "targets_50hz",
     "train_mouth",
     "fit_calibration",
+    "fit_open_calibration",
     "evaluate_clip",
 ]
 
@@ -190,6 +191,8 @@ def train_mouth(
     save_every: int = 250,
     threads: int = 1,
     progress=None,
+    dof_weights=None,
+    clip_weights=None,
 ):
     """Train a :class:`~talkinghead.models.mouth.MouthModel` (resumable from ``out_dir/last``).
 
@@ -209,6 +212,10 @@ def train_mouth(
         Optimisation settings (crops of ``crop_s`` seconds at 50 Hz).
     progress : callable, optional
         ``progress(step, loss)`` every 50 steps.
+    dof_weights : sequence of float, optional
+        Loss weight per DOF (default :data:`DOF_WEIGHTS`).
+    clip_weights : sequence of float, optional
+        Sampling weight per clip (default: its length, so every frame is equally likely).
 
     Returns
     -------
@@ -252,8 +259,19 @@ def train_mouth(
         ys.append(t)
         ms.append(m)
     lengths = np.array([len(x) for x in xs])
-    prob = lengths / lengths.sum()
-    w = torch.tensor(DOF_WEIGHTS[: config.n_out], dtype=torch.float32)[None, :, None]
+    if clip_weights is None:
+        prob = lengths / lengths.sum()
+    else:
+        cw = np.asarray(clip_weights, np.float64).reshape(-1)
+        if cw.shape != lengths.shape or not np.all(cw >= 0) or cw.sum() <= 0:
+            raise InvalidArgumentError(
+                f"clip_weights must hold {len(lengths)} non-negative weights, not all zero"
+            )
+        prob = cw / cw.sum()
+    dw = DOF_WEIGHTS if dof_weights is None else tuple(float(v) for v in dof_weights)
+    if len(dw) < config.n_out:
+        raise InvalidArgumentError(f"dof_weights={dw} must hold n_out={config.n_out} weights")
+    w = torch.tensor(dw[: config.n_out], dtype=torch.float32)[None, :, None]
     L = config.lookahead or 0
     crop = int(crop_s * 50)
     rng = np.random.default_rng(seed + start)
@@ -321,6 +339,26 @@ def fit_calibration(model, clips: list[MouthClip], n: int = 101) -> np.ndarray:
         trues.append(t[ok])
     p, t = np.concatenate(preds), np.concatenate(trues)
     return np.stack([calibrate_zscore(p[:, k], t[:, k], n) for k in range(p.shape[1])])
+
+
+def fit_open_calibration(model, clips: list[MouthClip], n: int = 101) -> np.ndarray:
+    """Quantile map (2, n) from the model's final opening (after calibration and the prior
+    blend, without any ``open_calibration``) to the real opening z-scores, pooled over
+    ``clips`` (validation clips of the training side)."""
+    from ..models.default import calibrate_zscore
+
+    keep, model.open_calibration = model.open_calibration, None
+    try:
+        preds, trues = [], []
+        for c in clips:
+            p = model.predict_dofs(c.feats.astype(np.float32))[:, 0]
+            t, m = targets_50hz(c)
+            ok = m[:, 0] > 0
+            preds.append(p[ok])
+            trues.append(t[ok, 0])
+    finally:
+        model.open_calibration = keep
+    return calibrate_zscore(np.concatenate(preds), np.concatenate(trues), n)
 
 
 def evaluate_clip(model, clip: MouthClip) -> dict:
