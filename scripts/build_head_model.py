@@ -11,7 +11,11 @@ Reproducible from the shared real clips (``../shared/data``):
    a scalp/back-of-head shell and a neck;
 5. build the 52 ARKit blendshapes as displacement fields over anatomical regions
    (jawOpen is a rotation of the lower face about a jaw hinge; blinks move the upper
-   lid onto the lower lid; harmonic interpolation spreads the lid/jaw motion).
+   lid onto the lower lid; harmonic interpolation spreads the lid/jaw motion);
+6. undo the render camera's perspective (:func:`undo_camera_perspective`): the tracked mean
+   is already a camera image (x, y in the image plane), so every vertex's x, y is scaled
+   about the camera axis by its depth, and the renderer's camera sees the tracked mean
+   (the 2D sketch's face) instead of a second perspective on top of it.
 
 Usage::
 
@@ -675,6 +679,14 @@ def build_blendshapes(b: Builder, info: dict) -> tuple[np.ndarray, np.ndarray, d
         np.maximum(ll, jaw_w * (np.arange(nvtx) < 468) * 0.6)[:, None] * [0, 0.004, 0.002],
     )
     put("mouthShrugUpper", ul[:, None] * [0, 0.003, 0.002])
+    # lip raise / drop profiles: 0 at the corners, 1 from half-way to the centre; 0.35 on
+    # the inner edge rising to 1 on the outer contour
+    half_w = 0.5 * abs(f[291, 0] - f[61, 0])
+    lip_taper = np.clip(1.5 * (1 - np.abs(x - mouth_c[0]) / half_w), 0, 1)
+    th_lo = line[14] - f[17, 1]
+    th_up = f[0, 1] - line[13]
+    lip_lo_out = 0.35 + 0.65 * np.clip((line - v[:, 1]) / th_lo, 0, 1)
+    lip_up_out = 0.35 + 0.65 * np.clip((v[:, 1] - line) / th_up, 0, 1)
     # one-sided shapes
     for side, sfx in ((+1, "Left"), (-1, "Right")):
         sx = np.array([side, 1, 1])
@@ -700,8 +712,12 @@ def build_blendshapes(b: Builder, info: dict) -> tuple[np.ndarray, np.ndarray, d
             f"mouthPress{sfx}",
             (half * (ul - ll))[:, None] * [0, -0.0022, -0.001] + (half * (ll - ul) * 0)[:, None],
         )
-        put(f"mouthLowerDown{sfx}", (half * ll)[:, None] * [0, -0.0065, 0.001])
-        put(f"mouthUpperUp{sfx}", (half * ul)[:, None] * [0, 0.0055, 0.001])
+        # the lip's outer contour moves, its corners stay and its inner edge follows
+        # 35 % of the way (the inner gap is jawOpen's; the 2D sketch moves it likewise)
+        put(f"mouthLowerDown{sfx}", (half * ll * lip_taper * lip_lo_out)[:, None]
+            * [0, -0.0065, 0.001])  # fmt: skip
+        put(f"mouthUpperUp{sfx}", (half * ul * lip_taper * lip_up_out)[:, None]
+            * [0, 0.0055, 0.001])  # fmt: skip
         # eyes
         e = EYE[side]
         up, lo = f[e["upper"]], f[e["lower"]]
@@ -830,6 +846,36 @@ def build_blendshapes(b: Builder, info: dict) -> tuple[np.ndarray, np.ndarray, d
     return D.astype(np.float32), colors.astype(np.float32), groups, tris
 
 
+def undo_camera_perspective(neutral: np.ndarray, deltas: np.ndarray, iters: int = 3):
+    """Scale x, y about the render camera's axis by depth / distance (neutral and deltas).
+
+    ``HeadRenderer`` looks down -z from ``CAMERA_DISTANCE`` in front of a target it derives
+    from the face mesh's box; a vertex ``dz`` behind the target lands at
+    ``focal * x / (D + dz)``. Scaling its x, y (about the target) by ``(D + dz) / D`` makes
+    the camera project the face as an orthographic view of the tracked mean (whose x, y
+    are image coordinates of real cameras): the neutral 68 points match the sketch's at
+    0.5 % of the eye distance on average instead of 1.3 % (the jaw line 0.8 % vs 2.9 %).
+    The deltas get the same per-vertex scale (their depth change is not compensated); then
+    all is scaled uniformly so the outer eye corners stay 0.09 m apart.
+    """
+    from talkinghead.render.head3d import CAMERA_DISTANCE
+
+    v, d = neutral.copy(), deltas.copy()
+    base, base_d = neutral.copy(), deltas.copy()
+    for _ in range(iters):  # the target follows the face box, which the scaling moves
+        fm = v[:468]
+        centre = 0.5 * (fm.min(0) + fm.max(0))
+        height = float(fm[:, 1].max() - fm[:, 1].min())
+        target = np.array([0.0, centre[1] - 0.09 * height, centre[2]])
+        k = (CAMERA_DISTANCE - (base[:, 2] - target[2])) / CAMERA_DISTANCE  # (V,)
+        v = base.copy()
+        v[:, :2] = target[:2] + (base[:, :2] - target[:2]) * k[:, None]
+        d = base_d.copy()
+        d[:, :, :2] = base_d[:, :, :2] * k[None, :, None]
+    g = 0.09 / float(np.linalg.norm(v[263] - v[33]))  # keep the canonical eye-corner scale
+    return v * g, d * g
+
+
 def build(out: Path = OUT) -> HeadModel:
     v478 = build_neutral()
     b, info = build_geometry(v478)
@@ -841,7 +887,8 @@ def build(out: Path = OUT) -> HeadModel:
     tris[sk] = make_consistent(neutral, tris[sk], info["head_centre"])
     # origin = head pivot (centre of the skull, a little below the eyes)
     pivot = np.array([0.0, -0.03, info["head_centre"][2] + 0.02])
-    model = HeadModel(names=ARKIT_NAMES, neutral=neutral - pivot, faces=tris, deltas=deltas,
+    neutral, deltas = undo_camera_perspective(neutral - pivot, deltas)
+    model = HeadModel(names=ARKIT_NAMES, neutral=neutral, faces=tris, deltas=deltas,
                       colors=colors, groups=groups)  # fmt: skip
     model.save(out)
     print(f"wrote {out}: {model.n_vertices} vertices, {len(model.faces)} triangles, "

@@ -154,8 +154,9 @@ def test_blendshape_channels_in_their_named_directions():
     # "ee" spreads: stretch and smile up
     for side in ("Left", "Right"):
         assert ch(ee, f"mouthStretch{side}") > ch(base, f"mouthStretch{side}") + 0.2
-        assert ch(smile, f"mouthSmile{side}") > ch(base, f"mouthSmile{side}") + 0.3
-        assert ch(frown, f"mouthFrown{side}") > 0.3 and ch(smile, f"mouthFrown{side}") == 0
+        # a 2.5-sd speech smile is a quarter of the head's full smile (SMILE_AT_ONE)
+        assert ch(smile, f"mouthSmile{side}") > ch(base, f"mouthSmile{side}") + 0.2
+        assert ch(frown, f"mouthFrown{side}") > 0.2 and ch(smile, f"mouthFrown{side}") == 0
         assert ch(smile, f"cheekSquint{side}") > 0 and ch(smile, f"mouthDimple{side}") > 0
         assert ch(up, f"mouthUpperUp{side}") > ch(bs(open=1), f"mouthUpperUp{side}") + 0.3
         assert ch(up, f"noseSneer{side}") > 0
@@ -164,7 +165,8 @@ def test_blendshape_channels_in_their_named_directions():
         assert ch(mm, f"mouthPress{side}") > 0.3
     assert ch(mm, "jawOpen") < 0.05 < ch(base, "jawOpen")
     assert ch(mm, "mouthRollLower") > 0 and ch(mm, "mouthRollUpper") > 0
-    assert ch(bs(upper_up=-2.5), "mouthShrugUpper") > 0.3
+    assert ch(bs(upper_up=-2.5), "mouthRollUpper") > 0.3  # lowered: rolled in, not shrugged up
+    assert ch(bs(upper_up=-2.5), "mouthShrugUpper") == 0
     assert ch(bs(lower_down=-2.5), "mouthShrugLower") > 0.3
     # the 4-column articulation of the rule-based animator still maps as before
     w4 = articulation_to_blendshapes(np.array([[0.2, 0.1, 0.0, 0.0]]))

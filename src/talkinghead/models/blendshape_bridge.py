@@ -19,7 +19,10 @@ from ..face.head3d import BlendshapeAnimation, euler_to_rotation
 from .upper_face import emphasis, smooth_noise
 
 __all__ = [
+    "FROWN_AT_ONE",
     "JAW_OPEN_AT_ONE",
+    "SMILE_AT_ONE",
+    "SMILE_WIDENING",
     "articulation_to_animation",
     "articulation_to_blendshapes",
     "procedural_blinks",
@@ -31,12 +34,21 @@ __all__ = [
 JAW_OPEN_AT_ONE = 0.36
 #: ``lip_width`` (relative mouth-width change) reached by full stretch + smile.
 SPREAD_AT_ONE = 0.2
-#: ``upper_up`` / ``lower_down`` / ``smile`` (eye-corner units about the speaker's mean) that
-#: give a weight of 1 to mouthUpperUp*, mouthLowerDown*, mouthSmile* (about 3 standard
-#: deviations of the real lips in speech, ``DofStats`` of the shipped mouth model).
+#: ``upper_up`` / ``lower_down`` (eye-corner units about the speaker's mean) that give a
+#: weight of 1 to mouthUpperUp*, mouthLowerDown* (about 3 standard deviations of the real
+#: lips in speech, ``DofStats`` of the shipped mouth model).
 UPPER_UP_AT_ONE = 0.04
 LOWER_DOWN_AT_ONE = 0.08
-SMILE_AT_ONE = 0.03
+#: Corner raise / drop (``smile`` > 0 / < 0, fraction of ``|p36 - p45|``) that the shipped
+#: head's ``mouthSmile`` = 1 (with 0.4 ``cheekSquint``, 0.3 ``mouthDimple``) / ``mouthFrown``
+#: = 1 produces in its projected 68 points, measured (``tests/render/test_render_head3d.py``
+#: checks them): the 2D sketch and the head then raise the corners alike (with 0.03, 3.4x
+#: too much on the head, its corners sat up to 0.08 eye distances above the sketch's).
+SMILE_AT_ONE = 0.10
+FROWN_AT_ONE = 0.078
+#: Relative mouth-width gain of that smile on the head (its corners also move out); taken off
+#: ``lip_width``, which the learned mouth measures with the smile's widening in it.
+SMILE_WIDENING = 0.23
 
 
 def articulation_to_blendshapes(articulation: np.ndarray) -> np.ndarray:
@@ -57,7 +69,8 @@ def articulation_to_blendshapes(articulation: np.ndarray) -> np.ndarray:
         mouthClose, mouthFunnel, mouthPucker, mouthStretch*, mouthSmile*, mouthPress*,
         mouthLowerDown*, mouthUpperUp*, mouthRollLower/Upper (lips pressed in a closure);
         with 7 columns also mouthFrown*, mouthDimple*, cheekSquint* (corners down / up),
-        noseSneer* (upper lip raised), mouthShrugUpper/Lower (lip pushed up/forward).
+        noseSneer* (upper lip raised), mouthRollUpper (upper lip lowered), mouthShrugLower
+        (lower lip pushed up).
     """
     a = np.asarray(articulation, dtype=np.float64)
     if a.ndim != 2 or a.shape[1] not in (4, 7):
@@ -74,6 +87,12 @@ def articulation_to_blendshapes(articulation: np.ndarray) -> np.ndarray:
 
     close = np.clip(close, 0, 1)
     rnd = np.clip(rnd, 0, 1)
+    up = down = smile = np.zeros(len(a))
+    if a.shape[1] == 7:
+        up, down, smile = a[:, 4], a[:, 5], a[:, 6]
+    corners_up = np.clip(smile / SMILE_AT_ONE, 0, 1)
+    corners_down = np.clip(-smile / FROWN_AT_ONE, 0, 1)
+    width = width - SMILE_WIDENING * corners_up  # the smile shapes widen the mouth themselves
     jaw_w = np.clip(jaw / JAW_OPEN_AT_ONE, 0, 1)
     put("jawOpen", jaw_w)
     # lips pressed together whatever the jaw does: mouthClose cancels the lip part of jawOpen
@@ -94,15 +113,10 @@ def articulation_to_blendshapes(articulation: np.ndarray) -> np.ndarray:
     lip_part = 0.25 * jaw_w * (1 - close)
     # a closure presses the lips slightly inwards
     put("mouthRollLower", 0.3 * press)
-    put("mouthRollUpper", 0.2 * press)
-    up = down = smile = np.zeros(len(a))
-    if a.shape[1] == 7:
-        up, down, smile = a[:, 4], a[:, 5], a[:, 6]
     raise_ = np.clip(up / UPPER_UP_AT_ONE, 0, 1)
     drop = np.clip(down / LOWER_DOWN_AT_ONE, 0, 1)
-    corners_up = np.clip(smile / SMILE_AT_ONE, 0, 1)
-    corners_down = np.clip(-smile / SMILE_AT_ONE, 0, 1)
-    put("mouthShrugUpper", np.clip(-up / UPPER_UP_AT_ONE, 0, 1))
+    # a lowered upper lip rolls in (ARKit's mouthShrugUpper raises it: the opposite)
+    put("mouthRollUpper", 0.2 * press + np.clip(-up / UPPER_UP_AT_ONE, 0, 1))
     put("mouthShrugLower", np.clip(-down / LOWER_DOWN_AT_ONE, 0, 1))
     for side in ("Left", "Right"):
         put(f"mouthLowerDown{side}", lip_part + drop)
