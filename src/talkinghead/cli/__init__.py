@@ -66,7 +66,25 @@ def _oserror_message(e: OSError) -> str:
     return f"{what}: {e.strerror or e} (errno {e.errno})"
 
 
-#: Commands whose numpy work is short (start-up dominates): run with one BLAS thread.
+def _idle_cores(loadavg: str | None = None, n_cores: int | None = None) -> int:
+    """Cores free for this process now: all of its cores less the other runnable tasks
+    (``/proc/loadavg``'s running count), and 1 when the last minute's load average already
+    fills them (a momentary lull on a busy machine is not idle) or where that is unknown."""
+    try:
+        n = len(os.sched_getaffinity(0)) if n_cores is None else int(n_cores)
+        if loadavg is None:
+            with open("/proc/loadavg") as f:
+                loadavg = f.read()
+        fields = loadavg.split()
+        load, running = float(fields[0]), int(fields[3].split("/")[0])
+    except (AttributeError, OSError, ValueError, IndexError):
+        return 1
+    if load >= n - 0.5:
+        return 1
+    return max(1, min(n, n - (running - 1)))  # ``running`` counts this process
+
+
+#: Commands whose numpy work is short (start-up dominates): one BLAS thread per idle core.
 _SHORT_JOBS = frozenset({"animate", "say", "export", "render"})
 
 
@@ -80,9 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.quiet:
         os.environ["TALKINGHEAD_PROGRESS"] = "0"
     if args.command in _SHORT_JOBS and "numpy" not in sys.modules:
-        # one BLAS thread for second-long jobs: as fast alone, and 1.6-1.8x faster on a
-        # loaded machine, where OpenBLAS threads spin (bench/cold_start.py, docs/benchmarks.md)
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        # second-long jobs: one BLAS thread per idle core. On a loaded machine one thread is
+        # 1.6-1.8x faster than two (OpenBLAS threads spin); on an idle one the default
+        # model's convolutions split over the cores (bench/cold_start.py, docs/benchmarks.md)
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", str(_idle_cores()))
     try:
         with terminate_raises():  # SIGTERM unwinds: temporary files are removed
             return int(args.func(args) or 0)

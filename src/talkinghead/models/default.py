@@ -362,9 +362,9 @@ class DefaultModel:
         -------
         DefaultResult
         """
+        from ..face.articulation import articulation_to_landmarks
         from ..face.landmarks68 import mouth_openness_68
         from ..face.normalize import neutral_face_68
-        from .phonetic import articulation_to_landmarks
 
         fps = check_positive("fps", fps)
         sr = int(check_positive("sr", sr))

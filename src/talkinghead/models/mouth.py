@@ -499,11 +499,10 @@ class MouthModel:
         ``phones`` (known /p b m/ segments, e.g. from a transcript's alignment) also close
         the lips there (:func:`talkinghead.models.default.bilabial_closure`).
         """
-        from ..face.articulation import dofs_to_articulation
+        from ..face.articulation import articulation_to_landmarks, dofs_to_articulation
         from ..face.landmarks68 import mouth_openness_68
         from ..face.normalize import neutral_face_68
         from .default import bilabial_closure, frames_to_fps, speech_gate, to_16k
-        from .phonetic import articulation_to_landmarks
 
         fps = check_positive("fps", fps)
         sr = int(check_positive("sr", sr))

@@ -253,7 +253,7 @@ class EnergyAnimator(FrameAnimator):
         return out, peak
 
     def _frames_from_open(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        from ..models.phonetic import articulation_to_landmarks
+        from ..face.articulation import articulation_to_landmarks
 
         art = np.zeros((len(a), 4))
         art[:, 0] = a * self.cfg.max_jaw
@@ -682,10 +682,10 @@ class LearnedAnimator(FrameAnimator):
 
     def _face(self, zt: np.ndarray, gate: np.ndarray, up) -> dict:
         from ..face.arkit import ARKIT_INDEX
+        from ..face.articulation import articulation_to_landmarks
         from ..models.blendshape_bridge import articulation_to_blendshapes
         from ..models.default import zscore_to_articulation
         from ..models.expression import apply_upper_face_68
-        from ..models.phonetic import articulation_to_landmarks
 
         cal = self.model.calibration
         zc = zt if cal is None else np.interp(zt, cal[0], cal[1])
