@@ -132,3 +132,22 @@ def test_evaluate_scores_an_aam_code_model(trained):
     agg = res.aggregates()["model"]
     assert -1 <= agg["sakurai_corr"]["pooled"] <= 1 and agg["sakurai_corr"]["frames"] > 0
     assert np.isfinite(agg["pham_param_error"]["pooled"])
+
+
+def test_render_the_trained_aam_checkpoint_from_speech(trained, shared_data, tmp_path):
+    from talkinghead.cli import main
+    from talkinghead.recipes.synthesis import synthesize
+    from talkinghead.video.io import probe_video
+
+    _, out, recipe, _ = trained
+    speech = shared_data / "rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
+    mp4 = tmp_path / "aam.mp4"
+    assert main(["-q", "render", str(out), str(speech), "-o", str(mp4), "--size", "128"]) == 0
+    from talkinghead.audio.io import load_audio
+
+    y, sr = load_audio(speech, sr=16000)
+    n = round(len(y) / sr * 25)
+    info = probe_video(mp4)
+    assert info.n_frames == n and info.has_audio and info.width == 128
+    s = synthesize(out, y=y, sr=sr)
+    assert s.kind == "aam" and s.codes.shape == (n, 16) and s.landmarks.shape == (n, 68, 2)

@@ -113,7 +113,9 @@ def run_train(args: argparse.Namespace) -> int:
         }
         print(
             f"protocol {protocol.recipe}/{protocol.name}: {protocol.summary}; split "
-            + ", ".join(f"{k} {len(v)}" for k, v in splits.items())
+            + ", ".join(
+                f"{k} {len(splits.get(k, []))}" for k in ("train", "valid", "test", "left_out")
+            )
             + "".join(f"\n  deviation: {d}" for d in proto["deviations"]),
             file=sys.stderr,
         )

@@ -44,7 +44,17 @@ import numpy as np
 
 from ..errors import InvalidArgumentError
 
-__all__ = ["Protocol", "PROTOCOLS", "get_protocol", "protocol_names", "grid_speaker_number"]
+__all__ = [
+    "Protocol",
+    "PROTOCOLS",
+    "DROP_FLAGS",
+    "get_protocol",
+    "protocol_names",
+    "grid_speaker_number",
+]
+
+#: Quality-control flags that keep a recording out of a protocol's splits.
+DROP_FLAGS = ("av_offset", "av_uncorrelated")
 
 
 def grid_speaker_number(speaker: str | None) -> int | None:
@@ -192,12 +202,41 @@ class Protocol:
         k = max(1, int(round(len(ids) * 0.05))) if len(ids) >= 3 else 0
         return {"test": ids[:k] or ids[-1:], "valid": ids[k : 2 * k], "train": ids[2 * k :]}
 
-    def split_corpus(self, corpus_dir: str | os.PathLike) -> dict[str, list[str]]:
-        """:meth:`split` of a prepared corpus folder's recordings with an accepted clip."""
+    def split_corpus(
+        self, corpus_dir: str | os.PathLike, *, drop_flags=DROP_FLAGS
+    ) -> dict[str, list[str]]:
+        """:meth:`split` of a prepared corpus folder's recordings with an accepted clip.
+
+        Recordings with a clip flagged by quality control with one of ``drop_flags``
+        (the papers' corpora are synchronous: audio offset from the face, audio
+        uncorrelated with the mouth) and, with a protocol frame rate, recordings more
+        than 1 % off it (when some recording has it: one frame rate, as the look-ahead
+        needs) are left out; their ids are under ``"left_out"`` (which no split reads).
+        """
         from ..corpora.manifest import read_clips, read_recordings
 
-        ok = {c.recording for c in read_clips(corpus_dir, status="ok")}
-        return self.split(r for r in read_recordings(corpus_dir) if r.id in ok)
+        ok_clips = read_clips(corpus_dir, status="ok")
+        flagged = {c.recording for c in ok_clips if set(c.flags or ()) & set(drop_flags)}
+        ok = {c.recording for c in ok_clips} - flagged
+        recs = [r for r in read_recordings(corpus_dir) if r.id in ok]
+        left_out: list[str] = []
+        if self.fps:
+            near = [abs(float(r.fps or 0) - self.fps) <= 0.01 * self.fps for r in recs]
+            if any(near):
+                left_out = [r.id for r, n in zip(recs, near, strict=True) if not n]
+                recs = [r for r, n in zip(recs, near, strict=True) if n]
+        out = self.split(recs)
+        extra = set(left_out) | flagged
+        if extra:
+            every = self.split(recs + [r for r in read_recordings(corpus_dir) if r.id in extra])
+            dropped = sorted({i for v in every.values() for i in v} & extra)
+            if dropped:
+                out["left_out"] = dropped
+                out["left_out_reason"] = {
+                    i: "flag " + ",".join(sorted(set(drop_flags))) if i in flagged else "fps"
+                    for i in dropped
+                }
+        return out
 
     # ------------------------------------------------------------------ checks
     def deviations(self, corpus_dir: str | os.PathLike, splits: dict | None = None) -> list[str]:
@@ -212,7 +251,8 @@ class Protocol:
 
         out = []
         recs = {r.id: r for r in read_recordings(corpus_dir)}
-        used = set(recs) if splits is None else {i for v in splits.values() for i in v}
+        parts = ("train", "valid", "test")
+        used = set(recs) if splits is None else {i for k in parts for i in splits.get(k, [])}
         if self.fps:
             rates = sorted({round(float(recs[i].fps or 0), 3) for i in used if i in recs})
             off = [f for f in rates if abs(f - self.fps) > 0.01 * self.fps]
@@ -225,6 +265,19 @@ class Protocol:
                 sr = (json.loads(qc.read_text(encoding="utf-8")).get("options") or {}).get("sr")
             except (json.JSONDecodeError, AttributeError):
                 sr = None
+        if splits is not None and splits.get("left_out"):
+            why = Counter((splits.get("left_out_reason") or {}).values())
+            n_fps = why.get("fps", 0)
+            n_flag = len(splits["left_out"]) - n_fps
+            if n_fps:
+                out.append(
+                    f"{n_fps} recordings at another frame rate than {self.fps:g} fps left out"
+                )
+            if n_flag:
+                out.append(
+                    f"{n_flag} recordings left out by quality control (audio offset from or "
+                    "uncorrelated with the mouth)"
+                )
         if self.sr and int(sr or 16000) != self.sr:
             out.append(f"audio analysed at {int(sr or 16000)} Hz, not {self.sr}")
         if self.corpus == "grid" and splits is not None:

@@ -93,6 +93,16 @@ class TrainResult:
     train_frames_per_s: float
 
 
+def _corpus_sr(corpus_dir) -> int:
+    """The audio analysis rate of a prepared corpus (``prepare --sr``; 16 kHz if unknown)."""
+    qc = Path(corpus_dir) / "qc_report.json"
+    try:
+        sr = (json.loads(qc.read_text(encoding="utf-8")).get("options") or {}).get("sr")
+    except (OSError, json.JSONDecodeError, AttributeError):
+        sr = None
+    return int(sr or 16000)
+
+
 def _log(msg: str, log: Callable | None) -> None:
     if log is not None:
         log(msg)
@@ -289,6 +299,7 @@ def train(
         "fps": fps0,
         "delay_ms": recipe.delay_ms,
         "recipe_state": recipe.state(),
+        "sr": _corpus_sr(corpus_dir),
     }
     if cfg.protocol is not None:
         model.meta["protocol"] = dict(cfg.protocol)
