@@ -89,7 +89,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from talkinghead.audio.io import load_audio
-    from talkinghead.evaluate.sync import shift_audio, speech_sync_offset
+    from talkinghead.corpora.sync import shift_audio, speech_sync_offset
     from talkinghead.face.aam import AAM
     from talkinghead.face.landmarks68 import mouth_openness_68
     from talkinghead.face.normalize import neutral_face_68, pin_eyes

@@ -35,7 +35,7 @@ def test_model_is_reused_and_matches_animate(speech16k, tmp_path):
     np.testing.assert_array_equal(a.landmarks, ref.landmarks)
     assert b.n_frames == 50 and a.model == "default"
     # a checkpoint folder loads the same way (the shipped one, by path)
-    from talkinghead.inference import shipped_dir
+    from talkinghead.models.shipped import shipped_dir
 
     d = shipped_dir("default")
     c = th.Model.from_pretrained(d)(y, sr)

@@ -1,73 +1,38 @@
 """One call from speech to face parameters: :func:`animate` -> :class:`Animation`.
 
-``model="default"`` is the learned default model (:mod:`talkinghead.models.default`: a
-ridge read-out on the distilled student front end, :mod:`talkinghead.models.student`);
-``"whisper"`` is the same read-out on the Whisper tiny.en encoder; ``"phonetic"`` is the
-rule-based animator (:mod:`talkinghead.models.phonetic`: phones -> visemes ->
-Cohen-Massaro coarticulation). A loaded :class:`talkinghead.Model` is accepted too.
-Measurements: ``docs/default_model.md``.
+``model`` names a shipped animator (:mod:`talkinghead.models.shipped`: ``"default"``, the
+learned default model; ``"whisper"``, the same on the Whisper tiny.en encoder;
+``"phonetic"``, the rule-based animator) or is a loaded :class:`talkinghead.Model`.
+:func:`animate` reads any media file (or takes samples) and returns an :class:`Animation`:
+the :class:`~talkinghead.models.shipped.FaceParameters` with their exports, ``save`` and
+``load``. Measurements: ``docs/default_model.md``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .audio.phones import LazyPhones, recognized_phones
 from .errors import InvalidArgumentError, check_positive
+from .models.shipped import MODELS, FaceParameters, animate_samples
 
 __all__ = ["Animation", "animate", "LazyPhones", "MODELS", "pcm_to_float", "recognized_phones"]
 
-MODELS = ("default", "whisper", "phonetic")
-
 
 @dataclass
-class Animation:
-    """Per-frame face parameters for a piece of speech.
+class Animation(FaceParameters):
+    """Per-frame face parameters for a piece of speech, with their exports.
 
-    Attributes
-    ----------
-    fps : float
-        Frame rate of every per-frame array.
-    landmarks : ndarray, shape (T, 68, 2), float32
-        68-point iBUG face in eye-pinned units (eye centres one unit apart, y down).
-    mouth_open : ndarray, shape (T,), float32
-        Inner-lip gap (points 62-66) over the outer eye-corner distance (36-45).
-    articulation : ndarray, shape (T, K), float32
-        Articulatory parameters (names in ``articulation_names``).
-    articulation_names : list of str
-    phones : list of (label, start, end)
-        Phone segments in seconds (for the default model a :class:`LazyPhones`: phone
-        recognition or alignment runs only when they are first read).
-    model : str
-    duration : float
-        Length of the audio in seconds.
-    rotation : ndarray, shape (T, 3), float32, optional
-        Head rotation vectors in radians (:mod:`talkinghead.models.expression`).
-    brow : ndarray, shape (T,), float32, optional
-        Brow raise in [0, 1] (already drawn on ``landmarks``).
-    blink : ndarray, shape (T,), float32, optional
-        Eyelid closure in [0, 1] (already drawn on ``landmarks``).
+    The attributes are those of :class:`~talkinghead.models.shipped.FaceParameters`
+    (``fps``, ``landmarks`` (T, 68, 2), ``mouth_open`` (T,), ``articulation`` (T, K),
+    ``articulation_names``, ``phones``, ``model``, ``duration``, and the optional
+    ``rotation`` (T, 3), ``brow`` (T,), ``blink`` (T,)).
     """
-
-    fps: float
-    landmarks: np.ndarray
-    mouth_open: np.ndarray
-    articulation: np.ndarray
-    articulation_names: list[str]
-    phones: list[tuple[str, float, float]] = field(default_factory=list)
-    model: str = "phonetic"
-    duration: float = 0.0
-    rotation: np.ndarray | None = None
-    brow: np.ndarray | None = None
-    blink: np.ndarray | None = None
-
-    @property
-    def n_frames(self) -> int:
-        return int(self.landmarks.shape[0])
 
     @property
     def blendshape_names(self) -> tuple[str, ...]:
@@ -171,75 +136,6 @@ class Animation:
             )
 
 
-def _video_info(path):
-    """The VideoInfo of ``path`` if it holds a video stream, else None."""
-    from .audio.io import is_sound_only_file
-    from .errors import MediaError
-
-    if is_sound_only_file(path):  # a wav/flac holds no video: no PyAV import
-        return None
-    from .video.io import probe_video
-
-    try:
-        return probe_video(path)
-    except MediaError:
-        return None
-
-
-_LOADED: dict = {}
-
-
-def _as_phones(triples):
-    from .audio.phones import Phone
-
-    return [Phone(label, start, end) for label, start, end in triples]
-
-
-def load_learned(directory):
-    """A learned checkpoint folder: a :class:`~talkinghead.models.mouth.MouthModel` or a
-    :class:`~talkinghead.models.default.DefaultModel` (by its ``config.json`` format)."""
-    from ._util.checkpoint import checkpoint_format
-
-    if checkpoint_format(directory) == "talkinghead.MouthModel":
-        from .models.mouth import MouthModel
-
-        return MouthModel.from_pretrained(directory)
-    from .models.default import DefaultModel
-
-    return DefaultModel.from_pretrained(directory)
-
-
-def shipped_dir(model: str):
-    """The checkpoint folder behind ``model`` ("default" or "whisper"): the mouth model
-    (:mod:`talkinghead.models.mouth`) where it ships, else the ridge read-out."""
-    from .models.default import FAST_DIR, WHISPER_DIR
-    from .models.mouth import MOUTH_DIR, MOUTH_WHISPER_DIR
-
-    new, old = (MOUTH_DIR, FAST_DIR) if model == "default" else (MOUTH_WHISPER_DIR, WHISPER_DIR)
-    return new if (new / "config.json").is_file() else old
-
-
-def _learned(model: str):
-    """The shipped learned model behind ``model`` ("default": student front end; "whisper")."""
-    if model not in _LOADED:
-        _LOADED[model] = load_learned(shipped_dir(model))
-    return _LOADED[model]
-
-
-def _phones(y, sr, transcript):
-    """Phones from forced alignment of ``transcript`` (falling back to recognition)."""
-    import warnings
-
-    from .audio.phones import AlignmentError, align_phones, recognize_phones
-
-    if transcript:
-        try:
-            return align_phones(y=y, sr=sr, transcript=transcript)
-        except AlignmentError as e:
-            warnings.warn(f"{e}; using phone recognition instead", RuntimeWarning, stacklevel=3)
-    return recognize_phones(y=y, sr=sr)
-
-
 def _uncomputed(phones) -> bool:
     return isinstance(phones, LazyPhones) and not phones.computed
 
@@ -255,58 +151,19 @@ def _not_saved(path):
     return compute
 
 
-def recognized_phones(y: np.ndarray, sr: int) -> LazyPhones:
-    """Phones of the speech ``y`` by phone recognition, computed when first read."""
-    return LazyPhones(
-        lambda: [(p.label, float(p.start), float(p.end)) for p in _phones(y, sr, None)]
-    )
+def _video_info(path):
+    """The VideoInfo of ``path`` if it holds a video stream, else None."""
+    from .audio.io import is_sound_only_file
+    from .errors import MediaError
 
+    if is_sound_only_file(path):  # a wav/flac holds no video: no PyAV import
+        return None
+    from .video.io import probe_video
 
-class LazyPhones(list):
-    """A list of ``(label, start, end)`` phones computed on first use.
-
-    Phone recognition costs ~2 s per minute of speech; the default model does not need
-    phones, only some exports do (visemes, Rhubarb cues), so :func:`animate` defers it.
-    """
-
-    def __init__(self, compute) -> None:
-        super().__init__()
-        self._compute = compute
-
-    @property
-    def computed(self) -> bool:
-        """True once the phones have been computed (reading them computes them)."""
-        return self._compute is None
-
-    def _fill(self) -> None:
-        if self._compute is not None:
-            items = self._compute()  # an error leaves the phones uncomputed (raised again)
-            self._compute = None
-            super().extend(items)
-
-    def __len__(self):
-        self._fill()
-        return super().__len__()
-
-    def __iter__(self):
-        self._fill()
-        return super().__iter__()
-
-    def __getitem__(self, i):
-        self._fill()
-        return super().__getitem__(i)
-
-    def __bool__(self):
-        return len(self) > 0
-
-    def __eq__(self, other):
-        self._fill()
-        return list(self) == list(other)
-
-    __hash__ = None
-
-    def __repr__(self):
-        return "LazyPhones(<not computed yet>)" if self._compute else super().__repr__()
+    try:
+        return probe_video(path)
+    except MediaError:
+        return None
 
 
 def pcm_to_float(audio) -> np.ndarray:
@@ -370,7 +227,7 @@ def animate(
     if not isinstance(model, str):  # a loaded talkinghead.Model
         net, model = getattr(model, "net", None), getattr(model, "name", "custom")
         model = model if net is not None else "phonetic"
-    elif model not in MODELS:
+    elif model not in MODELS:  # before reading the audio
         raise InvalidArgumentError(f"model={model!r} must be one of {list(MODELS)}")
     if isinstance(audio, str | os.PathLike):
         from .audio.io import load_audio
@@ -387,70 +244,9 @@ def animate(
         y = pcm_to_float(audio)
         if y.ndim != 1:
             raise InvalidArgumentError(f"audio.shape={y.shape} must be 1-D (mono samples)")
-    from .face.articulation import ARTICULATION_NAMES
-    from .face.visemes import PARAMS
-
-    fps = check_positive("fps", 25.0 if fps is None else fps)
-    from .face.normalize import neutral_face_68
-    from .models.expression import apply_upper_face_68, upper_face_motion
-
-    if net is not None or model in ("default", "whisper"):
-        if n_frames is None:
-            n_frames = int(round(len(y) / sr * fps))
-        aligned = None
-        if transcript:  # forced alignment: exact phones, and the lips close on /p b m/
-            import warnings
-
-            from .audio.phones import AlignmentError, align_phones
-
-            try:
-                al = align_phones(y=y, sr=sr, transcript=transcript)
-                aligned = [(p.label, float(p.start), float(p.end)) for p in al]
-            except AlignmentError as e:
-                warnings.warn(
-                    f"{e}; the transcript is not used (phones from recognition)",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-        dres = (net or _learned(model))(
-            y=y, sr=sr, fps=fps, n_frames=n_frames, neutral=neutral_face_68(),
-            phones=None if aligned is None else _as_phones(aligned),
-        )  # fmt: skip
-        up = upper_face_motion(y=y, sr=sr, fps=fps, n_frames=n_frames)
-        return Animation(
-            fps=fps,
-            landmarks=apply_upper_face_68(dres.landmarks, brow=up.brow, blink=up.blink),
-            rotation=up.rotation,
-            brow=up.brow,
-            blink=up.blink,
-            mouth_open=dres.mouth_open,
-            articulation=dres.articulation,
-            articulation_names=list(
-                ARTICULATION_NAMES
-                if dres.articulation.shape[1] == len(ARTICULATION_NAMES)
-                else PARAMS
-            ),
-            phones=aligned if aligned is not None else recognized_phones(y, sr),
-            model=model,
-            duration=len(y) / sr,
-        )
-    from .models.phonetic import PhoneticAnimator
-
-    res = PhoneticAnimator(neutral=neutral_face_68())(
-        y=y, sr=sr, fps=fps, n_frames=n_frames, transcript=transcript
-    )
-    lm = np.asarray(res.landmarks, dtype=np.float32)
-    up = upper_face_motion(y=y, sr=sr, fps=fps, n_frames=len(lm))
     return Animation(
-        fps=fps,
-        landmarks=apply_upper_face_68(lm, brow=up.brow, blink=up.blink),
-        rotation=up.rotation,
-        brow=up.brow,
-        blink=up.blink,
-        mouth_open=np.asarray(res.mouth_open, dtype=np.float32),
-        articulation=np.asarray(res.articulation, dtype=np.float32),
-        articulation_names=list(PARAMS),
-        phones=[(p.label, float(p.start), float(p.end)) for p in res.phones],
-        model=model,
-        duration=len(y) / sr,
-    )
+        **vars(
+            animate_samples(y, sr=sr, fps=25.0 if fps is None else fps, n_frames=n_frames,
+                            transcript=transcript, model=model, net=net)
+        )
+    )  # fmt: skip

@@ -9,7 +9,7 @@
 2. **Reference frame**: the valid frame that is most frontal (small yaw, pitch near the
    median), has the mouth closed and the eyes open. It is the image that gets warped.
 3. **Audio sync**: the video's own audio-video offset is measured
-   (:func:`~talkinghead.evaluate.sync.speech_sync_offset`) and undone before the audio
+   (:func:`~talkinghead.corpora.sync.speech_sync_offset`) and undone before the audio
    is used (some real clips are 100-250 ms out of sync).
 4. **Head pose** (:class:`~talkinghead.models.head_pose.HeadPoseModel`): AR(2) per pose
    channel driven by the person's own speech energy and F0.
@@ -221,7 +221,7 @@ def load_person(person_dir: str | os.PathLike) -> Person:
 
 
 def _sync(y, sr, fps, track, av_offset) -> dict:
-    from .evaluate.sync import speech_sync_offset
+    from .corpora.sync import speech_sync_offset
     from .face.landmarks68 import mouth_openness_68
 
     if av_offset is None:
@@ -332,7 +332,7 @@ def personalize(
         from scratch.
     av_offset : "auto", float or None
         Seconds the video's audio comes after the lips move: "auto" measures it
-        (:func:`talkinghead.evaluate.sync.speech_sync_offset`; applied only when
+        (:func:`talkinghead.corpora.sync.speech_sync_offset`; applied only when
         reliable), a number imposes it, None assumes 0. The audio is shifted by it before
         the head-pose model is fitted; ``person.json`` records it under ``av_sync``.
     progress : bool or None
@@ -406,7 +406,7 @@ def personalize(
     # ---- the person's own audio, aligned with their frames
     y, sr = load_audio(video, sr=16000)
     sync = _sync(y, sr, fps, track, av_offset)
-    from .evaluate.sync import shift_audio
+    from .corpora.sync import shift_audio
 
     y = shift_audio(y, sr=sr, offset_s=sync["offset_s"])
     # ---- head pose from the person's own audio

@@ -53,7 +53,7 @@ class Model:
                 f"directory={str(directory)!r} must be a checkpoint folder with config.json "
                 "and model.safetensors"
             )
-        from .inference import load_learned
+        from .models.shipped import load_learned
 
         return cls(name=d.resolve().name, net=load_learned(d))
 
@@ -77,12 +77,12 @@ class Model:
 def load_model(name: str = "default") -> Model:
     """The shipped animator ``name`` (``"default"``, ``"whisper"``, ``"phonetic"``) or a
     checkpoint folder path, loaded once (:class:`Model`)."""
-    from .inference import MODELS, _learned
+    from .models.shipped import MODELS, shipped_model
 
     if name == "phonetic":
         return Model(name="phonetic")
     if name in MODELS:
-        return Model(name=name, net=_learned(name))
+        return Model(name=name, net=shipped_model(name))
     if Path(name).is_dir():
         return Model.from_pretrained(name)
     raise InvalidArgumentError(

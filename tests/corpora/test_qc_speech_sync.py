@@ -50,7 +50,7 @@ def test_synchronous_clip_is_accepted(tracked):
 @pytest.mark.parametrize("shift_s", [-0.32, 0.28])
 def test_shifted_audio_is_set_aside(tracked, shift_s):
     """Audio moved by ``shift_s`` (negative: it leads the mouth, as in the spcnz copies)."""
-    from talkinghead.evaluate.sync import shift_audio
+    from talkinghead.corpora.sync import shift_audio
 
     track, ap, y, sr = tracked
     shifted = shift_audio(y, sr=sr, offset_s=-shift_s)  # shift_audio undoes a delay

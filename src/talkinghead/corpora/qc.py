@@ -14,7 +14,7 @@ Per clip, :func:`clip_qc` measures
 - ``rms_dbfs`` (audio level) and ``clipped_fraction`` (samples at |y| >= 0.999);
 - ``speech_offset_s``, ``speech_peak_r``, ``speech_zero_r``: the same lag found with the
   mouth opening the default speech animator predicts from the audio
-  (:func:`talkinghead.evaluate.sync.speech_sync_offset`), far sharper than the envelope.
+  (:func:`talkinghead.corpora.sync.speech_sync_offset`), far sharper than the envelope.
   A reliable offset of at least ``max_speech_offset_s`` (on clips under 2.5 s: confirmed
   by the envelope) rejects the clip (reason ``audio offset``; :func:`sync_verdict`): its
   audio does not match its mouth. (The spcnz/lip-reading GRID copies of
@@ -93,7 +93,7 @@ class QCConfig:
     min_speech_only_s : float
         Clips at least this long are rejected on the speech-sync offset alone (2.5 s).
     speech_min_r, speech_min_gain : float
-        Reliability of the speech-sync peak (:func:`~talkinghead.evaluate.sync.speech_sync_offset`:
+        Reliability of the speech-sync peak (:func:`~talkinghead.corpora.sync.speech_sync_offset`:
         peak r >= 0.3 and at least 0.1 above the zero-lag r).
     """
 
@@ -407,10 +407,10 @@ def speech_sync_check(
         ``speech_offset_s`` (the peak lag, + = audio late; None when nothing could be
         correlated), ``speech_peak_r``, ``speech_zero_r``, ``speech_max_lag_s`` (the
         search range: ``max_lag_s``, at most a third of the clip) and ``speech_reliable``
-        (:class:`~talkinghead.evaluate.sync.SyncEstimate`'s reliability, and the peak
+        (:class:`~talkinghead.corpora.sync.SyncEstimate`'s reliability, and the peak
         lies more than 1.5 frames inside the search range).
     """
-    from ..evaluate.sync import speech_sync_offset
+    from .sync import speech_sync_offset
 
     cfg = config or QCConfig()
     y = np.asarray(y, dtype=np.float32).reshape(-1)

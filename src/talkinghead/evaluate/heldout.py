@@ -15,7 +15,7 @@ rest level are what a model should match).
 
 A system is
 
-- a model name of :func:`talkinghead.inference.animate` (``default``, ``whisper``,
+- a model name of :func:`talkinghead.animate` (``default``, ``whisper``,
   ``phonetic``, ...): its ``mouth_open`` and the width of its 68 landmarks;
 - ``energy``: the audio energy envelope (opening only);
 - ``openfacefx`` or ``pylipsync``: a peer run in its virtualenv
@@ -246,10 +246,11 @@ def score_heldout_clip(clip: HeldoutClip, opening, width=None, *, phones=None, s
 
 
 def _animate_fn(name: str) -> Callable:
-    from ..inference import animate
+    from ..models.shipped import animate_samples
 
     def f(c: HeldoutClip):
-        a = animate(c.y, sr=c.sr, fps=c.fps, n_frames=c.n_frames, model=name)
+        y = np.asarray(c.y, dtype=np.float32)
+        a = animate_samples(y, sr=c.sr, fps=c.fps, n_frames=c.n_frames, model=name)
         return np.asarray(a.mouth_open), MM.mouth_width_68(np.asarray(a.landmarks))
 
     return f
@@ -274,7 +275,7 @@ def _callable_fn(spec: str) -> Callable:
 
 def _system_fn(name: str) -> Callable | None:
     """``f(clip) -> (opening, width or None)``, or None for a peer (run in batch)."""
-    from ..inference import MODELS
+    from ..models.shipped import MODELS
 
     if name in MODELS:
         return _animate_fn(name)

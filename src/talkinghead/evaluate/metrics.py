@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .._util.stats import pearson_r
+from .._util.stats import pearson_r, sync_offset
 from ..audio.energy import silence_mask_from_energy, smooth
 from ..errors import InvalidArgumentError, as_float_array, check_positive
 from ..face.landmarks68 import mouth_openness_68, mouth_openness_mesh
@@ -409,76 +409,6 @@ def mouth_corr(pred_open, true_open, *, valid=None) -> float:
     _same_shape(p, t, "pred_open", "true_open")
     m = _frame_mask(valid, len(t))
     return pearson_r(p[m], t[m])
-
-
-def _lagged_r(p: np.ndarray, t: np.ndarray, k: int) -> float:
-    """r between ``p[i + k]`` and ``t[i]`` (k > 0: the prediction is late)."""
-    n = len(p)
-    if abs(k) >= n - 1:
-        return 0.0
-    if k >= 0:
-        return pearson_r(p[k:], t[: n - k])
-    return pearson_r(p[: n + k], t[-k:])
-
-
-def sync_offset(
-    pred_open,
-    true_open,
-    *,
-    fps: float,
-    max_lag_ms: float = 200.0,
-    valid=None,
-    subframe: bool = False,
-) -> tuple[float, float]:
-    """Lip-sync offset: the lag (ms) maximising r(prediction shifted, truth).
-
-    ``r(k) = pearson(pred[t + k], true[t])`` for integer ``k`` with
-    ``|k| * 1000 / fps <= max_lag_ms``; the offset is ``k* * 1000 / fps`` for the
-    ``k*`` of the largest r. **Positive = the prediction is late** (it shows at
-    frame ``t + k`` what the truth shows at ``t``).
-
-    With ``subframe=True`` a parabola is fitted through ``r(k*-1), r(k*), r(k*+1)``
-    and its vertex ``k* + (r[-1] - r[+1]) / (2 (r[-1] - 2 r[0] + r[+1]))`` (clipped
-    to +-0.5 frame) gives a fractional lag; at the edge of the search range, or
-    when the three points are not concave, the integer lag is kept.
-
-    Parameters
-    ----------
-    pred_open, true_open : array_like, shape (T,)
-    fps : float
-    max_lag_ms : float
-        Search range (default 200 ms).
-    valid : array_like of bool, shape (T,), optional
-        Frames with a tracked true face (invalid frames are set to NaN and skipped).
-    subframe : bool
-
-    Returns
-    -------
-    offset_ms : float
-    r_peak : float
-        The correlation at the integer peak.
-    """
-    fps = check_positive("fps", fps)
-    p, t = (
-        as_float_array(pred_open, "pred_open").copy(),
-        as_float_array(true_open, "true_open").copy(),
-    )
-    _same_shape(p, t, "pred_open", "true_open")
-    t[~_frame_mask(valid, len(t))] = np.nan
-    kmax = int(math.floor(max_lag_ms * fps / 1000.0 + 1e-9))
-    lags = np.arange(-kmax, kmax + 1)
-    rs = np.array([_lagged_r(p, t, int(k)) for k in lags])
-    i = int(np.argmax(rs))  # ties -> the most negative lag; prefer the smallest |lag|
-    best = rs[i]
-    ties = np.flatnonzero(rs >= best - 1e-12)
-    i = int(ties[np.argmin(np.abs(lags[ties]))])
-    k = float(lags[i])
-    if subframe and 0 < i < len(rs) - 1:
-        a, b, c = rs[i - 1], rs[i], rs[i + 1]
-        den = a - 2 * b + c
-        if den < 0:
-            k += float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
-    return k * 1000.0 / fps, float(rs[i])
 
 
 # --------------------------------------------------------------------------- closures

@@ -4,8 +4,8 @@ Some real clips are out of sync (``uncrop_Obama.mp4`` in ``../shared/data``: the
 comes ~240 ms after the lips move). Cross-correlating the tracked lip aperture with the
 mouth opening the default model predicts from the audio finds such offsets far more
 sharply than the audio envelope of :func:`talkinghead.corpora.qc.estimate_av_offset`
-(on that clip: r 0.55 at the peak vs 0.18 at lag 0). :func:`talkinghead.personalize`
-uses it to align the person's audio with their frames.
+(on that clip: r 0.55 at the peak vs 0.18 at lag 0). Corpus QC reports it and
+:func:`talkinghead.personalize` uses it to align the person's audio with their frames.
 """
 
 from __future__ import annotations
@@ -84,22 +84,24 @@ def speech_sync_offset(
     -------
     SyncEstimate
     """
-    from ..inference import animate
-    from .metrics import _lagged_r, sync_offset
+    from .._util.stats import lagged_r, sync_offset
+    from ..models.shipped import animate_samples
 
     m = np.asarray(mouth_open, dtype=np.float64).reshape(-1)
     T = len(m)
     if T < 10:
         raise InvalidArgumentError(f"mouth_open has {T} frames; must have >= 10")
-    anim = animate(np.asarray(y, dtype=np.float32), sr=int(sr), fps=float(fps), n_frames=T,
-                   model=model)  # fmt: skip
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1:
+        raise InvalidArgumentError(f"y.shape={y.shape} must be 1-D (mono samples)")
+    anim = animate_samples(y, sr=int(sr), fps=float(fps), n_frames=T, model=model)
     pred = np.asarray(anim.mouth_open, dtype=np.float64)
     off_ms, r_peak = sync_offset(pred, m, fps=fps, max_lag_ms=max_lag_ms, valid=valid,
                                  subframe=True)  # fmt: skip
     t = m.copy()
     if valid is not None:
         t[~np.asarray(valid, dtype=bool)] = np.nan
-    r_zero = float(_lagged_r(pred, t, 0))
+    r_zero = float(lagged_r(pred, t, 0))
     ok = bool(math.isfinite(r_peak) and r_peak >= min_r and r_peak - r_zero >= min_gain)
     off = off_ms / 1000.0
     return SyncEstimate(offset_s=off if ok else 0.0, measured_s=off, r_peak=float(r_peak),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from talkinghead.corpora.sync import shift_audio
 from talkinghead.errors import InvalidArgumentError
-from talkinghead.evaluate.sync import shift_audio
 
 GRID = "rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
 
@@ -39,7 +39,7 @@ def grid_clip(shared_data):
 
 
 def test_in_sync_clip_and_a_known_delay(grid_clip):
-    from talkinghead.evaluate.sync import speech_sync_offset
+    from talkinghead.corpora.sync import speech_sync_offset
 
     y, sr, fps, mouth, valid = grid_clip
     est = speech_sync_offset(y=y, sr=sr, fps=fps, mouth_open=mouth, valid=valid)
