@@ -17,9 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio.phones import LazyPhones, recognized_phones
 from .errors import InvalidArgumentError, check_positive
-from .models.shipped import MODELS, FaceParameters, animate_samples
+from .models.shipped import (
+    MODELS,
+    FaceParameters,
+    LazyPhones,
+    animate_samples,
+    recognized_phones,
+)
 
 __all__ = ["Animation", "animate", "LazyPhones", "MODELS", "pcm_to_float", "recognized_phones"]
 

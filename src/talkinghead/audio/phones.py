@@ -35,8 +35,6 @@ import numpy as np
 from ..errors import AlignmentError, EmptyAudioError, InvalidArgumentError, check_positive
 
 __all__ = [
-    "LazyPhones",
-    "recognized_phones",
     "PHONES",
     "SIL",
     "Phone",
@@ -620,62 +618,3 @@ def phones_to_frame_labels(phones: list[Phone], *, n_frames: int, fps: float) ->
     t = np.arange(int(n_frames)) / fps
     idx = np.searchsorted(ends, t, side="right")
     return [phones[i].label if i < len(phones) else SIL for i in idx]
-
-
-# --------------------------------------------------------------------------- deferred phones
-
-
-def recognized_phones(y: np.ndarray, sr: int) -> LazyPhones:
-    """Phones of the speech ``y`` by phone recognition (:func:`recognize_phones`), computed
-    when first read."""
-    return LazyPhones(
-        lambda: [(p.label, float(p.start), float(p.end)) for p in recognize_phones(y=y, sr=sr)]
-    )
-
-
-class LazyPhones(list):
-    """A list of ``(label, start, end)`` phones computed on first use.
-
-    Phone recognition costs ~2 s per minute of speech; the default model does not need
-    phones, only some exports do (visemes, Rhubarb cues), so :func:`talkinghead.animate`
-    defers it.
-    """
-
-    def __init__(self, compute) -> None:
-        super().__init__()
-        self._compute = compute
-
-    @property
-    def computed(self) -> bool:
-        """True once the phones have been computed (reading them computes them)."""
-        return self._compute is None
-
-    def _fill(self) -> None:
-        if self._compute is not None:
-            items = self._compute()  # an error leaves the phones uncomputed (raised again)
-            self._compute = None
-            super().extend(items)
-
-    def __len__(self):
-        self._fill()
-        return super().__len__()
-
-    def __iter__(self):
-        self._fill()
-        return super().__iter__()
-
-    def __getitem__(self, i):
-        self._fill()
-        return super().__getitem__(i)
-
-    def __bool__(self):
-        return len(self) > 0
-
-    def __eq__(self, other):
-        self._fill()
-        return list(self) == list(other)
-
-    __hash__ = None
-
-    def __repr__(self):
-        return "LazyPhones(<not computed yet>)" if self._compute else super().__repr__()

@@ -26,6 +26,8 @@ from ..errors import InvalidArgumentError, check_positive
 __all__ = [
     "MODELS",
     "FaceParameters",
+    "LazyPhones",
+    "recognized_phones",
     "animate_samples",
     "load_learned",
     "shipped_dir",
@@ -53,7 +55,7 @@ class FaceParameters:
     articulation_names : list of str
     phones : list of (label, start, end)
         Phone segments in seconds (for the learned models a
-        :class:`~talkinghead.audio.phones.LazyPhones`: phone recognition or alignment runs
+        :class:`LazyPhones`: phone recognition or alignment runs
         only when they are first read).
     model : str
     duration : float
@@ -81,6 +83,69 @@ class FaceParameters:
     @property
     def n_frames(self) -> int:
         return int(self.landmarks.shape[0])
+
+
+# --------------------------------------------------------------------------- deferred phones
+
+
+def _recognize(y, sr):
+    from ..audio.phones import recognize_phones  # only when the phones are read
+
+    return recognize_phones(y=y, sr=sr)
+
+
+def recognized_phones(y: np.ndarray, sr: int) -> LazyPhones:
+    """Phones of the speech ``y`` by phone recognition
+    (:func:`~talkinghead.audio.phones.recognize_phones`), computed when first read."""
+    return LazyPhones(lambda: [(p.label, float(p.start), float(p.end)) for p in _recognize(y, sr)])
+
+
+class LazyPhones(list):
+    """A list of ``(label, start, end)`` phones computed on first use.
+
+    Phone recognition costs ~2 s per minute of speech; the default model does not need
+    phones, only some exports do (visemes, Rhubarb cues), so :func:`talkinghead.animate`
+    defers it.
+    """
+
+    def __init__(self, compute) -> None:
+        super().__init__()
+        self._compute = compute
+
+    @property
+    def computed(self) -> bool:
+        """True once the phones have been computed (reading them computes them)."""
+        return self._compute is None
+
+    def _fill(self) -> None:
+        if self._compute is not None:
+            items = self._compute()  # an error leaves the phones uncomputed (raised again)
+            self._compute = None
+            super().extend(items)
+
+    def __len__(self):
+        self._fill()
+        return super().__len__()
+
+    def __iter__(self):
+        self._fill()
+        return super().__iter__()
+
+    def __getitem__(self, i):
+        self._fill()
+        return super().__getitem__(i)
+
+    def __bool__(self):
+        return len(self) > 0
+
+    def __eq__(self, other):
+        self._fill()
+        return list(self) == list(other)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "LazyPhones(<not computed yet>)" if self._compute else super().__repr__()
 
 
 def load_learned(directory: str | os.PathLike):
@@ -150,7 +215,6 @@ def animate_samples(
     -------
     FaceParameters
     """
-    from ..audio.phones import recognized_phones
     from ..face.articulation import ARTICULATION_NAMES
     from ..face.normalize import neutral_face_68
     from ..face.visemes import PARAMS
