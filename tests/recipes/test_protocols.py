@@ -178,3 +178,18 @@ def test_train_with_the_paper_protocol_and_evaluate_its_test_split(
     assert [i.split("/")[0] for i in splits["test"]] == ["spk3"]
     res = evaluate(out, corpus, split="test", baselines=False)
     assert {r["clip"].split("/")[0] for r in res.rows} == {"spk3"}
+    # --splits: another run on the very same split (e.g. a comparison system)
+    out2 = tmp_path / "m2"
+    argv = ["-q", "train", "sakurai2018", str(corpus), "-o", str(out2), "--target", "shape",
+            "--splits", str(out / "splits.json"), "--epochs", "1", "--threads", "1"]  # fmt: skip
+    assert main(argv) == 0
+    again = json.loads((out2 / "splits.json").read_text())
+    assert {k: again[k] for k in ("train", "valid", "test")} == {
+        k: splits[k] for k in ("train", "valid", "test")
+    }
+    assert "protocol" not in json.loads((out2 / "config.json").read_text())["meta"]
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    argv = ["-q", "train", "sakurai2018", str(corpus), "-o", str(tmp_path / "m3"),
+            "--splits", str(bad)]  # fmt: skip
+    assert main(argv) == 2

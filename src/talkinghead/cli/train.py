@@ -46,6 +46,12 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         "+ 8 appearance parameters, default, as the papers) or the landmark-shape PCA",
     )
     p.add_argument(
+        "--splits",
+        default=None,
+        help="JSON file of recording ids per split ({'train': [...], 'valid': [...], "
+        "'test': [...]}, e.g. a protocol run's MODEL_DIR/splits.json): train on the same split",
+    )
+    p.add_argument(
         "--protocol",
         default=None,
         help="follow a paper's protocol (e.g. 'paper': its split, targets, topology, epochs; "
@@ -63,6 +69,22 @@ def register(subparsers) -> argparse.ArgumentParser:
     add_train_arguments(p)
     p.set_defaults(func=run_train)
     return p
+
+
+def _read_splits(path: str) -> dict:
+    """``{"train", "valid", "test"}`` id lists from a JSON file."""
+    from ..errors import InvalidArgumentError
+
+    try:
+        d = json.loads(open(path, encoding="utf-8").read())
+        out = {k: [str(i) for i in d.get(k, [])] for k in ("train", "valid", "test")}
+    except (OSError, json.JSONDecodeError, AttributeError, TypeError) as e:
+        raise InvalidArgumentError(
+            f"--splits={path!r} must be a JSON object of recording id lists per split: {e}"
+        ) from None
+    if not out["train"]:
+        raise InvalidArgumentError(f"--splits={path!r} must list 'train' recordings")
+    return out
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -103,6 +125,12 @@ def run_train(args: argparse.Namespace) -> int:
         delay_ms = args.delay_ms
     recipe = get_recipe(args.recipe, delay_ms=delay_ms, **extra)
     splits = proto = None
+    if args.splits:
+        splits = _read_splits(args.splits)
+        if protocol is not None:
+            from ..errors import InvalidArgumentError
+
+            raise InvalidArgumentError("--splits and --protocol must not both be given")
     if protocol is not None:
         splits = protocol.split_corpus(args.corpus_dir)
         proto = {
