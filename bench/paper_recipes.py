@@ -78,7 +78,6 @@ def log(msg: str) -> None:
 
 
 def write_json(path: Path, obj) -> None:
-    sys.path.insert(0, str(REPO / "src"))
     from talkinghead._util.atomic import write_text_atomic
 
     write_text_atomic(path, json.dumps(obj, indent=1) + "\n")
@@ -313,7 +312,6 @@ def _selected(args) -> list[str]:
 
 
 def stage_train(args) -> None:
-    sys.path.insert(0, str(REPO / "src"))
     out = args.work / "results" / "train.json"
     done = json.loads(out.read_text()) if out.is_file() else {}
     for name in _selected(args):
@@ -430,7 +428,6 @@ def stage_evaluate(args) -> None:
     the same clips (the phones of each clip are found once). Parameter MSE and CORR are
     computed here, on each run's own target space.
     """
-    sys.path.insert(0, str(REPO / "src"))
     import torch
 
     from talkinghead.evaluate import paper_metrics as PM
@@ -557,7 +554,6 @@ def _corpus_facts(corpus_dir: Path) -> dict:
 
 
 def stage_docs(args) -> None:
-    sys.path.insert(0, str(REPO / "src"))
     rdir = args.work / "results"
     trained = json.loads((rdir / "train.json").read_text())
     ev = json.loads((rdir / "evaluate.json").read_text())

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -30,7 +29,6 @@ def main(argv=None) -> int:
     p.add_argument("--corpus", type=Path, required=True, help="prepared corpus with splits.json")
     p.add_argument("--n-train", type=int, default=30, help="training clips for the mean (30)")
     args = p.parse_args(argv)
-    sys.path.insert(0, str(REPO / "src"))
     from talkinghead.corpora.manifest import read_clips
     from talkinghead.evaluate import paper_metrics as PM
     from talkinghead.face.fit3d import fit_blendshapes

@@ -51,12 +51,10 @@ def sharpness(img: np.ndarray) -> float:
 
 
 def main() -> None:
-    import sys
     import warnings
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from photo_eval import grey, psnr, ssim
     from talkinghead.evaluate.metrics import mouth_corr
+    from talkinghead.evaluate.photo_metrics import grey, psnr, ssim
     from talkinghead.face.landmarks68 import mouth_openness_68
     from talkinghead.face.normalize import neutral_face_68, pin_eyes
     from talkinghead.face.tracking import track_frames

@@ -13,12 +13,12 @@ zero lag of the mouth opening against the tracked inner-lip aperture), ``width_r
 Systems: ``talkinghead.models.default:previous_default`` (the offline ridge read-out on the
 distilled student, ``data/default_fast``: the model the causal one is distilled from and the
 default of ``animate()`` until mouth v2 replaced it), ``default`` (``animate()``'s default
-now: mouth v2, for reference) and ``stream_accuracy:causal_<L>`` for each look-ahead
-``L``: exactly what the server streams
+now: mouth v2, for reference) and ``talkinghead.streaming.systems:causal_<L>`` for each
+look-ahead ``L``: exactly what the server streams
 (:meth:`talkinghead.streaming.LearnedAnimator.offline`, which the stream equals), each a
 ``module:function`` the evaluate command accepts too, e.g.::
 
-    PYTHONPATH=src:bench talkinghead evaluate stream_accuracy:causal_80 --protocol mouth_v2 \\
+    talkinghead evaluate talkinghead.streaming.systems:causal_80 --protocol mouth_v2 \\
         --prepared /work/prepared/hunt --no-baselines
 
 The causal model was distilled from the offline default model on audio only
@@ -30,42 +30,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from functools import lru_cache
-
-import numpy as np
-
-
-@lru_cache(maxsize=1)
-def _model():
-    from talkinghead.models.causal_default import CausalDefaultModel
-
-    return CausalDefaultModel.from_pretrained()
-
-
-def causal(*, y, sr, fps, n_frames, lookahead_ms):
-    """The streamed learned model on a whole clip, ``n_frames`` frames (OfflineResult)."""
-    import soxr
-
-    from talkinghead.streaming import LearnedAnimator, OfflineResult
-
-    y = np.asarray(y, np.float32)
-    if int(sr) != 16000:
-        y = soxr.resample(y, int(sr), 16000).astype(np.float32)
-    r = LearnedAnimator(_model(), fps=fps, lookahead_ms=lookahead_ms).offline(y)
-    n = int(n_frames)
-    idx = np.minimum(np.arange(n), max(r.n_frames - 1, 0))  # n_frames_for may differ by one
-    return OfflineResult(r.landmarks[idx], r.mouth_open[idx])
-
-
-def _make(la):
-    def f(*, y, sr, fps, n_frames):
-        return causal(y=y, sr=sr, fps=fps, n_frames=n_frames, lookahead_ms=la)
-
-    f.__name__ = f"causal_{la}"
-    return f
-
-
-causal_0, causal_40, causal_80, causal_120, causal_200 = (_make(v) for v in (0, 40, 80, 120, 200))
 
 
 def main(argv=None) -> int:
@@ -79,7 +43,9 @@ def main(argv=None) -> int:
     from talkinghead.evaluate.heldout import evaluate_heldout
 
     offline = "talkinghead.models.default:previous_default"  # what the causal model distils
-    systems = [offline, "default"] + [f"stream_accuracy:causal_{la}" for la in a.lookaheads]
+    systems = [offline, "default"] + [
+        f"talkinghead.streaming.systems:causal_{la}" for la in a.lookaheads
+    ]
     t0 = time.perf_counter()
     res = evaluate_heldout(systems, a.prepared, max_clips=a.max_clips)
     print(f"{len({r['clip'] for r in res.rows})} test clips, {time.perf_counter() - t0:.0f} s")
@@ -97,5 +63,5 @@ def main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__":  # bench/ is sys.path[0]: "stream_accuracy:causal_80" imports
+if __name__ == "__main__":
     raise SystemExit(main())

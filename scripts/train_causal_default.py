@@ -24,7 +24,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("TALKINGHEAD_SHARED_DATA", REPO.parent / "shared" / "data"))
-sys.path.insert(0, str(REPO / "scripts"))
 
 
 def main(argv=None) -> int:
@@ -42,14 +41,13 @@ def main(argv=None) -> int:
     if not (DATA / "MANIFEST.tsv").is_file():
         print(f"real data not found at {DATA}; set TALKINGHEAD_SHARED_DATA", file=sys.stderr)
         return 1
-    from train_student import EXCLUDE
 
     from talkinghead.models.causal_default import CausalDefaultConfig
     from talkinghead.recipes.causal_default import build_causal_set, train_causal_default
-    from talkinghead.recipes.student import distill_sources
+    from talkinghead.recipes.student import DISTILL_EXCLUDE, distill_sources
 
     t0 = time.perf_counter()
-    sources = distill_sources(DATA, exclude=EXCLUDE, max_per_folder=args.max_per_folder)
+    sources = distill_sources(DATA, exclude=DISTILL_EXCLUDE, max_per_folder=args.max_per_folder)
     sources = [(s, p) for s, p in sources if not s.startswith("hunt__")]
     summ = build_causal_set(sources, Path(args.cache) / "set")
     print(

@@ -27,14 +27,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("TALKINGHEAD_SHARED_DATA", REPO.parent / "shared" / "data"))
 
-#: The evaluation clips (by stem or parent/stem) and the audio twins of some of them.
-EXCLUDE = {
-    "bbaf2n", "brbk7n", "lbax4n", "lbbc2a", "lrwp9a", "lwbsza", "pwij3p", "sbia1a", "sbwe5n",
-    "swiz3n", "id2_vcd_swwp2s", "face/1", "face/2", "face/3", "face/4", "face/5", "audio/1",
-    "audio/2", "WDA_AlexandriaOcasioCortez_000", "WDA_KatieHill_000", "pose_source2",
-    "uncrop_Obama", "mouth_source",
-}  # fmt: skip
-
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -50,10 +42,15 @@ def main(argv=None) -> int:
     if not (DATA / "MANIFEST.tsv").is_file():
         print(f"real data not found at {DATA}; set TALKINGHEAD_SHARED_DATA", file=sys.stderr)
         return 1
-    from talkinghead.recipes.student import build_distill_set, distill_sources, train_student
+    from talkinghead.recipes.student import (
+        DISTILL_EXCLUDE,
+        build_distill_set,
+        distill_sources,
+        train_student,
+    )
 
     t0 = time.perf_counter()
-    sources = distill_sources(DATA, exclude=EXCLUDE, max_per_folder=args.max_per_folder)
+    sources = distill_sources(DATA, exclude=DISTILL_EXCLUDE, max_per_folder=args.max_per_folder)
     summ = build_distill_set(sources, Path(args.cache) / "set", n_tts=args.n_tts)
     print(
         f"distillation set: {summ['written']} copies written ({summ['audio_seconds'] / 60:.1f} min "

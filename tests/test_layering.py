@@ -278,26 +278,24 @@ def test_every_shipped_asset_is_named():
     assert {p.stem for p in D.RETARGET_DIR.glob("*.json")} == set(D.RETARGET_MAPS)
 
 
-# bench/scripts files that still put another folder on sys.path (shrinks; never add to it).
-_SYS_PATH = {
-    "bench/photo_people.py": "photo_eval helpers",
-    "bench/person_eval.py": "photo_eval helpers",
-    "bench/stream_latency.py": "tests/serve's LiveServer",
-    "scripts/train_causal_default.py": "train_student.EXCLUDE",
-}
-
-
 def test_bench_and_scripts_import_only_talkinghead():
-    """No ``sys.path`` edits to import another bench/, scripts/ or tests/ file."""
+    """No ``sys.path`` edits (to reach ``src``, another bench/, scripts/ or tests/ file) and
+    no bench/ or scripts/ file imported by another: what they share lives in the package."""
     repo = SRC.parent
-    found = {
-        str(p.relative_to(repo))
-        for d in ("bench", "scripts")
-        for p in (repo / d).glob("*.py")
-        if any(
-            "sys.path.insert" in line and '"src"' not in line
-            for line in p.read_text(encoding="utf-8").splitlines()
-        )
-    }
-    assert sorted(found - set(_SYS_PATH)) == [], "import shared code from talkinghead instead"
-    assert sorted(set(_SYS_PATH) - found) == [], "fixed: remove them from _SYS_PATH"
+    files = [p for d in ("bench", "scripts") for p in sorted((repo / d).glob("*.py"))]
+    stems = {p.stem for p in files}
+    edits, siblings = [], []
+    for p in files:
+        tree = ast.parse(p.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "path":
+                if isinstance(node.value, ast.Name) and node.value.id == "sys":
+                    edits.append(f"{p.relative_to(repo)}:{node.lineno}")
+            if isinstance(node, ast.Import):
+                siblings += [f"{p.relative_to(repo)}: {a.name}" for a in node.names
+                             if a.name.split(".")[0] in stems]  # fmt: skip
+            if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                if node.module.split(".")[0] in stems:
+                    siblings.append(f"{p.relative_to(repo)}: {node.module}")
+    assert edits == [], "import shared code from talkinghead instead of editing sys.path"
+    assert siblings == [], "move what bench/scripts files share into the package"

@@ -28,6 +28,7 @@ from ..errors import InvalidArgumentError
 
 __all__ = [
     "AUDIO_SUFFIXES",
+    "DISTILL_EXCLUDE",
     "AUGMENTATIONS",
     "distill_sources",
     "tts_sentences",
@@ -39,6 +40,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".m4a", ".ogg", ".mp4", ".mpg", ".flv", ".avi", ".mov")
+#: What distillation never sees (``distill_sources(..., exclude=DISTILL_EXCLUDE)``): the
+#: evaluation clips (by stem or parent/stem) and the audio twins of some of them.
+DISTILL_EXCLUDE = frozenset({
+    "bbaf2n", "brbk7n", "lbax4n", "lbbc2a", "lrwp9a", "lwbsza", "pwij3p", "sbia1a", "sbwe5n",
+    "swiz3n", "id2_vcd_swwp2s", "face/1", "face/2", "face/3", "face/4", "face/5", "audio/1",
+    "audio/2", "WDA_AlexandriaOcasioCortez_000", "WDA_KatieHill_000", "pose_source2",
+    "uncrop_Obama", "mouth_source",
+})  # fmt: skip
 #: Copies made of every source: name -> description.
 AUGMENTATIONS = {
     "orig": "as recorded",
