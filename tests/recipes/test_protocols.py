@@ -193,3 +193,6 @@ def test_train_with_the_paper_protocol_and_evaluate_its_test_split(
     argv = ["-q", "train", "sakurai2018", str(corpus), "-o", str(tmp_path / "m3"),
             "--splits", str(bad)]  # fmt: skip
     assert main(argv) == 2
+    argv = ["-q", "train", "sakurai2018", str(corpus), "-o", str(tmp_path / "m4"),
+            "--lstm", "torch"]  # fmt: skip
+    assert main(argv) == 2  # --lstm is eskimez2018's

@@ -46,6 +46,13 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         "+ 8 appearance parameters, default, as the papers) or the landmark-shape PCA",
     )
     p.add_argument(
+        "--lstm",
+        choices=("keras", "torch"),
+        default=None,
+        help="eskimez2018's LSTM cells: the authors' Keras cells (sigmoid activation, hard "
+        "sigmoid gates, recurrent dropout 0.2; default) or nn.LSTM's (tanh)",
+    )
+    p.add_argument(
         "--splits",
         default=None,
         help="JSON file of recording ids per split ({'train': [...], 'valid': [...], "
@@ -112,6 +119,14 @@ def run_train(args: argparse.Namespace) -> int:
                 f"sakurai2018_baseline (recipe={args.recipe!r})"
             )
         extra["target"] = args.target
+    if args.lstm is not None:
+        from ..errors import InvalidArgumentError
+
+        if args.recipe != "eskimez2018":
+            raise InvalidArgumentError(
+                f"--lstm {args.lstm} needs recipe eskimez2018 (recipe={args.recipe!r})"
+            )
+        extra["lstm"] = args.lstm
     # explicit command-line options win over the protocol's
     given = {
         "topology": args.topology,
