@@ -12,7 +12,7 @@ training side, by speaker), prints per-DOF validation r, and saves the checkpoin
 Usage::
 
     python scripts/train_mouth.py --prepared /work/prepared/hunt /work/prepared/old \
-        --out src/talkinghead/data/mouth_v2 [--frontend student|whisper|mel]
+        --out src/talkinghead/data/mouth_v2 [--frontend student|whisper|mel|causal]
         [--lookahead N] [--steps 3000] [--channels 96] [--seed 0]
         [--train-only /work/prepared/grid_s1 [--train-only-share 0.3]] [--val-from CKPT]
         [--exclude-clips ID ...] [--dof-weights 2,1.5,.5,.5,.5,.5] [--balance speaker]
@@ -21,6 +21,13 @@ Usage::
 ``--train-only`` folders add training clips that never enter validation (GRID s1: one
 speaker, 1000 clips); ``--val-from`` reuses a checkpoint's validation clips (and keeps
 their people out of training) so that variants are compared on the same clips.
+
+The streaming variant (``talkinghead serve``, ``data/mouth_v2_causal``): the same recipe on
+the causal default model's trunk, causal convolutions and a look-ahead of N 20 ms frames,
+the causal model's head of that look-ahead as the prior::
+
+    python scripts/train_mouth.py --prepared ... --frontend causal --lookahead 2 --prior \
+        --out src/talkinghead/data/mouth_v2_causal
 """
 
 from __future__ import annotations
@@ -71,11 +78,16 @@ def list_clips(prepared_dirs):
     return out
 
 
-def frontend_fn(name: str):
+def frontend_fn(name: str, causal_dir=None):
     from talkinghead.models.default import FAST_DIR, _encoder_frames
-    from talkinghead.models.mouth import mel_frames, student_frames
+    from talkinghead.models.mouth import causal_frames, mel_frames, student_frames
     from talkinghead.models.student import SpeechStudent
 
+    if name == "causal":
+        from talkinghead.models.causal_default import CausalDefaultModel
+
+        cm = CausalDefaultModel.from_pretrained(causal_dir)
+        return (lambda y: causal_frames(cm, y)), cm
     if name == "mel":
         return mel_frames, None
     if name == "whisper":
@@ -84,12 +96,12 @@ def frontend_fn(name: str):
     return (lambda y: student_frames(st, y)), st
 
 
-def build_cache(items, frontend: str, cache: Path, log=print):
+def build_cache(items, frontend: str, cache: Path, log=print, causal_dir=None):
     from talkinghead.audio.io import load_audio
     from talkinghead.recipes.mouth import _safe, cache_clip, load_cached
 
     cache.mkdir(parents=True, exist_ok=True)
-    fn, student = frontend_fn(frontend)
+    fn, student = frontend_fn(frontend, causal_dir)
     audio = {}
     clips = []
     t0 = time.time()
@@ -152,7 +164,14 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True, help="checkpoint folder to write")
     ap.add_argument("--work", default="/tmp/th_mouth/work", help="resumable training state")
     ap.add_argument("--cache", default=None, help="feature cache (default /tmp/th_mouth/<fe>)")
-    ap.add_argument("--frontend", default="student", choices=["student", "whisper", "mel"])
+    ap.add_argument(
+        "--frontend", default="student", choices=["student", "whisper", "mel", "causal"]
+    )
+    ap.add_argument(
+        "--causal-dir",
+        default=None,
+        help="the causal front end's model (default: the shipped data/default_causal)",
+    )
     ap.add_argument("--lookahead", type=int, default=None, help="frames (20 ms): causal model")
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch", type=int, default=8)
@@ -231,7 +250,10 @@ def main(argv=None) -> int:
     keep = [k for k in keep if not excluded(k[1])]
     print(f"{len(items)} ok clips, {len(keep)} on the training side", flush=True)
     cache = Path(args.cache or f"/tmp/th_mouth/{args.frontend}")
-    clips, student = build_cache(keep, args.frontend, cache)
+    clips, student = build_cache(keep, args.frontend, cache, causal_dir=args.causal_dir)
+    causal = None
+    if args.frontend == "causal":  # the front end is the causal model, not a student
+        causal, student = student, None
     extra = []
     if args.train_only:
         more = [
@@ -241,13 +263,13 @@ def main(argv=None) -> int:
             and speaker_of(rec) not in test_people
             and not excluded(c)
         ]
-        extra, _ = build_cache(more, args.frontend, cache)
+        extra, _ = build_cache(more, args.frontend, cache, causal_dir=args.causal_dir)
         print(f"{len(extra)} train-only clips from {args.train_only}", flush=True)
     print(f"cached {len(clips) + len(extra)} clips under {cache}", flush=True)
     if args.cache_only:
         return 0
     prior = None
-    if args.prior:
+    if args.prior and args.frontend != "causal":  # causal: the prior is a head of the trunk
         from talkinghead.models.default import FAST_DIR, WHISPER_DIR, DefaultModel
         from talkinghead.models.mouth import append_prior, prior_at_50hz
 
@@ -318,6 +340,7 @@ def main(argv=None) -> int:
         progress=lambda s, loss, el: print(f"  step {s} loss {loss:.3f} ({el:.0f} s)", flush=True),
     )
     print(f"trained in {time.time() - t0:.0f} s", flush=True)
+    model.causal = causal
     scores = [evaluate_clip(model, c) for c in val]
     names = list(scores[0]) if scores else []
     raw = {n: float(np.nanmedian([s[n] for s in scores])) for n in names}

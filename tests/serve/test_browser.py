@@ -28,10 +28,10 @@ def test_live_page_streams_microphone(tmp_path, example_speech):
         pytest.skip("playwright-core is not installed (npm ci in tests/export/js)")
     import soxr
 
-    from talkinghead.models.causal_default import CAUSAL_DIR
+    from talkinghead.data import MOUTH_V2_CAUSAL_DIR
 
-    if not (CAUSAL_DIR / "config.json").is_file():
-        pytest.skip("the causal default model is not shipped in this checkout")
+    if not (MOUTH_V2_CAUSAL_DIR / "la0" / "config.json").is_file():
+        pytest.skip("the streaming mouth v2 is not shipped in this checkout")
 
     y, sr = sf.read(example_speech, dtype="float32")
     wav = tmp_path / "mic.wav"  # Chromium's fake capture wants 16-bit PCM; 48 kHz is safest
@@ -50,7 +50,7 @@ def test_live_page_streams_microphone(tmp_path, example_speech):
     res = json.loads(out.stdout)
     st = res["stats"]
     assert res["ok"] and not st["errors"], res
-    assert st["animator"].startswith("default-causal") and st["state"] == "streaming"
+    assert st["animator"].startswith("mouth-v2-causal") and st["state"] == "streaming"
     assert st["frames"] >= 75 and st["mouthMax"] - st["mouthMin"] > 0.05
     # the whole face: 52 blendshapes drawn on the 3D head, a blink, head motion
     assert st["nBlendshapes"] == 52 and st["headFrames"] >= 20  # the page draws the latest

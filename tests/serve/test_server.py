@@ -337,23 +337,23 @@ def test_default_server_streams_the_learned_model(example_speech):
     line and /health name the learned model, `ready` says which, and the frames carry the
     whole face with a mouth that follows real speech."""
     from talkinghead.cli.serve import describe_animator
+    from talkinghead.data import MOUTH_V2_CAUSAL_DIR
     from talkinghead.face.arkit import ARKIT_NAMES
-    from talkinghead.models.causal_default import CAUSAL_DIR
     from talkinghead.streaming import load_animator
 
-    if not (CAUSAL_DIR / "config.json").is_file():
-        pytest.skip("the causal default model is not shipped in this checkout")
+    if not (MOUTH_V2_CAUSAL_DIR / "la0" / "config.json").is_file():
+        pytest.skip("the streaming mouth v2 is not shipped in this checkout")
     s = LiveServer()
     try:
-        assert describe_animator(s.app).startswith("animator default-causal")
+        assert describe_animator(s.app).startswith("animator mouth-v2-causal")
         h = httpx.get(s.http + "/health").json()
-        assert h["status"] == "ok" and h["animator"] == "default-causal"
+        assert h["status"] == "ok" and h["animator"] == "mouth-v2-causal"
         y, sr = sf.read(example_speech, dtype="int16")
         cfg = {"sample_rate": sr, "format": "s16", "lookahead_ms": 80, "fps": 25}
         ready, frames, end = run_session(s.ws, y, cfg)
     finally:
         s.close()
-    assert ready["animator"] == "default-causal:80ms"
+    assert ready["animator"] == "mouth-v2-causal:80ms"
     assert ready["latency"]["algorithmic_ms"] == pytest.approx(80 + 22.5)
     n = n_frames_for(len(y) / sr, 25)
     assert [f["index"] for f in frames] == list(range(n)) and end["n_frames"] == n
@@ -366,15 +366,15 @@ def test_default_server_streams_the_learned_model(example_speech):
     np.testing.assert_allclose([f["landmarks"] for f in frames], ref.landmarks, atol=2e-4)
     bs = np.array([list(f["blendshapes"].values()) for f in frames])
     np.testing.assert_allclose(bs, ref.blendshapes, atol=2e-4)
-    # the mouth follows the speech: it agrees with the offline ridge read-out it streams
-    # causally (the previous default; the offline default is now mouth v2: r 0.54 with it)
+    # the mouth follows the speech: it agrees with the offline mouth v2 (animate()'s default)
+    # whose streaming counterpart it is
     from talkinghead.audio.io import load_audio
-    from talkinghead.models.default import previous_default
+    from talkinghead.inference import animate
 
-    off = previous_default(y=load_audio(example_speech, sr=16000)[0], sr=16000, fps=25)
+    off = animate(load_audio(example_speech, sr=16000)[0], sr=16000, fps=25)
     mo = np.array([f["mouth_open"] for f in frames])
     k = min(len(mo), len(off.mouth_open))
-    assert np.corrcoef(mo[:k], off.mouth_open[:k])[0, 1] > 0.6
+    assert np.corrcoef(mo[:k], off.mouth_open[:k])[0, 1] > 0.3  # measured 0.40 at 80 ms
     assert mo.max() - mo.min() > 0.05
     head = np.array([f["head_pose"] for f in frames])
     assert head.std(axis=0).min() > 1e-3  # the head moves

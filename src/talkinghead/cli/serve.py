@@ -45,10 +45,10 @@ def register(subparsers) -> None:
         "audio file. Binds 127.0.0.1 unless --host is given; any other address requires a "
         "token (given with --token, or generated and printed) that clients send as "
         "?token=... . Browser pages of other origins and unknown Host names are refused "
-        "(--allow-origin, --allow-host; docs/security.md). The animator is the shipped causal "
-        "default model (mouth, brows, blinks, head pose; look-ahead 0-200 ms per session), or "
-        "--model DIR (a causal checkpoint) or --model energy (model-free); a missing model is "
-        "an error.",
+        "(--allow-origin, --allow-host; docs/security.md). The animator is the shipped streaming "
+        "mouth v2 (data/mouth_v2_causal: six mouth DOFs, brows, blinks, head pose, all 52 "
+        "blendshapes; one causal checkpoint per look-ahead, picked per session), or --model DIR "
+        "(a causal checkpoint) or --model energy (model-free); a missing model is an error.",
     )
     s.add_argument("--host", default="127.0.0.1", help="bind address (127.0.0.1)")
     s.add_argument("--port", type=_port, default=8000, help="TCP port (8000; 0 = any free)")
@@ -56,8 +56,9 @@ def register(subparsers) -> None:
     s.add_argument(
         "--model",
         metavar="DIR",
-        help="'default' (the shipped causal default model), 'energy' (model-free), "
-        "or a causal checkpoint folder",
+        help="'default' (the shipped streaming mouth v2), 'energy' (model-free), "
+        "or a causal checkpoint folder (e.g. src/talkinghead/data/default_causal, the "
+        "previously streamed model)",
     )
     s.add_argument(
         "--allow-origin",

@@ -14,6 +14,7 @@ __all__ = [
     "DEFAULT_LIPSYNC_DIR",
     "DEFAULT_CAUSAL_DIR",
     "MOUTH_V2_DIR",
+    "MOUTH_V2_CAUSAL_DIR",
     "MOUTH_V2_WHISPER_DIR",
     "REFINER_GENERAL_DIR",
     "RETARGET_DIR",
@@ -28,10 +29,12 @@ DATA_DIR = Path(__file__).resolve().parent
 DEFAULT_FAST_DIR = DATA_DIR / "default_fast"
 #: The default model's read-out on the Whisper tiny.en encoder (``model="whisper"``).
 DEFAULT_LIPSYNC_DIR = DATA_DIR / "default_lipsync"
-#: The causal default model the server streams.
+#: The causal counterpart of the previous default (mouth v2 causal's front end and prior).
 DEFAULT_CAUSAL_DIR = DATA_DIR / "default_causal"
 #: Mouth v2 (student front end): the default model since issue 12 (``model="default"``).
 MOUTH_V2_DIR = DATA_DIR / "mouth_v2"
+#: The streaming mouth v2 the server streams: one causal checkpoint per look-ahead, ``la<L>/``.
+MOUTH_V2_CAUSAL_DIR = DATA_DIR / "mouth_v2_causal"
 #: Mouth v2 on the Whisper encoder, when shipped.
 MOUTH_V2_WHISPER_DIR = DATA_DIR / "mouth_v2_whisper"
 #: Yi 2020's general refiner (256 px), trained by ``scripts/train_refiner.py``.

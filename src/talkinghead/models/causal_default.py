@@ -227,6 +227,41 @@ def build_net(cfg: CausalDefaultConfig, feat_dim: int = 0):
     return _Net()
 
 
+def causal_blocks_batch(h, hists, wcat, biases, dilations, kernel: int) -> np.ndarray:
+    """One new column per stream through residual causal blocks ``h += conv_d(relu(h))``.
+
+    Parameters
+    ----------
+    h : np.ndarray, float32, shape (n, C)
+        The streams' new input columns (one each).
+    hists : list of list of np.ndarray
+        Per stream, per block, its last ``(kernel - 1) d`` ReLU inputs (C, (kernel - 1) d),
+        oldest first; replaced by the updated histories.
+    wcat : list of np.ndarray, shape (C, kernel C)
+        Per block the taps side by side (tap ``j`` multiplies the input ``(kernel-1-j) d``
+        columns back).
+    biases : list of np.ndarray, shape (C, 1)
+    dilations : list of int
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n, C)
+    """
+    h = np.asarray(h, np.float32)
+    n, c = h.shape
+    for i, d in enumerate(dilations):
+        d = int(d)
+        a = np.maximum(h, 0, dtype=np.float32)
+        past = np.stack([hs[i] for hs in hists])  # (n, C, (K-1) d)
+        xp = np.concatenate([past, a[:, :, None]], axis=2)
+        cols = xp[:, :, ::d] if d > 0 else xp  # (n, C, K): taps 0..K-1
+        h = h + cols.transpose(0, 2, 1).reshape(n, kernel * c) @ wcat[i].T + biases[i][:, 0]
+        keep = xp[:, :, 1:]
+        for s, hs in enumerate(hists):
+            hs[i] = keep[s]
+    return h
+
+
 class CausalDefaultState:
     """The state of one stream (:meth:`CausalDefaultModel.push`)."""
 
@@ -341,16 +376,23 @@ class CausalDefaultModel:
                 hist[i] = xp[:, xp.shape[1] - 4 * d :]
         return h
 
-    def _heads_of(self, h: np.ndarray) -> np.ndarray:
+    def _heads_of(self, h: np.ndarray, features: bool = False) -> np.ndarray:
         a = np.maximum(h, 0, dtype=np.float32)
-        return (self._heads @ a + self.weights["heads.bias"][:, None]).T  # (k, H)
+        heads = (self._heads @ a + self.weights["heads.bias"][:, None]).T  # (k, H)
+        if not features:
+            return heads
+        return np.concatenate([a.T, heads], axis=1)  # (k, C + H)
 
-    def trunk_offline(self, mel: np.ndarray) -> np.ndarray:
-        """Head outputs of a whole log-mel (n_mels, T): shape (T // 2, n_heads), float32."""
+    def trunk_offline(self, mel: np.ndarray, *, features: bool = False) -> np.ndarray:
+        """Head outputs of a whole log-mel (n_mels, T): shape (T // 2, n_heads), float32.
+
+        With ``features``, each row is the trunk's ReLU activations (C) followed by the
+        heads: shape (T // 2, C + n_heads).
+        """
         mel = np.asarray(mel, np.float32)
         mel = np.concatenate([np.zeros((mel.shape[0], 2), np.float32), mel], axis=1)
         h = self._front_cols(mel[:, : 2 + 2 * ((mel.shape[1] - 2) // 2)])
-        return self._heads_of(self._blocks(h, None)).astype(np.float32)
+        return self._heads_of(self._blocks(h, None), features).astype(np.float32)
 
     # ------------------------------------------------------------------ offline
     def pad_samples(self, head: int) -> int:
@@ -369,8 +411,12 @@ class CausalDefaultModel:
     def new_state(self) -> CausalDefaultState:
         return CausalDefaultState(self)
 
-    def push(self, st: CausalDefaultState, y: np.ndarray, *, end: bool = False) -> np.ndarray:
-        """Add 16 kHz samples to a stream; returns the new trunk frames' heads (k, H).
+    def push(
+        self, st: CausalDefaultState, y: np.ndarray, *, end: bool = False, features: bool = False
+    ) -> np.ndarray:
+        """Add 16 kHz samples to a stream; returns the new trunk frames' heads (k, H)
+        (with ``features``: ReLU activations and heads, (k, C + H), as
+        :meth:`trunk_offline`).
 
         With ``end``, ``y`` should already hold the final zero padding; every remaining
         mel frame is then computed (zeros past the end).
@@ -394,13 +440,83 @@ class CausalDefaultModel:
             st.s0 += drop
         k = st.mel_pending.shape[1] // 2
         if k == 0:
-            return np.zeros((0, len(self.config.delays)), np.float32)
+            width = len(self.config.delays) + (self.config.channels if features else 0)
+            return np.zeros((0, width), np.float32)
         mel = np.concatenate([st.mel_prev, st.mel_pending[:, : 2 * k]], axis=1)
         st.mel_prev = mel[:, -2:]
         st.mel_pending = st.mel_pending[:, 2 * k :]
         h = self._front_cols(mel)
         st.n_trunk += k
-        return self._heads_of(self._blocks(h, st.hist)).astype(np.float32)
+        return self._heads_of(self._blocks(h, st.hist), features).astype(np.float32)
+
+    def push_many(self, states, ys, *, features: bool = False) -> list[np.ndarray]:
+        """:meth:`push` for several streams of this model at once (not at their end): the
+        same rows per stream, with one FFT, one front-end product and, per new trunk row
+        position, one product per block for all the streams together.
+
+        Parameters
+        ----------
+        states : list of CausalDefaultState
+        ys : list of np.ndarray
+            New 16 kHz samples per stream.
+
+        Returns
+        -------
+        list of np.ndarray, float32, shape (k_s, H) or (k_s, C + H)
+        """
+        wins, counts = [], []
+        for st, y in zip(states, ys, strict=True):
+            y = np.asarray(y, np.float64).reshape(-1)
+            if len(y):
+                st.samples = np.concatenate([st.samples, y])
+                st.total += len(y)
+            n_avail = min(st.total // MEL_HOP, max(0, (st.total - MEL_WIN // 2) // MEL_HOP + 1))
+            j = np.arange(st.n_mel, n_avail)
+            counts.append(len(j))
+            if len(j):
+                wins.append(gather_windows(st.samples, j * MEL_HOP - MEL_WIN // 2 - st.s0,
+                                           MEL_WIN))  # fmt: skip
+        mel_all = _mel_rows(np.concatenate(wins)) if wins else None
+        cols, ks, i0 = [], [], 0
+        for st, n in zip(states, counts, strict=True):
+            if n:
+                m, st.mel_max = _clamp(mel_all[i0 : i0 + n], st.mel_max)
+                i0 += n
+                st.n_mel += n
+                st.mel_pending = np.concatenate([st.mel_pending, m.T], axis=1)
+                drop = max(0, st.n_mel * MEL_HOP - MEL_WIN // 2 - st.s0)
+                st.samples = st.samples[drop:]
+                st.s0 += drop
+            k = st.mel_pending.shape[1] // 2
+            ks.append(k)
+            if k:
+                mel = np.concatenate([st.mel_prev, st.mel_pending[:, : 2 * k]], axis=1)
+                st.mel_prev = mel[:, -2:]
+                st.mel_pending = st.mel_pending[:, 2 * k :]
+                st.n_trunk += k
+                cols.append(np.stack([mel[:, j : j + 2 * k : 2] for j in range(4)],
+                                     axis=1).reshape(-1, k))  # fmt: skip
+        width = len(self.config.delays) + (self.config.channels if features else 0)
+        out = [np.zeros((0, width), np.float32) for _ in states]
+        if not cols:
+            return out
+        h_all = self._front @ np.concatenate(cols, axis=1) + self.weights["front.bias"][:, None]
+        # per stream its columns, in order; rows of equal position go through together
+        owners = [s for s, k in enumerate(ks) for _ in range(k)]
+        pos = [r for k in ks for r in range(k)]
+        h_out = np.empty_like(h_all)
+        for r in range(max(ks)):
+            idx = [c for c in range(len(owners)) if pos[c] == r]
+            h = h_all[:, idx].T  # (n, C)
+            hists = [states[owners[c]].hist for c in idx]
+            h_out[:, idx] = causal_blocks_batch(h, hists, self._wcat, self._bias,
+                                                self.config.dilations, 5).T  # fmt: skip
+        rows = self._heads_of(h_out, features).astype(np.float32)
+        c0 = 0
+        for s, k in enumerate(ks):
+            out[s] = rows[c0 : c0 + k]
+            c0 += k
+        return out
 
     # ------------------------------------------------------------------ persistence
     def save_pretrained(self, directory: str | os.PathLike, *, half: bool = False) -> Path:

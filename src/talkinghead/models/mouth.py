@@ -5,8 +5,10 @@ Pipeline (issue 12)::
     16 kHz audio -> front end (50 frames/s): the distilled student of Whisper
       (``"student"``, :mod:`talkinghead.models.student`: its 384 features + its auxiliary
       mouth output), the Whisper tiny.en encoder
-      (``"whisper"``) or Whisper's 80-band log-mel itself (``"mel"``, pairs of 10 ms frames
-      averaged: causal, for streaming)
+      (``"whisper"``), Whisper's 80-band log-mel itself (``"mel"``, pairs of 10 ms frames
+      averaged) or the causal default model's trunk (``"causal"``,
+      :mod:`talkinghead.models.causal_default`: its ReLU activations and its look-ahead
+      heads; causal, for streaming: ``talkinghead serve``)
     -> per-utterance normalisation (optional; offline only) and standardisation
     -> conv 1x1 (in_dim -> C) -> n x [ReLU, dilated conv k, residual] -> ReLU -> conv 1x1
     -> per-clip z-scores of the six DOFs of :mod:`talkinghead.face.articulation`
@@ -22,8 +24,11 @@ Pipeline (issue 12)::
 ``lookahead`` (config): ``None`` for centred convolutions (offline); an integer ``L`` >= 0
 makes every convolution causal (left padding only) and delays the output by ``L`` frames
 of 20 ms, so frame ``t`` is predicted from input up to ``t + L`` (0-10 frames = 0-200 ms).
-Same recipe, one config value. (A causal model also needs a causal front end: ``"mel"``;
-the student and Whisper look +-1.2 s / the whole window around each frame.)
+Same recipe, one config value. (A causal model also needs a causal front end: ``"causal"``;
+the student and Whisper look +-1.2 s / the whole window around each frame, and ``"mel"``
+clamps to the clip's loudest frame.) With ``"causal"`` and ``prior``, the prior is the
+causal model's head of look-ahead ``L`` (calibrated as the offline ridge), read ``L``
+frames later, where it estimates frame ``t``.
 
 Inference is numpy only (no torch import); :attr:`MouthModel.net` builds the same network in
 torch for training (:mod:`talkinghead.recipes.mouth`).
@@ -35,6 +40,7 @@ Checkpoint folder (:meth:`MouthModel.save_pretrained` / :meth:`MouthModel.from_p
     model.safetensors  network weights (float16), "feature_mean", "feature_scale",
                        optional "calibration" (6, 2, K)
     student/           the front end, when ``frontend == "student"``
+    causal/            the front end, when ``frontend == "causal"``
 """
 
 from __future__ import annotations
@@ -61,7 +67,7 @@ __all__ = [
 
 _FORMAT = "talkinghead.MouthModel"
 _VERSION = 1
-FRONTENDS = ("student", "whisper", "mel")
+FRONTENDS = ("student", "whisper", "mel", "causal")
 #: The shipped mouth model (``animate(model="default")``; docs/default_model.md).
 MOUTH_DIR = MOUTH_V2_DIR
 #: The same network on the Whisper tiny.en encoder (``animate(model="whisper")`` where shipped).
@@ -79,7 +85,7 @@ class MouthConfig:
     frontend : {"student", "whisper", "mel"}
     in_dim : int
         Front-end features (384 + its auxiliary mouth output for the student, 384 for
-        Whisper, 80 for mel).
+        Whisper, 80 for mel, the causal model's channels + heads for causal).
     channels : int
     kernel : int
         Odd kernel size of the dilated convolutions.
@@ -264,6 +270,33 @@ def student_frames(student, y16: np.ndarray) -> np.ndarray:
     return np.concatenate([feats, aux], axis=1) if aux.shape[1] else feats
 
 
+def causal_frames(causal, y16: np.ndarray) -> np.ndarray:
+    """The ``"causal"`` front end: the causal default model's trunk on ``y16`` followed by
+    zeros, shape (T50, C + n_heads), ``T50 = ceil(len(y16) / 320) + 1`` (one row past the
+    end, so every video frame has its two neighbouring rows).
+
+    Row ``i`` (centred at ``0.02 i + 0.005`` s) has read audio up to ``0.02 i + 0.0225``
+    s: ReLU activations (C) then head outputs (head ``k`` estimates the offline default's
+    z-score of row ``i - delays[k]``).
+    """
+    from .causal_default import causal_logmel
+
+    y16 = np.asarray(y16, np.float64).reshape(-1)
+    n50 = causal_n50(len(y16))
+    y = np.concatenate([y16, np.zeros(causal_pad(len(y16)))])
+    return causal.trunk_offline(causal_logmel(y), features=True)[:n50]
+
+
+def causal_n50(n_samples: int) -> int:
+    """Rows of :func:`causal_frames` for ``n_samples`` of 16 kHz audio."""
+    return -(-int(n_samples) // 320) + 1
+
+
+def causal_pad(n_samples: int) -> int:
+    """Zeros :func:`causal_frames` appends to ``n_samples`` (its last row's window end)."""
+    return 320 * causal_n50(n_samples) + 40 - int(n_samples)
+
+
 def prior_at_50hz(model):
     """A copy of a :class:`~talkinghead.models.default.DefaultModel` read-out (fitted at the
     video frame rate, 25-30 fps) with its context offsets doubled for 50 Hz frames."""
@@ -326,6 +359,9 @@ class MouthModel:
         real per-clip z-scores (row 1).
     student : SpeechStudent, optional
         The front end when ``config.frontend == "student"``.
+    causal : CausalDefaultModel, optional
+        The front end when ``config.frontend == "causal"`` (needed to predict; may be set
+        after training).
     prior : DefaultModel, optional
         The ridge read-out whose opening is an extra input (``config.prior``), with its
         offsets in 50 Hz frames.
@@ -348,6 +384,7 @@ class MouthModel:
         student=None,
         prior=None,
         open_calibration=None,
+        causal=None,
         meta=None,
     ) -> None:
         from ..face.articulation import DofStats
@@ -380,7 +417,8 @@ class MouthModel:
         if config.frontend == "student" and student is None:
             raise InvalidArgumentError("student=None must be given when frontend='student'")
         self.student = student
-        if config.prior and prior is None:
+        self.causal = causal
+        if config.prior and prior is None and config.frontend != "causal":
             raise InvalidArgumentError("prior=None must be given when config.prior is true")
         self.prior = prior
         self.open_calibration = None
@@ -438,6 +476,10 @@ class MouthModel:
         fe = self.config.frontend
         if fe == "mel":
             return self.with_prior(mel_frames(y16))
+        if fe == "causal":
+            if self.causal is None:
+                raise InvalidArgumentError("causal=None must be given when frontend='causal'")
+            return causal_frames(self.causal, y16)
         if fe == "whisper":
             from .default import _encoder_frames
 
@@ -473,16 +515,40 @@ class MouthModel:
 
     def predict_dofs(self, feats: np.ndarray) -> np.ndarray:
         """Calibrated per-clip z-scores of the DOFs on front-end frames, shape (T, n_out)."""
-        out = self.raw_outputs(feats).astype(np.float64)
+        out = self.raw_outputs(feats)
+        if self.config.prior and len(out):
+            return self.calibrate_outputs(out, self.prior_column(feats))
+        return self.calibrate_outputs(out)
+
+    def calibrate_outputs(self, out: np.ndarray, prior: np.ndarray | None = None) -> np.ndarray:
+        """Network outputs (T, n_out) -> calibrated DOF z-scores (T, n_out), float64, the
+        opening blended with ``prior`` (T,) by ``prior_blend`` (the second half of
+        :meth:`predict_dofs`, for callers that run the network themselves: streaming)."""
+        out = np.array(out, np.float64)
         if self.calibration is not None:
             for k in range(out.shape[1]):
                 out[:, k] = np.interp(out[:, k], *self.calibration[k])
         b = float(self.config.prior_blend) if self.config.prior else 0.0
-        if b > 0 and len(out):
-            out[:, 0] = (1.0 - b) * out[:, 0] + b * np.asarray(feats, np.float64)[:, -1]
+        if b > 0 and len(out) and prior is not None:
+            out[:, 0] = (1.0 - b) * out[:, 0] + b * np.asarray(prior, np.float64)
         if self.open_calibration is not None and len(out):
             out[:, 0] = np.interp(out[:, 0], *self.open_calibration)
         return out
+
+    def prior_column(self, feats: np.ndarray) -> np.ndarray:
+        """The prior's opening z-score per row of front-end frames, shape (T,): the last
+        column, or with the ``"causal"`` front end the calibrated head of look-ahead ``L``
+        read ``L`` rows later (the last row repeated past the end, as the network reads)."""
+        f = np.asarray(feats, np.float64)
+        if self.config.frontend != "causal":
+            return f[:, -1]
+        if self.causal is None:
+            raise InvalidArgumentError("causal=None must be given when frontend='causal'")
+        L = int(self.config.lookahead or 0)
+        col = self.causal.config.channels + self.causal.head_for(20.0 * L)
+        p = f[np.minimum(np.arange(len(f)) + L, len(f) - 1), col]
+        cal = self.causal.calibration
+        return p if cal is None else np.interp(p, cal[0], cal[1])
 
     def __call__(
         self,
@@ -573,6 +639,8 @@ class MouthModel:
             save_file(arrays, str(tmp))
         if self.student is not None:
             self.student.save_pretrained(directory / "student")
+        if self.causal is not None:
+            self.causal.save_pretrained(directory / "causal")
         cfg = {
             "format": _FORMAT,
             "version": _VERSION,
@@ -605,10 +673,15 @@ class MouthModel:
                 from .student import SpeechStudent
 
                 student = SpeechStudent.from_pretrained(directory / "student")
+            causal = None
+            if config.frontend == "causal":
+                from .causal_default import CausalDefaultModel
+
+                causal = CausalDefaultModel.from_pretrained(directory / "causal")
             fm, fs, cal = t.pop("feature_mean"), t.pop("feature_scale"), t.pop("calibration", None)
             ocal = t.pop("open_calibration", None)
             prior = None
-            if config.prior:
+            if config.prior and config.frontend != "causal":
                 from .default import DefaultModel
 
                 p = {k[6:]: t.pop(k) for k in list(t) if k.startswith("prior.")}
@@ -625,6 +698,7 @@ class MouthModel:
                 student=student,
                 prior=prior,
                 open_calibration=ocal,
+                causal=causal,
                 meta=cfg.get("meta"),
             )
         except (KeyError, TypeError, InvalidArgumentError) as e:

@@ -7,7 +7,7 @@ Protocol of ``/ws`` (one stream per connection):
    (all optional; ``seed`` seeds the head drift and blink times of the learned animator;
    plus ``"token"`` when the server requires one and the URL has no ``?token=``).
    Server -> client: ``{"type": "ready", "animator", "fps", "sample_rate", "latency": {...},
-   "limits": {...}}`` (``animator``: the animator really in use, e.g. ``default-causal:40ms``).
+   "limits": {...}}`` (``animator``: the animator really in use, e.g. ``mouth-v2-causal:40ms``).
 2. client -> server, binary: little-endian PCM (mono) in the configured format, any size
    up to ``max_message_bytes``. Server -> client, text, for every frame as soon as it is
    determined: ``{"type": "frame", "index", "t", "landmarks": [[x, y] * 68],
@@ -261,8 +261,13 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
                                           enabled=cfg.admission, startup_overhead=2.0,
                                           process_cpu=True))  # fmt: skip
     if cfg.admission:
-        admission.calibrate(factory, fps=cfg.fps, lookahead_ms=0.0)
+        # sessions are pushed in batches (serve/batching.py): measure one session's share
+        # of a batch of 10
+        admission.calibrate(factory, fps=cfg.fps, lookahead_ms=0.0, streams=10)
     pool = ThreadPoolExecutor(max_workers=cfg.workers, thread_name_prefix="talkinghead-serve")
+    from .batching import PushBatcher
+
+    batcher = PushBatcher(pool)
     stats = _Stats()
     sessions: dict[int, dict] = {}
     per_ip: Counter = Counter()
@@ -280,6 +285,7 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
     _guard(app, cfg, stats)  # Host and Origin checks (security.py)
     app.state.animator = getattr(factory, "name", "custom")
     app.state.admission = admission
+    app.state.batcher = batcher
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def authorised(given: str | None) -> bool:
@@ -309,6 +315,7 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
             "frames": stats.frames,
             "compute_ms": stats._summary(stats.compute_ms),
             "admission": admission.summary(),
+            "batching": batcher.summary(),
         }
 
     @app.get("/stats")
@@ -456,7 +463,7 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
                         )
                     t0 = time.perf_counter()
                     try:
-                        frames, work = await loop.run_in_executor(pool, _timed, sa.push, data)
+                        frames, work = await batcher.push(sa, data)
                     except InvalidArgumentError as e:
                         raise _ClientError(1003, str(e)) from None
                     admission.record_work(sess["id"], work, len(data) / sample_bytes / in_rate)
@@ -506,13 +513,6 @@ def _guard(app, cfg: ServeConfig, stats: _Stats) -> None:
     app.state.policy = policy
     app.add_middleware(AccessGuard, policy=policy,
                        on_refuse=lambda kind, why: stats.closes.update(["403"]))  # fmt: skip
-
-
-def _timed(fn, *args):
-    """``(fn(*args), seconds it ran)`` (measured inside the worker thread: no pool wait)."""
-    t0 = time.perf_counter()
-    out = fn(*args)
-    return out, time.perf_counter() - t0
 
 
 def _sketch_info() -> dict:

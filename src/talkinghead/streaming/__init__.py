@@ -26,10 +26,14 @@ bounded look-ahead:
 
 Animators (:class:`FrameAnimator` subclasses; build one with :func:`load_animator`):
 
+:class:`MouthAnimator`
+    The streaming mouth v2 (a causal :class:`~talkinghead.models.mouth.MouthModel` on the
+    causal default model's trunk, one checkpoint per look-ahead) with the whole face: six
+    mouth DOFs, landmarks with brows and eyelids, all 52 ARKit blendshapes, head rotation,
+    brow and blink (the default).
 :class:`LearnedAnimator`
     The causal default model (:mod:`talkinghead.models.causal_default`, look-ahead 0-200 ms
-    in 20 ms steps) with the whole face: landmarks with brows and eyelids, all 52 ARKit
-    blendshapes, head rotation, brow and blink (the default).
+    in 20 ms steps) with the whole face (streamed before the mouth v2; by path).
 :class:`ModelAnimator`
     A causal :class:`~talkinghead.models.sequence.SequenceModel` checkpoint on
     ``eskimez2018`` features (unidirectional LSTM with ``delay_frames`` look-ahead),
@@ -42,11 +46,11 @@ Animators (:class:`FrameAnimator` subclasses; build one with :func:`load_animato
     lips of :func:`~talkinghead.face.normalize.neutral_face_68` are deformed by
     :func:`~talkinghead.models.phonetic.articulation_to_landmarks`.
 
-Default (:func:`load_animator`): the shipped causal default model
-(``talkinghead/data/default_causal``, streamed by
-:class:`talkinghead.streaming.LearnedAnimator`: mouth, brows, blinks, head
-pose, all 52 blendshapes); ``"energy"`` names the model-free animator; a folder loads a
-checkpoint. A missing model is an error, never a silent fallback.
+Default (:func:`load_animator`): the shipped streaming mouth v2
+(``talkinghead/data/mouth_v2_causal``, ``la<L>/`` per look-ahead, streamed by
+:class:`talkinghead.streaming.MouthAnimator`); ``"energy"`` names the model-free animator;
+a folder loads a checkpoint. A missing model is an error, never a silent fallback.
+:func:`push_batch` pushes many streams at once (the server's batcher).
 
 Latency: each frame carries ``ready_sample``, the number of input samples (at the
 animator's rate) needed to determine it. The *algorithmic* latency, from the start of
@@ -64,11 +68,12 @@ from .animators import (
     FrameAnimator,
     LearnedAnimator,
     ModelAnimator,
+    MouthAnimator,
     OfflineResult,
     StreamFrame,
     load_animator,
 )
-from .api import StreamingAnimator
+from .api import StreamingAnimator, push_batch
 from .features import EskimezFeatureStream
 from .pcm import FORMATS, MODEL_SR, PcmConverter, pcm_to_float
 
@@ -83,10 +88,12 @@ __all__ = [
     "FrameAnimator",
     "LearnedAnimator",
     "ModelAnimator",
+    "MouthAnimator",
     "OfflineResult",
     "PcmConverter",
     "StreamFrame",
     "StreamingAnimator",
     "load_animator",
     "pcm_to_float",
+    "push_batch",
 ]

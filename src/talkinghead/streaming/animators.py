@@ -29,9 +29,12 @@ __all__ = [
     "FrameAnimator",
     "LearnedAnimator",
     "ModelAnimator",
+    "MouthAnimator",
     "OfflineResult",
     "StreamFrame",
+    "check_mouth_streamable",
     "load_animator",
+    "pick_lookahead",
 ]
 
 #: Allowed look-ahead range in milliseconds.
@@ -524,16 +527,27 @@ def load_animator(
     _check_lookahead(lookahead_ms)
     if model_dir is not None and str(model_dir) == "energy":
         return _Factory("energy", None)
+    from ..data import MOUTH_V2_CAUSAL_DIR
     from ..models.causal_default import CAUSAL_DIR
     from ..models.causal_default import CHECKPOINT_FORMAT as CAUSAL_FORMAT
 
-    directory = CAUSAL_DIR if model_dir is None or str(model_dir) == "default" else Path(model_dir)
+    default = model_dir is None or str(model_dir) == "default"
+    directory = MOUTH_V2_CAUSAL_DIR if default else Path(model_dir)
+    family = _mouth_family(directory)
+    if family:
+        from ..models.mouth import MouthModel
+
+        models = {L: MouthModel.from_pretrained(d) for L, d in family.items()}
+        for m in models.values():
+            MouthAnimator(m, fps=fps)  # validate now
+        label = "mouth-v2-causal" if default else f"mouth-causal:{directory}"
+        return _Factory(label, models, kind="mouth")
     cfg_path = directory / "config.json"
     if not cfg_path.is_file():
-        what = "the shipped causal default model" if directory == CAUSAL_DIR else "a checkpoint"
+        what = "the shipped streaming mouth v2" if default else "a checkpoint"
         raise CheckpointError(
-            f"model='{directory}' must be a folder with config.json ({what}); "
-            "use model='energy' for the model-free animator"
+            f"model='{directory}' must be a folder with config.json or la<L>/config.json "
+            f"({what}); use model='energy' for the model-free animator"
         )
     try:
         fmt = json.loads(cfg_path.read_text(encoding="utf-8")).get("format")
@@ -546,6 +560,14 @@ def load_animator(
         LearnedAnimator(model, fps=fps, lookahead_ms=lookahead_ms)  # validate now
         label = "default-causal" if directory == CAUSAL_DIR else f"causal:{directory}"
         return _Factory(label, model, kind="learned")
+    if fmt == "talkinghead.MouthModel":
+        from ..models.mouth import MouthModel
+
+        model = MouthModel.from_pretrained(directory)
+        check_mouth_streamable(model)
+        MouthAnimator(model, fps=fps)
+        return _Factory(f"mouth-causal:{directory}", {int(model.config.lookahead): model},
+                        kind="mouth")  # fmt: skip
     if fmt == "talkinghead.DefaultModel":
         raise CheckpointError(
             f"model='{directory}' is the offline default model (its front end sees +-1.5 s "
@@ -557,6 +579,26 @@ def load_animator(
     model = SequenceModel.from_pretrained(directory)
     ModelAnimator(model)  # validate now, not at the first stream
     return _Factory(f"model:{directory}", model, kind="sequence")
+
+
+def _mouth_family(directory: Path) -> dict[int, Path]:
+    """``{L: folder}`` of a folder of causal mouth checkpoints ``la<L>/`` (L in 20 ms
+    frames), or {} when ``directory`` is not such a folder."""
+    if (directory / "config.json").is_file() or not directory.is_dir():
+        return {}
+    out = {}
+    for d in sorted(directory.glob("la*")):
+        if d.name[2:].isdigit() and (d / "config.json").is_file():
+            out[int(d.name[2:])] = d
+    return out
+
+
+def pick_lookahead(available, lookahead_ms: float) -> int:
+    """The largest look-ahead (20 ms frames) in ``available`` not above ``lookahead_ms``
+    (the smallest when all are above)."""
+    av = sorted(int(v) for v in available)
+    ok = [v for v in av if 20.0 * v <= float(lookahead_ms) + 1e-9]
+    return ok[-1] if ok else av[0]
 
 
 @dataclass
@@ -571,6 +613,9 @@ class _Factory:
         if self.kind == "learned":
             return LearnedAnimator(self.model, fps=fps, lookahead_ms=lookahead_ms, seed=seed,
                                    name=self.name)  # fmt: skip
+        if self.kind == "mouth":
+            L = pick_lookahead(self.model, lookahead_ms)
+            return MouthAnimator(self.model[L], fps=fps, seed=seed, name=self.name)
         return ModelAnimator(self.model)
 
 
@@ -640,6 +685,8 @@ class LearnedAnimator(FrameAnimator):
         self.seed = int(seed)
         self.name = f"{name}:{self.lookahead_ms:g}ms"
         self.neutral = neutral_face_68()
+        self.gate_db = float(model.config.threshold_db)
+        self.ramp_frames = int(model.config.ramp_frames)
         self.reset()
 
     @property
@@ -658,7 +705,7 @@ class LearnedAnimator(FrameAnimator):
 
         self.st = self.model.new_state()
         self.up = CausalUpperFace(fps=self.fps, sr=self.sr, seed=self.seed)
-        self.z: list[float] = []  # z rows from z0 on (row i = teacher frame i)
+        self.z: list = []  # z rows (floats or DOF vectors) from z0 on (row i = frame i at 50 Hz)
         self.z0 = 0
         self.n_trunk = 0
         self.x = np.zeros(0, np.float64)  # recent real samples, from x0
@@ -680,17 +727,26 @@ class LearnedAnimator(FrameAnimator):
         return (np.round((t - 1) * self.sr / self.fps).astype(np.int64),
                 np.round(t * self.sr / self.fps).astype(np.int64))  # fmt: skip
 
-    def _face(self, zt: np.ndarray, gate: np.ndarray, up) -> dict:
-        from ..face.arkit import ARKIT_INDEX
-        from ..face.articulation import articulation_to_landmarks
-        from ..models.blendshape_bridge import articulation_to_blendshapes
+    def _articulation(self, zt: np.ndarray, gate: np.ndarray) -> np.ndarray:
+        """Interpolated z rows (T,) and gate (T,) -> articulation (T, 4)."""
         from ..models.default import zscore_to_articulation
-        from ..models.expression import apply_upper_face_68
 
         cal = self.model.calibration
         zc = zt if cal is None else np.interp(zt, cal[0], cal[1])
         c = self.model.config
-        art = zscore_to_articulation(zc, gate, centre=c.centre, spread=c.spread)
+        return zscore_to_articulation(zc, gate, centre=c.centre, spread=c.spread)
+
+    def _z_offline(self, y: np.ndarray) -> np.ndarray:
+        """The z rows of a whole 16 kHz signal (row ``i``: 50 Hz frame ``i``)."""
+        return self.model.zscore_offline(y, self.head)
+
+    def _face(self, zt: np.ndarray, gate: np.ndarray, up) -> dict:
+        from ..face.arkit import ARKIT_INDEX
+        from ..face.articulation import articulation_to_landmarks
+        from ..models.blendshape_bridge import articulation_to_blendshapes
+        from ..models.expression import apply_upper_face_68
+
+        art = self._articulation(zt, gate)
         n = len(zt)
         lm = articulation_to_landmarks(art, neutral=self.neutral).reshape(n, 68, 2)
         mo = _mouth_open(lm)
@@ -710,18 +766,21 @@ class LearnedAnimator(FrameAnimator):
     # ------------------------------------------------------------------ offline
     def offline(self, y: np.ndarray) -> OfflineResult:
         """Whole-signal reference (``y``: float samples at 16 kHz); fresh state, same seed."""
-        from ..models.causal_default import causal_gate, interp_to_frames
+        from ..models.causal_default import causal_gate, interp_index
         from ..models.expression import CausalUpperFace
 
         y = np.asarray(y, np.float64)
         n = n_frames_for(len(y) / self.sr, self.fps)
         t = np.arange(n)
-        z = self.model.zscore_offline(y, self.head)
-        zt = interp_to_frames(z, t, self.fps) if n else np.zeros(0)
+        z = np.asarray(self._z_offline(y), np.float64)
+        if n:
+            lo, w = interp_index(t, self.fps)
+            zt = _interp_rows(z, lo, w, 0)
+        else:
+            zt = np.zeros((0,) + z.shape[1:])
         s, e = self._edges(t)
         db = _rms_db(y, s, e, 0) if n else np.zeros(0)
-        gate = causal_gate(db, threshold_db=self.model.config.threshold_db,
-                           ramp_frames=self.model.config.ramp_frames)  # fmt: skip
+        gate = causal_gate(db, threshold_db=self.gate_db, ramp_frames=self.ramp_frames)
         up = CausalUpperFace(fps=self.fps, sr=self.sr, seed=self.seed).offline(y, n)
         f = self._face(zt, gate, up)
         return OfflineResult(
@@ -745,6 +804,18 @@ class LearnedAnimator(FrameAnimator):
         return max(mel_end, gate_end, span_end)
 
     def _emit(self, n_final: int | None) -> list[StreamFrame]:
+        p = self._prepare(n_final)
+        if p is None:
+            return []
+        return self._finalize(p, self._face(p["zt"], p["gate"], p["up"]))
+
+    def _face_key(self):
+        """Animators with equal keys share :meth:`_face` (batched by :func:`push_batch`)."""
+        return (type(self), id(self.model), id(self.neutral))
+
+    def _prepare(self, n_final: int | None) -> dict | None:
+        """The per-stream half of emitting the frames now determined: their z rows, gate and
+        upper face (state advanced), or None when no frame is ready."""
         from ..models.causal_default import interp_index
 
         total = self.total
@@ -761,21 +832,17 @@ class LearnedAnimator(FrameAnimator):
             stop += 1
         ts = np.arange(self.n_out, stop)
         if len(ts) == 0:
-            return []
+            return None
         lo, w = interp_index(ts, self.fps)
-        zz = np.asarray(self.z, np.float64)
-        a = zz[np.clip(lo - self.z0, 0, len(zz) - 1)]
-        b = zz[np.clip(lo + 1 - self.z0, 0, len(zz) - 1)]
-        zt = (1.0 - w) * a + w * b
+        zt = _interp_rows(np.asarray(self.z, np.float64), lo, w, self.z0)
         # gate (the recursion of causal_gate)
         s, e = self._edges(ts)
         db = _rms_db(self.x, s, e, self.x0)
-        c = self.model.config
-        r = max(1, int(c.ramp_frames))
+        r = max(1, self.ramp_frames)
         gate = np.empty(len(ts))
         for i, v in enumerate(db):
             self.g_ref = max(self.g_ref, float(v))
-            self.g_hist = (self.g_hist + [1.0 if v >= self.g_ref + c.threshold_db else 0.0])[-r:]
+            self.g_hist = (self.g_hist + [1.0 if v >= self.g_ref + self.gate_db else 0.0])[-r:]
             gate[i] = min(max(2.0 * (sum(self.g_hist) / r), 0.0), 1.0)
         # upper face energies: RMS of [edge(t-1), edge(t)) clipped to the signal
         s2, e2 = self._span(ts)
@@ -787,24 +854,7 @@ class LearnedAnimator(FrameAnimator):
             seg = self.x[p - self.x0 : q - self.x0]
             en[i] = np.sqrt(float(np.dot(seg, seg)) / max(int(q - p), 1))
         up = self.up.step(en.astype(np.float32))
-        f = self._face(zt, gate, up)
-        from ..face.arkit import ARKIT_NAMES
-
-        frames = []
-        for i, t in enumerate(ts):
-            frames.append(
-                StreamFrame(
-                    index=int(t),
-                    time=t / self.fps,
-                    landmarks=f["landmarks"][i],
-                    mouth_open=float(f["mouth_open"][i]),
-                    ready_sample=int(needs[i]) if n_final is None else int(total),
-                    blendshapes=dict(zip(ARKIT_NAMES, f["blendshapes"][i].tolist(), strict=True)),
-                    head_pose=f["head_pose"][i],
-                    brow=float(f["brow"][i]),
-                    blink=float(f["blink"][i]),
-                )
-            )
+        ready = needs if n_final is None else [int(total)] * len(ts)
         self.n_out = stop
         # forget what the next frames no longer need
         lo_next, _ = interp_index(stop, self.fps)
@@ -817,7 +867,28 @@ class LearnedAnimator(FrameAnimator):
         if drop:
             self.x = self.x[drop:]
             self.x0 += drop
-        return frames
+        return {"ts": ts, "zt": zt, "gate": gate, "up": up, "ready": ready}
+
+    def _finalize(self, p: dict, f: dict) -> list[StreamFrame]:
+        """StreamFrames from :meth:`_prepare`'s rows and :meth:`_face`'s arrays."""
+        from ..face.arkit import ARKIT_NAMES
+
+        lm, mo, bs = f["landmarks"], f["mouth_open"].tolist(), f["blendshapes"].tolist()
+        hp, br, bl = f["head_pose"], f["brow"].tolist(), f["blink"].tolist()
+        return [
+            StreamFrame(
+                index=int(t),
+                time=t / self.fps,
+                landmarks=lm[i],
+                mouth_open=mo[i],
+                ready_sample=int(p["ready"][i]),
+                blendshapes=dict(zip(ARKIT_NAMES, bs[i], strict=True)),
+                head_pose=hp[i],
+                brow=br[i],
+                blink=bl[i],
+            )  # fmt: skip
+            for i, t in enumerate(p["ts"].tolist())
+        ]
 
     def _add_heads(self, h: np.ndarray) -> None:
         if len(h) == 0:
@@ -830,16 +901,230 @@ class LearnedAnimator(FrameAnimator):
 
     def push(self, y: np.ndarray) -> list[StreamFrame]:
         """Add 16 kHz float samples; return the frames now determined."""
+        self._ingest(y)
+        return self._emit(None)
+
+    def _ingest(self, y: np.ndarray, model: bool = True) -> None:
         y = np.asarray(y, np.float64).reshape(-1)
         if len(y):
             self.x = np.concatenate([self.x, y])
             self.total += len(y)
-        self._add_heads(self.model.push(self.st, y))
-        return self._emit(None)
+        if model:
+            self._model_push(y)
 
     def finish(self) -> list[StreamFrame]:
         """End of stream: the model gets the zero padding of the offline pass."""
         n = n_frames_for(self.total / self.sr, self.fps)
+        self._model_finish()
+        return self._emit(n)
+
+    def _model_push(self, y: np.ndarray) -> None:
+        self._add_heads(self.model.push(self.st, y))
+
+    def _model_finish(self) -> None:
         pad = np.zeros(self.model.pad_samples(self.head))
         self._add_heads(self.model.push(self.st, pad, end=True))
-        return self._emit(n)
+
+
+def _interp_rows(z: np.ndarray, lo: np.ndarray, w: np.ndarray, z0: int) -> np.ndarray:
+    """Rows ``z`` (n,) or (n, k) (row 0 = 50 Hz frame ``z0``) interpolated at
+    :func:`~talkinghead.models.causal_default.interp_index`'s ``(lo, w)``."""
+    a = z[np.clip(lo - z0, 0, len(z) - 1)]
+    b = z[np.clip(lo + 1 - z0, 0, len(z) - 1)]
+    if z.ndim == 2:
+        w = w[:, None]
+    return (1.0 - w) * a + w * b
+
+
+class MouthAnimator(LearnedAnimator):
+    """The streaming mouth v2 (a causal :class:`~talkinghead.models.mouth.MouthModel` on
+    the ``"causal"`` front end), with the whole face.
+
+    Per 20 ms row: the causal default model's trunk (ReLU activations + heads, streamed by
+    :meth:`~talkinghead.models.causal_default.CausalDefaultModel.push`) -> the mouth
+    network's causal convolutions, run row by row with their past kept per block -> output
+    row ``p`` is frame ``p - L`` (``L`` = the checkpoint's ``lookahead``) -> per-DOF
+    calibration and the prior blend (:meth:`~talkinghead.models.mouth.MouthModel.calibrate_outputs`)
+    -> six DOF z-scores, interpolated to the video frames, causally gated (the checkpoint's
+    ``gate_db`` below the loudest frame so far) -> articulation
+    (:func:`~talkinghead.face.articulation.dofs_to_articulation`), landmarks and all 52
+    blendshapes; upper face as :class:`LearnedAnimator`.
+
+    :meth:`offline` (``MouthModel.predict_dofs`` on
+    :func:`~talkinghead.models.mouth.causal_frames`, then the same read-out) is what the
+    stream equals for any chunking.
+
+    Parameters
+    ----------
+    model : MouthModel
+        ``config.frontend == "causal"`` and ``config.lookahead`` set. Shared read-only.
+    fps : float
+    seed : int
+    name : str, optional
+    """
+
+    def __init__(self, model, *, fps: float = 25.0, seed: int = 0,
+                 name: str = "mouth-v2-causal") -> None:  # fmt: skip
+        from ..face.normalize import neutral_face_68
+
+        check_mouth_streamable(model)
+        self.mouth = model
+        self.model = model.causal
+        self.fps = check_positive("fps", fps)
+        self.sr = MODEL_SR
+        self.D = int(model.config.lookahead)
+        self.lookahead_ms = 20.0 * self.D
+        self.seed = int(seed)
+        self.name = f"{name}:{self.lookahead_ms:g}ms"
+        self.neutral = neutral_face_68()
+        self.gate_db = float(model.config.gate_db)
+        self.ramp_frames = 2
+        cfg, w = model.config, model.weights
+        self._prior_col = (self.model.config.channels + self.model.head_for(self.lookahead_ms)
+                           if cfg.prior else None)  # fmt: skip
+        self._inp_w, self._inp_b = w["inp.weight"][:, :, 0], w["inp.bias"][:, None]
+        self._taps = [[np.ascontiguousarray(w[f"blocks.{i}.conv.weight"][:, :, j])
+                       for j in range(cfg.kernel)] for i in range(len(cfg.dilations))]  # fmt: skip
+        self._bias = [w[f"blocks.{i}.conv.bias"][:, None] for i in range(len(cfg.dilations))]
+        self._out_w, self._out_b = w["out.weight"][:, :, 0], w["out.bias"][:, None]
+        self._wcat = [np.ascontiguousarray(np.concatenate(t, axis=1)) for t in self._taps]
+        self.reset()
+
+    def reset(self) -> None:
+        super().reset()
+        cfg = self.mouth.config
+        c = cfg.channels
+        self.hist = [np.zeros((c, (cfg.kernel - 1) * d), np.float32) for d in cfg.dilations]
+        self.n_feat = 0
+        self.last_row = None
+
+    def _z_offline(self, y: np.ndarray) -> np.ndarray:
+        from ..models.mouth import causal_frames
+
+        return self.mouth.predict_dofs(causal_frames(self.model, y))
+
+    def _articulation(self, zt: np.ndarray, gate: np.ndarray) -> np.ndarray:
+        from ..face.articulation import dofs_to_articulation
+
+        return dofs_to_articulation(zt, self.mouth.dof_stats, gate)
+
+    def _net(self, rows: np.ndarray) -> None:
+        """Feature rows (k, in_dim) -> the network's new outputs, calibrated, into ``z``."""
+        if len(rows) == 0:
+            return
+        x = (rows - self.mouth.feature_mean) / self.mouth.feature_scale  # as normalize()
+        h = self._inp_w @ np.ascontiguousarray(x.T, np.float32) + self._inp_b
+        k = h.shape[1]
+        cfg = self.mouth.config
+        for i, d in enumerate(cfg.dilations):
+            a = np.maximum(h, 0, dtype=np.float32)
+            xp = np.concatenate([self.hist[i], a], axis=1)
+            taps = self._taps[i]
+            acc = taps[0] @ xp[:, :k]
+            for j in range(1, cfg.kernel):
+                acc += taps[j] @ xp[:, j * d : j * d + k]
+            h = h + acc + self._bias[i]
+            p = self.hist[i].shape[1]
+            self.hist[i] = xp[:, xp.shape[1] - p :] if p else self.hist[i]
+        out = (self._out_w @ np.maximum(h, 0) + self._out_b).T.astype(np.float32)  # (k, n_out)
+        pos = self.n_feat + np.arange(k)
+        self.n_feat += k
+        keep = pos >= self.D  # output p is frame p - D
+        if not keep.any():
+            return
+        prior = None
+        if self._prior_col is not None:
+            prior = rows[keep, self._prior_col].astype(np.float64)
+            cal = self.model.calibration
+            if cal is not None:
+                prior = np.interp(prior, cal[0], cal[1])
+        z = self.mouth.calibrate_outputs(out[keep], prior)
+        self.z.extend(z)
+
+    def _model_push(self, y: np.ndarray) -> None:
+        rows = self.model.push(self.st, y, features=True)
+        if len(rows):
+            self.last_row = rows[-1:]
+        self._net(rows)
+
+    @staticmethod
+    def _push_many(animators, ys) -> None:
+        """:meth:`_model_push` for several animators of one MouthModel at once (the trunk
+        and the network batched over the streams, row position by row position)."""
+        from ..models.causal_default import causal_blocks_batch
+
+        a0 = animators[0]
+        m = a0.mouth
+        rows = a0.model.push_many([a.st for a in animators], ys, features=True)
+        ks = [len(r) for r in rows]
+        if not any(ks):
+            return
+        outs = [[] for _ in animators]
+        for r in range(max(ks)):
+            idx = [s for s, k in enumerate(ks) if k > r]
+            x = np.stack([rows[s][r] for s in idx])
+            x = (x - m.feature_mean) / m.feature_scale  # as normalize()
+            h = x.astype(np.float32) @ a0._inp_w.T + a0._inp_b[:, 0]
+            h = causal_blocks_batch(h, [animators[s].hist for s in idx], a0._wcat, a0._bias,
+                                    m.config.dilations, m.config.kernel)  # fmt: skip
+            o = (np.maximum(h, 0) @ a0._out_w.T + a0._out_b[:, 0]).astype(np.float32)
+            for j, s in enumerate(idx):
+                outs[s].append(o[j])
+        keep_out, keep_prior, owners = [], [], []
+        for s, a in enumerate(animators):
+            k = ks[s]
+            if not k:
+                continue
+            a.last_row = rows[s][-1:]
+            pos = a.n_feat + np.arange(k)
+            a.n_feat += k
+            keep = pos >= a.D
+            if not keep.any():
+                continue
+            keep_out.append(np.stack(outs[s])[keep])
+            if a._prior_col is not None:
+                keep_prior.append(rows[s][keep, a._prior_col].astype(np.float64))
+            owners.append((s, int(keep.sum())))
+        if not owners:
+            return
+        prior = None
+        if keep_prior:
+            prior = np.concatenate(keep_prior)
+            cal = a0.model.calibration
+            if cal is not None:
+                prior = np.interp(prior, cal[0], cal[1])
+        z = m.calibrate_outputs(np.concatenate(keep_out), prior)
+        i = 0
+        for s, n in owners:
+            animators[s].z.extend(z[i : i + n])
+            i += n
+
+    def _model_finish(self) -> None:
+        from ..models.mouth import causal_n50, causal_pad
+
+        n50 = causal_n50(self.total)
+        rows = self.model.push(self.st, np.zeros(causal_pad(self.total)), end=True,
+                               features=True)[: max(0, n50 - self.n_feat)]  # fmt: skip
+        if len(rows):
+            self.last_row = rows[-1:]
+        self._net(rows)
+        if self.D and self.last_row is not None:  # as raw_outputs: the last row repeated
+            self._net(np.repeat(self.last_row, self.D, axis=0))
+
+
+def check_mouth_streamable(model) -> None:
+    """Raise unless ``model`` (a MouthModel) can stream: causal front end and convolutions."""
+    cfg = model.config
+    if cfg.frontend != "causal" or cfg.lookahead is None or cfg.utterance_norm:
+        from ..errors import CheckpointError
+
+        raise CheckpointError(
+            f"mouth model (frontend={cfg.frontend!r}, lookahead={cfg.lookahead}, "
+            f"utterance_norm={cfg.utterance_norm}) must have frontend='causal', a lookahead "
+            "and no utterance normalisation to stream (the offline mouth v2 sees +-0.64 s "
+            "of its student's +-1.2 s features and normalises per utterance)"
+        )
+    if model.causal is None:
+        from ..errors import CheckpointError
+
+        raise CheckpointError("mouth model must hold its causal front end (causal/) to stream")

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from ..errors import InvalidArgumentError
-from .animators import FrameAnimator, OfflineResult, StreamFrame, load_animator
+from .animators import (
+    FrameAnimator,
+    LearnedAnimator,
+    MouthAnimator,
+    OfflineResult,
+    StreamFrame,
+    load_animator,
+)
 from .pcm import MODEL_SR, PcmConverter
 
-__all__ = ["StreamingAnimator"]
+__all__ = ["StreamingAnimator", "push_batch"]
 
 
 class StreamingAnimator:
@@ -72,3 +81,60 @@ class StreamingAnimator:
     def offline(self, y) -> OfflineResult:
         """The whole-signal result for ``y`` (same decoding and resampling; no state used)."""
         return self.animator.offline(self.pcm.offline(y))
+
+
+def push_batch(items) -> list:
+    """Push one chunk into each of several streams at once: ``[(StreamingAnimator, chunk)]``
+    -> per stream its new frames (a list of :class:`StreamFrame`) or the exception its
+    chunk raised (e.g. :class:`~talkinghead.errors.InvalidArgumentError`).
+
+    The frames are those ``sa.push(chunk)`` would return, stream by stream; the learned
+    animators' face read-out (articulation, landmarks, blendshapes, upper face on the 68
+    points) runs once per model for all the streams' frames together, which is what a server
+    with many sessions saves (one call instead of one per session and frame).
+    """
+    from ..models.expression import UpperFace
+
+    out: list = [None] * len(items)
+    mouths: dict = {}  # MouthModel -> [(k, animator, samples)]
+    learned = []
+    for k, (sa, chunk) in enumerate(items):
+        try:
+            if sa.ended:
+                raise InvalidArgumentError("push() after end(): the stream is finished")
+            y = sa.pcm.push(chunk)
+            an = sa.animator
+            if isinstance(an, MouthAnimator):
+                an._ingest(y, model=False)
+                mouths.setdefault(id(an.mouth), []).append((k, an, y))
+            elif isinstance(an, LearnedAnimator):
+                an._ingest(y)
+                learned.append((k, an))
+            else:
+                out[k] = an.push(y)
+        except Exception as e:  # noqa: BLE001 - reported per stream
+            out[k] = e
+    for members in mouths.values():
+        MouthAnimator._push_many([an for _, an, _ in members], [y for _, _, y in members])
+        learned += [(k, an) for k, an, _ in members]
+    groups: dict = {}
+    for k, an in sorted(learned, key=lambda m: m[0]):
+        p = an._prepare(None)
+        if p is None:
+            out[k] = []
+        else:
+            groups.setdefault(an._face_key(), []).append((k, an, p))
+    for members in groups.values():
+        an0 = members[0][1]
+        ps = [p for _, _, p in members]
+        up = UpperFace(rotation=np.concatenate([p["up"].rotation for p in ps]),
+                       brow=np.concatenate([p["up"].brow for p in ps]),
+                       blink=np.concatenate([p["up"].blink for p in ps]))  # fmt: skip
+        zt = np.concatenate([p["zt"] for p in ps])
+        f = an0._face(zt, np.concatenate([p["gate"] for p in ps]), up)
+        i = 0
+        for k, an, p in members:
+            n = len(p["ts"])
+            out[k] = an._finalize(p, {key: v[i : i + n] for key, v in f.items()})
+            i += n
+    return out
