@@ -11,28 +11,13 @@ import sys
 from pathlib import Path
 
 from ..errors import DependencyError
+from .args import float_in, int_in
 
 __all__ = ["register", "cmd_serve", "build_config", "describe_animator"]
 
 
-def _port(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= v <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} must be in [0, 65535]")
-    return v
-
-
-def _lookahead(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= v <= 200.0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be in [0, 200] ms")
-    return v
+_PORT = int_in(0, 65535)
+_LOOKAHEAD_MS = float_in(0.0, 200.0)
 
 
 def register(subparsers) -> None:
@@ -51,7 +36,7 @@ def register(subparsers) -> None:
         "(a causal checkpoint) or --model energy (model-free); a missing model is an error.",
     )
     s.add_argument("--host", default="127.0.0.1", help="bind address (127.0.0.1)")
-    s.add_argument("--port", type=_port, default=8000, help="TCP port (8000; 0 = any free)")
+    s.add_argument("--port", type=_PORT, default=8000, help="TCP port (8000; 0 = any free)")
     s.add_argument("--token", help="shared secret clients must send (required off loopback)")
     s.add_argument(
         "--model",
@@ -78,7 +63,7 @@ def register(subparsers) -> None:
     )
     s.add_argument(
         "--lookahead-ms",
-        type=_lookahead,
+        type=_LOOKAHEAD_MS,
         default=40.0,
         help="look-ahead of sessions that do not ask for one, 0-200 ms (40)",
     )
