@@ -16,7 +16,7 @@ Usage::
         [--lookahead N] [--steps 3000] [--channels 96] [--seed 0]
         [--train-only /work/prepared/grid_s1 [--train-only-share 0.3]] [--val-from CKPT]
         [--exclude-clips ID ...] [--dof-weights 2,1.5,.5,.5,.5,.5] [--balance speaker]
-        [--open-calibration]
+        [--open-calibration] [--loss mse|corr|mse+corr]
 
 ``--train-only`` folders add training clips that never enter validation (GRID s1: one
 speaker, 1000 clips); ``--val-from`` reuses a checkpoint's validation clips (and keeps
@@ -223,6 +223,12 @@ def main(argv=None) -> int:
         help="crop sampling: by clip length, or every speaker's clips equally likely in total",
     )
     ap.add_argument(
+        "--loss",
+        default="mse",
+        choices=["mse", "corr", "mse+corr"],
+        help="training loss: MSE to the per-clip z-scores, 1 - Pearson r per crop and DOF, or both",
+    )
+    ap.add_argument(
         "--open-calibration",
         action="store_true",
         help="quantile-calibrate the final (blended) opening on the validation clips",
@@ -337,6 +343,7 @@ def main(argv=None) -> int:
         threads=args.threads,
         dof_weights=dof_w,
         clip_weights=weights,
+        loss=args.loss,
         progress=lambda s, loss, el: print(f"  step {s} loss {loss:.3f} ({el:.0f} s)", flush=True),
     )
     print(f"trained in {time.time() - t0:.0f} s", flush=True)

@@ -71,3 +71,45 @@ def test_short_run_learns_resumes_and_loads(clip, tmp_path):
     m3 = MouthModel.from_pretrained(tmp_path / "ck")
     x = c.feats.astype(np.float32)
     np.testing.assert_allclose(m3.predict_dofs(x), m1.predict_dofs(x), atol=0.05)
+
+
+def test_crop_corr_loss_known_answers():
+    from talkinghead.recipes.mouth import crop_corr_loss
+
+    g = torch.Generator().manual_seed(0)
+    t = torch.randn(3, 2, 50, generator=g)
+    m = torch.ones_like(t)
+    w = torch.ones(1, 2)
+    # scale- and offset-free: any positive affine map of the target scores 0, its negation 2
+    assert float(crop_corr_loss(3.0 * t + 1.5, t, m, w)) == pytest.approx(0.0, abs=1e-5)
+    assert float(crop_corr_loss(-t, t, m, w)) == pytest.approx(2.0, abs=1e-5)
+    # masked frames do not count: garbage there changes nothing
+    m2 = m.clone()
+    m2[..., 40:] = 0
+    noisy = t.clone()
+    noisy[..., 40:] = 100.0 * torch.randn(3, 2, 10, generator=g)
+    assert float(crop_corr_loss(noisy, t, m2, w)) == pytest.approx(0.0, abs=1e-5)
+    # the DOF weights: a wrong DOF with weight 0 is ignored, with weight 1 it counts half
+    wrong = torch.stack([t[:, 0], -t[:, 1]], dim=1)
+    only_first = torch.tensor([[1.0, 0.0]])
+    assert float(crop_corr_loss(wrong, t, m, only_first)) == pytest.approx(0.0, abs=1e-5)
+    assert float(crop_corr_loss(wrong, t, m, w)) == pytest.approx(1.0, abs=1e-5)
+    # crops with too few valid frames are left out (none left: 0)
+    assert float(crop_corr_loss(-t, t, torch.zeros_like(t), w)) == 0.0
+    # against an explicit Pearson r on one crop
+    o = torch.randn(1, 1, 50, generator=g)
+    r = np.corrcoef(o[0, 0].numpy(), t[0, 0].numpy())[0, 1]
+    got = float(crop_corr_loss(o, t[:1, :1], m[:1, :1], w[:, :1]))
+    assert got == pytest.approx(1.0 - r, abs=1e-5)
+
+
+def test_corr_loss_run_learns(clip, tmp_path):
+    c, _ = clip
+    cfg = MouthConfig(frontend="mel", in_dim=80, channels=16, dilations=[1, 2, 4])
+    m = train_mouth([c], config=cfg, out_dir=tmp_path / "w", steps=40, batch=4, crop_s=2.0,
+                    seed=0, loss="corr")  # fmt: skip
+    assert m.meta["loss"] == "corr"
+    m.calibration = fit_calibration(m, [c])
+    assert evaluate_clip(m, c)["open"] > 0.3  # fits its training clip (not a held-out score)
+    with pytest.raises(Exception, match="loss='l1' must be one of"):
+        train_mouth([c], config=cfg, out_dir=tmp_path / "w2", steps=1, loss="l1")

@@ -34,11 +34,13 @@ from ..errors import InvalidArgumentError
 
 __all__ = [
     "DOF_WEIGHTS",
+    "LOSSES",
     "MouthClip",
     "cache_clip",
     "load_cached",
     "targets_50hz",
     "train_mouth",
+    "crop_corr_loss",
     "fit_calibration",
     "fit_open_calibration",
     "evaluate_clip",
@@ -46,6 +48,9 @@ __all__ = [
 
 #: Loss weight of each DOF (open, width, upper_up, lower_down, smile, protrude).
 DOF_WEIGHTS = (2.0, 1.5, 0.5, 0.5, 0.5, 0.5)
+#: Training losses of :func:`train_mouth`: masked MSE to the per-clip z-scores, one minus
+#: the Pearson r of each crop and DOF (scale- and offset-free, like the metric), or both.
+LOSSES = ("mse", "corr", "mse+corr")
 
 
 @dataclass
@@ -193,6 +198,7 @@ def train_mouth(
     progress=None,
     dof_weights=None,
     clip_weights=None,
+    loss: str = "mse",
 ):
     """Train a :class:`~talkinghead.models.mouth.MouthModel` (resumable from ``out_dir/last``).
 
@@ -216,6 +222,12 @@ def train_mouth(
         Loss weight per DOF (default :data:`DOF_WEIGHTS`).
     clip_weights : sequence of float, optional
         Sampling weight per clip (default: its length, so every frame is equally likely).
+    loss : {"mse", "corr", "mse+corr"}
+        ``"mse"``: masked mean squared error to the per-clip z-scores; ``"corr"``: the
+        weighted mean over crops and DOFs of ``1 - r`` (:func:`crop_corr_loss`, Pearson r
+        of the output and the target within each crop, what the per-clip metric rewards);
+        ``"mse+corr"``: their sum. The quantile calibration fitted afterwards restores the
+        z-score scale either way.
 
     Returns
     -------
@@ -230,6 +242,8 @@ def train_mouth(
 
     if not train_clips:
         raise InvalidArgumentError("train_clips must not be empty")
+    if loss not in LOSSES:
+        raise InvalidArgumentError(f"loss={loss!r} must be one of {LOSSES}")
     torch.set_num_threads(int(threads))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -291,15 +305,19 @@ def train_mouth(
             yb[b, :, :k] = ys[i][s : s + k].T
             mb[b, :, :k] = ms[i][s : s + k].T
         out = net(torch.from_numpy(xb))[:, :, L : L + crop]
-        err = (out - torch.from_numpy(yb)) ** 2 * torch.from_numpy(mb) * w
-        loss = err.sum() / torch.from_numpy(mb).sum().clamp(min=1.0)
+        yt, mt = torch.from_numpy(yb), torch.from_numpy(mb)
+        value = 0.0
+        if loss in ("mse", "mse+corr"):
+            value = ((out - yt) ** 2 * mt * w).sum() / mt.sum().clamp(min=1.0)
+        if loss in ("corr", "mse+corr"):
+            value = value + crop_corr_loss(out, yt, mt, w[:, :, 0])
         opt.zero_grad()
-        loss.backward()
+        value.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         opt.step()
         sched.step()
         if progress is not None and (step + 1) % 50 == 0:
-            progress(step + 1, float(loss), time.time() - t0)
+            progress(step + 1, float(value), time.time() - t0)
         if (step + 1) % save_every == 0 or step + 1 == steps:
 
             def write(folder, step=step):
@@ -319,10 +337,41 @@ def train_mouth(
             "steps": steps,
             "seed": seed,
             "n_train_clips": len(train_clips),
+            "loss": loss,
             "train_frames_50hz": int(lengths.sum()),
         }
     )
     return model
+
+
+def crop_corr_loss(out, target, mask, weights, min_frames: int = 10):
+    """Weighted mean of ``1 - r`` over crops and DOFs (torch; training only).
+
+    ``r`` is the Pearson correlation of ``out`` and ``target`` over the masked frames of
+    one crop and one DOF; crops with fewer than ``min_frames`` masked frames or a flat
+    target are left out.
+
+    Parameters
+    ----------
+    out, target, mask : torch.Tensor, shape (B, K, T)
+    weights : torch.Tensor, shape (1, K)
+        Weight of each DOF.
+
+    Returns
+    -------
+    torch.Tensor, scalar
+        0 when every kept crop correlates perfectly; 0 as well when none is kept.
+    """
+    n = mask.sum(-1)
+    keep_n = n.clamp(min=1.0)
+    mo = (out * mask).sum(-1) / keep_n
+    mt = (target * mask).sum(-1) / keep_n
+    do = (out - mo[..., None]) * mask
+    dt = (target - mt[..., None]) * mask
+    vo, vt = (do * do).sum(-1), (dt * dt).sum(-1)
+    r = (do * dt).sum(-1) / (vo * vt + 1e-8).sqrt()
+    keep = ((n >= min_frames) & (vt > 1e-6 * keep_n)).to(out.dtype) * weights
+    return ((1.0 - r) * keep).sum() / keep.sum().clamp(min=1e-6)
 
 
 def fit_calibration(model, clips: list[MouthClip], n: int = 101) -> np.ndarray:
