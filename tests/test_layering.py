@@ -11,7 +11,7 @@ The layer order, lowest first (a module may import its own layer or any layer be
 2. ``models``                       -- animators: speech -> face parameters
 3. ``render``, ``export``           -- face parameters -> pixels / files
 4. ``corpora``, ``recipes``, ``training``, ``evaluate`` -- data sets, papers, fitting, scoring
-5. ``inference``, ``pipeline``, ``personalize``, ``streaming``, ``serve``, ``study``
+5. ``inference``, ``pipeline``, ``pipelines``, ``personalize``, ``streaming``, ``serve``, ``study``
                                     -- end-to-end entry points
 6. ``cli``, ``__main__``, every ``*commands`` module -- argument parsing only
    (the package root ``talkinghead/__init__.py`` is the public facade and also sits here:
@@ -41,7 +41,7 @@ LAYERS: list[set[str]] = [
     {"models"},
     {"render", "export"},
     {"corpora", "recipes", "training", "evaluate"},
-    {"inference", "pipeline", "personalize", "streaming", "serve", "study"},
+    {"inference", "pipeline", "pipelines", "personalize", "streaming", "serve", "study"},
     {"cli", "__main__", ""},
 ]
 CLI_LAYER = len(LAYERS) - 1
@@ -50,10 +50,7 @@ ENTRY_POINTS = {"talkinghead.training.ddp_entry"}
 
 # "importer -> imported" (below talkinghead.): why it is still there.  Shrinks; never add to it.
 _ALLOWED: dict[str, str] = {
-    # -- import cycles (the edge listed is the one to break) --
-    # -- lower layers reaching up --
-    "render.photo -> inference": "render draws parameters only: speech -> pipelines",
-    # -- private names from another package --
+    # (empty: every violation is fixed; a new one must be fixed, not listed)
 }
 ALLOWED = {tuple(f"{PKG}.{m}" for m in edge.split(" -> ")): why for edge, why in _ALLOWED.items()}
 

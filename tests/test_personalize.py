@@ -14,7 +14,8 @@ from talkinghead.errors import (
     InvalidArgumentError,
     TooFewFramesError,
 )
-from talkinghead.personalize import load_person, personalize, render_person
+from talkinghead.personalize import load_person, personalize
+from talkinghead.pipelines import render_person
 
 torch.set_num_threads(1)
 GRID = "rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"  # 75 frames, 25 fps, 360x288

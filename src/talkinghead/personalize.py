@@ -25,12 +25,12 @@
 ``reference.png``, ``head_pose.json`` and ``refiner/`` (config.json, model.safetensors,
 training_log.jsonl, last/).
 
-``render_person(audio, person_dir, out.mp4)``: the default animator's landmarks drive the
-warp of the reference frame; the head moves with the pose generated from the audio by the
-person's model (roll and image-plane shift, and yaw and pitch turned in 3D with the
-canonical face's depth: :meth:`~talkinghead.render.photo.PhotoAnimator.control_points`);
-each frame's face box is refined and pasted back with a feathered edge; the MP4 gets the
-audio.
+:func:`talkinghead.pipelines.render_person` (speech + PERSON_DIR -> MP4): the default
+animator's landmarks drive the warp of the reference frame; the head moves with the pose
+generated from the audio by the person's model (roll and image-plane shift, and yaw and
+pitch turned in 3D with the canonical face's depth:
+:meth:`~talkinghead.render.photo.PhotoAnimator.control_points`); each frame's face box is
+refined and pasted back with a feathered edge; the MP4 gets the audio.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from .errors import (
 )
 from .recipes.yi2020 import head_controls, person_pairs
 
-__all__ = ["Person", "personalize", "load_person", "render_person", "MIN_FRAMES", "MAX_LOST"]
+__all__ = ["Person", "personalize", "load_person", "MIN_FRAMES", "MAX_LOST"]
 
 #: Frames a personalisation video needs (Yi et al. use ~300).
 MIN_FRAMES = 300
@@ -457,72 +457,3 @@ def personalize(
     }  # fmt: skip
     write_text_atomic(out / "person.json", json.dumps(meta, indent=1) + "\n")
     return out
-
-
-# ------------------------------------------------------------------------- render
-
-
-def render_person(
-    audio: str | os.PathLike,
-    person_dir: str | os.PathLike,
-    out_path: str | os.PathLike,
-    *,
-    transcript: str | None = None,
-    fps: float | None = None,
-    seed: int = 0,
-    head_pose: bool = True,
-    blinks: bool = True,
-    refine: bool = True,
-    anim=None,
-    progress: bool | None = None,
-) -> Path:
-    """Speech + a PERSON_DIR -> talking MP4 of that person (with the audio).
-
-    Parameters
-    ----------
-    audio : str or path
-        Speech (audio file, or a video with an audio track).
-    person_dir : str or path
-        From :func:`personalize`.
-    out_path : str or path
-        Output ``.mp4``.
-    transcript : str, optional
-        What is said (forced alignment).
-    fps : float, optional
-        Frame rate (default: the person's video's).
-    seed : int
-        Head-pose and blink randomness.
-    head_pose, blinks, refine : bool
-        Switch the personalised head motion, blinks, refiner off.
-    anim : Animation, optional
-        Use these landmarks instead of animating ``audio``.
-
-    Returns
-    -------
-    Path
-    """
-    from ._util.progress import progress as _progress
-    from .audio.io import load_audio
-    from .inference import animate
-    from .models.head_pose import audio_pose_features
-    from .render.photo import blink_curve
-    from .video.io import write_video
-
-    person = load_person(person_dir)
-    fps = float(fps or person.fps)
-    if anim is None:
-        anim = animate(audio, fps=fps, transcript=transcript)
-    T = anim.n_frames
-    head = None
-    if head_pose:
-        y16, sr16 = load_audio(audio, sr=16000)
-        feats = audio_pose_features(y=y16, sr=sr16, fps=anim.fps, n_frames=T)
-        head = person.pose_to_head(person.pose_model.generate(feats, seed=seed))
-    from .models.expression import driving_landmarks
-
-    lms, own_blinks = driving_landmarks(anim, blinks=blinks)
-    bl = blink_curve(T, fps=anim.fps, seed=seed) if own_blinks else None
-    y, sr = load_audio(audio, sr=44100)
-    frames = person.frames(lms, head=head, blinks=bl, refine=refine)
-    frames = _progress(frames, total=T, desc="render", unit="frame", enabled=progress)
-    return write_video(out_path, frames, fps=anim.fps, audio=y, sr=sr)

@@ -9,16 +9,9 @@ from pathlib import Path
 
 from .._util.outputs import check_io
 from .args import FPS, VIDEO_SIZE, int_in, read_transcript
-from .export import add_export_options, export_formats, output_format, write_export
+from .export import add_export_options, export_formats, export_options, output_format
 
 __all__ = ["register", "cmd_animate", "cmd_say"]
-
-
-def _to_blendshapes(anim, y=None, sr=None):
-    """BlendshapeAnimation (52 ARKit weights + head rotation) of an :class:`Animation`."""
-    from ..models.blendshape_bridge import animation_to_blendshapes
-
-    return animation_to_blendshapes(anim, y=y, sr=sr)
 
 
 def _animate_io(args) -> None:
@@ -40,32 +33,22 @@ def cmd_animate(args) -> int:
 
         return cmd_animate_photo(args)
     from ..inference import animate
+    from ..pipelines import export_speech, render_head3d_video, render_sketch_video
 
     fmt = output_format(args, own={".mp4": None, ".npz": None})  # before any work
     ext = Path(args.output).suffix.lower()
     transcript = read_transcript(args)
     anim = animate(args.audio, fps=args.fps, transcript=transcript, model=args.model)
-    from ..audio.io import load_audio
-
     if fmt:
-        y, sr = load_audio(args.audio, sr=16000)
-        write_export(fmt, args.output, anim, y=y, sr=sr, args=args, audio=str(args.audio))
+        audio = str(args.audio)
+        export_speech(args.output, audio, fmt, anim=anim, **export_options(fmt, args, audio))
     elif ext == ".npz":
         anim.save(args.output)
+    elif args.face == "3d":
+        render_head3d_video(args.output, args.audio, anim=anim, size=args.size or 512)
     else:
-        y, sr = load_audio(args.audio, sr=44100)
-        if args.face == "3d":
-            from ..render.head3d import render_head_video
-
-            render_head_video(args.output, _to_blendshapes(anim, y, sr), audio=y, sr=sr,
-                              size=args.size or 512)  # fmt: skip
-        else:
-            from ..render.sketch import render_landmarks_video
-
-            render_landmarks_video(
-                args.output, anim.landmarks, fps=anim.fps, audio=y, sr=sr,
-                size=args.size or 256, progress=True,
-            )  # fmt: skip
+        render_sketch_video(args.output, args.audio, anim=anim, size=args.size or 256,
+                            progress=True)  # fmt: skip
     if args.params:
         anim.save(args.params)
     print(

@@ -92,7 +92,8 @@ def cmd_personalize(args) -> int:
 def cmd_animate_person(args) -> int:
     """``animate --person``: speech + PERSON_DIR -> talking MP4 of that person."""
     from ..inference import animate
-    from ..personalize import load_person, render_person
+    from ..personalize import load_person
+    from ..pipelines import render_person
 
     if Path(args.output).suffix.lower() not in (".mp4", ".m4v", ".mov", ".mkv"):
         raise InvalidArgumentError(f"--output={args.output!r} must be a video (.mp4) with --person")

@@ -27,7 +27,8 @@ def cmd_animate_photo(args) -> int:
     """``animate --photo``: speech + one photo -> talking MP4 at the photo's resolution (at most
     2048 px; ``--size`` downscales)."""
     from ..inference import animate
-    from ..render.photo import find_photo_face, render_photo_video
+    from ..pipelines import render_photo_video
+    from ..render.photo import find_photo_face
 
     if Path(args.output).suffix.lower() not in (".mp4", ".m4v", ".mov", ".mkv"):
         raise InvalidArgumentError(f"--output={args.output!r} must be a video (.mp4) with --photo")

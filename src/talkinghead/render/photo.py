@@ -75,7 +75,6 @@ __all__ = [
     "find_photo_face",
     "PhotoAnimator",
     "animate_photo",
-    "render_photo_video",
     "blink_curve",
     "face_box",
     "refine_face",
@@ -762,62 +761,3 @@ def _frames(animator, anim, lms, blink_seed, head_motion) -> Iterator[np.ndarray
     for t in range(T):
         moving = animator.control_points(lms[t], blink=float(blinks[t]), head=tuple(head[t]))
         yield animator.frame(moving)
-
-
-def render_photo_video(
-    path: str | os.PathLike,
-    photo,
-    audio_path: str | os.PathLike,
-    *,
-    transcript: str | None = None,
-    size: int | None = None,
-    fps: float | None = None,
-    face_index: int | None = None,
-    blink_seed: int | None = 0,
-    head_motion: bool = True,
-    anim=None,
-    refiner=None,
-    progress: bool | None = None,
-) -> Path:
-    """Animate a photo with speech and write an MP4 with the audio (atomically).
-
-    Parameters
-    ----------
-    path : str or path
-        Output ``.mp4``.
-    photo : str, path or ndarray
-    audio_path : str or path
-        Speech (audio file, or a video with an audio track).
-    transcript : str, optional
-        What is said (forced alignment instead of phone recognition).
-    size : int or None
-        Downscale the video to this longer side (default None: the photo's resolution, at
-        most :data:`MAX_OUTPUT_SIDE`; see :func:`check_output_size`).
-    fps : float, optional
-        Frame rate (default: the audio file's video rate, else 25).
-    face_index, blink_seed, head_motion, refiner
-        See :func:`animate_photo`.
-    anim : Animation, optional
-        Use these face parameters instead of animating ``audio_path``.
-
-    Returns
-    -------
-    Path
-    """
-    from .._util.progress import progress as _progress
-    from ..audio.io import load_audio
-    from ..inference import animate
-    from ..video.io import write_video
-
-    face = (
-        photo
-        if isinstance(photo, PhotoFace)
-        else find_photo_face(photo, size=size, face_index=face_index)
-    )
-    if anim is None:
-        anim = animate(audio_path, fps=fps, transcript=transcript)
-    y, sr = load_audio(audio_path, sr=44100)
-    frames = animate_photo(face, anim, blink_seed=blink_seed, head_motion=head_motion,
-                           refiner=refiner)  # fmt: skip
-    frames = _progress(frames, total=anim.n_frames, desc="render", unit="frame", enabled=progress)
-    return write_video(path, frames, fps=anim.fps, audio=y, sr=sr)
