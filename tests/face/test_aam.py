@@ -117,3 +117,57 @@ def test_code_targets_mark_faceless_frames(aam, clip):
     assert np.all(codes[2] == 0) and np.abs(codes[0]).sum() > 0
     with pytest.raises(InvalidArgumentError):
         aam_code_targets(aam, frames[:3], lm)
+
+
+def test_lower_face_point_subset(clip, tmp_path):
+    """Fan 2015's lower-face AAM: shape PCA and texture over the 42 lower-face points."""
+    from talkinghead.recipes._shape import LOWER_FACE_68
+
+    frames, lm = clip
+    from talkinghead.face.aam import LOWER_FACE_OUTLINE
+
+    sub = AAM.fit(
+        frames[:100], lm[:100], n_shape=8, n_appearance=8, points=LOWER_FACE_68,
+        outline=LOWER_FACE_OUTLINE,
+    )  # fmt: skip
+    full = AAM.fit(frames[:100], lm[:100], n_shape=8, n_appearance=8)
+    assert sub.points == tuple(sorted(LOWER_FACE_68)) and full.points is None
+    assert sub.shape_components.shape == (8, 2 * len(LOWER_FACE_68))
+    assert 0 < sub.shape_variance_ratio <= 1 and 0 < sub.appearance_variance_ratio <= 1
+    # the shape variance ratio is the subset's own: recompute it by hand from the aligned
+    # training shapes (the model's similarity of each frame, the subset's coordinates)
+    idx = list(LOWER_FACE_68)
+    al = np.stack([sub.similarity(x).inverse().apply(x)[idx] for x in lm[:100]]).reshape(100, -1)
+    xc = al - al.mean(axis=0)
+    proj = xc @ sub.shape_components.T
+    ratio = (proj**2).sum() / (xc**2).sum()
+    assert ratio == pytest.approx(sub.shape_variance_ratio, abs=0.02)
+    # the texture covers the lower face only: no pixel above the nose base's row
+    rows = np.flatnonzero(sub.mask.any(axis=1))
+    ref = sub.reference_points
+    assert rows.min() >= np.floor(ref[idx, 1].min()) - 1
+    # in model units (each reference frame has its own scale): well under the full face
+    assert sub.mask.sum() / sub.ref_scale**2 < 0.6 * full.mask.sum() / full.ref_scale**2
+    # held-out frame: decode moves only the subset; the upper face stays at the mean shape
+    code = sub.encode(frames[105], lm[105])
+    assert code.shape == (16,)
+    shape, tex = sub.decode(code)
+    upper = [i for i in range(68) if i not in set(idx)]
+    np.testing.assert_array_equal(shape[upper], sub.mean_shape[upper])
+    pts = sub.similarity(lm[105]).apply(shape)
+    assert np.sqrt(((pts[idx] - lm[105][idx]) ** 2).sum(1)).mean() < 2.0
+    assert _psnr(sub.texture(frames[105], lm[105]), tex, sub.mask) > 25.0
+    out = sub.render(code, background_frame=frames[105], similarity=sub.similarity(lm[105]))
+    changed = np.abs(out.astype(int) - frames[105].astype(int)).max(axis=2) > 0
+    ys = np.flatnonzero(changed.any(axis=1))
+    assert ys.size
+    eyes = lm[105][36:48]
+    (xa, ya), (xb, yb) = np.floor(eyes.min(0)).astype(int), np.ceil(eyes.max(0)).astype(int)
+    assert not changed[ya : yb + 1, xa : xb + 1].any()  # nothing pasted over the eyes
+    hull = AAM.fit(frames[:100], lm[:100], n_shape=8, n_appearance=8, points=LOWER_FACE_68)
+    assert sub.mask.sum() < hull.mask.sum()  # the outline trims the convex hull (same scale)
+    other = AAM.load(sub.save(tmp_path / "lower.npz"))
+    assert other.points == sub.points
+    np.testing.assert_allclose(other.encode(frames[105], lm[105]), code, rtol=1e-4, atol=1e-2)
+    with pytest.raises(InvalidArgumentError, match="points="):
+        AAM.fit(frames[:10], lm[:10], points=(1, 1))

@@ -151,3 +151,38 @@ def test_render_the_trained_aam_checkpoint_from_speech(trained, shared_data, tmp
     assert info.n_frames == n and info.has_audio and info.width == 128
     s = synthesize(out, y=y, sr=sr)
     assert s.kind == "aam" and s.codes.shape == (n, 16) and s.landmarks.shape == (n, 68, 2)
+
+
+def test_fan2015_fits_a_lower_face_aam(trained, tmp_path):
+    """Fan 2015's default code: an AAM of the 42 lower-face landmarks, 8 + 8 parameters,
+    its variance ratios in the checkpoint; the older full-face AAM stays available."""
+    from talkinghead.face.aam import LOWER_FACE_OUTLINE
+    from talkinghead.recipes._shape import LOWER_FACE_68
+    from talkinghead.recipes.fan2015 import Fan2015
+
+    corpus = trained[0]
+    r = Fan2015()
+    assert (r.aam_region, r.aam_points, r.aam_outline) == (
+        "lower",
+        LOWER_FACE_68,
+        LOWER_FACE_OUTLINE,
+    )
+    res = train(r, corpus, tmp_path / "fan", TrainConfig(epochs=1, batch_size=4), log=None)
+    assert np.isfinite(res.best_valid_loss)
+    assert r.aam.points == tuple(sorted(LOWER_FACE_68)) and r.aam.n_code == 16
+    ratio = r.aam_variance_ratio()
+    assert ratio["n_points"] == 42 and 0 < ratio["appearance"] <= 1 and 0 < ratio["shape"] <= 1
+    model, loaded = load_aam_model(tmp_path / "fan")
+    assert model.meta["recipe_state"]["aam_region"] == "lower"
+    assert model.meta["recipe_state"]["aam_variance_ratio"] == ratio
+    assert loaded.aam.points == r.aam.points and loaded.aam_points == LOWER_FACE_68
+    clip = load_clips(corpus, "all")[0]
+    y, valid = loaded.targets(clip)
+    assert y.shape == (clip.n_frames, 16) and np.isfinite(y[valid]).all()
+    # a checkpoint state without a region (trained before the option): the full face
+    old = Fan2015()
+    old.load_state({"ref": None, "target": "aam"})
+    assert old.aam_region == "full" and old.aam_points is None
+    assert get_recipe("fan2015", aam_region="full").aam_points is None
+    with pytest.raises(InvalidArgumentError, match="aam_region="):
+        Fan2015(aam_region="upper")

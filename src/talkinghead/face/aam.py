@@ -15,6 +15,17 @@ Shape
     eye-pinned units (eye centres at (-0.5, 0) and (0.5, 0), y down), like
     :func:`talkinghead.face.normalize.neutral_face_68`. PCA keeps ``variance`` of
     the aligned-shape variance.
+Point subset
+    ``points`` (e.g. the lower face, :data:`talkinghead.recipes._shape.LOWER_FACE_68`:
+    jaw, nose base and lips, as Fan et al.'s lower-face AAM) restricts the model to those
+    landmarks: frames are still aligned on ``align_on`` of the 68 tracked points, the
+    shape PCA covers only the subset's coordinates (the other points stay at the mean
+    shape in :meth:`AAM.decode`), and the texture covers only the Delaunay triangles of
+    the subset's mean shape (no border points) whose centroid lies inside ``outline``
+    (a polygon of landmark indices; :data:`LOWER_FACE_OUTLINE`: the jaw line and the nose
+    base, so that the region stops below the eyes; default: the subset's convex hull), so
+    :meth:`AAM.render` pastes only that region. The variance ratios are those of the
+    subset.
 Appearance
     Each frame's face is warped (piecewise affine, :class:`~.warp.FixedTargetWarp`)
     onto the mean shape drawn on a ``size`` x ``size`` reference frame. The
@@ -44,6 +55,7 @@ from .warp import FixedTargetWarp, delaunay, feather_mask, piecewise_affine_maps
 __all__ = [
     "AAM",
     "STABLE_68",
+    "LOWER_FACE_OUTLINE",
     "N_BORDER",
     "fit_similarity",
     "pca_fit",
@@ -52,6 +64,8 @@ __all__ = [
 
 #: Nose bridge (27-30) and eyes (36-47): the points a frame is aligned on by default.
 STABLE_68 = tuple(range(27, 31)) + tuple(range(36, 48))
+#: Outline of the lower face: the jaw line (0-16), then the nose base (35-31) back to 0.
+LOWER_FACE_OUTLINE = tuple(range(0, 17)) + tuple(range(35, 30, -1))
 #: Border points around the mean shape (extend the warp to forehead and margin).
 N_BORDER = 16
 _FORMAT = "talkinghead-aam-1"
@@ -161,6 +175,9 @@ class AAM:
     appearance_variance : ndarray, shape (n_appearance,)
     appearance_variance_ratio : float
     align_on : tuple of int
+    points : tuple of int or None
+        The landmarks the model covers (None: all 68); ``shape_components`` then has
+        ``2 * len(points)`` columns.
     """
 
     mean_shape: np.ndarray
@@ -177,6 +194,7 @@ class AAM:
     appearance_variance: np.ndarray
     appearance_variance_ratio: float
     align_on: tuple = STABLE_68
+    points: tuple | None = None
 
     def __post_init__(self) -> None:
         self._warp: FixedTargetWarp | None = None
@@ -194,6 +212,11 @@ class AAM:
     @property
     def n_code(self) -> int:
         return self.n_shape + self.n_appearance
+
+    @property
+    def point_index(self) -> list[int]:
+        """The modelled landmarks (all 68 without a point subset)."""
+        return list(range(68)) if self.points is None else list(self.points)
 
     @property
     def reference_points(self) -> np.ndarray:
@@ -227,6 +250,8 @@ class AAM:
         n_appearance: int | None = None,
         size: int = 128,
         align_on: tuple = STABLE_68,
+        points=None,
+        outline=None,
     ) -> AAM:
         """Build the model from frames and their tracked landmarks.
 
@@ -243,6 +268,12 @@ class AAM:
             Reference frame side in pixels (>= 32).
         align_on : tuple of int
             Points that define each frame's similarity transform.
+        points : sequence of int, optional
+            Model only these landmarks (at least 3 distinct indices in 0-67; e.g. the
+            lower face). None: all 68.
+        outline : sequence of int, optional
+            With ``points``: a polygon of landmark indices (e.g. :data:`LOWER_FACE_OUTLINE`);
+            only the subset's triangles with their centroid inside it are textured.
 
         Returns
         -------
@@ -267,6 +298,14 @@ class AAM:
             )
         lm = lm[ok]
         align_on = tuple(int(i) for i in align_on)
+        if points is not None:
+            pts_in = [int(i) for i in points]
+            if len(set(pts_in)) < 3 or min(pts_in) < 0 or max(pts_in) > 67:
+                raise InvalidArgumentError(
+                    f"points={list(points)!r} must hold at least 3 distinct indices in 0-67"
+                )
+            points = tuple(sorted(set(pts_in)))
+        sub = list(range(68)) if points is None else list(points)
 
         # generalised Procrustes onto an eye-pinned mean
         ref = _pin(lm[0])
@@ -277,20 +316,33 @@ class AAM:
         aligned = np.stack(
             [fit_similarity(x[list(align_on)], ref[list(align_on)]).apply(x) for x in lm]
         )
-        mean_shape, comps, var = pca_fit(
-            aligned.reshape(len(aligned), -1), variance=variance, n_components=n_shape
+        mean_sub, comps, var = pca_fit(
+            aligned[:, sub].reshape(len(aligned), -1), variance=variance, n_components=n_shape
         )
-        xc = aligned.reshape(len(aligned), -1) - mean_shape
+        xc = aligned[:, sub].reshape(len(aligned), -1) - mean_sub
         total = float((xc**2).sum() / max(len(xc) - 1, 1))
         shape_ratio = float(var.sum() / total) if total > 0 else 1.0
-        mean_shape = mean_shape.reshape(68, 2)
+        mean_shape = aligned.mean(axis=0)
+        mean_shape[sub] = mean_sub.reshape(len(sub), 2)
 
         border = _border_points(mean_shape)
         pts = np.concatenate([mean_shape, border])
-        lo, hi = pts.min(0), pts.max(0)
+        if points is None:
+            lo, hi = pts.min(0), pts.max(0)
+            triangles = delaunay(pts)
+        else:  # the subset's own triangulation: the texture covers that region only
+            lo, hi = mean_shape[sub].min(0), mean_shape[sub].max(0)
+            triangles = np.asarray(sub, dtype=np.int32)[delaunay(mean_shape[sub])]
+            if outline is not None:
+                poly = mean_shape[[int(i) for i in outline]]
+                inside = _inside_polygon(mean_shape[triangles].mean(axis=1), poly)
+                if not inside.any():
+                    raise InvalidArgumentError(
+                        f"outline={list(outline)!r} must enclose some of the points' triangles"
+                    )
+                triangles = triangles[inside]
         ref_scale = float((size - 4) / (hi - lo).max())
         ref_offset = (size - 1) / 2.0 - ref_scale * (lo + hi) / 2.0
-        triangles = delaunay(pts)
         model = cls(
             mean_shape=mean_shape,
             shape_components=comps,
@@ -306,6 +358,7 @@ class AAM:
             appearance_variance=np.zeros(0),
             appearance_variance_ratio=1.0,
             align_on=align_on,
+            points=points,
         )
         textures = np.stack(
             [model._texture_vector(frames[int(i)], x) for i, x in zip(ok, lm, strict=True)]
@@ -379,9 +432,8 @@ class AAM:
         """Shape parameters (n_shape,) of landmarks (68, 2) in pixels."""
         lm = _check_one(landmarks)
         aligned = self.similarity(lm).inverse().apply(lm)
-        return ((aligned - self.mean_shape).reshape(-1) @ self.shape_components.T).astype(
-            np.float32
-        )
+        d = (aligned - self.mean_shape)[self.point_index]
+        return (d.reshape(-1) @ self.shape_components.T).astype(np.float32)
 
     def encode(self, frame: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
         """The code ``(p; lambda)`` of one frame.
@@ -417,12 +469,15 @@ class AAM:
         -------
         landmarks : ndarray, shape (68, 2)
             Model (eye-pinned) units; map to an image with a similarity
-            (:meth:`similarity` of that image's landmarks).
+            (:meth:`similarity` of that image's landmarks). With a point subset, the
+            points outside it are the mean shape's.
         texture : ndarray, shape (size, size, 3), uint8
             Shape-normalised texture (0 outside :attr:`mask`).
         """
         p, lam = self._split(code)
-        shape = self.mean_shape + (p @ self.shape_components).reshape(68, 2)
+        shape = self.mean_shape.copy()
+        idx = self.point_index
+        shape[idx] = shape[idx] + (p @ self.shape_components).reshape(len(idx), 2)
         vec = self.mean_texture + (lam @ self.appearance_components.astype(np.float64))
         tex = np.zeros((self.size, self.size, 3), dtype=np.uint8)
         tex[self.mask] = np.clip(np.round(vec), 0, 255).reshape(-1, 3).astype(np.uint8)
@@ -488,6 +543,7 @@ class AAM:
             "shape_variance_ratio": self.shape_variance_ratio,
             "appearance_variance_ratio": self.appearance_variance_ratio,
             "align_on": list(self.align_on),
+            "points": None if self.points is None else list(self.points),
         }
         return save_npz_atomic(
             path,
@@ -530,6 +586,7 @@ class AAM:
                     appearance_variance=z["appearance_variance"],
                     appearance_variance_ratio=float(meta["appearance_variance_ratio"]),
                     align_on=tuple(meta["align_on"]),
+                    points=None if meta.get("points") is None else tuple(meta["points"]),
                 )
         except (KeyError, ValueError, OSError) as e:
             raise MediaError(f"path='{p}' must be an AAM .npz file ({e})") from None
@@ -544,6 +601,17 @@ def _pin(shape: np.ndarray) -> np.ndarray:
 
     tf = SimilarityTransform.from_two_points(eye_centres_68(shape), np.asarray(DEFAULT_EYES))
     return tf.apply(shape)
+
+
+def _inside_polygon(p: np.ndarray, poly: np.ndarray) -> np.ndarray:
+    """(N,) bool: points ``p`` (N, 2) inside the closed polygon ``poly`` (M, 2) (even-odd)."""
+    x, y = p[:, 0][:, None], p[:, 1][:, None]
+    x0, y0 = poly[:, 0][None], poly[:, 1][None]
+    x1, y1 = np.roll(poly[:, 0], -1)[None], np.roll(poly[:, 1], -1)[None]
+    crosses = (y0 > y) != (y1 > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xi = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
+    return (crosses & (x < xi)).sum(axis=1) % 2 == 1
 
 
 def _border_points(mean_shape: np.ndarray) -> np.ndarray:

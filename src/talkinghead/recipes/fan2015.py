@@ -9,9 +9,13 @@ Also the phoneme + emotion baseline of Sakurai et al. 2018 (:class:`PhonemeEmoti
   the phone's duration (s) and, with ``word_position``, the relative position within
   the word and a within-a-word flag: 122 or 124 values.
 - Targets: ``target="aam"`` (default; the paper predicts AAM parameters): the AAM code
-  of :mod:`talkinghead.recipes.sakurai2018`; the AAM (:class:`talkinghead.face.aam.AAM`)
-  models the full 68-point face (it has no lower-face subset), so Fan's AAM code here is
-  the same full-face code as Sakurai's, not the paper's lower-face AAM.
+  of :mod:`talkinghead.recipes.sakurai2018` (8 shape + 8 appearance parameters) of a
+  lower-face AAM, as the paper's: :class:`talkinghead.face.aam.AAM` with ``points`` =
+  the 42 lower-face landmarks below (frames aligned on eyes and nose bridge; the texture
+  of the lower face only: the triangles inside the jaw line and the nose base,
+  :data:`talkinghead.face.aam.LOWER_FACE_OUTLINE`). ``aam_region="full"`` fits the full-face AAM
+  of Sakurai's recipe instead (what fan2015 checkpoints trained before this option use;
+  their ``aam.npz`` has no point subset and loads as before).
   ``target="shape"``: the lower-face code: jaw, nose base and lip landmarks (42 points),
   moved by the similarity that aligns the stable points (eyes, nose bridge) onto the
   training mean shape, projected on the PCA components keeping 98 % of the variance.
@@ -27,6 +31,7 @@ import torch
 
 from ..audio.phones import PHONES, SIL
 from ..errors import InvalidArgumentError
+from ..face.aam import LOWER_FACE_OUTLINE
 from ..training.data import ClipData
 from ._shape import LOWER_FACE_68, STABLE_68
 from .base import Recipe
@@ -34,6 +39,7 @@ from .sakurai2018 import FaceCodeMixin
 
 __all__ = [
     "Fan2015",
+    "AAM_REGIONS",
     "PhonemeEmotionBaseline",
     "PHONE_LABELS",
     "EMOTIONS",
@@ -42,6 +48,9 @@ __all__ = [
     "emotion_one_hot",
 ]
 
+#: fan2015's AAM regions: ``aam_region`` -> (the landmarks its AAM models, the outline of
+#: its texture; None: all 68 points, the full face's triangulation).
+AAM_REGIONS = {"lower": (LOWER_FACE_68, LOWER_FACE_OUTLINE), "full": (None, None)}
 #: Label vocabulary of the one-hot phone codes: the 39 phones, then SIL.
 PHONE_LABELS = (*PHONES, SIL)
 _PHONE_INDEX = {p: i for i, p in enumerate(PHONE_LABELS)}
@@ -200,8 +209,15 @@ class Fan2015(_AlignedMixin, FaceCodeMixin, Recipe):
         aam_variance: float | None = None,
         aam_frame_step: int = 3,
         aam_max_frames: int = 600,
+        aam_region: str = "lower",
     ) -> None:
         super().__init__(delay_ms=delay_ms, lr=lr)
+        if aam_region not in AAM_REGIONS:
+            raise InvalidArgumentError(
+                f"aam_region={aam_region!r} must be one of {sorted(AAM_REGIONS)}"
+            )
+        self.aam_region = aam_region
+        self.aam_points, self.aam_outline = AAM_REGIONS[aam_region]
         self.word_position = bool(word_position)
         self._init_code(
             target,
@@ -210,6 +226,17 @@ class Fan2015(_AlignedMixin, FaceCodeMixin, Recipe):
             aam_max_frames=aam_max_frames,
         )
         self._init_align()
+
+    def state(self) -> dict:
+        st = super().state()
+        if self.target == "aam":
+            st["aam_region"] = self.aam_region
+        return st
+
+    def load_state(self, state: dict) -> None:
+        super().load_state(state)
+        self.aam_region = state.get("aam_region", "full")  # older checkpoints: full face
+        self.aam_points, self.aam_outline = AAM_REGIONS.get(self.aam_region, (None, None))
 
     def inputs(self, clip: ClipData) -> np.ndarray:
         a = self.alignment(clip)

@@ -23,9 +23,9 @@ fixes and says what it could not know:
     of the others (seeded) validates.
 ``fan2015`` ``paper``
     One speaker (the corpus's most frequent), the AAM code, FBB. The abstract gives no
-    split: 90 / 5 / 5 of that speaker's recordings by a seeded shuffle. Fan's AAM is of
-    the lower face; :class:`~talkinghead.face.aam.AAM` has no point subset, so the code
-    is the full-face AAM (a listed deviation).
+    split: 90 / 5 / 5 of that speaker's recordings by a seeded shuffle. The code is a
+    lower-face AAM, as Fan's (the recipe's default ``aam_region="lower"``: the AAM's
+    ``points`` are the 42 jaw, nose-base and lip landmarks).
 
 A protocol applied to a corpus that does not match it (another frame rate, fewer
 speakers) still runs; :meth:`Protocol.deviations` lists what differs and the trainer
@@ -384,7 +384,7 @@ _add(
         topologies=("FBB",),
         baselines=(),
         known_deviations=(
-            "full-face AAM code, not the paper's lower-face AAM",
+            "lower-face AAM of 42 Face Mesh landmarks (the paper's points are not given)",
             "no HMM baseline",
         ),
     )

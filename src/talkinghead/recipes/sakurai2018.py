@@ -109,13 +109,15 @@ class FaceCodeMixin:
 
     ``points`` selects the landmarks of the code, ``align_on`` the points that define
     the per-frame similarity transform (None: the same points). With ``target="aam"``
-    the targets are AAM codes instead (see the module docstring); the AAM is always a
-    full-face model (68 points: :class:`~talkinghead.face.aam.AAM` has no point
-    subset), so ``points`` does not restrict it.
+    the targets are AAM codes instead (see the module docstring); the AAM models the
+    landmarks of ``aam_points`` (None: the full 68-point face; fan2015: the lower face).
     """
 
     points: tuple | None = None
     align_on: tuple | None = None
+    #: Landmarks the AAM models (None: all 68) and the outline of its textured region.
+    aam_points: tuple | None = None
+    aam_outline: tuple | None = None
     variance = 0.98
 
     def _init_code(
@@ -184,6 +186,8 @@ class FaceCodeMixin:
             if self.aam_variance is not None
             else dict(n_shape=8, n_appearance=8)
         )
+        if self.aam_points is not None:
+            kw.update(points=self.aam_points, outline=self.aam_outline)
         self.aam = AAM.fit(imgs, np.concatenate(lms), **kw)
 
     def state(self) -> dict:
@@ -206,6 +210,7 @@ class FaceCodeMixin:
             "appearance": round(float(self.aam.appearance_variance_ratio), 4),
             "n_shape": int(self.aam.n_shape),
             "n_appearance": int(self.aam.n_appearance),
+            "n_points": len(self.aam.point_index),
         }
 
     def load_state(self, state: dict) -> None:
