@@ -78,8 +78,8 @@ def _inputs(work: Path) -> dict:
 
 def _openfacefx(work: Path) -> tuple[Path | None, str]:
     """The ``openfacefx`` program of the peers' virtualenv (made there if needed)."""
-    code = ("from pathlib import Path; from talkinghead.evaluate.peers import _ensure_venv; "
-            f"py, why = _ensure_venv(Path({str(work)!r}), 'openfacefx'); "
+    code = ("from pathlib import Path; from talkinghead.evaluate.peers import ensure_venv; "
+            f"py, why = ensure_venv(Path({str(work)!r}), 'openfacefx'); "
             "print(py or '', why, sep='|')")  # fmt: skip
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)

@@ -24,13 +24,13 @@ REPO = Path(__file__).resolve().parents[1]
 def closure_lag_ms(path: str) -> float | None:
     from talkinghead.audio import phones as ph
     from talkinghead.audio.io import load_audio
-    from talkinghead.corpora.grid import _code_of, decode_grid
+    from talkinghead.corpora.grid import code_of, decode_grid
     from talkinghead.errors import InvalidArgumentError
     from talkinghead.face.landmarks68 import mouth_openness_mesh
     from talkinghead.face.tracking import track_video
 
     try:
-        words = decode_grid(_code_of(Path(path).stem))
+        words = decode_grid(code_of(Path(path).stem))
     except InvalidArgumentError:
         return None
     y, sr = load_audio(path, sr=16000)

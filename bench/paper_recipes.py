@@ -220,8 +220,8 @@ def pham_landmark_targets(clip) -> np.ndarray:
     measured on the 68 landmarks in inter-ocular units: inner-lip gap (62-66), mouth
     width (48-54), outer lip height (51-57), chin to nose base (8-33).
     """
-    from talkinghead.recipes._shape import fill_invalid
     from talkinghead.recipes.pham2017 import rotvec_to_quaternion_vector
+    from talkinghead.recipes.shape import fill_invalid
 
     valid = clip.valid
     lm = fill_invalid(clip.array("landmarks68"), valid)

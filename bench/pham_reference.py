@@ -32,8 +32,8 @@ def main(argv=None) -> int:
     from talkinghead.corpora.manifest import read_clips
     from talkinghead.evaluate import paper_metrics as PM
     from talkinghead.face.fit3d import fit_blendshapes
-    from talkinghead.recipes._shape import fill_invalid
     from talkinghead.recipes.pham2017 import rotvec_to_quaternion_vector
+    from talkinghead.recipes.shape import fill_invalid
 
     splits = json.loads((args.corpus / "splits.json").read_text())
     clips = {c.recording: c for c in read_clips(args.corpus, status="ok")}

@@ -29,7 +29,7 @@ def main() -> None:
     from talkinghead.face.landmarks68 import eye_centres_68, mesh_to_68
     from talkinghead.inference import animate
     from talkinghead.models.blendshape_bridge import animation_to_blendshapes
-    from talkinghead.render.head3d import HeadRenderer, _weights_for_model
+    from talkinghead.render.head3d import HeadRenderer, weights_for_model
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("clip", nargs="?", default=str(CLIP))
@@ -39,7 +39,7 @@ def main() -> None:
     anim = animate(a.clip, fps=25.0, model=a.model)
     r = HeadRenderer(size=512, backend="auto")
     m = r.model
-    w = _weights_for_model(animation_to_blendshapes(anim), m)
+    w = weights_for_model(animation_to_blendshapes(anim), m)
 
     def projected(wt):
         xy, _ = r.project(m.pose(wt)[:468])

@@ -79,7 +79,8 @@ def list_clips(prepared_dirs):
 
 
 def frontend_fn(name: str, causal_dir=None):
-    from talkinghead.models.default import FAST_DIR, _encoder_frames
+    from talkinghead.audio.whisper import encoder_frames
+    from talkinghead.models.default import FAST_DIR
     from talkinghead.models.mouth import causal_frames, mel_frames, student_frames
     from talkinghead.models.student import SpeechStudent
 
@@ -91,14 +92,14 @@ def frontend_fn(name: str, causal_dir=None):
     if name == "mel":
         return mel_frames, None
     if name == "whisper":
-        return _encoder_frames, None
+        return encoder_frames, None
     st = SpeechStudent.from_pretrained(FAST_DIR / "student")
     return (lambda y: student_frames(st, y)), st
 
 
 def build_cache(items, frontend: str, cache: Path, log=print, causal_dir=None):
     from talkinghead.audio.io import load_audio
-    from talkinghead.recipes.mouth import _safe, cache_clip, load_cached
+    from talkinghead.recipes.mouth import cache_clip, cache_file, load_cached
 
     cache.mkdir(parents=True, exist_ok=True)
     fn, student = frontend_fn(frontend, causal_dir)
@@ -106,7 +107,7 @@ def build_cache(items, frontend: str, cache: Path, log=print, causal_dir=None):
     clips = []
     t0 = time.time()
     for i, (d, c, rec) in enumerate(items):
-        path = cache / f"{_safe(c['id'])}.npz"
+        path = cache_file(cache, c["id"])
         spk, grp = speaker_of(rec), group_of(rec)
         if path.is_file():
             clips.append(load_cached(path, speaker=spk, group=grp))

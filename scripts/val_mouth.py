@@ -40,12 +40,12 @@ def _value(v: str):
 def system_fn(spec: str):
     """``f(clip) -> (opening, width or None)``."""
     from talkinghead.evaluate import mouth_metrics as MM
-    from talkinghead.evaluate.heldout import _system_fn
+    from talkinghead.evaluate.heldout import system_fn
 
     path, _, over = spec.partition("@")
     if not Path(path).is_dir():
         name = "talkinghead.models.default:previous_default" if spec == "previous_default" else spec
-        return _system_fn(name)
+        return system_fn(name)
     from talkinghead.models.mouth import MouthModel
 
     m = MouthModel.from_pretrained(path)
@@ -75,7 +75,7 @@ def main(argv=None) -> int:
     from talkinghead.evaluate import metrics as M
     from talkinghead.evaluate.heldout import (
         HeldoutResult,
-        _aligned_phones,
+        aligned_phones,
         load_heldout_clips,
         score_heldout_clip,
     )
@@ -88,7 +88,7 @@ def main(argv=None) -> int:
     fns = {s: system_fn(s) for s in args.systems}
     res = HeldoutResult(split=args.split)
     for c in clips:
-        phones = _aligned_phones(c)
+        phones = aligned_phones(c)
         if phones is not None:
             silent = M.silence_mask_from_phones(phones, n_frames=c.n_frames, fps=c.fps)
         else:

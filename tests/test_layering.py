@@ -67,16 +67,25 @@ def _modules() -> dict[str, tuple[Path, bool]]:
 
 
 def _imports(mods) -> dict[str, list[tuple[str, str | None, int]]]:
-    """importer -> [(imported module, imported attribute or None, line)]."""
+    """importer -> [(imported module, imported attribute or None, line)].
+
+    An attribute read off an imported module (``import talkinghead.a.b as m`` or
+    ``from talkinghead.a import b``, then ``m.x`` / ``b.x`` or ``getattr(m, "x")``) counts as
+    importing that attribute, so ``m._private`` is caught like ``from ... import _private``.
+    """
     edges = {}
     for name, (path, is_pkg) in mods.items():
         here = name.split(".") if is_pkg else name.split(".")[:-1]
         found = []
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        tree = ast.parse(path.read_text(), str(path))
+        bound: dict[str, str] = {}  # local name -> the module it names
+        for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 found += [
                     (a.name, None, node.lineno) for a in node.names if a.name.split(".")[0] == PKG
                 ]
+                bound.update({a.asname: a.name for a in node.names
+                              if a.asname and a.name.split(".")[0] == PKG})  # fmt: skip
             elif isinstance(node, ast.ImportFrom):
                 if node.level:
                     base = here[: len(here) - (node.level - 1)]
@@ -90,6 +99,28 @@ def _imports(mods) -> dict[str, list[tuple[str, str | None, int]]]:
                     found.append(
                         (sub, None, node.lineno) if sub in mods else (target, a.name, node.lineno)
                     )
+                    if sub in mods:
+                        bound[a.asname or a.name] = sub
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):
+                obj, attr = node.value, node.attr
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("getattr", "hasattr")
+                and len(node.args) >= 2
+                and isinstance(node.args[1], ast.Constant)
+                and isinstance(node.args[1].value, str)
+            ):
+                obj, attr = node.args[0], node.args[1].value
+            else:
+                continue
+            if isinstance(obj, ast.Name) and obj.id in bound:
+                module = bound[obj.id]
+                sub = f"{module}.{attr}"
+                found.append(
+                    (sub, None, node.lineno) if sub in mods else (module, attr, node.lineno)
+                )
         edges[name] = found
     return edges
 
@@ -296,3 +327,24 @@ def test_bench_and_scripts_import_only_talkinghead():
                     siblings.append(f"{p.relative_to(repo)}: {node.module}")
     assert edits == [], "import shared code from talkinghead instead of editing sys.path"
     assert siblings == [], "move what bench/scripts files share into the package"
+
+
+def test_bench_and_scripts_use_only_public_names():
+    """bench/ and scripts/ use the package as a user would: no private module or name
+    (``_x``; the ``_util`` helpers excepted) of ``talkinghead``."""
+    repo = SRC.parent
+    found = []
+    for p in (p for d in ("bench", "scripts") for p in sorted((repo / d).glob("*.py"))):
+        where = p.relative_to(repo)
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            found += [
+                f"{where}:{node.lineno} {n}"
+                for n in names
+                if n.split(".")[0] == PKG and _private(n, None)
+            ]
+    assert found == [], "make what bench/scripts need public:\n" + "\n".join(found)

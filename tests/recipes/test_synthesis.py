@@ -106,7 +106,7 @@ def test_render_a_pham_checkpoint_on_the_3d_head(tmp_path, speech):
 
 
 def test_fan_checkpoint_needs_a_transcript_and_keeps_its_upper_face(tmp_path, speech):
-    from talkinghead.recipes._shape import LOWER_FACE_68
+    from talkinghead.recipes.shape import LOWER_FACE_68
 
     ref = _mean_shape()
     n = 2 * len(LOWER_FACE_68)

@@ -130,9 +130,9 @@ def test_projected_landmarks_match_the_sketch(shared_data, model):
 
 
 def _weights_for(bs, model):
-    from talkinghead.render.head3d import _weights_for_model
+    from talkinghead.render.head3d import weights_for_model
 
-    return _weights_for_model(bs, model)
+    return weights_for_model(bs, model)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

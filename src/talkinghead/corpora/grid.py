@@ -20,7 +20,14 @@ from ._recipe import rel_id, run_recipe
 from .manifest import Recording
 from .pipeline import PrepareResult, find_videos, paired_audio
 
-__all__ = ["decode_grid", "read_align", "scan_grid", "prepare_grid", "ALIGN_UNITS_PER_S"]
+__all__ = [
+    "decode_grid",
+    "read_align",
+    "scan_grid",
+    "prepare_grid",
+    "code_of",
+    "ALIGN_UNITS_PER_S",
+]
 
 ALIGN_UNITS_PER_S = 25000.0
 COMMANDS = {"b": "bin", "l": "lay", "p": "place", "s": "set"}
@@ -83,7 +90,8 @@ def read_align(path: str | os.PathLike) -> list[tuple[float, float, str]]:
     return out
 
 
-def _code_of(stem: str) -> str:
+def code_of(stem: str) -> str:
+    """The GRID sentence code of a file stem (``"s1_bbaf2n"`` -> ``"bbaf2n"``)."""
     return stem.split("_")[-1]
 
 
@@ -99,7 +107,7 @@ def _speaker(v: Path, root: Path) -> str:
 
 
 def _find_align(v: Path, root: Path, speaker: str) -> Path | None:
-    code = _code_of(v.stem)
+    code = code_of(v.stem)
     names = {f"{v.stem}.align", f"{code}.align"}
     dirs = [
         v.parent,
@@ -128,7 +136,7 @@ def scan_grid(corpus_dir: str | os.PathLike) -> list[Recording]:
     recs = []
     for v in find_videos(root):
         spk = _speaker(v, root)
-        extra: dict = {"code": _code_of(v.stem)}
+        extra: dict = {"code": code_of(v.stem)}
         try:
             words = decode_grid(extra["code"])
             transcript = " ".join(words)

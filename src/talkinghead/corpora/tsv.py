@@ -52,29 +52,29 @@ def grid_transcript(path: str | os.PathLike) -> str | None:
     The code is the last ``_``-separated part of the stem, else of the parent folder name;
     None when neither decodes (see :func:`talkinghead.corpora.grid.decode_grid`).
     """
-    from .grid import _code_of, decode_grid
+    from .grid import code_of, decode_grid
 
     p = Path(path)
     for name in (p.stem, p.parent.name):
         try:
-            return " ".join(decode_grid(_code_of(name)))
+            return " ".join(decode_grid(code_of(name)))
         except InvalidArgumentError:
             continue
     return None
 
 
 def _grid_info(v: Path, root: Path, row: dict) -> tuple[str | None, dict]:
-    from .grid import _code_of, _find_align, decode_grid, read_align
+    from .grid import _find_align, code_of, decode_grid, read_align
 
     hint = f"{row.get('speaker_hint', '')} {row.get('notes', '')} {row.get('license_of_repo', '')}"
     if "grid" not in hint.lower():
         return None, {}
-    code = _code_of(v.stem)
+    code = code_of(v.stem)
     try:
         words = decode_grid(code)
     except InvalidArgumentError:
         sentence = grid_transcript(v)  # the code in the folder name
-        return sentence, {} if sentence is None else {"code": _code_of(v.parent.name)}
+        return sentence, {} if sentence is None else {"code": code_of(v.parent.name)}
     extra: dict = {"code": code}
     align = _find_align(v, root, v.parent.name)
     if align is not None:

@@ -48,6 +48,8 @@ __all__ = [
     "load_heldout_clips",
     "score_heldout_clip",
     "evaluate_heldout",
+    "system_fn",
+    "aligned_phones",
 ]
 
 #: Per-clip metrics, in table order (see :mod:`talkinghead.evaluate.mouth_metrics`).
@@ -194,7 +196,9 @@ def load_heldout_clips(
     return sorted(out, key=lambda c: c.id), coverage
 
 
-def _aligned_phones(clip: HeldoutClip):
+def aligned_phones(clip: HeldoutClip):
+    """Phones of ``clip`` force-aligned to its transcript, or None (no transcript, or the
+    alignment failed)."""
     if not clip.transcript:
         return None
     from ..audio import phones as ph
@@ -273,7 +277,7 @@ def _callable_fn(spec: str) -> Callable:
     return f
 
 
-def _system_fn(name: str) -> Callable | None:
+def system_fn(name: str) -> Callable | None:
     """``f(clip) -> (opening, width or None)``, or None for a peer (run in batch)."""
     from ..models.shipped import MODELS
 
@@ -441,7 +445,7 @@ def evaluate_heldout(
     from . import metrics as M
     from .peers import DEFAULT_WORK
 
-    fns = {s: _system_fn(s) for s in systems}  # validates the names first
+    fns = {s: system_fn(s) for s in systems}  # validates the names first
     clips, coverage = load_heldout_clips(prepared, split=split)
     if max_clips is not None:
         clips = clips[: int(max_clips)]
@@ -460,7 +464,7 @@ def evaluate_heldout(
             else:
                 batch[s] = p
     for c in _progress(clips, desc="evaluate", unit="clip", enabled=progress):
-        phones = _aligned_phones(c)
+        phones = aligned_phones(c)
         if phones is not None:
             silent = M.silence_mask_from_phones(phones, n_frames=c.n_frames, fps=c.fps)
         else:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["PEERS", "DEFAULT_WORK", "run_peer", "peer_available"]
+__all__ = ["PEERS", "DEFAULT_WORK", "run_peer", "peer_available", "ensure_venv"]
 
 #: Default folder of the peers' virtualenvs (``bench/peers.py --work``).
 DEFAULT_WORK = Path(os.environ.get("TALKINGHEAD_PEERS_DIR", "/tmp/th_peers"))
@@ -83,7 +83,9 @@ def peer_available(name: str, work: Path = DEFAULT_WORK) -> bool:
     return (Path(work) / PEERS[name][0] / "bin" / "python").is_file()
 
 
-def _ensure_venv(work: Path, name: str) -> tuple[Path | None, str]:
+def ensure_venv(work: Path, name: str) -> tuple[Path | None, str]:
+    """The Python of peer ``name``'s venv under ``work``, built on first use: ``(python,
+    "ok" or "installed")``, or ``(None, why)`` when it cannot be built."""
     folder, reqs = PEERS[name]
     venv = work / folder
     py = venv / "bin" / "python"
@@ -104,7 +106,7 @@ def _ensure_venv(work: Path, name: str) -> tuple[Path | None, str]:
 
 def run_peer(name: str, clips: list[dict], work: Path) -> tuple[dict | None, str]:
     """Run a peer on every clip in its venv; returns {clip id: openness (T,)} or None."""
-    py, why = _ensure_venv(work, name)
+    py, why = ensure_venv(work, name)
     if py is None:
         return None, why
     out_dir = work / "pred" / name

@@ -36,9 +36,7 @@ from .._util.checkpoint import read_checkpoint_config, read_checkpoint_weights
 from ..audio.whisper import (
     WHISPER_HZ,
     WHISPER_SR,
-    encoder_frames,
     frames_to_fps,
-    to_16k,  # noqa: F401  (re-exported: models/mouth.py imports it from here)
     whisper_encoder_features,
     whisper_logmel,
 )
@@ -72,8 +70,6 @@ WHISPER_DIR = DEFAULT_LIPSYNC_DIR
 FAST_DIR = DEFAULT_FAST_DIR
 #: The checkpoint :meth:`DefaultModel.from_pretrained` loads without a folder.
 DEFAULT_DIR = FAST_DIR
-#: Kept for models/mouth.py and scripts/train_mouth.py: use audio.whisper.encoder_frames.
-_encoder_frames = encoder_frames
 
 
 def stack_context(x: np.ndarray, offsets) -> np.ndarray:

@@ -253,7 +253,7 @@ def noise_floor_gate(
 
 def mel_frames(y16: np.ndarray) -> np.ndarray:
     """The ``"mel"`` front end: Whisper log-mel, pairs of 10 ms frames averaged, (T50, 80)."""
-    from .default import WHISPER_SR, whisper_logmel
+    from ..audio.whisper import WHISPER_SR, whisper_logmel
 
     m = whisper_logmel(y=y16, sr=WHISPER_SR)
     if m.shape[1] % 2:
@@ -264,7 +264,7 @@ def mel_frames(y16: np.ndarray) -> np.ndarray:
 def student_frames(student, y16: np.ndarray) -> np.ndarray:
     """The ``"student"`` front end: the student's 384 Whisper-like features and its
     auxiliary mouth output(s), (T50, 384 + aux_dim)."""
-    from .default import WHISPER_SR, whisper_logmel
+    from ..audio.whisper import WHISPER_SR, whisper_logmel
 
     feats, aux = student.encode(whisper_logmel(y=y16, sr=WHISPER_SR), with_aux=True)
     return np.concatenate([feats, aux], axis=1) if aux.shape[1] else feats
@@ -481,9 +481,9 @@ class MouthModel:
                 raise InvalidArgumentError("causal=None must be given when frontend='causal'")
             return causal_frames(self.causal, y16)
         if fe == "whisper":
-            from .default import _encoder_frames
+            from ..audio.whisper import encoder_frames
 
-            return self.with_prior(_encoder_frames(y16))
+            return self.with_prior(encoder_frames(y16))
         return self.with_prior(student_frames(self.student, y16))
 
     def with_prior(self, feats: np.ndarray) -> np.ndarray:
@@ -565,10 +565,11 @@ class MouthModel:
         ``phones`` (known /p b m/ segments, e.g. from a transcript's alignment) also close
         the lips there (:func:`talkinghead.models.default.bilabial_closure`).
         """
+        from ..audio.whisper import frames_to_fps, to_16k
         from ..face.articulation import articulation_to_landmarks, dofs_to_articulation
         from ..face.landmarks68 import mouth_openness_68
         from ..face.normalize import neutral_face_68
-        from .default import bilabial_closure, frames_to_fps, speech_gate, to_16k
+        from .default import bilabial_closure, speech_gate
 
         fps = check_positive("fps", fps)
         sr = int(check_positive("sr", sr))

@@ -34,8 +34,8 @@ import numpy as np
 from ..errors import InvalidArgumentError
 from ..face.normalize import pin_eyes
 from ..training.data import ClipData
-from ._shape import fill_invalid
 from .base import Recipe
+from .shape import fill_invalid
 
 __all__ = ["Eskimez2018", "add_context", "CONTEXT_FRAMES", "LSTM_CELLS"]
 

@@ -33,9 +33,9 @@ from ..audio.phones import PHONES, SIL
 from ..errors import InvalidArgumentError
 from ..face.aam import LOWER_FACE_OUTLINE
 from ..training.data import ClipData
-from ._shape import LOWER_FACE_68, STABLE_68
 from .base import Recipe
 from .sakurai2018 import FaceCodeMixin
+from .shape import LOWER_FACE_68, STABLE_68
 
 __all__ = [
     "Fan2015",

@@ -37,6 +37,7 @@ __all__ = [
     "LOSSES",
     "MouthClip",
     "cache_clip",
+    "cache_file",
     "load_cached",
     "targets_50hz",
     "train_mouth",
@@ -78,8 +79,11 @@ class MouthClip:
     n_samples: int
 
 
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+def cache_file(cache_dir: str | os.PathLike, clip_id: str) -> Path:
+    """The cache file of ``clip_id`` in ``cache_dir`` (characters other than letters, digits
+    and ``-_.`` become ``_``)."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in clip_id)
+    return Path(cache_dir) / f"{safe}.npz"
 
 
 def cache_clip(
@@ -99,7 +103,7 @@ def cache_clip(
     from ..audio.energy import silence_mask_from_energy
     from ..face.articulation import mesh_dofs
 
-    path = Path(cache_dir) / f"{_safe(clip_id)}.npz"
+    path = cache_file(cache_dir, clip_id)
     if path.is_file():
         return load_cached(path, speaker=speaker, group=group)
     y16 = np.asarray(y16, np.float32).reshape(-1)

@@ -26,8 +26,8 @@ import numpy as np
 from ..errors import DependencyError, InvalidArgumentError
 from ..models.sequence import HeadSpec, TargetTransform
 from ..training.data import ClipData
-from ._shape import fill_invalid
 from .base import Recipe
+from .shape import fill_invalid
 
 __all__ = ["Pham2017", "SVRBaseline", "fit3d_targets", "rotvec_to_quaternion_vector"]
 

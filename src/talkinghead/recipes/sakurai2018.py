@@ -37,8 +37,8 @@ import torch
 from ..errors import InvalidArgumentError, MediaError
 from ..models.sequence import TargetTransform
 from ..training.data import ClipData
-from ._shape import align_similarity, fill_invalid, fit_pca_transform, mean_shape
 from .base import Recipe
+from .shape import align_similarity, fill_invalid, fit_pca_transform, mean_shape
 
 __all__ = [
     "Sakurai2018",

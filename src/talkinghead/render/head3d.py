@@ -28,7 +28,13 @@ import numpy as np
 from ..errors import DependencyError, InvalidArgumentError
 from ..face.head3d import BlendshapeAnimation, HeadModel, load_head_model, rotation_matrix
 
-__all__ = ["HeadRenderer", "gl_available", "render_head_frames", "render_head_video"]
+__all__ = [
+    "HeadRenderer",
+    "gl_available",
+    "render_head_frames",
+    "render_head_video",
+    "weights_for_model",
+]
 
 BACKGROUND = (0.55, 0.58, 0.62)
 LIGHT_DIR = np.array([-0.35, 0.45, 0.82])  # toward the light: upper, viewer's left, front
@@ -354,13 +360,15 @@ def render_head_frames(
     backend : {"auto", "gl", "cpu"}
     """
     renderer = HeadRenderer(model, size=size, backend=backend)
-    w = _weights_for_model(anim, renderer.model)
+    w = weights_for_model(anim, renderer.model)
     for i in range(anim.n_frames):
         t = None if anim.translation is None else anim.translation[i]
         yield renderer.render(w[i], anim.rotation[i], t)
 
 
-def _weights_for_model(anim: BlendshapeAnimation, model: HeadModel) -> np.ndarray:
+def weights_for_model(anim: BlendshapeAnimation, model: HeadModel) -> np.ndarray:
+    """``anim``'s weights in ``model``'s blendshape order, shape (T, model.n_shapes), float32
+    clipped to [0, 1]; shapes the model lacks are dropped, shapes ``anim`` lacks stay 0."""
     if tuple(anim.names) == tuple(model.names):
         return np.clip(anim.weights, 0.0, 1.0)
     out = np.zeros((anim.n_frames, model.n_shapes), np.float32)
