@@ -121,7 +121,7 @@ def test_code_targets_mark_faceless_frames(aam, clip):
 
 def test_lower_face_point_subset(clip, tmp_path):
     """Fan 2015's lower-face AAM: shape PCA and texture over the 42 lower-face points."""
-    from talkinghead.recipes._shape import LOWER_FACE_68
+    from talkinghead.recipes.shape import LOWER_FACE_68
 
     frames, lm = clip
     from talkinghead.face.aam import LOWER_FACE_OUTLINE

@@ -157,8 +157,8 @@ def test_fan2015_fits_a_lower_face_aam(trained, tmp_path):
     """Fan 2015's default code: an AAM of the 42 lower-face landmarks, 8 + 8 parameters,
     its variance ratios in the checkpoint; the older full-face AAM stays available."""
     from talkinghead.face.aam import LOWER_FACE_OUTLINE
-    from talkinghead.recipes._shape import LOWER_FACE_68
     from talkinghead.recipes.fan2015 import Fan2015
+    from talkinghead.recipes.shape import LOWER_FACE_68
 
     corpus = trained[0]
     r = Fan2015()

@@ -16,7 +16,7 @@ Shape
     :func:`talkinghead.face.normalize.neutral_face_68`. PCA keeps ``variance`` of
     the aligned-shape variance.
 Point subset
-    ``points`` (e.g. the lower face, :data:`talkinghead.recipes._shape.LOWER_FACE_68`:
+    ``points`` (e.g. the lower face, :data:`talkinghead.recipes.shape.LOWER_FACE_68`:
     jaw, nose base and lips, as Fan et al.'s lower-face AAM) restricts the model to those
     landmarks: frames are still aligned on ``align_on`` of the 68 tracked points, the
     shape PCA covers only the subset's coordinates (the other points stay at the mean
