@@ -21,6 +21,21 @@ PLAYWRIGHT = [JS / "node_modules" / "playwright-core",
               JS.parents[1] / "export" / "js" / "node_modules" / "playwright-core"]  # fmt: skip
 
 
+def _install_playwright() -> str | None:
+    """``npm ci`` in tests/export/js (its lockfile pins playwright-core) when no
+    playwright-core is installed, as tests/export does; a skip reason or None."""
+    if any(p.is_dir() for p in PLAYWRIGHT):
+        return None
+    if shutil.which("npm") is None:
+        return "playwright-core is not installed and npm is missing"
+    js = PLAYWRIGHT[1].parents[1]
+    r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=js, capture_output=True,
+                       text=True, timeout=300)  # fmt: skip
+    if r.returncode != 0 or not PLAYWRIGHT[1].is_dir():
+        return f"npm could not install {js}/package.json: {r.stderr[-300:]}"
+    return None
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -66,8 +81,9 @@ def test_study_in_headless_chromium(two_systems, tmp_path):
         pytest.skip(f"chromium not found at {CHROMIUM} (set CHROMIUM)")
     if shutil.which("node") is None:
         pytest.skip("node is not installed")
-    if not any(p.is_dir() for p in PLAYWRIGHT):
-        pytest.skip("playwright-core is not installed (npm ci in tests/export/js)")
+    reason = _install_playwright()
+    if reason:
+        pytest.skip(reason)
     pytest.importorskip("uvicorn", reason="the serve extra (uvicorn) is not installed")
     from talkinghead.cli import main
     from talkinghead.study.manifest import load_study
