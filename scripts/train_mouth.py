@@ -16,7 +16,11 @@ Usage::
         [--lookahead N] [--steps 3000] [--channels 96] [--seed 0]
         [--train-only /work/prepared/grid_s1 [--train-only-share 0.3]] [--val-from CKPT]
         [--exclude-clips ID ...] [--dof-weights 2,1.5,.5,.5,.5,.5] [--balance speaker]
-        [--open-calibration] [--loss mse|corr|mse+corr]
+        [--open-calibration] [--loss mse|corr|mse+corr] [--calibration quantile|affine|K,...]
+        [--ensemble K]
+
+``--ensemble K`` trains the recipe K times (seeds ``seed`` .. ``seed + K - 1``, each
+resumable under ``--work/mI``) and ships one model averaging their outputs (offline only).
 
 ``--train-only`` folders add training clips that never enter validation (GRID s1: one
 speaker, 1000 clips); ``--val-from`` reuses a checkpoint's validation clips (and keeps
@@ -230,6 +234,18 @@ def main(argv=None) -> int:
         help="training loss: MSE to the per-clip z-scores, 1 - Pearson r per crop and DOF, or both",
     )
     ap.add_argument(
+        "--ensemble",
+        type=int,
+        default=1,
+        help="networks trained with seeds seed..seed+K-1 whose outputs are averaged (offline)",
+    )
+    ap.add_argument(
+        "--calibration",
+        default="quantile",
+        help="per-DOF calibration on the validation clips: quantile, affine, or one per DOF "
+        "(e.g. quantile,affine,affine,affine,affine,affine)",
+    )
+    ap.add_argument(
         "--open-calibration",
         action="store_true",
         help="quantile-calibrate the final (blended) opening on the validation clips",
@@ -329,24 +345,38 @@ def main(argv=None) -> int:
         w[n_main:] *= s / b
         weights = w
     dof_w = None if args.dof_weights is None else [float(v) for v in args.dof_weights.split(",")]
+    if args.ensemble < 1 or (args.ensemble > 1 and args.lookahead is not None):
+        raise SystemExit(f"--ensemble {args.ensemble} must be >= 1, and 1 with --lookahead")
     t0 = time.time()
-    model = train_mouth(
-        train,
-        config=cfg,
-        student=student,
-        prior=prior,
-        out_dir=args.work,
-        steps=args.steps,
-        batch=args.batch,
-        crop_s=args.crop,
-        lr=args.lr,
-        seed=args.seed,
-        threads=args.threads,
-        dof_weights=dof_w,
-        clip_weights=weights,
-        loss=args.loss,
-        progress=lambda s, loss, el: print(f"  step {s} loss {loss:.3f} ({el:.0f} s)", flush=True),
-    )
+    nets = []
+    for i in range(args.ensemble):
+        nets.append(
+            train_mouth(
+                train,
+                config=cfg,
+                student=student,
+                prior=prior,
+                out_dir=args.work if args.ensemble == 1 else Path(args.work) / f"m{i}",
+                steps=args.steps,
+                batch=args.batch,
+                crop_s=args.crop,
+                lr=args.lr,
+                seed=args.seed + i,
+                threads=args.threads,
+                dof_weights=dof_w,
+                clip_weights=weights,
+                loss=args.loss,
+                progress=lambda s, loss, el: print(
+                    f"  step {s} loss {loss:.3f} ({el:.0f} s)", flush=True
+                ),
+            )
+        )
+    if args.ensemble == 1:
+        model = nets[0]
+    else:
+        from talkinghead.recipes.mouth import ensemble_of
+
+        model = ensemble_of(nets)
     print(f"trained in {time.time() - t0:.0f} s", flush=True)
     model.causal = causal
     scores = [evaluate_clip(model, c) for c in val]
@@ -354,7 +384,9 @@ def main(argv=None) -> int:
     raw = {n: float(np.nanmedian([s[n] for s in scores])) for n in names}
     print("val median r (uncalibrated): " + " ".join(f"{n} {v:.3f}" for n, v in raw.items()))
     if val:
-        model.calibration = fit_calibration(model, val)
+        kinds = args.calibration.split(",")
+        model.calibration = fit_calibration(model, val, kind=kinds[0] if len(kinds) == 1 else kinds)
+        model.meta["calibration"] = args.calibration
     if args.prior and val:  # the prior's share of the opening, chosen on the validation clips
         best = None
         for b in (0.0, 0.25, 0.5, 0.75, 1.0):

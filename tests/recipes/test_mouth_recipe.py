@@ -113,3 +113,58 @@ def test_corr_loss_run_learns(clip, tmp_path):
     assert evaluate_clip(m, c)["open"] > 0.3  # fits its training clip (not a held-out score)
     with pytest.raises(Exception, match="loss='l1' must be one of"):
         train_mouth([c], config=cfg, out_dir=tmp_path / "w2", steps=1, loss="l1")
+
+
+def test_affine_calibration_keeps_order_and_scale(clip, tmp_path):
+    from talkinghead.recipes.mouth import affine_map
+
+    rng = np.random.default_rng(0)
+    p = rng.normal(3.0, 0.1, 500)
+    t = 2.0 * (p - 3.0) / 0.1 + rng.normal(0, 0.01, 500)
+    cal = affine_map(p, t)
+    out = np.interp(p, *cal)
+    assert np.corrcoef(out, p)[0, 1] == pytest.approx(1.0, abs=1e-12)  # a straight line
+    assert out.std() == pytest.approx(t.std(), rel=1e-6) and abs(out.mean() - t.mean()) < 1e-6
+    c, _ = clip
+    cfg = MouthConfig(frontend="mel", in_dim=80, channels=8, dilations=[1])
+    m = MouthModel(cfg)
+    mixed = fit_calibration(m, [c], kind=["quantile"] + ["affine"] * 5)
+    assert mixed.shape == (6, 2, 101) and np.all(np.diff(mixed[:, 0], axis=1) > 0)
+    raw = m.raw_outputs(c.feats.astype(np.float32))
+    m.calibration = mixed
+    got = m.predict_dofs(c.feats.astype(np.float32))
+    for k in range(1, 6):  # affine DOFs: perfectly correlated with the raw outputs
+        assert np.corrcoef(got[:, k], raw[:, k])[0, 1] == pytest.approx(1.0, abs=1e-6)
+    with pytest.raises(Exception, match="must be one of"):
+        fit_calibration(m, [c], kind="isotonic")
+
+
+def test_ensemble_averages_members_and_round_trips(clip, tmp_path):
+    from talkinghead.recipes.mouth import ensemble_of
+
+    c, _ = clip
+    cfg = MouthConfig(frontend="mel", in_dim=80, channels=8, dilations=[1, 2])
+    kw = dict(config=cfg, steps=4, batch=2, crop_s=1.0)
+    a = train_mouth([c], out_dir=tmp_path / "a", seed=0, **kw)
+    b = train_mouth([c], out_dir=tmp_path / "b", seed=1, **kw)
+    x = c.feats.astype(np.float32)
+    ra, rb = a.raw_outputs(x), b.raw_outputs(x)
+    assert np.abs(ra - rb).max() > 1e-3  # two different networks
+    e = ensemble_of([a, b])
+    assert e.meta["ensemble"] == 2 and len(e.members) == 1
+    np.testing.assert_allclose(e.raw_outputs(x), 0.5 * (ra + rb), atol=1e-5)
+    e.save_pretrained(tmp_path / "ens", half=False)
+    back = MouthModel.from_pretrained(tmp_path / "ens")
+    assert len(back.members) == 1
+    np.testing.assert_allclose(back.raw_outputs(x), e.raw_outputs(x), atol=1e-5)
+    # a single model is saved and loaded without members, as before
+    a.save_pretrained(tmp_path / "one", half=False)
+    assert MouthModel.from_pretrained(tmp_path / "one").members == []
+    other = train_mouth([c], out_dir=tmp_path / "c", seed=0, **{**kw, "config": MouthConfig(
+        frontend="mel", in_dim=80, channels=4, dilations=[1, 2])})  # fmt: skip
+    with pytest.raises(Exception, match="must share the config"):
+        ensemble_of([a, other])
+    causal = MouthConfig(frontend="mel", in_dim=80, channels=8, dilations=[1], lookahead=2)
+    s1 = train_mouth([c], out_dir=tmp_path / "d", seed=0, **{**kw, "config": causal})
+    with pytest.raises(Exception, match="must be None for an ensemble"):
+        ensemble_of([s1, s1])

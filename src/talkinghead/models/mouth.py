@@ -38,7 +38,8 @@ Checkpoint folder (:meth:`MouthModel.save_pretrained` / :meth:`MouthModel.from_p
     config.json        {"format": "talkinghead.MouthModel", "version": 1, "config": {...},
                         "dof_stats": {...}, "meta": {...}}
     model.safetensors  network weights (float16), "feature_mean", "feature_scale",
-                       optional "calibration" (6, 2, K)
+                       optional "calibration" (6, 2, K), optional ensemble members
+                       "member1.<weight>", "member2.<weight>", ... (averaged outputs)
     student/           the front end, when ``frontend == "student"``
     causal/            the front end, when ``frontend == "causal"``
 """
@@ -369,6 +370,10 @@ class MouthModel:
         Monotone quantile map applied to the opening *after* the prior blend (a blend of two
         calibrated signals has narrower tails than either: fewer closures at the floor);
         fitted on validation clips like ``calibration``.
+    members : list of dict, optional
+        More networks of the same config (weights as ``weights``), e.g. the same recipe
+        with other seeds: :meth:`raw_outputs` is the mean of every network's outputs (an
+        ensemble; offline only: :mod:`talkinghead.streaming` runs ``weights`` alone).
     meta : dict, optional
     """
 
@@ -386,6 +391,7 @@ class MouthModel:
         open_calibration=None,
         causal=None,
         meta=None,
+        members=None,
     ) -> None:
         from ..face.articulation import DofStats
 
@@ -435,8 +441,12 @@ class MouthModel:
         else:
             self.weights = {k: np.asarray(v, np.float32) for k, v in weights.items()}
             self._check_weights()
+        self.members = []
+        for i, mw in enumerate(members or []):
+            self.members.append({k: np.asarray(v, np.float32) for k, v in mw.items()})
+            self._check_weights(self.members[-1], f"members[{i}]")
 
-    def _check_weights(self) -> None:
+    def _check_weights(self, weights=None, what: str = "weights") -> None:
         c, cfg = self.config.channels, self.config
         want = {
             "inp.weight": (c, cfg.in_dim, 1),
@@ -447,10 +457,11 @@ class MouthModel:
         for i in range(len(cfg.dilations)):
             want[f"blocks.{i}.conv.weight"] = (c, c, cfg.kernel)
             want[f"blocks.{i}.conv.bias"] = (c,)
+        w = self.weights if weights is None else weights
         for k, shape in want.items():
-            got = self.weights[k].shape if k in self.weights else None
+            got = w[k].shape if k in w else None
             if got != shape:
-                raise InvalidArgumentError(f"weights[{k!r}].shape={got} must be {shape}")
+                raise InvalidArgumentError(f"{what}[{k!r}].shape={got} must be {shape}")
 
     @property
     def net(self):
@@ -510,8 +521,12 @@ class MouthModel:
         L = self.config.lookahead or 0
         if L:
             x = np.concatenate([x, np.repeat(x[-1:], L, axis=0)])
-        out = _forward_numpy(self.weights, self.config, np.ascontiguousarray(x.T)).T
-        return out[L : L + T]
+        xt = np.ascontiguousarray(x.T)
+        out = _forward_numpy(self.weights, self.config, xt)
+        for mw in self.members:
+            out += _forward_numpy(mw, self.config, xt)
+        out /= 1 + len(self.members)
+        return out.T[L : L + T]
 
     def predict_dofs(self, feats: np.ndarray) -> np.ndarray:
         """Calibrated per-clip z-scores of the DOFs on front-end frames, shape (T, n_out)."""
@@ -622,6 +637,9 @@ class MouthModel:
         directory.mkdir(parents=True, exist_ok=True)
         dt = np.float16 if half else np.float32
         arrays = {k: np.ascontiguousarray(v, dtype=dt) for k, v in self.weights.items()}
+        for i, mw in enumerate(self.members, start=1):
+            arrays.update({f"member{i}.{k}": np.ascontiguousarray(v, dtype=dt)
+                           for k, v in mw.items()})  # fmt: skip
         arrays["feature_mean"] = self.feature_mean.astype(np.float32)
         arrays["feature_scale"] = self.feature_scale.astype(np.float32)
         if self.calibration is not None:
@@ -681,6 +699,10 @@ class MouthModel:
                 causal = CausalDefaultModel.from_pretrained(directory / "causal")
             fm, fs, cal = t.pop("feature_mean"), t.pop("feature_scale"), t.pop("calibration", None)
             ocal = t.pop("open_calibration", None)
+            members: dict[int, dict] = {}
+            for k in [k for k in t if k.startswith("member")]:
+                head, _, rest = k.partition(".")
+                members.setdefault(int(head[6:]), {})[rest] = t.pop(k)
             prior = None
             if config.prior and config.frontend != "causal":
                 from .default import DefaultModel
@@ -701,6 +723,7 @@ class MouthModel:
                 open_calibration=ocal,
                 causal=causal,
                 meta=cfg.get("meta"),
+                members=[members[i] for i in sorted(members)],
             )
-        except (KeyError, TypeError, InvalidArgumentError) as e:
+        except (KeyError, TypeError, ValueError, InvalidArgumentError) as e:
             raise CheckpointError(f"path='{directory}' holds an inconsistent model: {e}") from e

@@ -42,6 +42,9 @@ __all__ = [
     "targets_50hz",
     "train_mouth",
     "crop_corr_loss",
+    "ensemble_of",
+    "CALIBRATIONS",
+    "affine_map",
     "fit_calibration",
     "fit_open_calibration",
     "evaluate_clip",
@@ -378,9 +381,75 @@ def crop_corr_loss(out, target, mask, weights, min_frames: int = 10):
     return ((1.0 - r) * keep).sum() / keep.sum().clamp(min=1e-6)
 
 
-def fit_calibration(model, clips: list[MouthClip], n: int = 101) -> np.ndarray:
-    """Per-DOF quantile maps (n_out, 2, n) from the network's outputs to the real z-scores,
-    pooled over ``clips`` (validation clips of the training side)."""
+def ensemble_of(models):
+    """One :class:`~talkinghead.models.mouth.MouthModel` averaging the outputs of several
+    trained on the same clips with the same config (e.g. other seeds of
+    :func:`train_mouth`): the first model with the others' networks as ``members``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Empty, a causal config (streaming runs one network), or models whose config,
+        feature standardisation or DOF statistics differ.
+    """
+    from ..models.mouth import MouthModel
+
+    models = list(models)
+    if not models:
+        raise InvalidArgumentError("models must hold at least one MouthModel")
+    first = models[0]
+    if first.config.lookahead is not None and len(models) > 1:
+        raise InvalidArgumentError(
+            f"lookahead={first.config.lookahead} must be None for an ensemble (offline only)"
+        )
+    for i, m in enumerate(models[1:], start=1):
+        same = (
+            m.config.to_dict() == first.config.to_dict()
+            and np.array_equal(m.feature_mean, first.feature_mean)
+            and np.array_equal(m.feature_scale, first.feature_scale)
+            and m.dof_stats.to_dict() == first.dof_stats.to_dict()
+        )
+        if not same:
+            raise InvalidArgumentError(
+                f"models[{i}] must share the config, feature standardisation and DOF "
+                "statistics of models[0] (the same recipe on the same clips)"
+            )
+    for m in models:
+        if m._net is not None:
+            m.pull_weights()
+    out = MouthModel(
+        first.config, first.weights, feature_mean=first.feature_mean,
+        feature_scale=first.feature_scale, dof_stats=first.dof_stats, student=first.student,
+        prior=first.prior, causal=first.causal, meta=dict(first.meta),
+        members=[w for m in models[1:] for w in [m.weights, *m.members]],
+    )  # fmt: skip
+    out.meta["ensemble"] = 1 + len(out.members)
+    return out
+
+
+#: Kinds of per-DOF calibration of :func:`fit_calibration`.
+CALIBRATIONS = ("quantile", "affine")
+
+
+def affine_map(pred: np.ndarray, true: np.ndarray, n: int = 101) -> np.ndarray:
+    """A straight-line map (2, n) in the format of a quantile map: pooled ``pred`` -> the
+    mean and spread of pooled ``true``, over +-50 spreads of ``pred`` (so ``np.interp``
+    never clamps in practice). Order- and shape-preserving: per-clip r is unchanged."""
+    p = np.asarray(pred, np.float64)
+    t = np.asarray(true, np.float64)
+    mp, sp = float(p.mean()), max(float(p.std()), 1e-9)
+    b = float(t.std()) / sp
+    x = np.linspace(mp - 50 * sp, mp + 50 * sp, int(n))
+    return np.stack([x, float(t.mean()) + b * (x - mp)])
+
+
+def fit_calibration(model, clips: list[MouthClip], n: int = 101, kind="quantile") -> np.ndarray:
+    """Per-DOF maps (n_out, 2, n) from the network's outputs to the real z-scores, pooled
+    over ``clips`` (validation clips of the training side).
+
+    ``kind``: ``"quantile"`` (monotone quantile maps, :func:`calibrate_zscore`: the real
+    distribution, closures at its floor), ``"affine"`` (:func:`affine_map`: mean and spread
+    only, per-clip r unchanged), or a sequence of those, one per DOF."""
     from ..models.default import calibrate_zscore
 
     preds, trues = [], []
@@ -391,7 +460,13 @@ def fit_calibration(model, clips: list[MouthClip], n: int = 101) -> np.ndarray:
         preds.append(p[ok])
         trues.append(t[ok])
     p, t = np.concatenate(preds), np.concatenate(trues)
-    return np.stack([calibrate_zscore(p[:, k], t[:, k], n) for k in range(p.shape[1])])
+    kinds = [kind] * p.shape[1] if isinstance(kind, str) else list(kind)
+    if len(kinds) != p.shape[1] or any(k not in CALIBRATIONS for k in kinds):
+        raise InvalidArgumentError(
+            f"kind={kind!r} must be one of {CALIBRATIONS} or {p.shape[1]} of them"
+        )
+    fit = {"quantile": calibrate_zscore, "affine": affine_map}
+    return np.stack([fit[kinds[k]](p[:, k], t[:, k], n) for k in range(p.shape[1])])
 
 
 def fit_open_calibration(model, clips: list[MouthClip], n: int = 101) -> np.ndarray:
