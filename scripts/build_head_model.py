@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from talkinghead.face.arkit import ARKIT_INDEX, ARKIT_NAMES
-from talkinghead.face.fit3d import similarity_transform
+from talkinghead.face.geometry import similarity_fit
 from talkinghead.face.head3d import HeadModel, rotation_matrix
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,9 +93,7 @@ def track(path: Path, max_frames: int = 60) -> np.ndarray:
 def procrustes_mean(meshes: np.ndarray, idx=STABLE, iters: int = 4) -> np.ndarray:
     ref = meshes[0]
     for _ in range(iters):
-        s, r, t = similarity_transform(
-            meshes[:, idx], np.broadcast_to(ref[idx], meshes[:, idx].shape)
-        )
+        s, r, t = similarity_fit(meshes[:, idx], np.broadcast_to(ref[idx], meshes[:, idx].shape))
         aligned = s[:, None, None] * np.einsum("nij,nvj->nvi", r, meshes) + t[:, None]
         ref = aligned.mean(0)
     return ref

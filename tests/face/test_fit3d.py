@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from talkinghead.face.fit3d import fit_blendshapes, similarity_transform
+from talkinghead.face.fit3d import fit_blendshapes
+from talkinghead.face.geometry import similarity_fit
 from talkinghead.face.head3d import euler_to_rotation, load_head_model, rotation_matrix
 from talkinghead.face.landmarks68 import mouth_openness_mesh
 
@@ -17,7 +18,7 @@ def test_similarity_transform_recovers_known_pose():
     src = rng.normal(size=(30, 3))
     r = rotation_matrix([0.2, -0.4, 0.1])
     dst = 3.0 * src @ r.T + [1, 2, 3]
-    s, rr, t = similarity_transform(src, dst)
+    s, rr, t = similarity_fit(src, dst)
     assert s == pytest.approx(3.0)
     np.testing.assert_allclose(rr, r, atol=1e-9)
     np.testing.assert_allclose(t, [1, 2, 3], atol=1e-9)

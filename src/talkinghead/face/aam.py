@@ -72,7 +72,8 @@ _FORMAT = "talkinghead-aam-1"
 
 
 def fit_similarity(src: np.ndarray, dst: np.ndarray) -> SimilarityTransform:
-    """Least-squares 2-D similarity ``dst ~ s R src + t`` (Umeyama).
+    """Least-squares 2-D similarity ``dst ~ s R src + t``
+    (:func:`talkinghead.face.geometry.similarity_fit`) as a :class:`SimilarityTransform`.
 
     Parameters
     ----------
@@ -82,21 +83,14 @@ def fit_similarity(src: np.ndarray, dst: np.ndarray) -> SimilarityTransform:
     -------
     SimilarityTransform
     """
+    from .geometry import similarity_fit
+
     src = np.asarray(src, dtype=np.float64)
-    dst = np.asarray(dst, dtype=np.float64)
-    mu_s, mu_d = src.mean(0), dst.mean(0)
-    a, b = src - mu_s, dst - mu_d
-    var = (a**2).sum()
-    if not var > 0:
+    if not ((src - src.mean(0)) ** 2).sum() > 0:
         raise InvalidArgumentError("src points must not all coincide")
-    # complex-number form of the 2-D Procrustes problem
-    za = a[:, 0] + 1j * a[:, 1]
-    zb = b[:, 0] + 1j * b[:, 1]
-    c = np.vdot(za, zb) / var  # s * exp(i angle)
-    s, ang = float(abs(c)), float(np.angle(c))
-    R = s * np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
-    t = mu_d - R @ mu_s
-    return SimilarityTransform(s, ang, (float(t[0]), float(t[1])))
+    s, R, t = similarity_fit(src, dst)
+    ang = float(np.arctan2(R[1, 0], R[0, 0]))
+    return SimilarityTransform(float(s), ang, (float(t[0]), float(t[1])))
 
 
 def pca_fit(

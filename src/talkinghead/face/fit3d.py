@@ -15,50 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidArgumentError, check_positive
-from .geometry import matrix_to_rotvec
+from .geometry import matrix_to_rotvec, similarity_fit
 from .head3d import N_FACE_MESH, BlendshapeAnimation, HeadModel, load_head_model
 
-__all__ = ["FitResult", "fit_blendshapes", "similarity_transform"]
-
-
-def similarity_transform(src, dst, weights=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Umeyama: ``s, R, t`` minimising ``sum_i w_i |s R src_i + t - dst_i|^2``, batched.
-
-    Parameters
-    ----------
-    src, dst : array_like, shape (..., N, 3)
-    weights : array_like, shape (N,), optional
-
-    Returns
-    -------
-    s : ndarray, shape (...)
-    R : ndarray, shape (..., 3, 3)
-        Proper rotations (det +1).
-    t : ndarray, shape (..., 3)
-    """
-    src = np.asarray(src, np.float64)
-    dst = np.asarray(dst, np.float64)
-    if src.shape[-1] != 3 or dst.shape[-2:] != src.shape[-2:]:
-        raise InvalidArgumentError(
-            f"src.shape={src.shape} and dst.shape={dst.shape} must both be (..., N, 3)"
-        )
-    n = src.shape[-2]
-    w = np.ones(n) if weights is None else np.asarray(weights, np.float64)
-    w = w / w.sum()
-    mu_s = np.einsum("n,...nd->...d", w, src)
-    mu_d = np.einsum("n,...nd->...d", w, dst)
-    a = src - mu_s[..., None, :]
-    b = dst - mu_d[..., None, :]
-    cov = np.einsum("n,...ni,...nj->...ij", w, b, a)
-    u, sig, vt = np.linalg.svd(cov)
-    d = np.sign(np.linalg.det(u @ vt))
-    corr = np.ones(sig.shape)
-    corr[..., 2] = d
-    rot = u @ (corr[..., :, None] * vt)
-    var = np.einsum("n,...nd->...", w, a * a)
-    s = np.einsum("...i,...i->...", sig, corr) / np.maximum(var, 1e-300)
-    t = mu_d - s[..., None] * np.einsum("...ij,...j->...i", rot, mu_s)
-    return s, rot, t
+__all__ = ["FitResult", "fit_blendshapes"]
 
 
 @dataclass
@@ -187,7 +147,7 @@ def fit_blendshapes(
             w = np.clip(w - base, 0.0, 1.0)
         for _ in range(n_iter):
             shapes = b0[None] + (w[idx_ok] @ d).reshape(-1, N_FACE_MESH, 3)
-            s, r, t = similarity_transform(shapes, mo, stable_w)
+            s, r, t = similarity_fit(shapes, mo, stable_w)
             # data in model space
             y = np.einsum("nji,nvj->nvi", r, mo - t[:, None]) / s[:, None, None]
             rhs = np.zeros((n, k))

@@ -1,10 +1,14 @@
-"""Rotations: one set for the whole package (tracked heads, the 3D head, exports).
+"""Rotations and the similarity fit: one set for the whole package (tracked heads, the 3D
+head, the AAM, the recipes' shape alignment, exports).
 
 Rotation vectors are axis * angle in radians. :func:`rotation_to_euler` /
 :func:`euler_to_rotation` convert to and from ``yaw, pitch, roll`` with
 ``R = Ry(yaw) @ Rx(pitch) @ Rz(roll)``, in whatever frame the rotation vectors are given:
 the tracker's camera frame (x right, y down, z into the screen) or the 3D head's model
 frame (:mod:`talkinghead.face.head3d`: y up, z toward the viewer, x the subject's left).
+
+:func:`similarity_fit` is the one least-squares similarity (Umeyama 1991) of the package, in
+2-D or 3-D, weighted, batched.
 
 Pure numpy, cheap to import.
 """
@@ -15,7 +19,13 @@ import numpy as np
 
 from ..errors import InvalidArgumentError
 
-__all__ = ["rotation_matrix", "matrix_to_rotvec", "euler_to_rotation", "rotation_to_euler"]
+__all__ = [
+    "rotation_matrix",
+    "matrix_to_rotvec",
+    "euler_to_rotation",
+    "rotation_to_euler",
+    "similarity_fit",
+]
 
 
 def rotation_matrix(rotvec) -> np.ndarray:
@@ -112,3 +122,54 @@ def rotation_to_euler(rotvec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     yaw = np.arctan2(m[..., 0, 2], m[..., 2, 2])
     roll = np.arctan2(m[..., 1, 0], m[..., 1, 1])
     return yaw, pitch, roll
+
+
+def similarity_fit(
+    src, dst, weights=None, *, with_scale: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Umeyama (1991): ``s, R, t`` minimising ``sum_i w_i |s R src_i + t - dst_i|^2``, with
+    ``R`` a proper rotation (det +1), batched over the leading axes.
+
+    Parameters
+    ----------
+    src, dst : array_like, shape (..., N, D), D = 2 or 3
+        Corresponding points; the leading axes broadcast (e.g. ``src`` (T, N, 2) onto one
+        ``dst`` (N, 2)).
+    weights : array_like, shape (N,), optional
+        Per-point weights (default: all equal).
+    with_scale : bool
+        Fit the scale (False: ``s = 1``, a rigid fit).
+
+    Returns
+    -------
+    s : ndarray, shape (...)
+        0 where the ``src`` points all coincide (then ``t`` is the mean of ``dst``).
+    R : ndarray, shape (..., D, D)
+    t : ndarray, shape (..., D)
+    """
+    src = np.asarray(src, np.float64)
+    dst = np.asarray(dst, np.float64)
+    if src.ndim < 2 or src.shape[-1] not in (2, 3) or dst.shape[-2:] != src.shape[-2:]:
+        raise InvalidArgumentError(
+            f"src.shape={src.shape} and dst.shape={dst.shape} must both be (..., N, D) with "
+            "D = 2 or 3"
+        )
+    n = src.shape[-2]
+    w = np.ones(n) if weights is None else np.asarray(weights, np.float64)
+    w = w / w.sum()
+    mu_s = np.einsum("n,...nd->...d", w, src)
+    mu_d = np.einsum("n,...nd->...d", w, dst)
+    a = src - mu_s[..., None, :]
+    b = dst - mu_d[..., None, :]
+    cov = np.einsum("n,...ni,...nj->...ij", w, b, a)
+    u, sig, vt = np.linalg.svd(cov)
+    corr = np.ones(sig.shape)
+    corr[..., -1] = np.sign(np.linalg.det(u @ vt))
+    rot = u @ (corr[..., :, None] * vt)
+    var = np.einsum("n,...nd->...", w, a * a)
+    if with_scale:
+        s = np.einsum("...i,...i->...", sig, corr) / np.maximum(var, 1e-300)
+    else:
+        s = np.ones(var.shape)
+    t = mu_d - s[..., None] * np.einsum("...ij,...j->...i", rot, mu_s)
+    return s, rot, t

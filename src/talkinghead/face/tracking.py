@@ -118,28 +118,25 @@ class _LazyModule(types.ModuleType):
 
 
 def rigid_fit(src: np.ndarray, dst: np.ndarray, *, with_scale: bool = True):
-    """Least-squares similarity ``dst ~ s R src + t`` (Umeyama 1991).
+    """Least-squares similarity ``dst ~ s R src + t``
+    (:func:`talkinghead.face.geometry.similarity_fit`) and its residual.
 
     Parameters
     ----------
     src, dst : ndarray, shape (N, 3)
+    with_scale : bool
+        Fit the scale (False: ``s = 1``).
 
     Returns
     -------
     (s, R (3, 3), t (3,), rms) with ``rms`` the root-mean-square residual.
     """
+    from .geometry import similarity_fit
+
     src = np.asarray(src, dtype=np.float64)
     dst = np.asarray(dst, dtype=np.float64)
-    mu_s, mu_d = src.mean(0), dst.mean(0)
-    a, b = src - mu_s, dst - mu_d
-    cov = b.T @ a / len(src)
-    U, S, Vt = np.linalg.svd(cov)
-    d = np.sign(np.linalg.det(U @ Vt))
-    D = np.diag([1.0, 1.0, d])
-    R = U @ D @ Vt
-    var_s = (a**2).sum() / len(src)
-    s = float((S * np.diag(D)).sum() / var_s) if with_scale else 1.0
-    t = mu_d - s * R @ mu_s
+    s, R, t = similarity_fit(src, dst, with_scale=with_scale)
+    s = float(s)
     res = dst - (s * (R @ src.T).T + t)
     return s, R, t, float(np.sqrt((res**2).sum(axis=1).mean()))
 

@@ -54,22 +54,13 @@ def align_similarity(pts: np.ndarray, ref: np.ndarray, idx=None) -> np.ndarray:
     -------
     np.ndarray, float64, shape (T, N, 2): every point moved by its frame's transform.
     """
+    from ..face.geometry import similarity_fit
+
     pts = np.asarray(pts, dtype=np.float64)
     ref = np.asarray(ref, dtype=np.float64)
     sel = slice(None) if idx is None else list(idx)
-    p = pts[:, sel]  # (T, n, 2)
-    mp = p.mean(axis=1, keepdims=True)
-    mr = ref[sel].mean(axis=0)
-    pc = p - mp
-    rc = ref[sel] - mr
-    # complex-number form of the 2-D similarity: z_ref ~ s * z_p
-    zp = pc[..., 0] + 1j * pc[..., 1]
-    zr = rc[:, 0] + 1j * rc[:, 1]
-    den = np.sum(np.abs(zp) ** 2, axis=1)
-    s = np.sum(np.conj(zp) * zr, axis=1) / np.where(den > 0, den, 1.0)  # (T,)
-    z = (pts[..., 0] - mp[..., 0]) + 1j * (pts[..., 1] - mp[..., 1])
-    w = s[:, None] * z
-    return np.stack([w.real + mr[0], w.imag + mr[1]], axis=-1)
+    s, R, t = similarity_fit(pts[:, sel], ref[sel])  # (T,), (T, 2, 2), (T, 2)
+    return s[:, None, None] * np.einsum("tij,tnj->tni", R, pts) + t[:, None, :]
 
 
 def mean_shape(frames: np.ndarray, idx=None, n_iter: int = 3) -> np.ndarray:
