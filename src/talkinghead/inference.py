@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .audio.io import pcm_to_float
 from .errors import InvalidArgumentError, check_positive
 from .models.shipped import (
     MODELS,
@@ -169,20 +170,6 @@ def _video_info(path):
         return probe_video(path)
     except MediaError:
         return None
-
-
-def pcm_to_float(audio) -> np.ndarray:
-    """Samples as float32: floats unchanged, int16 / int32 scaled to [-1, 1) by 1 / 2**15
-    and 1 / 2**31, uint8 centred on 128 and scaled by 1 / 128 (WAV's 8-bit PCM)."""
-    a = np.asarray(audio)
-    if a.dtype == np.uint8:
-        return (a.astype(np.float32) - 128.0) / 128.0
-    if np.issubdtype(a.dtype, np.signedinteger):
-        bits = {1: 7, 2: 15, 4: 31, 8: 63}[a.dtype.itemsize]
-        return (a.astype(np.float64) / float(2**bits)).astype(np.float32)
-    if not (np.issubdtype(a.dtype, np.floating) or a.dtype == bool):
-        raise InvalidArgumentError(f"audio.dtype={a.dtype} must be a float or integer PCM type")
-    return a.astype(np.float32)
 
 
 def animate(

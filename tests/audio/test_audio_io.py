@@ -320,3 +320,21 @@ def test_24bit_wav_is_read_by_soundfile(shared_data):
     y, sr = load_audio(path, sr=None, mono=False)
     ref, sr0 = sf.read(str(path), dtype="float32", always_2d=True)
     assert sr == sr0 and np.array_equal(y, ref.T) and audio_info(path).codec == "pcm_s24le"
+
+
+def test_pcm_to_float_is_one_decoder_for_files_arrays_and_streams():
+    from talkinghead.audio.io import pcm_to_float
+    from talkinghead.streaming import PcmConverter
+
+    half = [0.0, 0.5, -1.0]
+    i16 = np.array([0, 16384, -32768], np.int16)
+    np.testing.assert_array_equal(pcm_to_float(i16), half)
+    np.testing.assert_array_equal(pcm_to_float(i16.astype(np.int32) * 65536), half)
+    np.testing.assert_array_equal(pcm_to_float(i16.astype("<i2").tobytes(), "s16"), half)
+    np.testing.assert_array_equal(pcm_to_float(np.array(half, "<f4").tobytes()), half)
+    # a stream decodes its chunks with the same function
+    np.testing.assert_array_equal(PcmConverter(16000).push(i16.astype(np.int32) * 65536), half)
+    with pytest.raises(InvalidArgumentError, match="must be finite"):
+        pcm_to_float(np.array([0.0, np.nan]))
+    with pytest.raises(InvalidArgumentError, match="format='u8'"):
+        pcm_to_float(b"ab", "u8")

@@ -4,7 +4,8 @@ Every reader returns float32 samples in [-1, 1] at the requested rate:
 
 - :func:`load_audio` reads a whole file (or a part of it) into memory;
 - :func:`iter_audio_blocks` streams it in fixed-length blocks with bounded memory;
-- :func:`audio_info` reads the header only.
+- :func:`audio_info` reads the header only;
+- :func:`pcm_to_float` turns PCM bytes or integer samples into those float32 samples.
 
 Decoding uses soundfile for wav/flac/ogg/aiff files (fast path) and PyAV (FFmpeg) for
 everything else (mp3, m4a/aac, the audio track of mp4/mpg/avi/flv/mov, ...). Resampling
@@ -44,7 +45,18 @@ from ..errors import (
     check_positive,
 )
 
-__all__ = ["AudioInfo", "audio_info", "load_audio", "iter_audio_blocks", "is_sound_only_file"]
+__all__ = [
+    "AudioInfo",
+    "audio_info",
+    "load_audio",
+    "iter_audio_blocks",
+    "is_sound_only_file",
+    "pcm_to_float",
+    "PCM_FORMATS",
+]
+
+#: Formats of PCM bytes (:func:`pcm_to_float`): little-endian float32, int16.
+PCM_FORMATS = ("f32", "s16")
 
 #: Extensions read with soundfile (libsndfile) when it accepts the file.
 _SOUNDFILE_EXTS = frozenset({".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".au"})
@@ -85,6 +97,54 @@ class AudioInfo:
 
 
 # --------------------------------------------------------------------------- checks
+
+
+def pcm_to_float(data, fmt: str = "f32") -> np.ndarray:
+    """PCM bytes or samples as float32.
+
+    Parameters
+    ----------
+    data : bytes, bytearray, memoryview or ndarray
+        Bytes: little-endian float32 (``"f32"``) or int16 (``"s16"``, scaled by 1 / 2**15).
+        An array is taken by its dtype: floats unchanged, signed integers (int16, int32, ...)
+        scaled by 1 / 2**15, 1 / 2**31, ..., uint8 centred on 128 and scaled by 1 / 128
+        (WAV's 8-bit PCM).
+    fmt : {"f32", "s16"}
+        Format of bytes.
+
+    Returns
+    -------
+    np.ndarray, float32, same shape (bytes: shape (n,))
+
+    Raises
+    ------
+    InvalidArgumentError
+        Unknown format, a byte count that is not a multiple of the sample size, a dtype
+        that is neither float nor integer PCM, or non-finite samples.
+    """
+    if fmt not in PCM_FORMATS:
+        raise InvalidArgumentError(f"format={fmt!r} must be one of {list(PCM_FORMATS)}")
+    if isinstance(data, bytes | bytearray | memoryview):
+        size = 4 if fmt == "f32" else 2
+        if len(data) % size:
+            raise InvalidArgumentError(
+                f"PCM message of {len(data)} bytes must be a multiple of {size} (format={fmt!r})"
+            )
+        a = np.frombuffer(data, dtype="<f4" if fmt == "f32" else "<i2")
+    else:
+        a = np.asarray(data)
+    if a.dtype == np.uint8:
+        y = (a.astype(np.float32) - 128.0) / 128.0
+    elif np.issubdtype(a.dtype, np.signedinteger):
+        bits = {1: 7, 2: 15, 4: 31, 8: 63}[a.dtype.itemsize]
+        y = (a.astype(np.float64) / float(2**bits)).astype(np.float32)
+    elif np.issubdtype(a.dtype, np.floating) or a.dtype == bool:
+        y = a.astype(np.float32)
+    else:
+        raise InvalidArgumentError(f"audio.dtype={a.dtype} must be a float or integer PCM type")
+    if not np.all(np.isfinite(y)):
+        raise InvalidArgumentError("audio samples must be finite (found NaN/inf)")
+    return y
 
 
 def _check_sr(sr, *, allow_none: bool = True) -> int | None:

@@ -1,6 +1,7 @@
 """PCM input of a stream: bytes or arrays at any rate -> float32 at the animators' 16 kHz
-(:class:`PcmConverter`), and the bookkeeping of the recent samples (:class:`SampleBuffer`)
-and of the rows they determine (:class:`FrameGrid`)."""
+(:class:`PcmConverter`; decoding: :func:`talkinghead.audio.io.pcm_to_float`), and the
+bookkeeping of the recent samples (:class:`SampleBuffer`) and of the rows they determine
+(:class:`FrameGrid`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from ..audio.features import n_frames_for
 from ..audio.framing import centred_starts, gather_windows
+from ..audio.io import PCM_FORMATS, pcm_to_float
 from ..errors import InvalidArgumentError, check_positive
 
 __all__ = ["MODEL_SR", "FORMATS", "pcm_to_float", "PcmConverter", "SampleBuffer", "FrameGrid"]
@@ -17,52 +19,13 @@ __all__ = ["MODEL_SR", "FORMATS", "pcm_to_float", "PcmConverter", "SampleBuffer"
 #: Sampling rate every animator works at.
 MODEL_SR = 16000
 #: Formats of pushed PCM bytes.
-FORMATS = ("f32", "s16")
+FORMATS = PCM_FORMATS
 
 
-def pcm_to_float(data, fmt: str = "f32") -> np.ndarray:
-    """Decode PCM bytes or an array to float32 mono samples.
-
-    Parameters
-    ----------
-    data : bytes, bytearray, memoryview or np.ndarray, shape (n,)
-        Little-endian float32 (``"f32"``) or int16 (``"s16"``) bytes; an array is taken
-        by its dtype (integer arrays are read as int16 PCM, float as [-1, 1] samples).
-    fmt : {"f32", "s16"}
-        Format of bytes.
-
-    Returns
-    -------
-    np.ndarray, float32, shape (n,)
-
-    Raises
-    ------
-    InvalidArgumentError
-        Unknown format, a byte count that is not a multiple of the sample size, a
-        non-1-D array, or non-finite samples.
-    """
-    if fmt not in FORMATS:
-        raise InvalidArgumentError(f"format={fmt!r} must be one of {list(FORMATS)}")
-    if isinstance(data, bytes | bytearray | memoryview):
-        size = 4 if fmt == "f32" else 2
-        if len(data) % size:
-            raise InvalidArgumentError(
-                f"PCM message of {len(data)} bytes must be a multiple of {size} (format={fmt!r})"
-            )
-        if fmt == "f32":
-            y = np.frombuffer(data, dtype="<f4").astype(np.float32)
-        else:
-            y = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
-    else:
-        a = np.asarray(data)
-        if a.ndim != 1:
-            raise InvalidArgumentError(f"chunk.shape={a.shape} must be 1-D (mono samples)")
-        if np.issubdtype(a.dtype, np.integer):
-            y = a.astype(np.float32) / 32768.0
-        else:
-            y = a.astype(np.float32)
-    if not np.all(np.isfinite(y)):
-        raise InvalidArgumentError("audio samples must be finite (found NaN/inf)")
+def _mono_pcm(data, fmt: str) -> np.ndarray:
+    y = pcm_to_float(data, fmt)
+    if y.ndim != 1:
+        raise InvalidArgumentError(f"chunk.shape={y.shape} must be 1-D (mono samples)")
     return y
 
 
@@ -89,7 +52,7 @@ class PcmConverter:
 
     def push(self, data) -> np.ndarray:
         """Decode and resample one chunk; returns the float32 samples now available."""
-        y = pcm_to_float(data, self.fmt)
+        y = _mono_pcm(data, self.fmt)
         self.samples_in += len(y)
         if self._rs is None:
             return y
@@ -103,7 +66,7 @@ class PcmConverter:
 
     def offline(self, y) -> np.ndarray:
         """The whole-signal equivalent: decode and resample ``y`` in one go."""
-        y = pcm_to_float(y, self.fmt)
+        y = _mono_pcm(y, self.fmt)
         if self.in_rate == self.out_rate:
             return y
         import soxr
