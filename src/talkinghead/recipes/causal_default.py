@@ -65,49 +65,21 @@ def build_causal_set(
     dict
         ``{"written", "kept", "failed": [(id, reason)], "seconds", "audio_seconds"}``
     """
-    from .._util.atomic import save_npz_atomic
-    from .._util.progress import progress as progress_bar
-    from ..audio.io import load_audio
-    from ..errors import TalkingHeadError
     from ..models.causal_default import causal_logmel
     from ..models.default import DefaultModel
-    from .student import augment
+    from .student import cache_augmented
 
     teacher = teacher or DefaultModel.from_pretrained()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    summary = {"written": 0, "kept": 0, "failed": [], "seconds": 0.0, "audio_seconds": 0.0}
-    t0 = time.perf_counter()
-    rng = np.random.default_rng(seed)
-    bar = progress_bar(total=len(sources), desc="causal set", unit="file", enabled=progress)
-    try:
-        for sid, src in sources:
-            bar.update(1)
-            todo = [a for a in augmentations if not (out / f"{sid}__{a}.npz").is_file()]
-            summary["kept"] += len(augmentations) - len(todo)
-            if not todo:
-                continue
-            try:
-                y, _ = load_audio(src, sr=16000)
-            except (TalkingHeadError, OSError) as e:
-                summary["failed"].append((sid, str(e)))
-                continue
-            if len(y) < 16000 * 0.3 or float(np.max(np.abs(y))) <= 0:
-                summary["failed"].append((sid, "shorter than 0.3 s or silent"))
-                continue
-            for a in todo:
-                z_y = augment(y, a, rng=rng)
-                mel = causal_logmel(z_y)
-                z, feat = teacher_targets(teacher, z_y)
-                n = min(len(z), mel.shape[1] // 2)
-                save_npz_atomic(out / f"{sid}__{a}.npz", mel=mel[:, : 2 * n].astype(np.float16),
-                                z=z[:n], feat=feat[:n].astype(np.float16))  # fmt: skip
-                summary["written"] += 1
-                summary["audio_seconds"] += len(z_y) / 16000
-    finally:
-        bar.close()
-    summary["seconds"] = time.perf_counter() - t0
-    return summary
+
+    def targets(y: np.ndarray) -> dict:
+        mel = causal_logmel(y)
+        z, feat = teacher_targets(teacher, y)
+        n = min(len(z), mel.shape[1] // 2)
+        return {"mel": mel[:, : 2 * n].astype(np.float16), "z": z[:n],
+                "feat": feat[:n].astype(np.float16)}  # fmt: skip
+
+    return cache_augmented(list(sources), out_dir, augmentations=augmentations, targets=targets,
+                           seed=seed, desc="causal set", progress=progress)  # fmt: skip
 
 
 def train_causal_default(

@@ -34,6 +34,7 @@ __all__ = [
     "tts_sentences",
     "augment",
     "build_distill_set",
+    "cache_augmented",
     "train_student",
 ]
 
@@ -166,13 +167,9 @@ def build_distill_set(
     """
     import tempfile
 
-    from .._util.atomic import save_npz_atomic
-    from .._util.progress import progress as progress_bar
     from ..audio.io import load_audio
-    from ..errors import TalkingHeadError
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     items: list[tuple[str, object]] = [(sid, p) for sid, p in sources]
     if n_tts:
         from ..audio.tts import espeak_available
@@ -189,9 +186,79 @@ def build_distill_set(
                 )
         else:
             log.warning("espeak-ng not found: no synthetic voices in the distillation set")
+
+    def load(src) -> np.ndarray:
+        if isinstance(src, tuple):
+            from ..audio.tts import synthesize
+
+            with tempfile.TemporaryDirectory() as td:
+                wav = synthesize(src[0], Path(td) / "s.wav", voice=src[1], rate=src[2],
+                                 pitch=src[3])  # fmt: skip
+                return load_audio(wav, sr=16000)[0]
+        return load_audio(src, sr=16000)[0]
+
+    def targets(z: np.ndarray) -> dict:
+        mel, feat = _teacher(z)
+        return {"mel": mel.astype(np.float16), "feat": feat.astype(np.float16)}
+
+    return cache_augmented(items, out, augmentations=augmentations, targets=targets, load=load,
+                           seed=seed, desc="distill set", progress=progress)  # fmt: skip
+
+
+def cache_augmented(
+    items,
+    out_dir: str | os.PathLike,
+    *,
+    augmentations,
+    targets,
+    load=None,
+    seed: int = 0,
+    desc: str = "cache",
+    progress: bool = True,
+) -> dict:
+    """The resumable augmentation cache of the distillation recipes: for every source and
+    every augmentation (:func:`augment`) not yet in ``out_dir/<id>__<aug>.npz``, the copy's
+    ``targets`` saved there (atomically).
+
+    Parameters
+    ----------
+    items : list of (str, object)
+        ``(id, source)``; ``load(source)`` gives its 16 kHz float32 samples (default: the
+        file, :func:`talkinghead.audio.io.load_audio`).
+    out_dir : path
+    augmentations : sequence of str
+        Keys of :data:`AUGMENTATIONS`; one generator seeded ``seed`` draws them all, in
+        order of ``items`` then ``augmentations``.
+    targets : callable
+        ``targets(y_copy) -> {name: array}``, what one ``.npz`` holds.
+    load : callable, optional
+    seed : int
+    desc : str
+        Progress bar label.
+    progress : bool
+
+    Returns
+    -------
+    dict
+        ``{"written": int, "kept": int, "failed": [(id, reason)], "seconds": float,
+        "audio_seconds": float}``; a source that cannot be read, is shorter than 0.3 s or
+        silent is listed in ``failed`` (and logged), never silently dropped.
+    """
+    from .._util.atomic import save_npz_atomic
+    from .._util.progress import progress as progress_bar
+    from ..audio.io import load_audio
+    from ..errors import TalkingHeadError
+
+    if load is None:
+
+        def load(src):
+            return load_audio(src, sr=16000)[0]
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     summary = {"written": 0, "kept": 0, "failed": [], "seconds": 0.0, "audio_seconds": 0.0}
     t0 = time.perf_counter()
-    bar = progress_bar(total=len(items), desc="distill set", unit="file", enabled=progress)
+    bar = progress_bar(total=len(items), desc=desc, unit="file", enabled=progress)
     rng = np.random.default_rng(seed)
     try:
         for sid, src in items:
@@ -201,27 +268,17 @@ def build_distill_set(
             if not todo:
                 continue
             try:
-                if isinstance(src, tuple):
-                    from ..audio.tts import synthesize
-
-                    with tempfile.TemporaryDirectory() as td:
-                        wav = synthesize(src[0], Path(td) / "s.wav", voice=src[1], rate=src[2],
-                                         pitch=src[3])  # fmt: skip
-                        y, _ = load_audio(wav, sr=16000)
-                else:
-                    y, _ = load_audio(src, sr=16000)
+                y = load(src)
             except (TalkingHeadError, OSError) as e:
                 summary["failed"].append((sid, str(e)))
-                log.warning("distill source %s skipped: %s", sid, e)
+                log.warning("%s: source %s skipped: %s", desc, sid, e)
                 continue
             if len(y) < 16000 * 0.3 or float(np.max(np.abs(y))) <= 0:
                 summary["failed"].append((sid, "shorter than 0.3 s or silent"))
                 continue
             for a in todo:
                 z = augment(y, a, rng=rng)
-                mel, feat = _teacher(z)
-                save_npz_atomic(out / f"{sid}__{a}.npz", mel=mel.astype(np.float16),
-                                feat=feat.astype(np.float16))  # fmt: skip
+                save_npz_atomic(out / f"{sid}__{a}.npz", **targets(z))
                 summary["written"] += 1
                 summary["audio_seconds"] += len(z) / 16000
     finally:
