@@ -346,11 +346,15 @@ def personalize(
     Raises
     ------
     TooFewFramesError, FaceLostError, NoAudioStreamError
+    DependencyError
+        Face tracking (mediapipe, ``[tracking]``) or torch (``[train]``) is not installed.
     """
     import cv2
 
     from .audio.io import load_audio
-    from .face.tracking import track_frames
+    from .face.tracking import require_tracking, track_frames
+
+    require_tracking()  # before the video is read and torch imported
     from .models.head_pose import HeadPoseModel, audio_pose_features, track_to_pose
     from .models.refiner import RefinerConfig
     from .training.refiner_train import train_refiner

@@ -13,10 +13,11 @@ __all__ = ["register", "cmd_track", "cmd_features"]
 
 
 def cmd_track(args) -> int:
-    from ..face.tracking import track_video
+    from ..face.tracking import require_tracking, track_video
 
     check_suffix(args.output, (".npz",))
     check_io(inputs={"video": args.video}, files={"output": args.output})
+    require_tracking()
     track = track_video(args.video, size=args.size, max_frames=args.max_frames, progress=True)
     track.save(args.output)
     n_valid = int(track.valid.sum())

@@ -33,6 +33,9 @@ def cmd_animate_photo(args) -> int:
     if Path(args.output).suffix.lower() not in (".mp4", ".m4v", ".mov", ".mkv"):
         raise InvalidArgumentError(f"--output={args.output!r} must be a video (.mp4) with --photo")
     transcript = read_transcript(args)
+    from ..face.tracking import require_tracking
+
+    require_tracking()  # the photo's face is found with mediapipe
     # check the photo before the (slower) speech analysis
     face = find_photo_face(args.photo, size=args.size, face_index=args.face_index)
     anim = animate(

@@ -564,9 +564,11 @@ def prepare(
     InvalidArgumentError
         Bad options, duplicate recording ids, unknown backend.
     DependencyError
-        ``backend="ray"`` without ray installed.
+        ``backend="ray"`` without ray installed, or face tracking (mediapipe) not installed
+        (checked before any work: the workers would reject every clip for it).
     """
     from .._util.progress import progress as progress_bar
+    from ..face.tracking import require_tracking
 
     if options is None:
         options = PrepareOptions(**option_kw)
@@ -576,6 +578,7 @@ def prepare(
         raise InvalidArgumentError(f"num_jobs={num_jobs!r} must be a positive int")
     if backend not in ("local", "ray"):
         raise InvalidArgumentError(f"backend={backend!r} must be 'local' or 'ray'")
+    require_tracking()
     t0 = time.perf_counter()
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)

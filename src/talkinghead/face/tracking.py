@@ -49,6 +49,7 @@ __all__ = [
     "rigid_fit",
     "fit_head_pose",
     "import_mediapipe",
+    "require_tracking",
 ]
 
 N_MESH = 468
@@ -61,6 +62,36 @@ _INSTALL_HINT = (
     "without its pinned dependencies: pip install 'talkinghead[tracking]' && "
     "pip install --no-deps mediapipe==0.10.21"
 )
+#: What ``import mediapipe`` and Face Mesh need at run time (the [tracking] extra + mediapipe).
+_TRACKING_MODULES = ("mediapipe", "absl", "attr", "flatbuffers", "google.protobuf", "matplotlib")
+
+
+def require_tracking() -> None:
+    """Fail now, before any work, where face tracking cannot run: ``track``, ``--photo``,
+    ``prepare`` and ``personalize`` call this first (``prepare`` would otherwise reject
+    every clip in its worker processes, one by one). Looks the modules up without
+    importing them (mediapipe's import takes seconds).
+
+    Raises
+    ------
+    DependencyError
+        mediapipe or one of the modules it needs is not installed; the message has the two
+        install commands.
+    """
+    import importlib.util
+
+    missing = []
+    for name in _TRACKING_MODULES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # a missing parent package, or a module without spec
+            found = False
+        if not found:
+            missing.append(name)
+    if missing:
+        raise DependencyError(f"{_INSTALL_HINT} (not installed: {', '.join(missing)})")
+
+
 # stable points for the rigid fit: forehead, nose bridge, eye corners, cheeks, not lips/jaw
 _RIGID_IDX = np.array(
     [10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 33, 133, 362, 263, 70, 300, 105, 334,
