@@ -2,12 +2,14 @@
 
 Reproduces a fresh Debian machine where apt refuses some packages (chromium unavailable,
 npm conflicting with a NodeSource node) with fake ``apt-get``, ``id``, ``node`` and
-``dpkg-query`` programs on an otherwise empty PATH, and runs the real Makefile target.
+``dpkg-query`` programs on an otherwise empty PATH, and runs the real Makefile targets with
+the real scripts/sysdeps.sh: ``sysdeps`` alone, and ``demo`` and ``test`` with a stand-in for
+the virtualenv (what cannot be reproduced here is its creation: pip and PyPI).
 """
 
-import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,12 +85,60 @@ def test_not_root_only_reports(tmp_path):
     assert "npm" in res.stdout  # Debian's node without npm: npm is what is missing
 
 
-def test_demo_does_not_need_sysdeps_but_test_runs_it():
-    env = dict(os.environ, VENV=".venv-never-created")
-    demo = subprocess.run([MAKE, "-n", "-C", str(REPO), "demo"], env=env,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert demo.returncode == 0 and "talkinghead animate" in demo.stdout
-    assert "sysdeps" not in demo.stdout
-    test = subprocess.run([MAKE, "-n", "-C", str(REPO), "test"], env=env,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert test.returncode == 0 and "scripts/sysdeps.sh" in test.stdout
+def _venv_stand_in(tmp_path, log: Path) -> Path:
+    """A ``VENV`` for the Makefile that is already "installed" (``.installed`` newer than
+    pyproject.toml and the Makefile, so its recipe, which creates and fills a virtualenv,
+    does not run): ``talkinghead`` runs this checkout's CLI with this Python, ``ruff`` is the
+    real one (each call logged), ``pytest`` only logs its arguments (the suite is not run
+    from inside itself)."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / ".installed").touch()
+    th = venv / "bin" / "talkinghead"
+    th.write_text(f"#!{sys.executable}\nimport sys\nfrom talkinghead.cli import main\n"
+                  "sys.exit(main())\n")  # fmt: skip
+    th.chmod(0o755)
+    _fake(venv / "bin", "ruff", f'echo "ruff $*" >> {log}\nexec {RUFF} "$@"')
+    _fake(venv / "bin", "pytest", f'echo "pytest $*" >> {log}')
+    return venv
+
+
+RUFF = Path(sys.executable).parent / "ruff"
+
+
+@pytest.mark.skipif(not RUFF.exists(), reason="needs ruff beside this Python (the [dev] extra)")
+def test_make_demo_and_make_test_where_apt_cannot_install_chromium_or_npm(tmp_path):
+    """The real Makefile targets, as far as they go without reinstalling the virtualenv:
+    ``make demo`` animates examples/speech.wav and never calls apt; ``make test`` runs the
+    real sysdeps.sh (apt refuses chromium and npm, no node installed), then the real lint,
+    then pytest, and succeeds."""
+    bindir, apt_log = _machine(tmp_path, refuse=("chromium", "npm"))
+    calls = tmp_path / "calls.log"
+    venv = _venv_stand_in(tmp_path, calls)
+    out = tmp_path / "out"
+    env = {"PATH": str(bindir), "HOME": str(tmp_path), "SYSDEPS_LIBDIRS": str(tmp_path / "nolib"),
+           "PYTHONPATH": str(REPO / "src"), "TALKINGHEAD_PROGRESS": "0"}  # fmt: skip
+
+    def make(target):
+        return subprocess.run([MAKE, "-C", str(REPO), target, f"VENV={venv}", f"OUT={out}"],
+                              env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    demo = make("demo")
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert _apt_calls(apt_log) == []  # the demo needs none of the system packages
+    assert (out / "demo.mp4").stat().st_size > 10_000 and (out / "demo.npz").is_file()
+    assert "animated 8.14 s of speech" in demo.stdout
+
+    test = make("test")
+    assert test.returncode == 0, test.stdout + test.stderr
+    installs = [c.split()[-1] for c in _apt_calls(apt_log) if c.startswith("install")]
+    assert installs == ["chromium", "espeak-ng", "nodejs", "npm", "libegl1", "libegl-mesa0",
+                        "libgl1-mesa-dri"]  # fmt: skip
+    assert "sysdeps: failed: chromium npm" in test.stdout
+    # then the lint and the suite ran, in that order, after sysdeps
+    assert calls.read_text().splitlines() == [
+        "ruff check src tests bench scripts",
+        "ruff format --check src tests bench scripts",
+        "pytest -q",
+    ]
+    assert test.stdout.index("sysdeps: failed") < test.stdout.index("ruff check")
