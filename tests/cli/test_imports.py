@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 NOT_ON_THE_DEFAULT_PATH = (
     "librosa", "numba", "llvmlite", "pocketsphinx", "parselmouth", "ctranslate2",
@@ -42,6 +43,29 @@ def test_animate_to_npz_imports_nothing_it_does_not_use(tmp_path, example_speech
         meta = json.loads(str(z["meta"]))
         assert abs(len(z["landmarks"]) - round(8.14 * 25)) <= 1 and meta["model"] == "default"
     assert meta["phones"] is None  # saving parameters ran no phone recognition
+
+
+def _modules_of_the_real_command(argv: list[str]) -> set[str]:
+    """Every module the installed command line imports: ``python -X importtime -m
+    talkinghead ...`` (the console script's own entry point, nothing injected) lists each
+    import on stderr."""
+    res = subprocess.run([sys.executable, "-X", "importtime", "-m", "talkinghead", *argv],
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    mods = {ln.rsplit("|", 1)[1].strip() for ln in res.stderr.splitlines()
+            if ln.startswith("import time:") and ln.count("|") == 2}  # fmt: skip
+    assert "numpy" in mods and "talkinghead.inference" in mods
+    return mods
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".glb"])
+def test_the_real_command_line_imports_nothing_it_does_not_use(tmp_path, example_speech, suffix):
+    out = tmp_path / f"x{suffix}"
+    mods = _modules_of_the_real_command(["-q", "animate", str(example_speech), "-o", str(out)])
+    assert "talkinghead.models.student" in mods and out.stat().st_size > 1000
+    # no scipy at all: the default model is numpy (+ safetensors) only
+    unwanted = {"scipy", *NOT_ON_THE_DEFAULT_PATH} & mods
+    assert not unwanted, sorted(unwanted)
 
 
 def test_library_animate_imports_nothing_it_does_not_use(example_speech):
