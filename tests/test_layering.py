@@ -279,8 +279,8 @@ def test_readme_layout_matches_the_tree():
     assert not unnamed, f"README layout does not name: {unnamed}"
 
 
-# Modules still computing the data folder themselves (their owners are rewriting them).
-_OWN_DATA_PATH = {"models/causal_default.py"}
+# Modules still computing the data folder themselves (none left; never add one).
+_OWN_DATA_PATH: set[str] = set()
 
 
 def test_the_data_folder_is_computed_once():

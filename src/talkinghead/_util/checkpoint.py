@@ -100,3 +100,93 @@ def find_last_checkpoint(out_dir: Path) -> Path | None:
         if (p / TRAINER_STATE).is_file() and (p / "config.json").is_file():
             return p
     return None
+
+
+class PretrainedMixin:
+    """``save_pretrained`` / ``from_pretrained`` of a checkpoint folder (diffusers-style):
+    ``config.json`` (``format``, ``version``, then the model's fields) + ``model.safetensors``
+    (+ the model's sub-folders and extra files), written atomically, ``config.json`` last (its
+    presence marks a complete checkpoint).
+
+    A model class sets the class attributes below and implements the hooks
+    ``_checkpoint_tensors(half) -> {name: array}``, ``_checkpoint_config() -> dict``,
+    optionally ``_save_extras(directory)`` (sub-folders, extra files; before config.json), and
+    the classmethod ``_from_checkpoint(directory, cfg, tensors) -> model``. Errors of the
+    files are :class:`~talkinghead.errors.CheckpointError` naming the file.
+    """
+
+    #: ``config.json``'s ``format`` and ``version``.
+    checkpoint_format: str = ""
+    checkpoint_version: int = 1
+    #: What the folder is, in error messages ("student", "refiner checkpoint", ...).
+    checkpoint_what: str = "model checkpoint"
+    #: What ``model.safetensors`` is, in error messages.
+    weights_what: str = "model weights"
+    #: Arrays of the safetensors file: ``"numpy"`` or ``"torch"``.
+    weights_backend: str = "numpy"
+    #: ``json.dumps`` indent of ``config.json`` (None: one line).
+    config_indent: int | None = 1
+    #: Default of ``save_pretrained(half=)``; None: the model stores float32 only.
+    half_default: bool | None = None
+
+    def save_pretrained(self, directory: str | os.PathLike, *, half: bool | None = None) -> Path:
+        """Write the checkpoint folder (atomically); returns it.
+
+        Parameters
+        ----------
+        directory : path
+            Created if missing; the files in it are replaced.
+        half : bool, optional
+            Store the floating-point weights as float16 (half the size; loaded back as
+            float32). Default: the class's :attr:`half_default`.
+        """
+        from ..errors import InvalidArgumentError
+        from .atomic import atomic_path, write_text_atomic
+
+        if half is None:
+            half = bool(self.half_default)
+        elif half and self.half_default is None:
+            raise InvalidArgumentError(
+                f"half={half!r} must be False: {type(self).__name__} stores float32 weights"
+            )
+        if self.weights_backend == "torch":
+            from safetensors.torch import save_file
+        else:
+            from safetensors.numpy import save_file
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        tensors = self._checkpoint_tensors(half)
+        with atomic_path(d / "model.safetensors") as tmp:
+            save_file(tensors, str(tmp))
+        self._save_extras(d)
+        cfg = {"format": self.checkpoint_format, "version": self.checkpoint_version,
+               **self._checkpoint_config()}  # fmt: skip
+        write_text_atomic(d / "config.json", json.dumps(cfg, indent=self.config_indent) + "\n")
+        return d
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike | None = None):
+        """Load a folder written by :meth:`save_pretrained` (None: the class's shipped one,
+        when it has one).
+
+        Raises
+        ------
+        CheckpointError
+            A missing or inconsistent file (the message names it).
+        """
+        if directory is None:
+            directory = cls._default_checkpoint()
+        d = Path(directory)
+        cfg = read_checkpoint_config(d, fmt=cls.checkpoint_format, version=cls.checkpoint_version,
+                                     what=cls.checkpoint_what)  # fmt: skip
+        tensors = read_checkpoint_weights(d, what=cls.weights_what, backend=cls.weights_backend)
+        return cls._from_checkpoint(d, cfg, tensors)
+
+    @classmethod
+    def _default_checkpoint(cls) -> Path:
+        from ..errors import InvalidArgumentError
+
+        raise InvalidArgumentError(f"directory=None must be a {cls.__name__} checkpoint folder")
+
+    def _save_extras(self, directory: Path) -> None:
+        """Sub-folders and extra files of the checkpoint (written before config.json)."""

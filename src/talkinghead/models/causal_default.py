@@ -36,15 +36,14 @@ Checkpoint folder: ``config.json`` (:class:`CausalDefaultConfig`, calibration, g
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .._util.checkpoint import read_checkpoint_config, read_checkpoint_weights
+from .._util.checkpoint import PretrainedMixin
 from ..audio.framing import gather_windows, hann
+from ..data import DEFAULT_CAUSAL_DIR
 from ..errors import CheckpointError, InvalidArgumentError
 
 __all__ = [
@@ -67,7 +66,7 @@ SR = 16000
 MEL_HOP = 160
 MEL_WIN = 400
 #: The shipped checkpoint (``talkinghead serve`` and ``streaming.load_animator`` default).
-CAUSAL_DIR = Path(__file__).resolve().parent.parent / "data" / "default_causal"
+CAUSAL_DIR = DEFAULT_CAUSAL_DIR
 
 _MEL_FB = None
 _HANN = None
@@ -278,7 +277,7 @@ class CausalDefaultState:
         self.n_trunk = 0
 
 
-class CausalDefaultModel:
+class CausalDefaultModel(PretrainedMixin):
     """Causal log-mel -> trunk -> look-ahead heads (see the module docstring).
 
     Parameters
@@ -290,7 +289,16 @@ class CausalDefaultModel:
     calibration : np.ndarray, shape (2, K), optional
         The offline model's quantile map of the z-score (None: identity).
     meta : dict, optional
+
+    Checkpoints: :meth:`save_pretrained` / :meth:`from_pretrained` (default: the shipped
+    :data:`CAUSAL_DIR`; :class:`~talkinghead._util.checkpoint.PretrainedMixin`).
     """
+
+    checkpoint_format = CHECKPOINT_FORMAT
+    checkpoint_version = _VERSION
+    checkpoint_what = "causal default model"
+    config_indent = None
+    half_default = False
 
     def __init__(self, config: CausalDefaultConfig, weights: dict, calibration=None, meta=None):
         self.config = config
@@ -519,41 +527,23 @@ class CausalDefaultModel:
         return out
 
     # ------------------------------------------------------------------ persistence
-    def save_pretrained(self, directory: str | os.PathLike, *, half: bool = False) -> Path:
-        """Write ``config.json`` + ``model.safetensors`` atomically; returns the folder."""
-        from safetensors.numpy import save_file
-
-        from .._util.atomic import atomic_path, write_text_atomic
-
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+    def _checkpoint_tensors(self, half: bool) -> dict:
         dt = np.float16 if half else np.float32
-        with atomic_path(directory / "model.safetensors") as tmp:
-            save_file({k: np.ascontiguousarray(v, dtype=dt) for k, v in self.weights.items()},
-                      str(tmp))  # fmt: skip
-        cfg = {
-            "format": CHECKPOINT_FORMAT,
-            "version": _VERSION,
+        return {k: np.ascontiguousarray(v, dtype=dt) for k, v in self.weights.items()}
+
+    def _checkpoint_config(self) -> dict:
+        return {
             "config": self.config.to_dict(),
             "calibration": None if self.calibration is None else self.calibration.tolist(),
             "meta": self.meta,
         }
-        write_text_atomic(directory / "config.json", json.dumps(cfg) + "\n")
-        return directory
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike | None = None) -> CausalDefaultModel:
-        """Load a folder written by :meth:`save_pretrained` (default: the shipped one).
+    def _default_checkpoint(cls) -> Path:
+        return CAUSAL_DIR
 
-        Raises
-        ------
-        CheckpointError
-            Missing or inconsistent files (the message names the path).
-        """
-        directory = Path(CAUSAL_DIR if directory is None else directory)
-        cfg = read_checkpoint_config(directory, fmt=CHECKPOINT_FORMAT, version=_VERSION,
-                                     what="causal default model")  # fmt: skip
-        weights = read_checkpoint_weights(directory)
+    @classmethod
+    def _from_checkpoint(cls, directory: Path, cfg: dict, weights: dict) -> CausalDefaultModel:
         try:
             return cls(CausalDefaultConfig.from_dict(cfg["config"]), weights,
                        cfg.get("calibration"), cfg.get("meta"))  # fmt: skip

@@ -25,14 +25,12 @@ front end, the distilled student, needs neither.
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .._util.checkpoint import read_checkpoint_config, read_checkpoint_weights
+from .._util.checkpoint import PretrainedMixin
 from ..audio.whisper import (
     WHISPER_HZ,
     WHISPER_SR,
@@ -224,7 +222,7 @@ class DefaultResult:
     mouth_open: np.ndarray
 
 
-class DefaultModel:
+class DefaultModel(PretrainedMixin):
     """Whisper features -> context stack -> linear read-out (see the module docstring).
 
     Parameters
@@ -244,7 +242,15 @@ class DefaultModel:
         mouth's per-clip z-score (row 1), fitted on the training clips: a ridge shrinks
         its output towards the mean, so without it the lips rarely close and the mouth
         opens too little at its widest (see :func:`calibrate_zscore`).
+
+    Checkpoints: :meth:`save_pretrained` / :meth:`from_pretrained` (default: the shipped
+    :data:`DEFAULT_DIR`; a student front end in ``student/``;
+    :class:`~talkinghead._util.checkpoint.PretrainedMixin`).
     """
+
+    checkpoint_format = _FORMAT
+    checkpoint_version = _VERSION
+    checkpoint_what = "default model"
 
     def __init__(
         self,
@@ -393,14 +399,7 @@ class DefaultModel:
         )
 
     # ------------------------------------------------------------------ persistence
-    def save_pretrained(self, directory: str | os.PathLike) -> Path:
-        """Write ``config.json`` + ``model.safetensors`` (atomically); returns the folder."""
-        from safetensors.numpy import save_file
-
-        from .._util.atomic import atomic_path, write_text_atomic
-
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+    def _checkpoint_tensors(self, half: bool) -> dict:
         arrays = {
             "weight": self.weight.astype(np.float32),
             "bias": np.array([self.bias], np.float32),
@@ -409,34 +408,27 @@ class DefaultModel:
         }
         if self.calibration is not None:
             arrays["calibration"] = self.calibration.astype(np.float32)
-        with atomic_path(directory / "model.safetensors") as tmp:
-            save_file(arrays, str(tmp))
+        return arrays
+
+    def _save_extras(self, directory: Path) -> None:
         if self.student is not None:
             self.student.save_pretrained(directory / "student")
-        cfg = {
-            "format": _FORMAT,
-            "version": _VERSION,
+
+    def _checkpoint_config(self) -> dict:
+        return {
             "features": "whisper_tiny_en_encoder" if self.student is None else "student",
             "utterance_normalize": True,
             "offsets": self.offsets,
             "target": "per-clip z-scored inner-lip gap",
             "meta": self.meta,
         }
-        write_text_atomic(directory / "config.json", json.dumps(cfg, indent=1) + "\n")
-        return directory
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike | None = None) -> DefaultModel:
-        """Load a folder written by :meth:`save_pretrained` (default: the shipped one).
+    def _default_checkpoint(cls) -> Path:
+        return DEFAULT_DIR
 
-        Raises
-        ------
-        CheckpointError
-            A missing or inconsistent file (the message names it).
-        """
-        directory = Path(DEFAULT_DIR if directory is None else directory)
-        cfg = read_checkpoint_config(directory, fmt=_FORMAT, version=_VERSION, what="default model")
-        t = read_checkpoint_weights(directory)
+    @classmethod
+    def _from_checkpoint(cls, directory: Path, cfg: dict, t: dict) -> DefaultModel:
         student = None
         if cfg.get("features") == "student":
             from .student import SpeechStudent

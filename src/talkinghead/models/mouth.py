@@ -46,14 +46,12 @@ Checkpoint folder (:meth:`MouthModel.save_pretrained` / :meth:`MouthModel.from_p
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .._util.checkpoint import read_checkpoint_config, read_checkpoint_weights
+from .._util.checkpoint import PretrainedMixin
 from ..data import MOUTH_V2_DIR, MOUTH_V2_WHISPER_DIR
 from ..errors import CheckpointError, InvalidArgumentError, check_positive
 
@@ -344,7 +342,7 @@ class MouthResult:
     mouth_open: np.ndarray
 
 
-class MouthModel:
+class MouthModel(PretrainedMixin):
     """Front end + temporal conv network + DOF geometry (see the module docstring).
 
     Parameters
@@ -375,7 +373,16 @@ class MouthModel:
         with other seeds: :meth:`raw_outputs` is the mean of every network's outputs (an
         ensemble; offline only: :mod:`talkinghead.streaming` runs ``weights`` alone).
     meta : dict, optional
+
+    Checkpoints: :meth:`save_pretrained` (float16 network weights by default; the front end
+    in ``student/`` or ``causal/``) / :meth:`from_pretrained` (default: the shipped
+    :data:`MOUTH_DIR`; :class:`~talkinghead._util.checkpoint.PretrainedMixin`).
     """
+
+    checkpoint_format = _FORMAT
+    checkpoint_version = _VERSION
+    checkpoint_what = "mouth model"
+    half_default = True
 
     def __init__(
         self,
@@ -625,16 +632,9 @@ class MouthModel:
         )
 
     # ------------------------------------------------------------------ persistence
-    def save_pretrained(self, directory: str | os.PathLike, *, half: bool = True) -> Path:
-        """Write ``config.json`` + ``model.safetensors`` (+ ``student/``) atomically."""
-        from safetensors.numpy import save_file
-
-        from .._util.atomic import atomic_path, write_text_atomic
-
+    def _checkpoint_tensors(self, half: bool) -> dict:
         if self._net is not None:
             self.pull_weights()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
         dt = np.float16 if half else np.float32
         arrays = {k: np.ascontiguousarray(v, dtype=dt) for k, v in self.weights.items()}
         for i, mw in enumerate(self.members, start=1):
@@ -654,37 +654,30 @@ class MouthModel:
             arrays["prior.feature_scale"] = p.feature_scale.astype(np.float32)
             if p.calibration is not None:
                 arrays["prior.calibration"] = p.calibration.astype(np.float32)
-        with atomic_path(directory / "model.safetensors") as tmp:
-            save_file(arrays, str(tmp))
+        return arrays
+
+    def _save_extras(self, directory: Path) -> None:
         if self.student is not None:
             self.student.save_pretrained(directory / "student")
         if self.causal is not None:
             self.causal.save_pretrained(directory / "causal")
-        cfg = {
-            "format": _FORMAT,
-            "version": _VERSION,
+
+    def _checkpoint_config(self) -> dict:
+        return {
             "config": self.config.to_dict(),
             "dof_stats": self.dof_stats.to_dict(),
             "prior_offsets": None if self.prior is None else self.prior.offsets,
             "meta": self.meta,
         }
-        write_text_atomic(directory / "config.json", json.dumps(cfg, indent=1) + "\n")
-        return directory
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike | None = None) -> MouthModel:
-        """Load a folder written by :meth:`save_pretrained` (default: the shipped one).
+    def _default_checkpoint(cls) -> Path:
+        return Path(MOUTH_DIR)
 
-        Raises
-        ------
-        CheckpointError
-            A missing or inconsistent file (the message names it).
-        """
+    @classmethod
+    def _from_checkpoint(cls, directory: Path, cfg: dict, t: dict) -> MouthModel:
         from ..face.articulation import DofStats
 
-        directory = Path(MOUTH_DIR if directory is None else directory)
-        cfg = read_checkpoint_config(directory, fmt=_FORMAT, version=_VERSION, what="mouth model")
-        t = read_checkpoint_weights(directory)
         try:
             config = MouthConfig.from_dict(cfg["config"])
             student = None

@@ -24,8 +24,6 @@ A checkpoint folder (:meth:`Refiner.save_pretrained`) holds ``config.json`` and
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -34,8 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._util.atomic import atomic_path, write_text_atomic
-from .._util.checkpoint import read_checkpoint_config
+from .._util.checkpoint import PretrainedMixin
 from ..errors import CheckpointError, InvalidArgumentError
 
 __all__ = [
@@ -169,11 +166,21 @@ class _Up(nn.Module):
         return self.merge(torch.cat([self.up(x), skip], dim=1))
 
 
-class Refiner(nn.Module):
+class Refiner(nn.Module, PretrainedMixin):
     """U-Net generator with a memory bottleneck (see the module docstring).
 
     ``forward(x)``: ``x`` (B, 3, S, S) in [-1, 1] -> (B, 3, S, S) in [-1, 1].
+    Checkpoints: :meth:`save_pretrained` (``half=True``: float16 weights, loaded back as
+    float32; training checkpoints keep float32) / :meth:`from_pretrained` (eval mode;
+    :class:`~talkinghead._util.checkpoint.PretrainedMixin`).
     """
+
+    checkpoint_format = _FORMAT
+    checkpoint_version = _VERSION
+    checkpoint_what = "refiner checkpoint"
+    weights_what = "refiner weights"
+    weights_backend = "torch"
+    half_default = False
 
     def __init__(self, config: RefinerConfig | None = None) -> None:
         super().__init__()
@@ -229,52 +236,29 @@ class Refiner(nn.Module):
             self.train(was)
 
     # ------------------------------------------------------------------ persistence
-    def save_pretrained(self, directory: str | os.PathLike, *, half: bool = False) -> Path:
-        """Write ``config.json`` + ``model.safetensors`` into ``directory``.
-
-        ``half``: store floating-point weights as float16 (half the size; loaded back as
-        float32). Training checkpoints keep float32.
-        """
-        from safetensors.torch import save_file
-
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
+    def _checkpoint_tensors(self, half: bool) -> dict:
         state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
         if half:
             state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
-        with atomic_path(d / "model.safetensors") as tmp:
-            save_file(state, str(tmp))
-        cfg = {"format": _FORMAT, "version": _VERSION, "config": self.config.to_dict()}
-        write_text_atomic(d / "config.json", json.dumps(cfg, indent=1) + "\n")
-        return d
+        return state
+
+    def _checkpoint_config(self) -> dict:
+        return {"config": self.config.to_dict()}
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike) -> Refiner:
-        """Load a folder written by :meth:`save_pretrained` (eval mode).
-
-        Raises
-        ------
-        CheckpointError
-            A missing or inconsistent file (the message names it).
-        """
-        from safetensors.torch import load_file
-
-        d = Path(directory)
-        cfg_path = d / "config.json"
-        cfg = read_checkpoint_config(d, fmt=_FORMAT, version=_VERSION, what="refiner checkpoint")
+    def _from_checkpoint(cls, d: Path, cfg: dict, state: dict) -> Refiner:
         try:
             config = RefinerConfig.from_dict(cfg["config"])
         except (KeyError, TypeError, InvalidArgumentError) as e:
-            raise CheckpointError(f"path='{cfg_path}' has an invalid config: {e}") from None
-        wpath = d / "model.safetensors"
-        if not wpath.is_file():
-            raise CheckpointError(f"path='{wpath}' must exist (refiner weights)")
+            raise CheckpointError(
+                f"path='{d / 'config.json'}' has an invalid config: {e}"
+            ) from None
         model = cls(config)
         try:
-            state = load_file(str(wpath))
             state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
             model.load_state_dict(state)
         except (RuntimeError, OSError) as e:
+            wpath = d / "model.safetensors"
             raise CheckpointError(f"path='{wpath}' does not match config.json: {e}") from None
         return model.eval()
 

@@ -41,8 +41,6 @@ torch is imported by this module: import it only where a model is needed.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -51,8 +49,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._util.atomic import atomic_path, write_text_atomic
-from .._util.checkpoint import read_checkpoint_config, read_checkpoint_weights
+from .._util.atomic import atomic_path
+from .._util.checkpoint import PretrainedMixin
 from ..audio.normalize import FeatureNormalizer
 from ..errors import CheckpointError, InvalidArgumentError
 
@@ -397,7 +395,7 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-class SequenceModel(nn.Module):
+class SequenceModel(nn.Module, PretrainedMixin):
     """Stacked F / L / B layers with linear or ReLU output heads.
 
     Parameters
@@ -412,7 +410,14 @@ class SequenceModel(nn.Module):
         Output decoding, saved with the checkpoint and applied by :meth:`predict`.
     meta : dict
         Free JSON-able information (recipe, feature set, fps, ...), saved in config.json.
+
+    Checkpoints: :meth:`save_pretrained` / :meth:`from_pretrained` (eval mode; see the
+    module docstring; :class:`~talkinghead._util.checkpoint.PretrainedMixin`).
     """
+
+    checkpoint_format = _FORMAT
+    checkpoint_version = _VERSION
+    weights_backend = "torch"
 
     def __init__(self, config: SequenceModelConfig) -> None:
         super().__init__()
@@ -605,53 +610,32 @@ class SequenceModel(nn.Module):
         return out
 
     # ------------------------------------------------------------------ persistence
-    def save_pretrained(self, directory: str | os.PathLike) -> Path:
-        """Write the checkpoint folder (see the module docstring); returns its path."""
+    def _checkpoint_tensors(self, half: bool) -> dict:
+        return {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+
+    def _save_extras(self, directory: Path) -> None:
         from safetensors.torch import save_file
 
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        cfg = {
-            "format": _FORMAT,
-            "version": _VERSION,
-            "config": self.config.to_dict(),
-            "meta": self.meta,
-        }
-        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-        with atomic_path(directory / "model.safetensors") as tmp:
-            save_file(state, str(tmp))
         if self.normalizer is not None:
             self.normalizer.save(directory / "normalizer.json")
         if self.target_transform is not None:
             with atomic_path(directory / "target.safetensors") as tmp:
                 save_file(self.target_transform.to_tensors(), str(tmp))
-        # config.json last: its presence marks a complete checkpoint
-        write_text_atomic(directory / "config.json", json.dumps(cfg, indent=1) + "\n")
-        return directory
+
+    def _checkpoint_config(self) -> dict:
+        return {"config": self.config.to_dict(), "meta": self.meta}
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike) -> SequenceModel:
-        """Load a folder written by :meth:`save_pretrained` (in eval mode).
-
-        Raises
-        ------
-        CheckpointError
-            A missing or inconsistent file (the message names it).
-        """
+    def _from_checkpoint(cls, directory: Path, cfg: dict, state: dict) -> SequenceModel:
         from safetensors.torch import load_file
 
-        directory = Path(directory)
         cfg_path = directory / "config.json"
-        cfg = read_checkpoint_config(
-            directory, fmt=_FORMAT, version=_VERSION, what="model checkpoint"
-        )
         try:
             config = SequenceModelConfig.from_dict(cfg["config"])
         except (KeyError, TypeError, InvalidArgumentError) as e:
             raise CheckpointError(f"path='{cfg_path}' holds an invalid model config: {e}") from e
         model = cls(config)
         model.meta = dict(cfg.get("meta") or {})
-        state = read_checkpoint_weights(directory, backend="torch")
         try:
             model.load_state_dict(state)
         except RuntimeError as e:

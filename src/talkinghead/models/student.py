@@ -23,14 +23,12 @@ and ``model.safetensors``; :meth:`SpeechStudent.from_pretrained`.
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .._util.checkpoint import read_checkpoint_config, read_checkpoint_weights
+from .._util.checkpoint import PretrainedMixin
 from ..errors import CheckpointError, InvalidArgumentError
 
 __all__ = ["StudentConfig", "SpeechStudent", "student_features"]
@@ -109,7 +107,7 @@ def _build(cfg: StudentConfig):
     return _Net()
 
 
-class SpeechStudent:
+class SpeechStudent(PretrainedMixin):
     """The network plus the feature standardisation it was trained with.
 
     Inference runs in numpy (:meth:`encode`: im2col + BLAS matrix products, no torch
@@ -124,7 +122,18 @@ class SpeechStudent:
     weights : dict of str -> np.ndarray, optional
         The torch module's ``state_dict`` as float32 arrays (None: random, from torch).
     meta : dict, optional
+
+    Checkpoints: :meth:`save_pretrained` / :meth:`from_pretrained`
+    (:class:`~talkinghead._util.checkpoint.PretrainedMixin`; float16 weights by default,
+    loaded numpy only: no torch import).
     """
+
+    checkpoint_format = _FORMAT
+    checkpoint_version = _VERSION
+    checkpoint_what = "student"
+    weights_what = "student weights"
+    config_indent = None
+    half_default = True
 
     def __init__(self, config: StudentConfig, feature_mean, feature_scale, weights=None, meta=None):
         self.config = config
@@ -195,47 +204,25 @@ class SpeechStudent:
         return (feats, out[:, d:]) if with_aux else feats
 
     # ------------------------------------------------------------------ persistence
-    def save_pretrained(self, directory: str | os.PathLike, *, half: bool = True) -> Path:
-        """Write ``config.json`` + ``model.safetensors`` atomically; returns the folder.
-
-        ``half``: store the weights as float16 (half the size; inference runs in float32 after
-        loading; measured on the shipped student: features move by < 1 % of their spread,
-        the read-out's mouth by < 1e-4)."""
-        from safetensors.numpy import save_file
-
-        from .._util.atomic import atomic_path, write_text_atomic
-
+    def _checkpoint_tensors(self, half: bool) -> dict:
+        # half: float16 weights (half the size; inference runs in float32 after loading;
+        # measured on the shipped student: features move by < 1 % of their spread, the
+        # read-out's mouth by < 1e-4)
         if self._net is not None:
             self.pull_weights()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        with atomic_path(directory / "model.safetensors") as tmp:
-            dt = np.float16 if half else np.float32
-            save_file({k: np.ascontiguousarray(v, dtype=dt) for k, v in self.weights.items()},
-                      str(tmp))  # fmt: skip
-        cfg = {
-            "format": _FORMAT,
-            "version": _VERSION,
+        dt = np.float16 if half else np.float32
+        return {k: np.ascontiguousarray(v, dtype=dt) for k, v in self.weights.items()}
+
+    def _checkpoint_config(self) -> dict:
+        return {
             "config": self.config.to_dict(),
             "feature_mean": [float(v) for v in self.feature_mean],
             "feature_scale": [float(v) for v in self.feature_scale],
             "meta": self.meta,
         }
-        write_text_atomic(directory / "config.json", json.dumps(cfg) + "\n")
-        return directory
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike) -> SpeechStudent:
-        """Load a folder written by :meth:`save_pretrained` (numpy only: no torch import).
-
-        Raises
-        ------
-        CheckpointError
-            Missing or inconsistent files (the message names the path).
-        """
-        directory = Path(directory)
-        cfg = read_checkpoint_config(directory, fmt=_FORMAT, version=_VERSION, what="student")
-        weights = read_checkpoint_weights(directory, what="student weights")
+    def _from_checkpoint(cls, directory: Path, cfg: dict, weights: dict) -> SpeechStudent:
         try:
             config = StudentConfig.from_dict(cfg["config"])
             return cls(config, cfg["feature_mean"], cfg["feature_scale"], weights=weights,
