@@ -25,3 +25,33 @@ def test_saving_does_not_compute_phones_and_loading_keeps_them_uncomputed(tmp_pa
     assert back.phones.computed and len(labels) > 10 and "SIL" in labels and len(set(labels)) > 5
     back.save(tmp_path / "c.npz")
     assert Animation.load(tmp_path / "c.npz").phones == list(back.phones)
+
+
+def test_load_upgrades_a_file_saved_before_the_upper_face_once(tmp_path, example_speech):
+    import numpy as np
+
+    from talkinghead.models.blendshape_bridge import animation_to_blendshapes
+    from talkinghead.models.expression import driving_landmarks, upper_face_motion
+
+    a = animate(example_speech, model="phonetic")
+    a.save(tmp_path / "new.npz")
+    with np.load(tmp_path / "new.npz") as z:  # the format before head, brows and blinks
+        old = {k: z[k] for k in z.files if k not in ("rotation", "brow", "blink")}
+    np.savez(tmp_path / "old.npz", **old)
+    b = Animation.load(tmp_path / "old.npz")
+    up = upper_face_motion(y=None, sr=None, fps=a.fps, n_frames=a.n_frames, seed=0)
+    np.testing.assert_array_equal(b.rotation, up.rotation)
+    np.testing.assert_array_equal(b.blink, up.blink)
+    np.testing.assert_array_equal(b.brow, up.brow)
+    shut = int(np.argmax(up.blink))
+    assert up.blink[shut] > 0.9  # the upgraded landmarks close the lids on the blinks
+    lid = np.linalg.norm(b.landmarks[:, 37] - b.landmarks[:, 41], axis=1)
+    assert lid[shut] < 0.5 * np.median(lid)
+    # every output now reads the same face: no renderer re-derives an old one
+    assert driving_landmarks(b, blinks=True)[1] is False
+    bs = animation_to_blendshapes(b)
+    np.testing.assert_allclose(bs.rotation, up.rotation, atol=1e-6)
+    # files of today load as saved
+    c = Animation.load(tmp_path / "new.npz")
+    np.testing.assert_array_equal(c.landmarks, a.landmarks.astype(np.float32))
+    np.testing.assert_array_equal(c.blink, a.blink)

@@ -123,23 +123,44 @@ class Animation(FaceParameters):
         Phones that were not computed before saving come back as a :class:`LazyPhones`
         that raises :class:`~talkinghead.errors.InvalidArgumentError` when read; assign
         :func:`recognized_phones` of the speech to ``phones`` to have them.
+
+        A file saved before the head, brows and blinks existed (no ``rotation``, ``brow``
+        or ``blink``) is upgraded here, the one place that knows the old format: the missing
+        motion is :func:`~talkinghead.models.expression.upper_face_motion` without the
+        speech (seed 0: drift and blinks, no nods), drawn on the landmarks as
+        :func:`talkinghead.animate` draws it.
         """
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             phones = meta.get("phones")
             if phones is None:
                 phones = LazyPhones(_not_saved(path))
-            return cls(
-                fps=float(z["fps"]),
-                landmarks=z["landmarks"],
-                mouth_open=z["mouth_open"],
-                articulation=z["articulation"],
-                articulation_names=meta["articulation_names"],
-                phones=phones if isinstance(phones, LazyPhones) else [tuple(p) for p in phones],
-                model=meta["model"],
-                duration=meta["duration"],
-                **{k: z[k] for k in ("rotation", "brow", "blink") if k in z.files},
-            )
+            fps = float(z["fps"])
+            landmarks = z["landmarks"]
+            upper = {k: z[k] for k in ("rotation", "brow", "blink") if k in z.files}
+            arrays = {k: z[k] for k in ("mouth_open", "articulation")}
+        if len(upper) < 3:
+            landmarks, upper = _upgrade_upper_face(landmarks, upper, fps)
+        return cls(
+            fps=fps,
+            landmarks=landmarks,
+            **arrays,
+            articulation_names=meta["articulation_names"],
+            phones=phones if isinstance(phones, LazyPhones) else [tuple(p) for p in phones],
+            model=meta["model"],
+            duration=meta["duration"],
+            **upper,
+        )
+
+
+def _upgrade_upper_face(landmarks: np.ndarray, upper: dict, fps: float):
+    """Landmarks (T, 68, 2) and ``{rotation, brow, blink}`` of an old file (see ``load``)."""
+    from .models.expression import apply_upper_face_68, upper_face_motion
+
+    up = upper_face_motion(y=None, sr=None, fps=fps, n_frames=len(landmarks), seed=0)
+    new = {k: getattr(up, k) for k in ("rotation", "brow", "blink") if k not in upper}
+    drawn = apply_upper_face_68(landmarks, brow=new.get("brow"), blink=new.get("blink"))
+    return drawn, {**upper, **new}
 
 
 def _uncomputed(phones) -> bool:

@@ -266,7 +266,7 @@ def animation_to_blendshapes(
     rotation = getattr(anim, "rotation", None)
     blink = getattr(anim, "blink", None)
     brow = getattr(anim, "brow", None)
-    if rotation is None or blink is None or brow is None:  # an older Animation: no upper face
+    if rotation is None or blink is None or brow is None:  # parameters without an upper face
         energy = None
         if y is not None and sr is not None:
             energy = frame_energy(y=y, sr=sr, fps=anim.fps, n_frames=anim.n_frames)

@@ -194,7 +194,7 @@ def driving_landmarks(anim, *, blinks: bool) -> tuple[np.ndarray, bool]:
 
     An :class:`~talkinghead.inference.Animation` with its own ``blink`` already closes the
     eyelids on its landmarks: the renderer adds none, and ``blinks=False`` re-opens them
-    (the upper lids go back to the neutral face). Older animations without ``blink`` leave
+    (the upper lids go back to the neutral face). Parameters without ``blink`` leave
     blinking to the renderer.
 
     Returns

@@ -33,8 +33,9 @@ Method
    :func:`talkinghead.models.expression.upper_face_motion`): yaw and pitch turn the face
    points in 3D with the canonical face's depth about the eye midpoint and project them
    back (the nose moves across the cheeks), roll turns them in the image plane, and the
-   face shifts as a head turning about the neck would. An animation without rotations
-   (saved by an older version) gets the seeded drift of ``upper_face_motion`` (no nods).
+   face shifts as a head turning about the neck would. Parameters without rotations (made
+   by hand; :meth:`Animation.load <talkinghead.Animation.load>` gives old files theirs) get
+   the seeded drift of ``upper_face_motion`` (no nods).
 4. **Warp.** The 68 points plus 5 forehead points move; a ring of
    :data:`N_RING` static points on an ellipse around the face keeps hair,
    background and shoulders still. The triangulation (Delaunay of the photo's
@@ -749,7 +750,7 @@ def _frames(animator, anim, lms, blink_seed, head_motion) -> Iterator[np.ndarray
     lms, own_blinks = driving_landmarks(anim, blinks=blink_seed is not None)
     blinks = blink_curve(T, fps=fps, seed=int(blink_seed)) if own_blinks else np.zeros(T)
     rotation = getattr(anim, "rotation", None)
-    if head_motion and rotation is None:  # an animation saved without head motion
+    if head_motion and rotation is None:  # parameters without head motion
         from ..models.expression import upper_face_motion
 
         seed = 0 if blink_seed is None else int(blink_seed)
