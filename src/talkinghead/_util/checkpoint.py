@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import CheckpointError
 
 
@@ -190,3 +192,29 @@ class PretrainedMixin:
 
     def _save_extras(self, directory: Path) -> None:
         """Sub-folders and extra files of the checkpoint (written before config.json)."""
+
+
+class TorchTwinMixin:
+    """A model that predicts in numpy from :attr:`weights` (a torch ``state_dict`` as
+    float32 arrays) and trains as a torch module, :attr:`net`, built on first use.
+
+    The class implements ``_build_net() -> torch.nn.Module`` (the same topology) and keeps
+    ``self._net`` (None until :attr:`net` is read, or set when built for training).
+    """
+
+    @property
+    def net(self):
+        """The torch module (built from :attr:`weights` on first use; for training)."""
+        if self._net is None:
+            import torch
+
+            self._net = self._build_net()
+            self._net.load_state_dict({k: torch.from_numpy(v) for k, v in self.weights.items()})
+        return self._net
+
+    def pull_weights(self) -> None:
+        """Copy the torch module's current parameters into :attr:`weights` (after training)."""
+        self.weights = {
+            k: v.detach().cpu().numpy().astype(np.float32).copy()
+            for k, v in self._net.state_dict().items()
+        }

@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._util.checkpoint import PretrainedMixin
+from .._util.checkpoint import PretrainedMixin, TorchTwinMixin
 from ..data import MOUTH_V2_DIR, MOUTH_V2_WHISPER_DIR
 from ..errors import CheckpointError, InvalidArgumentError, check_positive
 
@@ -342,7 +342,7 @@ class MouthResult:
     mouth_open: np.ndarray
 
 
-class MouthModel(PretrainedMixin):
+class MouthModel(TorchTwinMixin, PretrainedMixin):
     """Front end + temporal conv network + DOF geometry (see the module docstring).
 
     Parameters
@@ -470,22 +470,8 @@ class MouthModel(PretrainedMixin):
             if got != shape:
                 raise InvalidArgumentError(f"{what}[{k!r}].shape={got} must be {shape}")
 
-    @property
-    def net(self):
-        """The torch module (built from :attr:`weights` on first use; training only)."""
-        if self._net is None:
-            import torch
-
-            self._net = build_torch(self.config)
-            self._net.load_state_dict({k: torch.from_numpy(v) for k, v in self.weights.items()})
-        return self._net
-
-    def pull_weights(self) -> None:
-        """Copy the torch module's parameters into :attr:`weights` (after training)."""
-        self.weights = {
-            k: v.detach().cpu().numpy().astype(np.float32).copy()
-            for k, v in self._net.state_dict().items()
-        }
+    def _build_net(self):
+        return build_torch(self.config)
 
     # ------------------------------------------------------------------ prediction
     def frontend_frames(self, y16: np.ndarray) -> np.ndarray:

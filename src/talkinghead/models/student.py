@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._util.checkpoint import PretrainedMixin
+from .._util.checkpoint import PretrainedMixin, TorchTwinMixin
 from ..errors import CheckpointError, InvalidArgumentError
 
 __all__ = ["StudentConfig", "SpeechStudent", "student_features"]
@@ -107,7 +107,7 @@ def _build(cfg: StudentConfig):
     return _Net()
 
 
-class SpeechStudent(PretrainedMixin):
+class SpeechStudent(TorchTwinMixin, PretrainedMixin):
     """The network plus the feature standardisation it was trained with.
 
     Inference runs in numpy (:meth:`encode`: im2col + BLAS matrix products, no torch
@@ -164,22 +164,8 @@ class SpeechStudent(PretrainedMixin):
                 got = None if k not in self.weights else self.weights[k].shape
                 raise InvalidArgumentError(f"weights[{k!r}].shape={got} must be {shape}")
 
-    @property
-    def net(self):
-        """The torch module (built from :attr:`weights` on first use; for training)."""
-        if self._net is None:
-            import torch
-
-            self._net = _build(self.config)
-            self._net.load_state_dict({k: torch.from_numpy(v) for k, v in self.weights.items()})
-        return self._net
-
-    def pull_weights(self) -> None:
-        """Copy the torch module's current parameters into :attr:`weights` (after training)."""
-        self.weights = {
-            k: v.detach().cpu().numpy().astype(np.float32).copy()
-            for k, v in self._net.state_dict().items()
-        }
+    def _build_net(self):
+        return _build(self.config)
 
     def encode(self, mel: np.ndarray, *, with_aux: bool = False):
         """Log-mel ``(n_mels, T)`` -> features ``(T // 2, out_dim)`` (float32, 50 per second).

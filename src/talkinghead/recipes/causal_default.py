@@ -113,6 +113,7 @@ def train_causal_default(
     from .._util.progress import progress as progress_bar
     from ..models.causal_default import CausalDefaultConfig, CausalDefaultModel, build_net
     from ..models.default import DefaultModel
+    from .student import feature_stats, split_by_source
 
     cfg = config or CausalDefaultConfig()
     teacher = teacher or DefaultModel.from_pretrained()
@@ -130,14 +131,8 @@ def train_causal_default(
             zs.append(d["z"].astype(np.float32))
             feats.append(d["feat"])
         names.append(f.stem)
-    srcs = sorted({n.rsplit("__", 1)[0] for n in names})
-    n_val = max(1, int(round(valid_fraction * len(srcs))))
-    val_src = set(rng.choice(srcs, n_val, replace=False)) if len(srcs) > 1 else set()
-    tr = [i for i, n in enumerate(names) if n.rsplit("__", 1)[0] not in val_src]
-    va = [i for i, n in enumerate(names) if n.rsplit("__", 1)[0] in val_src]
-    allf = np.concatenate([feats[i].astype(np.float32) for i in tr])
-    fmean, fscale = allf.mean(0), allf.std(0) + 1e-4
-    del allf
+    tr, va = split_by_source(names, valid_fraction, rng)
+    fmean, fscale = feature_stats(feats, tr)
     net = build_net(cfg, feat_dim=feats[0].shape[1])
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)

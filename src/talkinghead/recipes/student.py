@@ -35,6 +35,8 @@ __all__ = [
     "augment",
     "build_distill_set",
     "cache_augmented",
+    "split_by_source",
+    "feature_stats",
     "train_student",
 ]
 
@@ -301,6 +303,25 @@ def _load_set(data_dir: Path, exclude_prefix: tuple[str, ...] = ()):
     return mels, feats, names
 
 
+def split_by_source(names, valid_fraction: float, rng: np.random.Generator):
+    """Training and validation indices of cache files ``<source>__<aug>``: whole sources
+    (all their copies) are held out, ``valid_fraction`` of them (at least one, none when
+    there is a single source), drawn with ``rng``."""
+    srcs = sorted({n.rsplit("__", 1)[0] for n in names})
+    n_val = max(1, int(round(valid_fraction * len(srcs))))
+    val_src = set(rng.choice(srcs, n_val, replace=False)) if len(srcs) > 1 else set()
+    tr = [i for i, n in enumerate(names) if n.rsplit("__", 1)[0] not in val_src]
+    va = [i for i, n in enumerate(names) if n.rsplit("__", 1)[0] in val_src]
+    return tr, va
+
+
+def feature_stats(feats, idx) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation (+ 1e-4) per dimension of ``feats[i]`` (n_i, D), ``i`` in
+    ``idx``, in float32."""
+    allf = np.concatenate([feats[i].astype(np.float32) for i in idx])
+    return allf.mean(0), allf.std(0) + 1e-4
+
+
 def train_student(
     data_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -340,15 +361,8 @@ def train_student(
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     mels, feats, names = _load_set(Path(data_dir))
-    # hold out whole source files (all their copies) for validation
-    srcs = sorted({n.rsplit("__", 1)[0] for n in names})
-    n_val = max(1, int(round(valid_fraction * len(srcs))))
-    val_src = set(rng.choice(srcs, n_val, replace=False)) if len(srcs) > 1 else set()
-    tr = [i for i, n in enumerate(names) if n.rsplit("__", 1)[0] not in val_src]
-    va = [i for i, n in enumerate(names) if n.rsplit("__", 1)[0] in val_src]
-    allf = np.concatenate([feats[i].astype(np.float32) for i in tr])
-    mean, scale = allf.mean(0), allf.std(0) + 1e-4
-    del allf
+    tr, va = split_by_source(names, valid_fraction, rng)
+    mean, scale = feature_stats(feats, tr)
     aux = None
     if aux_fn is not None:
         aux = {i: np.asarray(aux_fn(feats[i].astype(np.float32)), np.float32) for i in tr}
