@@ -63,9 +63,24 @@ def test_the_real_command_line_imports_nothing_it_does_not_use(tmp_path, example
     out = tmp_path / f"x{suffix}"
     mods = _modules_of_the_real_command(["-q", "animate", str(example_speech), "-o", str(out)])
     assert "talkinghead.models.student" in mods and out.stat().st_size > 1000
-    # no scipy at all: the default model is numpy (+ safetensors) only
-    unwanted = {"scipy", *NOT_ON_THE_DEFAULT_PATH} & mods
+    # no scipy at all: the default model is numpy (+ safetensors) only; no OpenSSL either
+    # (numpy.random's import of secrets -> hmac, for entropy the seeded face never draws)
+    unwanted = {"scipy", "hmac", "_hashlib", *NOT_ON_THE_DEFAULT_PATH} & mods
     assert not unwanted, sorted(unwanted)
+
+
+def test_the_deferred_secrets_module_gives_entropy_and_becomes_the_real_one():
+    prog = (
+        "import sys\nfrom talkinghead.cli import _defer_secrets\n_defer_secrets()\n"
+        "import numpy as np\n"
+        "a, b = np.random.default_rng().integers(2**62, size=2)  # unseeded: real entropy\n"
+        "assert a != b and 'hmac' not in sys.modules\n"
+        "assert np.random.default_rng(7).integers(100) == 94  # seeded: unchanged\n"
+        "import secrets\nassert len(secrets.token_hex(8)) == 16  # anything else: the real one\n"
+        "assert type(sys.modules['secrets']).__name__ == 'module' and 'hmac' in sys.modules\n"
+    )
+    res = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
 
 
 def test_library_animate_imports_nothing_it_does_not_use(example_speech):

@@ -129,6 +129,20 @@ def _hann() -> np.ndarray:
     return _WINDOW[N_FFT]
 
 
+def _power_frames(y: np.ndarray) -> np.ndarray:
+    """``|STFT|^2`` frame by frame, shape (1 + n // 160, 201), float32 (see
+    :func:`power_spectrogram`)."""
+    y = np.asarray(y, dtype=np.float32).reshape(-1)
+    yp = np.pad(y, (N_FFT // 2, N_FFT // 2))  # librosa >= 0.10: pad_mode="constant"
+    n = 1 + (len(yp) - N_FFT) // HOP
+    frames = np.lib.stride_tricks.sliding_window_view(yp, N_FFT)[::HOP][:n]
+    spec = np.fft.rfft(frames * _hann(), axis=1)  # (n, 201) complex64
+    ri = spec.view(np.float32).reshape(n, -1, 2)  # real and imaginary parts, no copies
+    power = np.square(ri[..., 0])
+    power += np.square(ri[..., 1])
+    return power
+
+
 def power_spectrogram(y: np.ndarray) -> np.ndarray:
     """``|STFT|^2`` of a signal: n_fft 400, hop 160, periodic Hann, centred with zero padding.
 
@@ -140,13 +154,7 @@ def power_spectrogram(y: np.ndarray) -> np.ndarray:
     -------
     np.ndarray, float32, shape (201, 1 + n // 160)
     """
-    y = np.asarray(y, dtype=np.float32).reshape(-1)
-    yp = np.pad(y, (N_FFT // 2, N_FFT // 2))  # librosa >= 0.10: pad_mode="constant"
-    n = 1 + (len(yp) - N_FFT) // HOP
-    frames = np.lib.stride_tricks.sliding_window_view(yp, N_FFT)[::HOP][:n]
-    spec = np.fft.rfft(frames * _hann(), axis=1)  # (n, 201)
-    power = spec.real.astype(np.float32) ** 2 + spec.imag.astype(np.float32) ** 2
-    return np.ascontiguousarray(power.T)
+    return np.ascontiguousarray(_power_frames(y).T)
 
 
 def whisper_logmel(*, y: np.ndarray, sr: int) -> np.ndarray:
@@ -168,8 +176,13 @@ def whisper_logmel(*, y: np.ndarray, sr: int) -> np.ndarray:
     """
     if int(sr) != WHISPER_SR:
         raise InvalidArgumentError(f"sr={sr!r} must be {WHISPER_SR} (resample first)")
-    power = power_spectrogram(y)[:, :-1]
-    m = np.log10(np.maximum(_filterbank() @ power, 1e-10))
+    # the same operations as on power_spectrogram(y)[:, :-1], in place: a cold process pays
+    # for every fresh page, and these arrays are megabytes
+    m = _filterbank() @ _power_frames(y).T[:, :-1]
+    np.maximum(m, 1e-10, out=m)
+    np.log10(m, out=m)
     if m.size:
-        m = np.maximum(m, m.max() - 8.0)
-    return ((m + 4.0) / 4.0).astype(np.float32)
+        np.maximum(m, m.max() - 8.0, out=m)
+    m += 4.0
+    m /= 4.0
+    return m.astype(np.float32, copy=False)

@@ -13,6 +13,7 @@ import argparse
 import importlib
 import os
 import sys
+import types
 
 from ..errors import TalkingHeadError
 from .args import CLIParser
@@ -88,6 +89,29 @@ def _idle_cores(loadavg: str | None = None, n_cores: int | None = None) -> int:
 _SHORT_JOBS = frozenset({"animate", "say", "export", "render"})
 
 
+class _DeferredSecrets(types.ModuleType):
+    """Stand-in for :mod:`secrets`: ``randbits`` as the real module defines it
+    (``random.SystemRandom().getrandbits``: os.urandom), anything else loads the real one."""
+
+    def __getattr__(self, name):
+        if isinstance(sys.modules.get("secrets"), _DeferredSecrets):
+            del sys.modules["secrets"]
+        return getattr(importlib.import_module("secrets"), name)
+
+
+def _defer_secrets() -> None:
+    """``numpy.random`` imports :mod:`secrets` for ``randbits`` (the entropy of its global
+    unseeded generator, drawn at import), and with it :mod:`hmac` and OpenSSL's libcrypto
+    (~10 ms of a cold ``animate``, measured under load). Short jobs get a stand-in with the
+    same ``randbits``; the real module loads on the first use of anything else."""
+    if "secrets" not in sys.modules and "numpy.random" not in sys.modules:
+        import random
+
+        stub = _DeferredSecrets("secrets")
+        stub.randbits = random.SystemRandom().getrandbits  # == secrets.randbits
+        sys.modules["secrets"] = stub
+
+
 def main(argv: list[str] | None = None) -> int:
     from .._util.signals import Terminated, terminate_raises
 
@@ -102,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         # 1.6-1.8x faster than two (OpenBLAS threads spin); on an idle one the default
         # model's convolutions split over the cores (bench/cold_start.py, docs/benchmarks.md)
         os.environ.setdefault("OPENBLAS_NUM_THREADS", str(_idle_cores()))
+        _defer_secrets()
     try:
         with terminate_raises():  # SIGTERM unwinds: temporary files are removed
             return int(args.func(args) or 0)

@@ -247,10 +247,13 @@ def articulation_to_animation(
 
 def frame_energy(*, y: np.ndarray, sr: int, fps: float, n_frames: int) -> np.ndarray:
     """RMS of ``y`` over each video frame's span, shape (n_frames,)."""
-    y = np.asarray(y, dtype=np.float64)
+    y = np.asarray(y)
     edges = np.round(np.arange(n_frames + 1) * sr / fps).astype(np.int64)
     edges = np.clip(edges, 0, len(y))
-    csum = np.concatenate([[0.0], np.cumsum(y * y)])
+    # == concatenate([[0], cumsum(float64(y) ** 2)]) with two arrays of len(y), not four
+    csum = np.empty(len(y) + 1)
+    csum[0] = 0.0
+    np.cumsum(np.square(y, dtype=np.float64), out=csum[1:])
     counts = np.maximum(edges[1:] - edges[:-1], 1)
     return np.sqrt((csum[edges[1:]] - csum[edges[:-1]]) / counts).astype(np.float32)
 

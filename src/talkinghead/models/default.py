@@ -311,8 +311,12 @@ class DefaultModel(PretrainedMixin):
             return np.zeros(0)
         # == design(features) @ weight, without building the (T, F * n_offsets) matrix:
         # project once per offset, then add the shifted projections
-        x = self.utterance_normalize(features)
-        x = (x - self.feature_mean) / self.feature_scale
+        x = np.array(features, dtype=np.float64)  # == utterance_normalize, then the scaler,
+        mu, sd = x.mean(axis=0), x.std(axis=0)  # in place: one (T, F) array, not five
+        x -= mu
+        x /= sd + 1e-6
+        x -= self.feature_mean
+        x /= self.feature_scale
         W = self.weight.reshape(len(self.offsets), -1)  # (n_offsets, F)
         proj = x @ W.T  # (T, n_offsets)
         T = len(x)
