@@ -4,10 +4,12 @@
 ``talkinghead animate speech.wav -o face.npz`` also pays for starting Python and importing
 what the command needs, which for short speech is most of the time. Each row here is the
 whole command, from ``exec`` to exit, in a new process (the disk cache is warm: one
-untimed run of every command comes first). Rows that animate a wav to ``.npz`` are paired
-with ``openfacefx energy`` (OpenFaceFX 0.24, audio-only energy mode, the cheapest peer:
-numpy only) on the same file in the same repeat, and the ratio of the two is reported:
-the machine is shared, so ratios from paired runs are steadier than the seconds.
+untimed run of every command comes first). Every row is paired with ``openfacefx energy``
+(OpenFaceFX 0.24, audio-only energy mode, the cheapest peer: numpy only) on the same speech
+(the same wav; for ``say`` the sentence synthesised once with the same espeak-ng settings),
+run right after it in the same repeat, and the median of the per-pair ratios is reported,
+of wall time and of CPU time (user + sys): the machine is shared, so ratios from paired
+runs are steadier than the seconds. Peak RSS is the command's own (``ru_maxrss``).
 
 OpenFaceFX runs from its own virtualenv, the one ``bench/peers.py`` uses
 (:mod:`talkinghead.evaluate.peers`, ``--work``; created with pip on first use, numpy +
@@ -23,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -61,6 +62,13 @@ def _inputs(work: Path) -> dict:
     out = {"s60": work / "speech_60s.wav", "s3": work / "speech_3s.wav"}
     sf.write(out["s60"], y, sr, subtype="PCM_16")
     sf.write(out["s3"], y[: 3 * sr], sr, subtype="PCM_16")
+    out["say"] = None
+    try:  # the sentence `say` speaks, synthesised as `say` does, for its peer
+        from talkinghead.audio.tts import synthesize
+
+        out["say"] = synthesize(SENTENCE, work / "say_sentence.wav")
+    except Exception as e:  # espeak-ng missing: the say row is skipped
+        out["say_skip"] = f"{type(e).__name__}: {e}"
     out["photo"] = None
     if PHOTO_VIDEO.exists():
         try:
@@ -90,43 +98,55 @@ def _openfacefx(work: Path) -> tuple[Path | None, str]:
     return (exe, why) if exe is not None and exe.exists() else (None, why)
 
 
-def _cases(inp: dict, out: Path, ofx: Path | None) -> list[dict]:
+def _cases(inp: dict, out: Path) -> list[dict]:
+    """The commands; ``peer_wav``: the speech its paired ``openfacefx energy`` run reads."""
     th = [sys.executable, "-m", "talkinghead", "-q"]
     s3, s60 = str(inp["s3"]), str(inp["s60"])
     cases = []
 
-    def add(name, argv, speech_s, pair=None, skip=None, env=None):
-        cases.append(dict(name=name, argv=argv, speech_s=speech_s, pair=pair, skip=skip,
-                          env=env or {}))  # fmt: skip
+    def add(name, argv, speech_s, peer_wav, skip=None, env=None):
+        cases.append(dict(name=name, argv=argv, speech_s=speech_s, peer_wav=peer_wav,
+                          skip=skip, env=env or {}))  # fmt: skip
 
     for label, wav, sec in (("3 s", s3, 3.0), ("60 s", s60, 60.0)):
         tag = label.replace(" ", "")
-        peer = f"openfacefx energy, {label}"
         add(f"animate {label} -> npz", [*th, "animate", wav, "-o", str(out / f"a{tag}.npz")],
-            sec, pair=peer)  # fmt: skip
-        # the peer runs right after the command it is paired with (same file, same moment)
-        ofx_argv = [str(ofx), "energy", "--wav", wav, "--fps", "25", "-o",
-                    str(out / f"ofx{tag}.json")] if ofx else []  # fmt: skip
-        add(peer, ofx_argv, sec, skip=None if ofx else "OpenFaceFX not available")
+            sec, wav)  # fmt: skip
         if sec == 60.0:  # the CLI picks one BLAS thread per idle core; forced to one here
             add(f"animate {label} -> npz, 1 BLAS thread",
-                [*th, "animate", wav, "-o", str(out / f"b{tag}.npz")], sec, pair=peer,
+                [*th, "animate", wav, "-o", str(out / f"b{tag}.npz")], sec, wav,
                 env={"OPENBLAS_NUM_THREADS": "1"})  # fmt: skip
         add(f"animate {label} -> mp4 (sketch)",
-            [*th, "animate", wav, "-o", str(out / f"a{tag}.mp4")], sec)  # fmt: skip
+            [*th, "animate", wav, "-o", str(out / f"a{tag}.mp4")], sec, wav)  # fmt: skip
         add(f"animate {label} -> glb", [*th, "animate", wav, "-o", str(out / f"a{tag}.glb"),
-                                        "--format", "glb"], sec)  # fmt: skip
-    espeak = shutil.which("espeak-ng")
-    add("say one sentence -> mp4", [*th, "say", SENTENCE, "-o", str(out / "say.mp4")], None,
-        skip=None if espeak else "espeak-ng not installed")  # fmt: skip
+                                        "--format", "glb"], sec, wav)  # fmt: skip
+    say = inp.get("say")
+    add("say one sentence -> mp4", [*th, "say", SENTENCE, "-o", str(out / "say.mp4")],
+        _wav_seconds(say), str(say) if say else None,
+        skip=None if say else inp.get("say_skip", "espeak-ng not installed"))  # fmt: skip
     photo = inp.get("photo")
     add("animate 3 s --photo -> mp4 (256 px)",
         [*th, "animate", s3, "--photo", str(photo), "--size", "256", "-o",
-         str(out / "photo.mp4")] if photo else [], 3.0,
+         str(out / "photo.mp4")] if photo else [], 3.0, s3,
         skip=None if photo else inp.get("photo_skip", "no photo"))  # fmt: skip
     code = f"import talkinghead; a = talkinghead.animate({s3!r}); assert a.n_frames == 75"
-    add("python: import talkinghead; animate(3 s)", [sys.executable, "-c", code], 3.0)
+    add("python: import talkinghead; animate(3 s)", [sys.executable, "-c", code], 3.0, s3)
     return cases
+
+
+def _wav_seconds(path) -> float | None:
+    if not path:
+        return None
+    import wave
+
+    with wave.open(str(path)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def _peer_argv(ofx: Path | None, wav: str | None, out: Path) -> list[str] | None:
+    if ofx is None or wav is None:
+        return None
+    return [str(ofx), "energy", "--wav", wav, "--fps", "25", "-o", str(out / "ofx.json")]
 
 
 def main() -> int:
@@ -164,11 +184,11 @@ def main() -> int:
         if made.returncode != 0:
             print(made.stderr, file=sys.stderr)
             return 1
-        inp = {k: (Path(v) if k != "photo_skip" and v else v)
+        inp = {k: (Path(v) if not k.endswith("_skip") and v else v)
                for k, v in json.loads(made.stdout.strip().splitlines()[-1]).items()}  # fmt: skip
-        cases = _cases(inp, tmp, ofx)
-        times: dict[str, list] = {c["name"]: [] for c in cases}
-        cpus: dict[str, list] = {c["name"]: [] for c in cases}
+        cases = _cases(inp, tmp)
+        runs: dict[str, dict[str, list]] = {c["name"]: {k: [] for k in ("wall", "cpu", "pw", "pc")}
+                                             for c in cases}  # fmt: skip
         mem: dict[str, float] = {}
         errors: dict[str, str] = {}
         load0 = os.getloadavg()
@@ -180,42 +200,58 @@ def main() -> int:
                 if rc != 0:
                     errors[c["name"]] = f"exit {rc}: {err.strip().splitlines()[-1:]}"
                     continue
+                # its peer, right after it, on the same speech (same moment, same file)
+                peer = _peer_argv(ofx, c["peer_wav"], tmp)
+                pw = pc = None
+                if peer is not None:
+                    pw, pc, _, prc, perr = _run(peer, env)
+                    if prc != 0:
+                        ofx, ofx_why = None, f"openfacefx failed: {perr.strip()[-200:]}"
+                        pw = pc = None
                 if rep:
-                    times[c["name"]].append(wall)
-                    cpus[c["name"]].append(cpu)
+                    r = runs[c["name"]]
+                    r["wall"].append(wall)
+                    r["cpu"].append(cpu)
                     mem[c["name"]] = max(mem.get(c["name"], 0.0), rss)
+                    if pw is not None:
+                        r["pw"].append(pw)
+                        r["pc"].append(pc)
             print(f"  repeat {rep}/{args.repeat} done", file=sys.stderr)
         load1 = os.getloadavg()
     rows = []
     for c in cases:
-        t = times[c["name"]]
         r = dict(name=c["name"], speech_s=c["speech_s"])
-        if c["skip"] or c["name"] in errors or not t:
+        t = runs[c["name"]]
+        if c["skip"] or c["name"] in errors or not t["wall"]:
             r["skipped"] = c["skip"] or errors.get(c["name"], "no run")
-        else:
-            u = cpus[c["name"]]
-            r.update(median_s=statistics.median(t), min_s=min(t), cpu_s=statistics.median(u),
-                     peak_mb=mem[c["name"]], runs=t, cpu_runs=u)  # fmt: skip
-            p, pu = times.get(c["pair"] or "", []), cpus.get(c["pair"] or "", [])
-            if p and len(p) == len(t):  # same repeats: the ratio of each pair, then the median
-                r["vs_peer"] = statistics.median(a / b for a, b in zip(t, p, strict=True))
-                r["vs_peer_cpu"] = statistics.median(a / b for a, b in zip(u, pu, strict=True))
-                r["peer"] = c["pair"]
+            rows.append(r)
+            continue
+        r.update(median_s=statistics.median(t["wall"]), min_s=min(t["wall"]),
+                 cpu_s=statistics.median(t["cpu"]), peak_mb=mem[c["name"]], runs=t["wall"],
+                 cpu_runs=t["cpu"])  # fmt: skip
+        if t["pw"] and len(t["pw"]) == len(t["wall"]):  # the ratio of each pair, then the median
+            wr = [a / b for a, b in zip(t["wall"], t["pw"], strict=True)]
+            cr = [a / b for a, b in zip(t["cpu"], t["pc"], strict=True)]
+            r.update(peer_s=statistics.median(t["pw"]), peer_cpu_s=statistics.median(t["pc"]),
+                     peer_runs=t["pw"], peer_cpu_runs=t["pc"], vs_peer=statistics.median(wr),
+                     vs_peer_cpu=statistics.median(cr))  # fmt: skip
         rows.append(r)
     print(f"\nload average {load0[0]:.2f} -> {load1[0]:.2f} (1 min), {os.cpu_count()} CPUs; "
           f"{args.repeat} timed runs each; OpenFaceFX: {ofx_why}\n")  # fmt: skip
     print("| command (fresh process) | speech s | wall s (median) | min s | CPU s | x real time "
-          "| peak RSS MB | / openfacefx energy, same file: wall (CPU) |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+          "| peak RSS MB | openfacefx energy, same speech, same repeat: wall s (CPU s) "
+          "| ratio: wall (CPU) |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        sp = "-" if r["speech_s"] is None else f"{r['speech_s']:g}"
+        sp = "-" if r["speech_s"] is None else f"{r['speech_s']:.3g}"
         if "skipped" in r:
-            print(f"| {r['name']} | {sp} | skipped: {r['skipped']} | | | | | |")
+            print(f"| {r['name']} | {sp} | skipped: {r['skipped']} | | | | | | |")
             continue
         xrt = "-" if r["speech_s"] is None else f"{r['speech_s'] / r['median_s']:.0f}"
-        ratio = f"{r['vs_peer']:.2f}x ({r['vs_peer_cpu']:.2f}x)" if "vs_peer" in r else ""
+        peer = f"{r['peer_s']:.2f} ({r['peer_cpu_s']:.2f})" if "peer_s" in r else "-"
+        ratio = f"{r['vs_peer']:.2f}x ({r['vs_peer_cpu']:.2f}x)" if "vs_peer" in r else "-"
         print(f"| {r['name']} | {sp} | {r['median_s']:.2f} | {r['min_s']:.2f} | {r['cpu_s']:.2f} "
-              f"| {xrt} | {r['peak_mb']:.0f} | {ratio} |")  # fmt: skip
+              f"| {xrt} | {r['peak_mb']:.0f} | {peer} | {ratio} |")  # fmt: skip
     if args.json:
         Path(args.json).write_text(json.dumps(dict(load=[load0, load1], rows=rows), indent=1))
     return 0
