@@ -262,7 +262,7 @@ def test_every_module_has_a_layer():
 
 
 def test_readme_layout_matches_the_tree():
-    """Every file the README's layout names exists, and every top-level package/module is named."""
+    """Every file the README's layout names exists, and every package and module is named."""
     import re
 
     repo = SRC.parent
@@ -277,6 +277,10 @@ def test_readme_layout_matches_the_tree():
     tops = [t for t in tops if not t.startswith("__") and (t.endswith((".py", "/")))]
     unnamed = sorted(t for t in tops if t not in section)
     assert not unnamed, f"README layout does not name: {unnamed}"
+    # ... and every module of the package (a sub-package's __init__.py aside)
+    modules = {p.name for p in (SRC / PKG).rglob("*.py")} - {"__init__.py"}
+    unnamed = sorted(m for m in modules if not re.search(rf"(?<![\w.]){re.escape(m)}\b", section))
+    assert not unnamed, f"README layout does not name the modules: {unnamed}"
 
 
 # Modules still computing the data folder themselves (none left; never add one).

@@ -17,7 +17,6 @@ __all__ = [
     "int_in",
     "float_in",
     "positive_int",
-    "positive_float",
     "read_transcript",
     "check_suffix",
     "VIDEO_EXTS",
@@ -80,14 +79,6 @@ def float_in(lo: float, hi: float, *, lo_open: bool = False):
 
     parse.__name__ = f"float_in_{lo}_{hi}"
     return parse
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0."""
-    v = _number(text, float)
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
-    return v
 
 
 def positive_int(text: str) -> int:

@@ -28,7 +28,6 @@ from ..errors import InvalidArgumentError, MediaError
 __all__ = [
     "Recording",
     "Clip",
-    "FaceTrackEntry",
     "append_jsonl",
     "write_jsonl",
     "read_jsonl",
@@ -157,10 +156,6 @@ class Clip:
     @classmethod
     def from_dict(cls, d: dict) -> Clip:
         return cls(**_known(cls, d))
-
-
-#: The name used in the issue for a clip entry.
-FaceTrackEntry = Clip
 
 
 def _known(cls, d: dict) -> dict:

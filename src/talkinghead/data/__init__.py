@@ -31,7 +31,7 @@ DEFAULT_FAST_DIR = DATA_DIR / "default_fast"
 DEFAULT_LIPSYNC_DIR = DATA_DIR / "default_lipsync"
 #: The causal counterpart of the previous default (mouth v2 causal's front end and prior).
 DEFAULT_CAUSAL_DIR = DATA_DIR / "default_causal"
-#: Mouth v2 (student front end): the default model since issue 12 (``model="default"``).
+#: Mouth v2 (student front end): the default model (``model="default"``).
 MOUTH_V2_DIR = DATA_DIR / "mouth_v2"
 #: The streaming mouth v2 the server streams: one causal checkpoint per look-ahead, ``la<L>/``.
 MOUTH_V2_CAUSAL_DIR = DATA_DIR / "mouth_v2_causal"

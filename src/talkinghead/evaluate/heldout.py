@@ -1,4 +1,4 @@
-"""The held-out protocol of issue 12: score systems on the test side of a shipped split.
+"""The held-out protocol (``mouth_v2``): score systems on the test side of a shipped split.
 
 ::
 

@@ -1,4 +1,5 @@
-"""Per-clip mouth metrics of the held-out protocol (issue 12), against the Face Mesh track.
+"""Per-clip mouth metrics of the held-out protocol (``mouth_v2``), against the Face Mesh
+track.
 
 Kept apart from :mod:`talkinghead.evaluate.metrics` (the general and paper metrics); these
 are what :mod:`talkinghead.evaluate.heldout` reports per clip:

@@ -1,6 +1,6 @@
 """The mouth's degrees of freedom: measured on real faces, and turned into every output.
 
-One place for the geometry of the learned mouth (issue 12): the same numbers drive the 68
+One place for the geometry of the learned mouth (mouth v2): the same numbers drive the 68
 landmarks, the 52 ARKit blendshapes and every export of a run.
 
 Degrees of freedom (:data:`DOF_NAMES`), measured per frame on the Face Mesh 468 track by

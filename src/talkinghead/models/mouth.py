@@ -1,6 +1,6 @@
 """Mouth v2: a small temporal network from speech features to the mouth's degrees of freedom.
 
-Pipeline (issue 12)::
+Pipeline::
 
     16 kHz audio -> front end (50 frames/s): the distilled student of Whisper
       (``"student"``, :mod:`talkinghead.models.student`: its 384 features + its auxiliary
@@ -71,8 +71,6 @@ FRONTENDS = ("student", "whisper", "mel", "causal")
 MOUTH_DIR = MOUTH_V2_DIR
 #: The same network on the Whisper tiny.en encoder (``animate(model="whisper")`` where shipped).
 MOUTH_WHISPER_DIR = MOUTH_V2_WHISPER_DIR
-#: Front-end frame rate.
-HZ = 50.0
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Training recipe of the mouth model (:mod:`talkinghead.models.mouth`, issue 12).
+"""Training recipe of the mouth model (mouth v2, :mod:`talkinghead.models.mouth`).
 
 Data: prepared talking-face clips (``talkinghead prepare``: Face Mesh track + audio). Per
 clip, cached once (:func:`cache_clip`, ``.npz`` written atomically, reused):

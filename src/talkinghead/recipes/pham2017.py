@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DependencyError, InvalidArgumentError
+from ..errors import InvalidArgumentError
 from ..models.sequence import HeadSpec, TargetTransform
 from ..training.data import ClipData
 from .base import Recipe
@@ -46,21 +46,11 @@ def rotvec_to_quaternion_vector(rotvec: np.ndarray) -> np.ndarray:
 
 
 def fit3d_targets(clip: ClipData) -> np.ndarray:
-    """Default Pham targets: ``(T, 3 + 52)`` from :mod:`talkinghead.face.fit3d`.
+    """Default Pham targets: ``(T, 3 + 52)``, the rotation as a quaternion vector and the
+    52 ARKit weights of :func:`talkinghead.face.fit3d.fit_blendshapes` on the clip's mesh
+    (another ``target_fn`` can be given to :class:`Pham2017`)."""
+    from ..face.fit3d import fit_blendshapes
 
-    Raises
-    ------
-    DependencyError
-        ``talkinghead.face.fit3d.fit_blendshapes`` is not available (yet); pass another
-        ``target_fn`` to :class:`Pham2017`.
-    """
-    try:
-        from ..face.fit3d import fit_blendshapes
-    except ImportError as e:
-        raise DependencyError(
-            "pham2017 targets need talkinghead.face.fit3d.fit_blendshapes (3D blendshape "
-            f"fitting), which is not available: {e}; pass target_fn=... to Pham2017"
-        ) from e
     valid = clip.valid
     mesh = fill_invalid(clip.array("mesh"), valid)
     fit = fit_blendshapes(mesh, fps=clip.fps, valid=valid).animation

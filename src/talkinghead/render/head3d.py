@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DependencyError, InvalidArgumentError
-from ..face.head3d import BlendshapeAnimation, HeadModel, load_head_model, rotation_matrix
+from ..face.head3d import BlendshapeAnimation, HeadModel, load_head_model
 
 __all__ = [
     "HeadRenderer",
@@ -39,8 +39,6 @@ __all__ = [
 BACKGROUND = (0.55, 0.58, 0.62)
 LIGHT_DIR = np.array([-0.35, 0.45, 0.82])  # toward the light: upper, viewer's left, front
 FILL_DIR = np.array([0.6, 0.1, 0.8])  # a weaker fill from the viewer's right
-AMBIENT = 0.38  # (kept for callers: the mean of SKY and GROUND)
-DIFFUSE = 0.70
 #: Skin lighting (:func:`shade`, the same in the GL shader): hemisphere ambient (cool sky
 #: above, warm bounce below), a warm key with wrap-around diffuse, a cool fill, the red
 #: sub-surface band where the key light turns away, a weak sheen.
@@ -409,13 +407,3 @@ def render_head_video(
 
     frames = render_head_frames(anim, model=model, size=size, backend=backend)
     return write_video(path, frames, fps=anim.fps, audio=audio, sr=sr)
-
-
-def rotation_for_view(yaw: float = 0.0, pitch: float = 0.0) -> np.ndarray:
-    """Rotation vector (3,) for a head turned by ``yaw``/``pitch`` radians (helper)."""
-    from ..face.head3d import euler_to_rotation
-
-    return np.asarray(euler_to_rotation(yaw, pitch, 0.0), np.float32)
-
-
-_ = rotation_matrix  # re-exported for callers composing poses
