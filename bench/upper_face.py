@@ -105,11 +105,11 @@ def main(argv=None) -> int:
         print(f"real data not found at {DATA}; set TALKINGHEAD_SHARED_DATA", file=sys.stderr)
         return 1
     from talkinghead._util.atomic import save_npz_atomic
+    from talkinghead.audio.energy import frame_rms
     from talkinghead.audio.io import load_audio
     from talkinghead.face.landmarks68 import mesh_to_68
     from talkinghead.face.tracking import track_video
     from talkinghead.inference import animate
-    from talkinghead.models.blendshape_bridge import frame_energy
 
     work = Path(args.work)
     real, pred = [], []
@@ -127,7 +127,7 @@ def main(argv=None) -> int:
         audio = p.with_suffix(".wav") if p.with_suffix(".wav").is_file() else p
         y, sr = load_audio(audio, sr=16000)
         n = len(valid)
-        e = frame_energy(y=y, sr=sr, fps=fps, n_frames=n)
+        e = frame_rms(y=y, sr=sr, fps=fps, n_frames=n)
         real.append(stats(fps=fps, rotation=rot, landmarks=lm, valid=valid, energy=e))
         t1 = time.perf_counter()
         a = animate(y, sr=sr, fps=fps, n_frames=n, model="default")

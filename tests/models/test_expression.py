@@ -25,10 +25,10 @@ def _bursts(sr=16000, fps=25.0):
 
 
 def test_brows_rise_with_emphasis_and_rest_in_silence():
-    from talkinghead.models.blendshape_bridge import frame_energy
+    from talkinghead.audio.energy import frame_rms
 
     y, sr, fps, n = _bursts()
-    b = procedural_brows(frame_energy(y=y, sr=sr, fps=fps, n_frames=n), fps)
+    b = procedural_brows(frame_rms(y=y, sr=sr, fps=fps, n_frames=n), fps)
     assert b.shape == (n,) and b.min() >= 0 and b.max() <= 1
     assert b[30:70].max() > 0.02  # raised during speech
     assert b[:12].max() < 1e-3 and b[-10:].max() < 1e-3  # at rest well inside the silences
@@ -102,15 +102,15 @@ def test_renderers_keep_the_animation_blinks_or_reopen_the_eyes():
 
 
 def test_causal_upper_face_streams_like_its_offline_pass(example_speech):
+    from talkinghead.audio.energy import frame_rms
     from talkinghead.audio.io import load_audio
-    from talkinghead.models.blendshape_bridge import frame_energy
     from talkinghead.models.expression import HEAD_SD, CausalUpperFace
 
     y, _ = load_audio(example_speech, sr=16000)
     n = int(len(y) / 16000 * 25)
     g = CausalUpperFace(fps=25, sr=16000, seed=3)
     ref = g.offline(y, n)
-    e = np.concatenate([[0.0], frame_energy(y=y, sr=16000, fps=25, n_frames=n - 1)])
+    e = np.concatenate([[0.0], frame_rms(y=y, sr=16000, fps=25, n_frames=n - 1)])
     rng = np.random.default_rng(1)
     parts, i = [], 0
     while i < n:  # any grouping of frames

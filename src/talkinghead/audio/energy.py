@@ -41,10 +41,13 @@ def frame_rms(*, y: np.ndarray, sr: float, fps: float, n_frames: int) -> np.ndar
     np.ndarray, float64, shape (n_frames,)
         Zero for frames past the end of ``y``.
     """
-    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    y = np.asarray(y).reshape(-1)
     edges = np.floor(np.arange(n_frames + 1) * (sr / fps) + 0.5).astype(np.int64)
     edges = np.clip(edges, 0, len(y))
-    c = np.concatenate([[0.0], np.cumsum(y * y)])
+    # == concatenate([[0], cumsum(float64(y) ** 2)]) with two arrays of len(y), not four
+    c = np.empty(len(y) + 1)
+    c[0] = 0.0
+    np.cumsum(np.square(y, dtype=np.float64), out=c[1:])
     counts = np.maximum(edges[1:] - edges[:-1], 1)
     return np.sqrt(np.maximum(c[edges[1:]] - c[edges[:-1]], 0.0) / counts)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..audio.energy import frame_rms
 from ..errors import InvalidArgumentError, check_positive
 from ..face.arkit import ARKIT_INDEX, ARKIT_NAMES
 from ..face.head3d import BlendshapeAnimation, euler_to_rotation
@@ -245,19 +246,6 @@ def articulation_to_animation(
     return BlendshapeAnimation(fps=fps, names=ARKIT_NAMES, weights=w, rotation=rot)
 
 
-def frame_energy(*, y: np.ndarray, sr: int, fps: float, n_frames: int) -> np.ndarray:
-    """RMS of ``y`` over each video frame's span, shape (n_frames,)."""
-    y = np.asarray(y)
-    edges = np.round(np.arange(n_frames + 1) * sr / fps).astype(np.int64)
-    edges = np.clip(edges, 0, len(y))
-    # == concatenate([[0], cumsum(float64(y) ** 2)]) with two arrays of len(y), not four
-    csum = np.empty(len(y) + 1)
-    csum[0] = 0.0
-    np.cumsum(np.square(y, dtype=np.float64), out=csum[1:])
-    counts = np.maximum(edges[1:] - edges[:-1], 1)
-    return np.sqrt((csum[edges[1:]] - csum[edges[:-1]]) / counts).astype(np.float32)
-
-
 def animation_to_blendshapes(
     anim, *, y: np.ndarray | None = None, sr: int | None = None, seed: int = 0
 ) -> BlendshapeAnimation:
@@ -272,7 +260,7 @@ def animation_to_blendshapes(
     if rotation is None or blink is None or brow is None:  # parameters without an upper face
         energy = None
         if y is not None and sr is not None:
-            energy = frame_energy(y=y, sr=sr, fps=anim.fps, n_frames=anim.n_frames)
+            energy = frame_rms(y=y, sr=sr, fps=anim.fps, n_frames=anim.n_frames)
         return articulation_to_animation(anim.articulation, fps=anim.fps, energy=energy, seed=seed)
     # the Animation's own head, brows and blinks: 2D and 3D outputs show the same face
     w = articulation_to_blendshapes(anim.articulation)

@@ -95,8 +95,9 @@ def upper_face_motion(
     default ``seed`` (None) is derived from the audio, so one input always gives the same
     face and different inputs different drifts and blink times.
     """
+    from ..audio.energy import frame_rms
     from ..face.head3d import euler_to_rotation
-    from .blendshape_bridge import frame_energy, procedural_blinks
+    from .blendshape_bridge import procedural_blinks
 
     fps = check_positive("fps", fps)
     n_frames = int(n_frames)
@@ -122,7 +123,7 @@ def upper_face_motion(
     drift = np.clip(smooth_noise(rng, n_frames, fps, BROW_DRIFT_S), 0, None)
     brow = BROW_DRIFT * drift
     if y is not None and sr is not None and len(y):
-        energy = frame_energy(y=np.asarray(y), sr=int(sr), fps=fps, n_frames=n_frames)
+        energy = frame_rms(y=np.asarray(y), sr=int(sr), fps=fps, n_frames=n_frames)
         emph, _ = emphasis(energy, fps)
         pitch = pitch + NOD_GAIN * gauss_filter(emph, 0.1 * fps)
         brow = brow + procedural_brows(energy, fps)
@@ -357,13 +358,13 @@ class CausalUpperFace:
     def offline(self, y: np.ndarray | None, n_frames: int) -> UpperFace:
         """All ``n_frames`` rows for the whole signal ``y`` (at ``sr``) in one go (a fresh
         generator with this one's seed; this object's stream state is not touched)."""
-        from .blendshape_bridge import frame_energy
+        from ..audio.energy import frame_rms
 
         g = CausalUpperFace(fps=self.fps, sr=self.sr, seed=self.seed)
         n_frames = int(n_frames)
         if y is None or len(y) == 0:
             return g.step(np.zeros(n_frames))
-        e = frame_energy(y=np.asarray(y, np.float64), sr=self.sr, fps=self.fps,
+        e = frame_rms(y=np.asarray(y, np.float64), sr=self.sr, fps=self.fps,
                          n_frames=max(0, n_frames - 1))  # fmt: skip
         return g.step(np.concatenate([[0.0], e])[:n_frames])
 
