@@ -133,3 +133,19 @@ def test_causal_upper_face_streams_like_its_offline_pass(example_speech):
     assert np.all(sd > 0.3 * min(HEAD_SD)) and np.all(sd < 3 * max(HEAD_SD))
     other = CausalUpperFace(fps=25, sr=16000, seed=4).offline(y, n)
     assert np.abs(other.rotation - ref.rotation).max() > 1e-3  # the seed matters
+
+
+def test_one_head_generator_for_animations_and_bare_blendshapes(example_speech):
+    from talkinghead.audio.energy import frame_rms
+    from talkinghead.audio.io import load_audio
+    from talkinghead.models.blendshape_bridge import procedural_head_motion
+    from talkinghead.models.expression import upper_face_motion
+
+    still = upper_face_motion(y=None, sr=None, fps=25.0, n_frames=120, seed=7).rotation
+    np.testing.assert_array_equal(procedural_head_motion(120, 25.0, seed=7), still)
+    y, _ = load_audio(example_speech, sr=16000)
+    n = int(len(y) / 16000 * 25)
+    e = frame_rms(y=y, sr=16000, fps=25.0, n_frames=n)
+    spoken = upper_face_motion(y=y, sr=16000, fps=25.0, n_frames=n, seed=3).rotation
+    np.testing.assert_array_equal(procedural_head_motion(n, 25.0, energy=e, seed=3), spoken)
+    assert not np.array_equal(spoken, procedural_head_motion(n, 25.0, seed=3))  # the nods

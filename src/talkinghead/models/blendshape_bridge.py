@@ -17,7 +17,7 @@ from ..audio.energy import frame_rms
 from ..errors import InvalidArgumentError, check_positive
 from ..face.arkit import ARKIT_INDEX, ARKIT_NAMES
 from ..face.head3d import BlendshapeAnimation, euler_to_rotation
-from .upper_face import emphasis, smooth_noise
+from .upper_face import head_motion
 
 __all__ = [
     "FROWN_AT_ONE",
@@ -138,19 +138,20 @@ def procedural_head_motion(
     *,
     amplitude: float = 1.0,
 ) -> np.ndarray:
-    """Small, smooth head motion: slow drift plus nods that follow speech energy.
+    """Small, smooth head motion: slow drift plus nods that follow speech energy, as
+    rotation vectors (:func:`talkinghead.models.upper_face.head_motion`, the head of every
+    animation, seeded ``seed``).
 
     Parameters
     ----------
     n_frames : int
     fps : float
     energy : ndarray, shape (T,), optional
-        Speech energy per frame (any scale; e.g. RMS). Louder stretches get nods
-        (pitch) and a little more turning.
+        Speech energy per frame (any scale; e.g. RMS). Emphasised stretches get nods.
     seed : int
     amplitude : float
-        Scales all angles (1: yaw ~2 deg, pitch ~1.4 deg, roll ~0.9 deg standard
-        deviation, soft-limited to 2.5 standard deviations).
+        Scales all angles (1: yaw 0.9 deg, pitch 1.4 deg, roll 0.9 deg standard deviation,
+        soft-limited to 2.5 standard deviations).
 
     Returns
     -------
@@ -163,18 +164,11 @@ def procedural_head_motion(
     check_positive("fps", fps)
     if n_frames == 0:
         return np.zeros((0, 3), np.float32)
-    rng = np.random.default_rng(seed)
-    yaw = 0.035 * np.tanh(smooth_noise(rng, n_frames, fps, 0.9) / 2.5) * 2.5
-    pitch = 0.025 * np.tanh(smooth_noise(rng, n_frames, fps, 0.7) / 2.5) * 2.5
-    roll = 0.015 * np.tanh(smooth_noise(rng, n_frames, fps, 1.2) / 2.5) * 2.5
     if energy is not None:
-        e = np.asarray(energy, np.float64)
-        if e.shape != (n_frames,):
-            raise InvalidArgumentError(f"energy.shape={e.shape} must be ({n_frames},)")
-
-        emph, slow = emphasis(e, fps)  # energy above its slow average, smoothed (~120 ms)
-        pitch = pitch + 0.12 * emph  # nod down on emphasis
-        yaw = yaw * (0.6 + 0.8 * slow)
+        energy = np.asarray(energy, np.float64)
+        if energy.shape != (n_frames,):
+            raise InvalidArgumentError(f"energy.shape={energy.shape} must be ({n_frames},)")
+    yaw, pitch, roll = head_motion(np.random.default_rng(seed), n_frames, fps, energy)
     rot = euler_to_rotation(amplitude * yaw, amplitude * pitch, amplitude * roll)
     return np.asarray(rot, np.float32).reshape(n_frames, 3)
 

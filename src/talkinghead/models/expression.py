@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidArgumentError, check_positive
-from .upper_face import emphasis, gauss_filter, smooth_noise
+from .upper_face import HEAD_SD, NOD_GAIN, emphasis, gauss_filter, head_motion, smooth_noise
 
 __all__ = [
     "BROW_AT_ONE",
@@ -34,10 +34,6 @@ __all__ = [
 
 #: Brow lift (eye-pinned units: eye centres 1 apart) that ``brow = 1`` gives on the 68 points.
 BROW_AT_ONE = 0.12
-#: Head-motion standard deviations (radians) of the seeded slow drift: yaw, pitch, roll.
-HEAD_SD = (0.016, 0.025, 0.016)
-#: Nod (pitch, radians) per unit of smoothed speech emphasis.
-NOD_GAIN = 0.1
 #: Brow raise (``brow`` units) per unit of emphasis, and of the seeded slow brow drift.
 BROW_GAIN = 0.08
 BROW_DRIFT = 0.15
@@ -116,16 +112,13 @@ def upper_face_motion(
         )
         seed = zlib.crc32(q)
     rng = np.random.default_rng(seed)
-    lim = lambda x: 2.5 * np.tanh(x / 2.5)  # noqa: E731
-    yaw = HEAD_SD[0] * lim(smooth_noise(rng, n_frames, fps, 0.9))
-    pitch = HEAD_SD[1] * lim(smooth_noise(rng, n_frames, fps, 0.7))
-    roll = HEAD_SD[2] * lim(smooth_noise(rng, n_frames, fps, 1.2))
-    drift = np.clip(smooth_noise(rng, n_frames, fps, BROW_DRIFT_S), 0, None)
-    brow = BROW_DRIFT * drift
+    energy = None
     if y is not None and sr is not None and len(y):
         energy = frame_rms(y=np.asarray(y), sr=int(sr), fps=fps, n_frames=n_frames)
-        emph, _ = emphasis(energy, fps)
-        pitch = pitch + NOD_GAIN * gauss_filter(emph, 0.1 * fps)
+    yaw, pitch, roll = head_motion(rng, n_frames, fps, energy)
+    drift = np.clip(smooth_noise(rng, n_frames, fps, BROW_DRIFT_S), 0, None)
+    brow = BROW_DRIFT * drift
+    if energy is not None:
         brow = brow + procedural_brows(energy, fps)
     rot = np.asarray(euler_to_rotation(yaw, pitch, roll), np.float32).reshape(n_frames, 3)
     blink = procedural_blinks(n_frames, fps, int(rng.integers(2**31)))[:, 0]
