@@ -176,3 +176,30 @@ def test_short_jobs_use_one_blas_thread_per_idle_core():
     assert _idle_cores("14.4 12.9 9.60 1/180 9000", 2) == 1  # a lull on a busy machine
     assert _idle_cores("0.10 0.10 0.10 3/180 9000", 8) == 6
     assert _idle_cores("garbage", 2) == 1
+
+
+def test_short_jobs_keep_freed_memory_instead_of_faulting_it_in_again(tmp_path, example_speech):
+    """glibc only: ``animate`` with and without :func:`talkinghead.cli._keep_freed_memory`,
+    counting the process's minor page faults (each a fresh zeroed page from the kernel)."""
+    import ctypes
+
+    if not hasattr(ctypes.CDLL(None), "mallopt"):
+        pytest.skip("no mallopt (not glibc)")
+
+    def faults(keep: bool) -> int:
+        prog = (
+            "import resource, sys\nimport talkinghead.cli as c\n"
+            + ("" if keep else "c._keep_freed_memory = lambda: None\n")
+            + f"assert c.main(['-q', 'animate', {str(example_speech)!r}, '-o', "
+            f"{str(tmp_path / f'{keep}.npz')!r}]) == 0\n"
+            "print('FAULTS', resource.getrusage(resource.RUSAGE_SELF).ru_minflt)\n"
+        )
+        res = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True,
+                             timeout=300)  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        return int(res.stdout.split("FAULTS")[-1])
+
+    with_, without = faults(True), faults(False)
+    assert with_ < 0.8 * without, (with_, without)
+    with np.load(tmp_path / "True.npz") as a, np.load(tmp_path / "False.npz") as b:
+        assert all(np.array_equal(a[k], b[k]) for k in a.files if a[k].dtype.kind == "f")

@@ -27,6 +27,7 @@ WHISPER_SR = 16000
 N_FFT, HOP, N_MELS = 400, 160, 80
 
 _FB: dict = {}
+_CHUNK = 256  # STFT frames per block (~200 KB of complex64)
 _WINDOW: dict = {}
 
 # Slaney's auditory-toolbox mel scale (librosa's default, htk=False): linear below 1 kHz,
@@ -136,10 +137,17 @@ def _power_frames(y: np.ndarray) -> np.ndarray:
     yp = np.pad(y, (N_FFT // 2, N_FFT // 2))  # librosa >= 0.10: pad_mode="constant"
     n = 1 + (len(yp) - N_FFT) // HOP
     frames = np.lib.stride_tricks.sliding_window_view(yp, N_FFT)[::HOP][:n]
-    spec = np.fft.rfft(frames * _hann(), axis=1)  # (n, 201) complex64
-    ri = spec.view(np.float32).reshape(n, -1, 2)  # real and imaginary parts, no copies
-    power = np.square(ri[..., 0])
-    power += np.square(ri[..., 1])
+    hann = _hann()
+    power = np.empty((n, N_FFT // 2 + 1), np.float32)
+    im2 = np.empty((min(n, _CHUNK), power.shape[1]), np.float32)
+    # in blocks of frames that stay in the cache (the same per-frame arithmetic as one
+    # rfft of all frames; measured 17-26 -> 12-14 ms per minute of speech, under load)
+    for a in range(0, n, _CHUNK):
+        b = min(a + _CHUNK, n)
+        spec = np.fft.rfft(frames[a:b] * hann, axis=1)  # (b - a, 201) complex64
+        ri = spec.view(np.float32).reshape(b - a, -1, 2)  # real and imaginary parts
+        np.square(ri[..., 0], out=power[a:b])
+        power[a:b] += np.square(ri[..., 1], out=im2[: b - a])
     return power
 
 

@@ -112,6 +112,27 @@ def _defer_secrets() -> None:
         sys.modules["secrets"] = stub
 
 
+def _keep_freed_memory() -> None:
+    """Let glibc keep freed memory for reuse instead of handing it back to the kernel at once.
+
+    By default it returns the top of the heap as soon as more than twice the (dynamic)
+    mmap threshold is free, and maps big arrays fresh: a short job that allocates and frees
+    arrays of a few megabytes over and over then pays a page fault for every page each time
+    (``animate`` of 60 s of speech to npz: 32k minor faults; 15k with this, measured). Up to
+    256 MB freed stay in the heap until the process exits (the peak memory is unchanged).
+    Does nothing where ``mallopt`` is not there (not glibc)."""
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (ImportError, OSError, AttributeError):
+        return
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3  # <malloc.h>
+    mallopt(m_mmap_threshold, 32 << 20)  # glibc's largest on 64-bit; fixed: no re-mapping
+    mallopt(m_trim_threshold, 256 << 20)
+    mallopt(m_top_pad, 16 << 20)
+
+
 def main(argv: list[str] | None = None) -> int:
     from .._util.signals import Terminated, terminate_raises
 
@@ -127,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         # model's convolutions split over the cores (bench/cold_start.py, docs/benchmarks.md)
         os.environ.setdefault("OPENBLAS_NUM_THREADS", str(_idle_cores()))
         _defer_secrets()
+        _keep_freed_memory()
     try:
         with terminate_raises():  # SIGTERM unwinds: temporary files are removed
             return int(args.func(args) or 0)
