@@ -512,12 +512,18 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
         L = self.config.lookahead or 0
         if L:
             x = np.concatenate([x, np.repeat(x[-1:], L, axis=0)])
-        xt = np.ascontiguousarray(x.T)
+        return self.network(x)[L : L + T]
+
+    def network(self, x: np.ndarray) -> np.ndarray:
+        """The network alone (with its ensemble members, averaged) on standardised input
+        rows (T, in_dim) (:meth:`normalize`'s output; a causal model's rows already carry
+        their look-ahead), shape (T, n_out)."""
+        xt = np.ascontiguousarray(np.asarray(x, np.float32).T)
         out = _forward_numpy(self.weights, self.config, xt)
         for mw in self.members:
             out += _forward_numpy(mw, self.config, xt)
         out /= 1 + len(self.members)
-        return out.T[L : L + T]
+        return out.T
 
     def predict_dofs(self, feats: np.ndarray) -> np.ndarray:
         """Calibrated per-clip z-scores of the DOFs on front-end frames, shape (T, n_out)."""
