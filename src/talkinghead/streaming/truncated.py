@@ -203,11 +203,12 @@ def truncated_system(*, y, sr, fps, n_frames, lookahead_ms, stats):
     ``lookahead_ms`` after each row: :func:`truncated_dofs`, then the video-frame
     interpolation, the gate (``"clip"``: the offline speech gate, ``"causal"``: the causal
     gate) and the articulation and landmarks of ``MouthModel.__call__``."""
+    from ..audio.whisper import frames_to_fps, to_16k
     from ..face.articulation import articulation_to_landmarks, dofs_to_articulation
     from ..face.landmarks68 import mouth_openness_68
     from ..face.normalize import neutral_face_68
     from ..models.causal_default import causal_gate
-    from ..models.default import frames_to_fps, speech_gate, to_16k
+    from ..models.default import speech_gate
     from .animators import _rms_db
 
     m = _model()
