@@ -5,8 +5,8 @@ handed the face parameters as ``anim``), reads the sound track, and gives the pa
 a renderer of :mod:`talkinghead.render` (which draws parameters only) or to
 :mod:`talkinghead.export`:
 
-- :func:`render_sketch_video`: the 68-point sketch (:mod:`talkinghead.render.sketch`);
-- :func:`render_head3d_video`: the shaded 3D head (:mod:`talkinghead.render.head3d`);
+- :func:`render_face_video`: the 68-point sketch (:mod:`talkinghead.render.sketch`) or the
+  shaded 3D head (:mod:`talkinghead.render.head3d`);
 - :func:`render_photo_video`: one photo (:mod:`talkinghead.render.photo`);
 - :func:`render_person`: a person learned by :func:`talkinghead.personalize.personalize`;
 - :func:`export_speech`: an export format (:func:`talkinghead.export.export_animation`).
@@ -20,8 +20,7 @@ import os
 from pathlib import Path
 
 __all__ = [
-    "render_sketch_video",
-    "render_head3d_video",
+    "render_face_video",
     "render_photo_video",
     "render_person",
     "export_speech",
@@ -39,18 +38,19 @@ def _animation(audio, anim, *, fps=None, transcript=None, model="default"):
     return animate(audio, fps=fps, transcript=transcript, model=model)
 
 
-def render_sketch_video(
+def render_face_video(
     path: str | os.PathLike,
     audio: str | os.PathLike,
     *,
+    face: str = "sketch",
     anim=None,
     transcript: str | None = None,
     fps: float | None = None,
     model="default",
-    size: int = 256,
+    size: int | None = None,
     progress: bool | None = None,
 ) -> Path:
-    """Speech -> an MP4 of the 68-point sketch, with the speech muxed in.
+    """Speech -> an MP4 of the 68-point sketch or of the shaded 3D head, with the speech.
 
     Parameters
     ----------
@@ -58,57 +58,43 @@ def render_sketch_video(
         Output ``.mp4``.
     audio : str or path
         Speech (audio file, or a video with an audio track).
+    face : {"sketch", "3d"}
+        The sketch (:func:`talkinghead.render.sketch.render_landmarks_video`) or the 3D head
+        (52 ARKit blendshapes + head rotation of
+        :func:`talkinghead.models.blendshape_bridge.animation_to_blendshapes`,
+        :func:`talkinghead.render.head3d.render_head_video`).
     anim : Animation, optional
         Draw these face parameters instead of animating ``audio``.
     transcript, fps, model
         See :func:`talkinghead.inference.animate`.
-    size : int
-        Side of the square video, pixels.
+    size : int, optional
+        Side of the square video, pixels (default 256 for the sketch, 512 for the head).
     progress : bool, optional
-        Progress bar (None: on a terminal only).
+        Progress bar of the sketch (None: on a terminal only).
 
     Returns
     -------
     Path
     """
     from .audio.io import load_audio
+    from .errors import InvalidArgumentError
+
+    if face not in ("sketch", "3d"):
+        raise InvalidArgumentError(f"face={face!r} must be 'sketch' or '3d'")
+    anim = _animation(audio, anim, fps=fps, transcript=transcript, model=model)
+    y, sr = load_audio(audio, sr=VIDEO_AUDIO_SR)
+    if face == "3d":
+        from .models.blendshape_bridge import animation_to_blendshapes
+        from .render.head3d import render_head_video
+
+        shapes = animation_to_blendshapes(anim, y=y, sr=sr)
+        return Path(render_head_video(path, shapes, audio=y, sr=sr, size=size or 512))
     from .render.sketch import render_landmarks_video
 
-    anim = _animation(audio, anim, fps=fps, transcript=transcript, model=model)
-    y, sr = load_audio(audio, sr=VIDEO_AUDIO_SR)
     return Path(
-        render_landmarks_video(path, anim.landmarks, fps=anim.fps, audio=y, sr=sr, size=size,
-                               progress=progress)
+        render_landmarks_video(path, anim.landmarks, fps=anim.fps, audio=y, sr=sr,
+                               size=size or 256, progress=progress)
     )  # fmt: skip
-
-
-def render_head3d_video(
-    path: str | os.PathLike,
-    audio: str | os.PathLike,
-    *,
-    anim=None,
-    transcript: str | None = None,
-    fps: float | None = None,
-    model="default",
-    size: int = 512,
-) -> Path:
-    """Speech -> an MP4 of the shaded 3D head (52 ARKit blendshapes + head rotation of
-    :func:`talkinghead.models.blendshape_bridge.animation_to_blendshapes`), with the speech.
-
-    Parameters as :func:`render_sketch_video`; ``size`` is the video's side (512).
-
-    Returns
-    -------
-    Path
-    """
-    from .audio.io import load_audio
-    from .models.blendshape_bridge import animation_to_blendshapes
-    from .render.head3d import render_head_video
-
-    anim = _animation(audio, anim, fps=fps, transcript=transcript, model=model)
-    y, sr = load_audio(audio, sr=VIDEO_AUDIO_SR)
-    shapes = animation_to_blendshapes(anim, y=y, sr=sr)
-    return Path(render_head_video(path, shapes, audio=y, sr=sr, size=size))
 
 
 def render_photo_video(

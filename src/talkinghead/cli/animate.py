@@ -33,7 +33,7 @@ def cmd_animate(args) -> int:
 
         return cmd_animate_photo(args)
     from ..inference import animate
-    from ..pipelines import export_speech, render_head3d_video, render_sketch_video
+    from ..pipelines import export_speech, render_face_video
 
     fmt = output_format(args, own={".mp4": None, ".npz": None})  # before any work
     ext = Path(args.output).suffix.lower()
@@ -44,11 +44,9 @@ def cmd_animate(args) -> int:
         export_speech(args.output, audio, fmt, anim=anim, **export_options(fmt, args, audio))
     elif ext == ".npz":
         anim.save(args.output)
-    elif args.face == "3d":
-        render_head3d_video(args.output, args.audio, anim=anim, size=args.size or 512)
     else:
-        render_sketch_video(args.output, args.audio, anim=anim, size=args.size or 256,
-                            progress=True)  # fmt: skip
+        render_face_video(args.output, args.audio, face=args.face, anim=anim, size=args.size,
+                          progress=True)  # fmt: skip
     if args.params:
         anim.save(args.params)
     print(
