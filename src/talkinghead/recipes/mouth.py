@@ -324,7 +324,7 @@ def train_mouth(
         opt.step()
         sched.step()
         if progress is not None and (step + 1) % 50 == 0:
-            progress(step + 1, float(value), time.time() - t0)
+            progress(step + 1, float(value.detach()), time.time() - t0)
         if (step + 1) % save_every == 0 or step + 1 == steps:
 
             def write(folder, step=step):
