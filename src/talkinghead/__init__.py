@@ -6,7 +6,12 @@ The data flow is ``audio -> features -> model -> face parameters -> render/expor
 - :mod:`talkinghead.video` reads and writes video files;
 - :mod:`talkinghead.face` tracks faces, defines the 68-point scheme and normalisation;
 - :mod:`talkinghead.models` holds one file per animator/architecture;
-- :mod:`talkinghead.render` draws face parameters to frames and video.
+- :mod:`talkinghead.render` draws face parameters to frames and video,
+  :mod:`talkinghead.export` writes them in animators' formats;
+- :mod:`talkinghead.inference` turns speech into face parameters (:func:`animate`), and
+  :mod:`talkinghead.pipelines` speech into a file (sketch, 3D head, photo, person, export).
+
+The layers and what each module holds: the README's "Layout" section.
 
 Importing this package is cheap: numpy-free at import, with heavy modules
 (torch, cv2, mediapipe, librosa) loaded only when used.

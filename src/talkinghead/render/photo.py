@@ -1,4 +1,5 @@
-"""One photo -> a talking video: warp the photo's own face by the animator's landmarks.
+"""One photo -> talking frames: warp the photo's own face by the animator's landmarks
+(:func:`animate_photo`; speech -> the MP4: :func:`talkinghead.pipelines.render_photo_video`).
 
 Method
 ------
