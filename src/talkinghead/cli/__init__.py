@@ -125,7 +125,7 @@ def _keep_freed_memory() -> None:
         import ctypes
 
         mallopt = ctypes.CDLL(None).mallopt
-    except (ImportError, OSError, AttributeError):
+    except (ImportError, OSError, AttributeError, TypeError):  # TypeError: CDLL(None), Windows
         return
     m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3  # <malloc.h>
     mallopt(m_mmap_threshold, 32 << 20)  # glibc's largest on 64-bit; fixed: no re-mapping
