@@ -149,3 +149,20 @@ def test_save_load_roundtrip(model, tmp_path):
     assert a2.fps == 25 and a2.weights.shape == (4, 52) and a2.translation is None
     with pytest.raises(InvalidArgumentError, match="weights.shape"):
         BlendshapeAnimation(fps=25, weights=np.zeros((4, 5)))
+
+
+def test_vertex_normals_one_implementation():
+    import numpy as np
+
+    from talkinghead.face.head3d import load_head_model, vertex_normals
+
+    # a square in the x-y plane (two triangles, counter-clockwise) and one loose vertex
+    v = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], [5, 5, 5]], float)
+    n = vertex_normals(v, np.array([[0, 1, 2], [0, 2, 3]]))
+    assert n.dtype == np.float32 and np.allclose(n, [[0, 0, 1]] * 5)
+    # a tent: the shared edge's normals lean to the mean of the two faces
+    tent = np.array([[0, 0, 0], [0, 1, 0], [1, 0, 1], [-1, 0, 1]], float)
+    n = vertex_normals(tent, np.array([[0, 2, 1], [0, 1, 3]]))
+    assert np.allclose(np.linalg.norm(n, axis=1), 1) and np.allclose(n[0], [0, 0, 1], atol=1e-6)
+    m = load_head_model()
+    np.testing.assert_array_equal(m.vertex_normals(), vertex_normals(m.neutral, m.faces))

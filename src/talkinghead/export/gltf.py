@@ -44,6 +44,7 @@ import numpy as np
 
 from .._util.atomic import atomic_path
 from ..errors import InvalidArgumentError
+from ..face.head3d import vertex_normals
 
 __all__ = ["rotvec_to_quaternion", "build_glb", "write_glb"]
 
@@ -70,18 +71,6 @@ def rotvec_to_quaternion(rotvec) -> np.ndarray:
         flip = np.cumsum(np.einsum("ij,ij->i", q[1:], q[:-1]) < 0) % 2 == 1
         q[1:][flip] *= -1.0
     return q
-
-
-def _normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted unit normals; vertices in no triangle get +z."""
-    tri = vertices[faces].astype(np.float64)
-    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    n = np.zeros(vertices.shape, dtype=np.float64)
-    for k in range(3):
-        np.add.at(n, faces[:, k], fn)
-    norm = np.linalg.norm(n, axis=1, keepdims=True)
-    n = np.where(norm > 1e-20, n / np.maximum(norm, 1e-30), np.array([0.0, 0.0, 1.0]))
-    return n.astype(np.float32)
 
 
 class _Bin:
@@ -245,7 +234,7 @@ def build_glb(
     b = _Bin()
     attrs = {
         "POSITION": b.accessor(neutral, "VEC3", target=_ARRAY_BUFFER, minmax=True),
-        "NORMAL": b.accessor(_normals(neutral, faces), "VEC3", target=_ARRAY_BUFFER),
+        "NORMAL": b.accessor(vertex_normals(neutral, faces), "VEC3", target=_ARRAY_BUFFER),
     }
     colors = getattr(model, "colors", None)
     if colors is not None:

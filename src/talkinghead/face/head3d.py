@@ -46,6 +46,7 @@ __all__ = [
     "load_head_model",
     "rotation_matrix",
     "rotation_to_euler",
+    "vertex_normals",
 ]
 
 #: The first ``N_FACE_MESH`` vertices of a :class:`HeadModel` are the Face Mesh points
@@ -178,15 +179,8 @@ class HeadModel:
         return np.ascontiguousarray(v, dtype=np.float32)
 
     def vertex_normals(self, vertices: np.ndarray | None = None) -> np.ndarray:
-        """Area-weighted unit vertex normals, shape (V, 3) float32."""
-        v = self.neutral if vertices is None else np.asarray(vertices, np.float32)
-        tri = v[self.faces]
-        fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-        n = np.zeros_like(v)
-        for k in range(3):
-            np.add.at(n, self.faces[:, k], fn)
-        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
-        return n
+        """:func:`vertex_normals` of ``vertices`` (default: the neutral) on this mesh."""
+        return vertex_normals(self.neutral if vertices is None else vertices, self.faces)
 
     # -- io
     def save(self, path: str | os.PathLike) -> Path:
@@ -227,6 +221,32 @@ class HeadModel:
 
 
 _DEFAULT: HeadModel | None = None
+
+
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Area-weighted unit vertex normals of a triangle mesh (the one implementation: the
+    renderers, the glb export).
+
+    Parameters
+    ----------
+    vertices : ndarray, shape (V, 3)
+    faces : ndarray of int, shape (F, 3)
+
+    Returns
+    -------
+    ndarray, shape (V, 3), float32
+        A vertex in no triangle gets +z.
+    """
+    v = np.asarray(vertices, dtype=np.float64)
+    f = np.asarray(faces)
+    tri = v[f]
+    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    # the corners' face normals summed per vertex, corner 0 of every face first (== add.at)
+    idx, fn3 = f.T.reshape(-1), np.concatenate([fn, fn, fn], axis=0)
+    n = np.stack([np.bincount(idx, fn3[:, k], minlength=len(v)) for k in range(3)], axis=1)
+    norm = np.linalg.norm(n, axis=1, keepdims=True)
+    n = np.where(norm > 1e-20, n / np.maximum(norm, 1e-30), np.array([0.0, 0.0, 1.0]))
+    return n.astype(np.float32)
 
 
 def load_head_model(path: str | os.PathLike | None = None) -> HeadModel:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DependencyError, InvalidArgumentError
-from ..face.head3d import BlendshapeAnimation, HeadModel, load_head_model
+from ..face.head3d import BlendshapeAnimation, HeadModel, load_head_model, vertex_normals
 
 __all__ = [
     "HeadRenderer",
@@ -211,9 +211,6 @@ class HeadRenderer:
             m.colors if m.colors is not None else np.full((m.n_vertices, 3), 0.8, np.float32)
         )
         self.light = (LIGHT_DIR / np.linalg.norm(LIGHT_DIR)).astype(np.float32)
-        faces = m.faces
-        # vertex-normal accumulation as three bincounts
-        self._vidx = faces.T.reshape(-1)
         self._gl = None
         if backend == "gl":
             self._init_gl()
@@ -222,17 +219,6 @@ class HeadRenderer:
     def posed_vertices(self, weights, rotation=None, translation=None) -> np.ndarray:
         """Model-space vertices (V, 3) float32 for one frame."""
         return self.model.pose(weights, rotation, translation)
-
-    def _normals(self, v: np.ndarray) -> np.ndarray:
-        f = self.model.faces
-        tri = v[f]
-        fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-        fn3 = np.concatenate([fn, fn, fn], axis=0)
-        n = np.stack(
-            [np.bincount(self._vidx, fn3[:, k], minlength=len(v)) for k in range(3)], axis=1
-        )
-        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
-        return n.astype(np.float32)
 
     def project(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pixel coordinates (V, 2) (x right, y down) and view depth (V,) (larger = farther)."""
@@ -293,7 +279,7 @@ class HeadRenderer:
         g = self._gl
         ctx = g["ctx"]
         g["pos"].write(np.ascontiguousarray(v, "f4").tobytes())
-        g["nrm"].write(self._normals(v).tobytes())
+        g["nrm"].write(vertex_normals(v, self.model.faces).tobytes())
         g["ms"].use()
         ctx.enable(moderngl.DEPTH_TEST)
         ctx.disable(moderngl.CULL_FACE)
