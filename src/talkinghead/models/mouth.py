@@ -25,7 +25,7 @@ Pipeline::
 makes every convolution causal (left padding only) and delays the output by ``L`` frames
 of 20 ms, so frame ``t`` is predicted from input up to ``t + L`` (0-10 frames = 0-200 ms).
 Same recipe, one config value. (A causal model also needs a causal front end: ``"causal"``;
-the student and Whisper look +-1.2 s / the whole window around each frame, and ``"mel"``
+the student and Whisper look +-1.54 s / the whole window around each frame, and ``"mel"``
 clamps to the clip's loudest frame.) With ``"causal"`` and ``prior``, the prior is the
 causal model's head of look-ahead ``L`` (calibrated as the offline ridge), read ``L``
 frames later, where it estimates frame ``t``.

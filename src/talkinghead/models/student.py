@@ -9,7 +9,7 @@ spectrogram with a dilated 1-D convolution stack (~1.5 M parameters, ~50 ms per 
     residual] -> ReLU -> conv 1x1 -> (B, 384 + aux, T/2)
 
 Output frame ``i`` is centred at ``0.02 i + 0.005`` s, like the encoder's. The receptive
-field is +-(1 + 2 * sum(dilations)) frames of 20 ms (+-1.2 s with the defaults); the
+field is +-(1 + 2 * sum(dilations)) frames of 20 ms (+-77 frames, +-1.54 s with the defaults); the
 network sees no further context, so unlike Whisper it could run causally with a
 fixed look-ahead.
 

@@ -1122,7 +1122,7 @@ def check_mouth_streamable(model) -> None:
             f"mouth model (frontend={cfg.frontend!r}, lookahead={cfg.lookahead}, "
             f"utterance_norm={cfg.utterance_norm}) must have frontend='causal', a lookahead "
             "and no utterance normalisation to stream (the offline mouth v2 sees +-0.64 s "
-            "of its student's +-1.2 s features and normalises per utterance)"
+            "of its student's +-1.54 s features and normalises per utterance)"
         )
     if model.causal is None:
         from ..errors import CheckpointError
