@@ -12,8 +12,11 @@ Clips of unnumbered GRID speakers ("GRID speaker, id unknown") are left out: the
 a test speaker. Usage::
 
     python bench/grid_speaker_split.py CORPUS_DIR -o splits.json [--test 33 34]
+    python bench/grid_speaker_split.py GRID_S1_CORPUS -o splits.json --s1-subset
 
-Prints the counts per split and speaker.
+Prints the counts per split and speaker. ``--s1-subset``: one speaker instead, the GRID s1
+sentences (180 / 20 / 50) that ``bench/paper_recipes.py`` trains the single-speaker recipes
+on, from a ``talkinghead prepare grid`` corpus of all 1000.
 """
 
 from __future__ import annotations
@@ -58,6 +61,36 @@ def grid_split(
     return {"train": train, "valid": held, "test": test, "speakers": dict(sorted(keep.items()))}
 
 
+def grid_s1_subset_split(corpus_dir, *, n_train=180, n_valid=20, n_test=50, seed=0) -> dict:
+    """The GRID s1 sentences of ``bench/paper_recipes.py`` (its ``grid_s1`` corpus: a seeded
+    sample of ``n_train + n_valid + n_test`` of the sorted sentence codes, shuffled with
+    ``seed + 1`` into train / valid / test) as recording ids of a prepared GRID s1 corpus
+    (``talkinghead prepare grid``: ids ``video/<code>``). Sentences whose clip is not
+    accepted are left out."""
+    import random
+
+    from talkinghead.corpora.manifest import read_clips, read_recordings
+    from talkinghead.errors import InvalidArgumentError
+
+    ok = {c.recording for c in read_clips(corpus_dir, status="ok")}
+    by_code = {r.id.rsplit("/", 1)[-1]: r.id for r in read_recordings(corpus_dir)}
+    codes = sorted(by_code)
+    if len(codes) != 1000:
+        raise InvalidArgumentError(
+            f"corpus_dir={str(corpus_dir)!r} must hold the 1000 GRID s1 sentences "
+            f"(found {len(codes)} recordings)"
+        )
+    stems = sorted(random.Random(seed).sample(codes, n_train + n_valid + n_test))
+    order = stems[:]
+    random.Random(seed + 1).shuffle(order)
+    parts = {
+        "train": order[:n_train],
+        "valid": order[n_train : n_train + n_valid],
+        "test": order[n_train + n_valid :],
+    }
+    return {k: sorted(by_code[s] for s in v if by_code[s] in ok) for k, v in parts.items()}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("corpus", type=Path)
@@ -67,8 +100,19 @@ def main(argv=None) -> int:
     p.add_argument("--max-offset-ms", type=float, default=80.0)
     p.add_argument("--fps", type=float, default=25.0, help="frame rate kept (0: any)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--s1-subset",
+        action="store_true",
+        help="GRID s1 only: the 180/20/50 sentences of bench/paper_recipes.py",
+    )
     a = p.parse_args(argv)
     from talkinghead._util.atomic import write_text_atomic
+
+    if a.s1_subset:
+        sp = grid_s1_subset_split(a.corpus, seed=a.seed)
+        write_text_atomic(a.output, json.dumps(sp, indent=1) + "\n")
+        print({k: len(v) for k, v in sp.items()})
+        return 0
 
     sp = grid_split(
         a.corpus,
