@@ -112,6 +112,8 @@ def render_photo_video(
     refiner=None,
     model="default",
     progress: bool | None = None,
+    mouth: str = "procedural",
+    mouth_model=None,
 ) -> Path:
     """Animate a photo with speech and write an MP4 with the audio (atomically).
 
@@ -131,7 +133,7 @@ def render_photo_video(
         :func:`~talkinghead.render.photo.check_output_size`).
     fps : float, optional
         Frame rate (default: the audio file's video rate, else 25).
-    face_index, blink_seed, head_motion, refiner
+    face_index, blink_seed, head_motion, refiner, mouth, mouth_model
         See :func:`talkinghead.render.photo.animate_photo`.
     anim : Animation, optional
         Use these face parameters instead of animating ``audio_path``.
@@ -157,7 +159,7 @@ def render_photo_video(
     anim = _animation(audio_path, anim, fps=fps, transcript=transcript, model=model)
     y, sr = load_audio(audio_path, sr=VIDEO_AUDIO_SR)
     frames = animate_photo(face, anim, blink_seed=blink_seed, head_motion=head_motion,
-                           refiner=refiner)  # fmt: skip
+                           refiner=refiner, mouth=mouth, mouth_model=mouth_model)  # fmt: skip
     frames = _progress(frames, total=anim.n_frames, desc="render", unit="frame", enabled=progress)
     return write_video(path, frames, fps=anim.fps, audio=y, sr=sr)
 

@@ -17,6 +17,7 @@ __all__ = [
     "MOUTH_V2_CAUSAL_DIR",
     "MOUTH_V2_WHISPER_DIR",
     "REFINER_GENERAL_DIR",
+    "MOUTH_GENERATOR_DIR",
     "RETARGET_DIR",
     "RETARGET_MAPS",
     "FACE_REFERENCE",
@@ -37,6 +38,8 @@ MOUTH_V2_DIR = DATA_DIR / "mouth_v2"
 MOUTH_V2_CAUSAL_DIR = DATA_DIR / "mouth_v2_causal"
 #: Mouth v2 on the Whisper encoder, when shipped.
 MOUTH_V2_WHISPER_DIR = DATA_DIR / "mouth_v2_whisper"
+#: The learned mouth of the photo path (issue 18), when shipped.
+MOUTH_GENERATOR_DIR = DATA_DIR / "mouth_generator"
 #: Yi 2020's general refiner (256 px), trained by ``scripts/train_refiner.py``.
 REFINER_GENERAL_DIR = DATA_DIR / "refiner_general"
 #: ARKit -> rig mappings, one ``<name>.json`` each.

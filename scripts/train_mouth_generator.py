@@ -1,0 +1,80 @@
+"""Train the learned mouth (issue 18) on the training side of the mouth_v2 split.
+
+Usage::
+
+    python scripts/train_mouth_generator.py --prepared PREP/hunt PREP/old --work WORK \
+        [--steps 3000] [--size 96] [--max-minutes 20] [--out src/talkinghead/data/mouth_generator]
+
+Crops are cached in ``WORK/crops_train.npz``; training resumes from ``WORK/last``. The
+held-out people (the split's test side) are never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SPLIT = REPO / "src/talkinghead/evaluate/splits/mouth_v2.json"
+
+
+def load_crops(prepared, work: Path, size: int, side: str):
+    from talkinghead.training.mouth_generator_train import build_crops
+
+    path = work / f"crops_{side}_{size}.npz"
+    if path.is_file():
+        z = np.load(path)
+        return {k: z[k] for k in z.files}
+    s = json.loads(SPLIT.read_text())
+    test, excl = set(s["test"]), set(s["excluded"])
+    keep = (lambda r: r not in test and r not in excl) if side == "train" else test.__contains__
+    data = build_crops([Path(p) for p in prepared], keep=keep, size=size)
+    work.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **data)
+    tmp.replace(path)
+    return data
+
+
+def main() -> None:
+    import torch
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--prepared", nargs="+", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--out")
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--size", type=int, default=96)
+    ap.add_argument("--channels", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--max-minutes", type=float)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    from talkinghead.models.mouth_generator import MouthGeneratorConfig
+    from talkinghead.training.mouth_generator_train import train
+
+    work = Path(args.work)
+    data = load_crops(args.prepared, work, args.size, "train")
+    print(f"\n{len(data['crops'])} crops, {len(data['ids'])} clips, "
+          f"{len(set(data['person'].tolist()))} people (training side)", flush=True)  # fmt: skip
+    cfg = MouthGeneratorConfig(size=args.size, base_channels=args.channels)
+    ms = None if args.max_minutes is None else 60 * args.max_minutes
+    model = train(data, work, config=cfg, steps=args.steps, batch_size=args.batch,
+                  seed=args.seed, max_seconds=ms)  # fmt: skip
+    if args.out:
+        out = Path(args.out)
+        tmp = out.with_name(out.name + ".new")
+        shutil.rmtree(tmp, ignore_errors=True)
+        model.save_pretrained(tmp)
+        shutil.rmtree(out, ignore_errors=True)
+        tmp.rename(out)
+        print(f"wrote {out} ({model.n_params} parameters)")
+
+
+if __name__ == "__main__":
+    main()
