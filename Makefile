@@ -64,6 +64,10 @@ pretrained: venv sysdeps
 	  --val-frac 0.3 --steps 1200 --seed 0 --work $(OUT)/mouth_causal_work_la$$L \
 	  --cache $(OUT)/mouth_causal_cache --out src/talkinghead/data/mouth_v2_causal/la$$L || exit 1; done
 	$(BIN)/python scripts/train_refiner.py --work $(OUT)/refiner --out src/talkinghead/data/refiner_general
+	# the learned mouth of the photo path (issue 18; docs/photo.md): crops of the mouth_v2 split's
+	# training side; it ships only where it beats the procedural mouth on held-out face SSIM
+	$(BIN)/python scripts/train_mouth_generator.py --prepared $(OUT)/prepared/hunt $(OUT)/prepared/old \
+	  --work $(OUT)/mouth_generator_work --steps 3000 --out $(OUT)/mouth_generator
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

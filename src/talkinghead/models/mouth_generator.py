@@ -317,15 +317,19 @@ def paste_mouth(
     m = cv2.GaussianBlur(m, (0, 0), max(1.0, S / 48))
     Mi = cv2.invertAffineTransform(M)
     h, w = image.shape[:2]
-    back = cv2.warpAffine(gen, Mi, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    alpha = cv2.warpAffine(m, Mi, (w, h), flags=cv2.INTER_LINEAR)[..., None]
-    ys, xs = np.nonzero(alpha[..., 0] > 1e-3)
-    if len(ys):
-        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-        a = alpha[y0:y1, x0:x1]
-        reg = image[y0:y1, x0:x1].astype(np.float32)
-        out = reg + (back[y0:y1, x0:x1].astype(np.float32) - reg) * a
-        image[y0:y1, x0:x1] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    corners = crop_points(Mi, np.array([[0, 0], [S, 0], [0, S], [S, S]], np.float64))
+    x0, y0 = np.clip(np.floor(corners.min(0)).astype(int), 0, [w, h])
+    x1, y1 = np.clip(np.ceil(corners.max(0)).astype(int) + 1, 0, [w, h])
+    if x1 <= x0 or y1 <= y0:
+        return image
+    Mr = Mi.copy()
+    Mr[:, 2] -= [x0, y0]  # only the crop's bounding box of the image
+    size = (int(x1 - x0), int(y1 - y0))
+    back = cv2.warpAffine(gen, Mr, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    a = cv2.warpAffine(m, Mr, size, flags=cv2.INTER_LINEAR)[..., None]
+    reg = image[y0:y1, x0:x1].astype(np.float32)
+    out = reg + (back.astype(np.float32) - reg) * a
+    image[y0:y1, x0:x1] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
     return image
 
 

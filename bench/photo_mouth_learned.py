@@ -1,0 +1,188 @@
+"""The learned mouth on held-out people: warp + band / procedural vs warp + learned mouth.
+
+Usage: python bench/photo_mouth_learned.py --model DIR [--people 12] [--frames 50]
+       [--prepared /work/prepared/hunt /work/prepared/old] [--images docs/img]
+
+People: the test side of the ``mouth_v2`` split (speaker-disjoint from the generator's
+training side), one prepared clip each (at most 4 GRID people), in manifest order. Per
+clip: frame 0 (256 px) is the photo, frames 1..N the targets, the driver is the clip's own
+tracked landmarks (oracle, head still: the photo_people protocol). Scores against the real
+frames: mouth-box PSNR / SSIM (outer lips + 15 %), face-box SSIM, mouth sharpness (variance
+of the Laplacian, generated / real), the re-tracked mouth opening r against the driving
+landmarks, and a teeth check: on the frames where the real mouth is open widest (top
+quarter), mean grey level of the upper third of the inner-lip polygon / the lips' own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SPLIT = REPO / "src/talkinghead/evaluate/splits/mouth_v2.json"
+
+
+def held_out_clips(prepared, n_people: int) -> list[tuple[str, str]]:
+    test = json.loads(SPLIT.read_text())["test"]
+    out, seen, n_grid = [], set(), 0
+    for d in map(Path, prepared):
+        recs = {}
+        for line in (d / "recordings.jsonl").read_text().splitlines():
+            if line.strip():
+                r = json.loads(line)
+                recs[r["id"]] = r
+        for line in (d / "clips.jsonl").read_text().splitlines():
+            c = json.loads(line) if line.strip() else {}
+            rid = c.get("recording")
+            if c.get("status") != "ok" or rid not in test:
+                continue
+            person = test[rid]["person"]
+            grid = person.startswith("grid:")
+            if person in seen or (grid and n_grid >= 4):
+                continue
+            seen.add(person)
+            n_grid += grid
+            out.append((person, recs[rid]["video"]))
+    return out[:n_people]
+
+
+def sharpness(img: np.ndarray) -> float:
+    import cv2
+
+    return float(cv2.Laplacian(img.astype(np.float64), cv2.CV_64F).var())
+
+
+def teeth_ratio(img: np.ndarray, lm: np.ndarray) -> float:
+    """Mean grey of the upper third of the inner-lip polygon / mean grey of the lips."""
+    import cv2
+
+    from talkinghead.evaluate.photo_metrics import grey
+
+    g = grey(img).astype(np.float64)
+    inner = np.zeros(g.shape, np.uint8)
+    cv2.fillPoly(inner, [np.round(lm[60:68]).astype(np.int32)], 1)
+    outer = np.zeros(g.shape, np.uint8)
+    cv2.fillPoly(outer, [np.round(lm[48:60]).astype(np.int32)], 1)
+    lips = (outer > 0) & (inner == 0)
+    top, bot = lm[[61, 62, 63], 1].mean(), lm[[65, 66, 67], 1].mean()
+    ys = np.arange(g.shape[0])[:, None]
+    upper = (inner > 0) & (ys < top + (bot - top) / 3)
+    if upper.sum() < 3 or lips.sum() < 3:
+        return float("nan")
+    return float(g[upper].mean() / max(g[lips].mean(), 1e-6))
+
+
+def main() -> None:
+    import time
+    import warnings
+
+    from talkinghead.evaluate.metrics import mouth_corr
+    from talkinghead.evaluate.photo_metrics import grey, psnr, ssim
+    from talkinghead.face.landmarks68 import mouth_openness_68
+    from talkinghead.face.normalize import neutral_face_68, pin_eyes
+    from talkinghead.face.tracking import track_frames
+    from talkinghead.inference import Animation
+    from talkinghead.render.photo import animate_photo, find_photo_face, load_mouth_generator
+    from talkinghead.video.io import read_video
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--people", type=int, default=12)
+    ap.add_argument("--frames", type=int, default=50)
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--prepared", nargs="+", default=["/work/prepared/hunt", "/work/prepared/old"])
+    ap.add_argument("--images")
+    args = ap.parse_args()
+    model = load_mouth_generator(args.model)
+    kinds = ("band", "procedural", "learned")
+    res = {k: [] for k in kinds}
+    crops, times = [], []
+    for person, video in held_out_clips(args.prepared, args.people):
+        v = read_video(video, size=args.size, max_frames=args.frames + 1)
+        frames, fps = v.frames, v.fps
+        track = track_frames(frames, fps=fps)
+        if not track.valid[0] or track.valid.mean() < 0.9:
+            print(f"skip {person}: tracked {track.valid.mean():.0%}")
+            continue
+        lm = track.landmarks68.astype(np.float64)
+        real_open = mouth_openness_68(lm)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            face = find_photo_face(frames[0])
+        pinned, _ = pin_eyes(lm)
+        T = len(frames)
+        drv = Animation(landmarks=(pinned - pinned[0] + neutral_face_68()).astype(np.float32),
+                        mouth_open=real_open.astype(np.float32), fps=fps,
+                        articulation=np.zeros((T, 4), np.float32),
+                        articulation_names=["a"] * 4)  # fmt: skip
+        test = np.arange(1, T)[track.valid[1:]]
+        wide = test[real_open[test] >= np.quantile(real_open[test], 0.75)]
+        widest = int(test[np.argmax(real_open[test])])
+        row = [frames[widest]]
+        for k in kinds:
+            t0 = time.perf_counter()
+            gen = list(animate_photo(face, drv, blink_seed=None, head_motion=False, mouth=k,
+                                     mouth_model=model if k == "learned" else None))  # fmt: skip
+            times.append((k, (time.perf_counter() - t0) / T))
+            mp, ms, fs, sh = [], [], [], []
+            for t in test:
+                (x0, y0), (x1, y1) = lm[t].min(0).astype(int), lm[t].max(0).astype(int) + 1
+                fs.append(ssim(grey(gen[t][y0:y1, x0:x1]), grey(frames[t][y0:y1, x0:x1])))
+                m = lm[t, 48:68]
+                pad = 0.15 * np.ptp(m[:, 0])
+                (a0, b0), (a1, b1) = (m.min(0) - pad).astype(int), (m.max(0) + pad).astype(int)
+                g, r = gen[t][b0:b1, a0:a1], frames[t][b0:b1, a0:a1]
+                mp.append(psnr(g, r))
+                ms.append(ssim(grey(g), grey(r)))
+                sh.append(sharpness(grey(g)) / max(sharpness(grey(r)), 1e-6))
+            tr = track_frames([gen[t] for t in range(1, T)], fps=fps)
+            op = mouth_openness_68(tr.landmarks68)
+            ok = tr.valid & track.valid[1:]
+            r_drv = mouth_corr(op, real_open[1:], valid=ok)
+            teeth_g = np.nanmean([teeth_ratio(gen[t], lm[t]) for t in wide])
+            teeth_r = np.nanmean([teeth_ratio(frames[t], lm[t]) for t in wide])
+            res[k].append((np.mean(mp), np.mean(ms), np.mean(fs), np.median(sh), r_drv,
+                           teeth_g, teeth_r))  # fmt: skip
+            row.append(gen[widest])
+        print(f"{person}: {T} frames, iod {face.interocular:.0f} px; " + "; ".join(
+            f"{k} mouth ssim {res[k][-1][1]:.3f} r {res[k][-1][4]:.2f}" for k in kinds),
+            flush=True)  # fmt: skip
+        c = lm[widest, 48:68].mean(0)
+        half = int(0.75 * np.linalg.norm(lm[widest, 36:42].mean(0) - lm[widest, 42:48].mean(0)))
+        y0, x0 = max(0, int(c[1]) - half), max(0, int(c[0]) - int(1.3 * half))
+        crops.append([x[y0 : y0 + 2 * half, x0 : x0 + int(2.6 * half)] for x in row])
+    n = len(res["band"])
+    print(f"\n{n} held-out people, {args.size} px, frames 1-{args.frames}; mean (sd) over people; "
+          "sharpness median [range]\n")  # fmt: skip
+    print("| mouth | mouth PSNR dB | mouth SSIM | face SSIM | mouth sharpness gen/real "
+          "| re-tracked mouth r vs driving | teeth: upper-opening / lip grey (real) |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for k in kinds:
+        a = np.asarray(res[k], np.float64)
+        c = [f"{np.nanmean(a[:, j]):.{p}f} ({np.nanstd(a[:, j]):.{p}f})"
+             for j, p in zip((0, 1, 2, 4), (2, 3, 3, 3), strict=True)]  # fmt: skip
+        sh = a[:, 3]
+        c.insert(3, f"{np.nanmedian(sh):.2f} [{np.nanmin(sh):.2f}-{np.nanmax(sh):.2f}]")
+        c.append(f"{np.nanmean(a[:, 5]):.2f} ({np.nanmean(a[:, 6]):.2f})")
+        print(f"| {k} | " + " | ".join(c) + " |")
+    for k in kinds:
+        s = [t for kk, t in times if kk == k]
+        print(f"{k}: {1 / np.mean(s):.0f} frames/s rendering (in-process, under load)")
+    if args.images and crops:
+        import cv2
+
+        d = Path(args.images)
+        d.mkdir(parents=True, exist_ok=True)
+        cells = [np.concatenate([cv2.resize(x, (104, 80), interpolation=cv2.INTER_AREA)
+                                 for x in row], 0) for row in crops[:8]]  # fmt: skip
+        cv2.imwrite(str(d / "photo_mouth_learned.png"),
+                    cv2.cvtColor(np.concatenate(cells, 1), cv2.COLOR_RGB2BGR),
+                    [cv2.IMWRITE_PNG_COMPRESSION, 9])  # fmt: skip
+        print(f"wrote {d / 'photo_mouth_learned.png'}: rows real | band | procedural | learned")
+
+
+if __name__ == "__main__":
+    main()
