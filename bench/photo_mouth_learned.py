@@ -97,7 +97,7 @@ def main() -> None:
     ap.add_argument("--images")
     args = ap.parse_args()
     model = load_mouth_generator(args.model)
-    kinds = ("band", "procedural", "learned")
+    kinds = ("band", "procedural", "learned", "learned (opening only)")
     res = {k: [] for k in kinds}
     crops, times = [], []
     for person, video in held_out_clips(args.prepared, args.people):
@@ -124,8 +124,10 @@ def main() -> None:
         row = [frames[widest]]
         for k in kinds:
             t0 = time.perf_counter()
-            gen = list(animate_photo(face, drv, blink_seed=None, head_motion=False, mouth=k,
-                                     mouth_model=model if k == "learned" else None))  # fmt: skip
+            region = "opening" if "opening" in k else "region"
+            gen = list(animate_photo(face, drv, blink_seed=None, head_motion=False,
+                                     mouth=k.split(" ")[0], mouth_model=model,
+                                     mouth_region=region))  # fmt: skip
             times.append((k, (time.perf_counter() - t0) / T))
             mp, ms, fs, sh = [], [], [], []
             for t in test:
@@ -181,7 +183,10 @@ def main() -> None:
         cv2.imwrite(str(d / "photo_mouth_learned.png"),
                     cv2.cvtColor(np.concatenate(cells, 1), cv2.COLOR_RGB2BGR),
                     [cv2.IMWRITE_PNG_COMPRESSION, 9])  # fmt: skip
-        print(f"wrote {d / 'photo_mouth_learned.png'}: rows real | band | procedural | learned")
+        print(
+            f"wrote {d / 'photo_mouth_learned.png'}: rows real | band | procedural | learned | "
+            "learned (opening only)"
+        )
 
 
 if __name__ == "__main__":

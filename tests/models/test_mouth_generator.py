@@ -133,3 +133,44 @@ def test_animate_photo_mouth_learned_end_to_end(tmp_path, shared_data, example_s
     assert info.has_audio and abs(info.n_frames - 204) <= 1
     assert main([*args, "--mouth", "learned", "--mouth-model", str(tmp_path / "none"),
                  "-o", str(tmp_path / "x.mp4")]) != 0  # fmt: skip
+
+
+def test_opening_only_pastes_inside_the_inner_lips():
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (240, 240, 3), dtype=np.uint8)
+    lm = _face_points()
+    lm[[65, 66, 67], 1] += 12  # an open mouth
+    model = _tiny()
+    ref = reference_crop(img, lm, 32)
+    full = paste_mouth(img.copy(), lm, ref, model)
+    inner = paste_mouth(img.copy(), lm, ref, model, opening_only=True)
+    changed_full = (full != img).any(-1).sum()
+    changed_inner = (inner != img).any(-1).sum()
+    assert 0 < changed_inner < changed_full
+    ys, xs = np.nonzero((np.abs(inner.astype(int) - img).max(-1) > 8))
+    lo, hi = lm[60:68].min(0), lm[60:68].max(0)
+    assert xs.min() >= lo[0] - 20 and xs.max() <= hi[0] + 20  # inner lips + the feather
+    assert ys.min() >= lo[1] - 20 and ys.max() <= hi[1] + 20
+
+
+def test_photo_animator_checks_the_mouth_options(tmp_path):
+    from talkinghead.face.normalize import DEFAULT_EYES, SimilarityTransform
+    from talkinghead.render.photo import PhotoAnimator, PhotoFace
+
+    lm = _face_points()
+    face = PhotoFace(
+        image=np.full((240, 240, 3), 128, np.uint8),
+        landmarks=lm,
+        forehead=lm[[19, 24, 21, 22, 27]] - [0, 20],
+        similarity=SimilarityTransform.from_two_points(
+            np.asarray(DEFAULT_EYES), np.stack([lm[36:42].mean(0), lm[42:48].mean(0)])
+        ),
+        interocular=float(np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0))),
+        yaw=0.0,
+    )
+    with pytest.raises(InvalidArgumentError, match="mouth='drawn' must be"):
+        PhotoAnimator(face, mouth="drawn")
+    with pytest.raises(InvalidArgumentError, match="mouth_region='lips' must be"):
+        PhotoAnimator(face, mouth="learned", mouth_model=_tiny(), mouth_region="lips")
+    with pytest.raises(CheckpointError):
+        PhotoAnimator(face, mouth="learned", mouth_model=tmp_path / "missing")

@@ -304,16 +304,29 @@ class MouthGenerator(nn.Module, PretrainedMixin):
 
 
 def paste_mouth(
-    image: np.ndarray, lm68: np.ndarray, reference: np.ndarray, model: MouthGenerator
+    image: np.ndarray,
+    lm68: np.ndarray,
+    reference: np.ndarray,
+    model: MouthGenerator,
+    *,
+    opening_only: bool = False,
 ) -> np.ndarray:
     """Generate the mouth region of ``image`` (H, W, 3 uint8, in place) for its target
-    points ``lm68`` from the person's ``reference`` crop (S, S, 3); pasted back feathered."""
+    points ``lm68`` from the person's ``reference`` crop (S, S, 3); pasted back feathered.
+    ``opening_only``: keep the generated pixels only inside the inner lips (grown by 0.05
+    eye distances): the lips stay the warped photo's, the interior is generated."""
     import cv2
 
     S = model.config.size
     M = mouth_crop_matrix(lm68, S)
     crop = cv2.warpAffine(image, M, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    gen, m = model.generate(crop, reference, crop_points(M, lm68))
+    pts = crop_points(M, lm68)
+    gen, m = model.generate(crop, reference, pts)
+    if opening_only:
+        inner = shape_maps(pts, S)[0]
+        r = max(1, int(round(0.05 * S / CROP_IOD)))
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        m = m * cv2.dilate(inner, k)
     m = cv2.GaussianBlur(m, (0, 0), max(1.0, S / 48))
     Mi = cv2.invertAffineTransform(M)
     h, w = image.shape[:2]
