@@ -147,7 +147,7 @@ def test_opening_only_pastes_inside_the_inner_lips():
     changed_full = (full != img).any(-1).sum()
     changed_inner = (inner != img).any(-1).sum()
     assert 0 < changed_inner < changed_full
-    ys, xs = np.nonzero((np.abs(inner.astype(int) - img).max(-1) > 8))
+    ys, xs = np.nonzero(np.abs(inner.astype(int) - img).max(-1) > 8)
     lo, hi = lm[60:68].min(0), lm[60:68].max(0)
     assert xs.min() >= lo[0] - 20 and xs.max() <= hi[0] + 20  # inner lips + the feather
     assert ys.min() >= lo[1] - 20 and ys.max() <= hi[1] + 20
