@@ -4,7 +4,6 @@ import functools
 import http.server
 import json
 import os
-import shutil
 import struct
 import subprocess
 import threading
@@ -13,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from node_tools import node_modules_skip_reason  # noqa: E402  (tests/ is on sys.path)
 from talkinghead.errors import InvalidArgumentError
 from talkinghead.export.gltf import build_glb, rotvec_to_quaternion, write_glb
 from talkinghead.face.head3d import DEFAULT_HEAD_PATH, BlendshapeAnimation, load_head_model
@@ -153,24 +153,8 @@ def test_glb_translation_and_errors(tmp_path, grid_model, anim):
 
 
 # --------------------------------------------------------------------------- node tools
-@functools.cache
-def _node_modules() -> str | None:
-    """Install tests/export/js/node_modules when missing; return a skip reason or None."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        return "node/npm not installed (apt-get install nodejs npm)"
-    mods = JS / "node_modules"
-    if not all((mods / p).is_dir() for p in ("gltf-validator", "three", "playwright-core")):
-        cmd = ["npm", "ci", "--no-audit", "--no-fund"]
-        if not (JS / "package-lock.json").is_file():
-            cmd[1] = "install"
-        r = subprocess.run(cmd, cwd=JS, capture_output=True, text=True, timeout=300)
-        if r.returncode != 0:
-            return f"npm could not install tests/export/js/package.json: {r.stderr[-300:]}"
-    return None
-
-
 def _need_node():
-    reason = _node_modules()
+    reason = node_modules_skip_reason()
     if reason:
         pytest.skip(reason)
 

@@ -13,6 +13,8 @@ import pytest
 import soundfile as sf
 from test_server import LiveServer  # noqa: E402  (tests/serve is on sys.path: rootdir discovery)
 
+from node_tools import node_modules_skip_reason  # noqa: E402  (tests/ is on sys.path)
+
 JS = Path(__file__).resolve().parent / "js"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PLAYWRIGHT = [JS / "node_modules" / "playwright-core",
@@ -24,8 +26,8 @@ def test_live_page_streams_microphone(tmp_path, example_speech):
         pytest.skip(f"chromium not found at {CHROMIUM} (set CHROMIUM)")
     if shutil.which("node") is None:
         pytest.skip("node is not installed")
-    if not any(p.is_dir() for p in PLAYWRIGHT):
-        pytest.skip("playwright-core is not installed (npm ci in tests/export/js)")
+    if not any(p.is_dir() for p in PLAYWRIGHT) and (reason := node_modules_skip_reason()):
+        pytest.skip(reason)
     import soxr
 
     from talkinghead.data import MOUTH_V2_CAUSAL_DIR

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from study_videos import CLIPS  # noqa: E402  (tests/study is on sys.path)
 
+from node_tools import node_modules_skip_reason  # noqa: E402  (tests/ is on sys.path)
+
 JS = Path(__file__).resolve().parent / "js"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PLAYWRIGHT = [JS / "node_modules" / "playwright-core",
@@ -22,18 +24,10 @@ PLAYWRIGHT = [JS / "node_modules" / "playwright-core",
 
 
 def _install_playwright() -> str | None:
-    """``npm ci`` in tests/export/js (its lockfile pins playwright-core) when no
-    playwright-core is installed, as tests/export does; a skip reason or None."""
+    """A skip reason, or None once playwright-core is installed (``npm ci``, conftest)."""
     if any(p.is_dir() for p in PLAYWRIGHT):
         return None
-    if shutil.which("npm") is None:
-        return "playwright-core is not installed and npm is missing"
-    js = PLAYWRIGHT[1].parents[1]
-    r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=js, capture_output=True,
-                       text=True, timeout=300)  # fmt: skip
-    if r.returncode != 0 or not PLAYWRIGHT[1].is_dir():
-        return f"npm could not install {js}/package.json: {r.stderr[-300:]}"
-    return None
+    return node_modules_skip_reason()
 
 
 def _free_port() -> int:

@@ -255,10 +255,10 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
             torch.set_num_threads(1)  # many small sessions: no intra-op threads
     from .admission import Admission, AdmissionConfig
 
-    # startup_overhead 2: a session's socket, JSON and event-loop work cost about as much as its
-    # animator (bench/stream_concurrency.py, quiet 2-core machine: docs/streaming.md)
+    # startup_overhead 3: a session's socket, JSON and event-loop work cost about twice its batched
+    # animator share (bench/stream_concurrency.py, quiet 2-core machine: docs/streaming.md)
     admission = Admission(AdmissionConfig(budget=cfg.cpu_budget, max_lag_ms=cfg.max_lag_ms,
-                                          enabled=cfg.admission, startup_overhead=2.0,
+                                          enabled=cfg.admission, startup_overhead=3.0,
                                           process_cpu=True))  # fmt: skip
     if cfg.admission:
         # sessions are pushed in batches (serve/batching.py): measure one session's share
