@@ -194,6 +194,46 @@ class PretrainedMixin:
         """Sub-folders and extra files of the checkpoint (written before config.json)."""
 
 
+class TorchModuleCheckpoint(PretrainedMixin):
+    """:class:`PretrainedMixin` hooks of a ``torch.nn.Module`` built from one config
+    dataclass (``config_class``, with ``to_dict``/``from_dict``): the ``state_dict`` as the
+    weights (float16 on ``half=True``, loaded back as float32), ``{"config": ...}`` in
+    ``config.json``, and the module returned in eval mode.
+    """
+
+    weights_backend = "torch"
+    #: The model's config dataclass.
+    config_class: type = object
+
+    def _checkpoint_tensors(self, half: bool) -> dict:
+        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+        if half:
+            state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+        return state
+
+    def _checkpoint_config(self) -> dict:
+        return {"config": self.config.to_dict()}
+
+    @classmethod
+    def _from_checkpoint(cls, d: Path, cfg: dict, state: dict):
+        from ..errors import InvalidArgumentError
+
+        try:
+            config = cls.config_class.from_dict(cfg["config"])
+        except (KeyError, TypeError, InvalidArgumentError) as e:
+            raise CheckpointError(
+                f"path='{d / 'config.json'}' has an invalid config: {e}"
+            ) from None
+        model = cls(config)
+        try:
+            state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+            model.load_state_dict(state)
+        except (RuntimeError, OSError) as e:
+            wpath = d / "model.safetensors"
+            raise CheckpointError(f"path='{wpath}' does not match config.json: {e}") from None
+        return model.eval()
+
+
 class TorchTwinMixin:
     """A model that predicts in numpy from :attr:`weights` (a torch ``state_dict`` as
     float32 arrays) and trains as a torch module, :attr:`net`, built on first use.

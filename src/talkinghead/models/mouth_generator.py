@@ -22,21 +22,20 @@ Network (``c = base_channels``; ``S`` divisible by 8)::
     out conv3x3 + tanh     -> (B, 3, S, S) in [-1, 1]; composited: masked outside the mask
 
 A checkpoint folder (:meth:`MouthGenerator.save_pretrained`) holds ``config.json`` and
-``model.safetensors`` (:class:`~talkinghead._util.checkpoint.PretrainedMixin`).
+``model.safetensors`` (:class:`~talkinghead._util.checkpoint.TorchModuleCheckpoint`).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._util.checkpoint import PretrainedMixin
-from ..errors import CheckpointError, InvalidArgumentError
+from .._util.checkpoint import TorchModuleCheckpoint
+from ..errors import InvalidArgumentError
 
 __all__ = [
     "MouthGeneratorConfig",
@@ -210,7 +209,7 @@ class _Up(nn.Module):
         return self.merge(torch.cat([x, skip], dim=1))
 
 
-class MouthGenerator(nn.Module, PretrainedMixin):
+class MouthGenerator(nn.Module, TorchModuleCheckpoint):
     """Conv encoder-decoder inpainting the mouth crop (see the module docstring).
 
     ``forward(x)``: ``x`` (B, 9, S, S) -> (B, 3, S, S) in [-1, 1] (raw, not composited).
@@ -220,8 +219,8 @@ class MouthGenerator(nn.Module, PretrainedMixin):
     checkpoint_version = _VERSION
     checkpoint_what = "mouth generator checkpoint"
     weights_what = "mouth generator weights"
-    weights_backend = "torch"
     half_default = False
+    config_class = MouthGeneratorConfig
 
     def __init__(self, config: MouthGeneratorConfig | None = None) -> None:
         super().__init__()
@@ -273,34 +272,6 @@ class MouthGenerator(nn.Module, PretrainedMixin):
             self.train(was)
         y = np.clip((y + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
         return y, m
-
-    # ------------------------------------------------------------------ persistence
-    def _checkpoint_tensors(self, half: bool) -> dict:
-        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-        if half:
-            state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
-        return state
-
-    def _checkpoint_config(self) -> dict:
-        return {"config": self.config.to_dict()}
-
-    @classmethod
-    def _from_checkpoint(cls, d: Path, cfg: dict, state: dict) -> MouthGenerator:
-        try:
-            config = MouthGeneratorConfig.from_dict(cfg["config"])
-        except (KeyError, TypeError, InvalidArgumentError) as e:
-            raise CheckpointError(
-                f"path='{d / 'config.json'}' has an invalid config: {e}"
-            ) from None
-        model = cls(config)
-        try:
-            state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-            model.load_state_dict(state)
-        except (RuntimeError, OSError) as e:
-            raise CheckpointError(
-                f"path='{d / 'model.safetensors'}' does not match config.json: {e}"
-            ) from None
-        return model.eval()
 
 
 def paste_mouth(

@@ -25,15 +25,14 @@ A checkpoint folder (:meth:`Refiner.save_pretrained`) holds ``config.json`` and
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._util.checkpoint import PretrainedMixin
-from ..errors import CheckpointError, InvalidArgumentError
+from .._util.checkpoint import TorchModuleCheckpoint
+from ..errors import InvalidArgumentError
 
 __all__ = [
     "RefinerConfig",
@@ -166,21 +165,21 @@ class _Up(nn.Module):
         return self.merge(torch.cat([self.up(x), skip], dim=1))
 
 
-class Refiner(nn.Module, PretrainedMixin):
+class Refiner(nn.Module, TorchModuleCheckpoint):
     """U-Net generator with a memory bottleneck (see the module docstring).
 
     ``forward(x)``: ``x`` (B, 3, S, S) in [-1, 1] -> (B, 3, S, S) in [-1, 1].
     Checkpoints: :meth:`save_pretrained` (``half=True``: float16 weights, loaded back as
     float32; training checkpoints keep float32) / :meth:`from_pretrained` (eval mode;
-    :class:`~talkinghead._util.checkpoint.PretrainedMixin`).
+    :class:`~talkinghead._util.checkpoint.TorchModuleCheckpoint`).
     """
 
     checkpoint_format = _FORMAT
     checkpoint_version = _VERSION
     checkpoint_what = "refiner checkpoint"
     weights_what = "refiner weights"
-    weights_backend = "torch"
     half_default = False
+    config_class = RefinerConfig
 
     def __init__(self, config: RefinerConfig | None = None) -> None:
         super().__init__()
@@ -234,33 +233,6 @@ class Refiner(nn.Module, PretrainedMixin):
             return res[0] if single else res
         finally:
             self.train(was)
-
-    # ------------------------------------------------------------------ persistence
-    def _checkpoint_tensors(self, half: bool) -> dict:
-        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-        if half:
-            state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
-        return state
-
-    def _checkpoint_config(self) -> dict:
-        return {"config": self.config.to_dict()}
-
-    @classmethod
-    def _from_checkpoint(cls, d: Path, cfg: dict, state: dict) -> Refiner:
-        try:
-            config = RefinerConfig.from_dict(cfg["config"])
-        except (KeyError, TypeError, InvalidArgumentError) as e:
-            raise CheckpointError(
-                f"path='{d / 'config.json'}' has an invalid config: {e}"
-            ) from None
-        model = cls(config)
-        try:
-            state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-            model.load_state_dict(state)
-        except (RuntimeError, OSError) as e:
-            wpath = d / "model.safetensors"
-            raise CheckpointError(f"path='{wpath}' does not match config.json: {e}") from None
-        return model.eval()
 
 
 class PatchDiscriminator(nn.Module):
