@@ -80,3 +80,42 @@ def container_start(container) -> float:
     """Start time of ``container`` in seconds (0 when unknown)."""
     st = container.start_time
     return float(st) / 1e6 if st is not None else 0.0
+
+
+class DecodedFrames:
+    """The decoded frames of one stream, in order: the demux/decode loop of both readers.
+
+    Iterating yields PyAV frames (audio or video) until the stream ends or FFmpeg fails;
+    a failure ends the iteration quietly and is kept in :attr:`error`, so that a reader
+    can return what decoded and then warn (a truncated file) or raise (nothing decoded).
+
+    Parameters
+    ----------
+    container : av.container.InputContainer
+        The open input.
+    stream : av.stream.Stream
+        The stream of ``container`` to decode.
+
+    Attributes
+    ----------
+    error : av.FFmpegError or None
+        The error that ended the iteration, None while none has.
+    """
+
+    def __init__(self, container, stream) -> None:
+        self.error = None
+        self._packets = container.demux(stream)
+
+    def __iter__(self):
+        import av
+
+        while True:
+            try:
+                packet = next(self._packets)
+                frames = packet.decode()
+            except StopIteration:
+                return
+            except av.FFmpegError as e:
+                self.error = e
+                return
+            yield from frames

@@ -33,6 +33,7 @@ import numpy as np
 
 from .._util.media import (
     ESTIMATED_DURATION_FORMATS,
+    DecodedFrames,
     check_input_path,
     container_start,
     open_input,
@@ -428,19 +429,12 @@ def _av_chunks(path: Path, off: float, dur: float | None) -> tuple[int, int, Ite
             decoded_any = False
             buf: list[np.ndarray] = []
             nbuf = 0
-            error = None
             need_pos = seeked
-            it = container.demux(stream)
-            while True:
-                try:
-                    packet = next(it)
-                    frames = packet.decode()
-                except StopIteration:
-                    break
-                except av.FFmpegError as e:
-                    error = e
-                    break
-                for frame in frames:
+            decoded = DecodedFrames(container, stream)
+            restart = True
+            while restart:
+                restart = False
+                for frame in decoded:
                     if need_pos:
                         need_pos = False
                         if frame.pts is None or tb is None:
@@ -453,8 +447,9 @@ def _av_chunks(path: Path, off: float, dur: float | None) -> tuple[int, int, Ite
                             container.close()
                             container = open_input(path, error=AudioDecodeError)
                             stream = container.streams.audio[0]
-                            it = container.demux(stream)
+                            decoded = DecodedFrames(container, stream)
                             pos = 0
+                            restart = True
                             break
                     a = _frame_to_array(frame)
                     decoded_any = True
@@ -470,8 +465,7 @@ def _av_chunks(path: Path, off: float, dur: float | None) -> tuple[int, int, Ite
                         buf, nbuf = [], 0
                     if stop is not None and pos >= stop:
                         break
-                if stop is not None and pos >= stop:
-                    break
+            error = decoded.error
             if buf:
                 got += nbuf
                 yield np.concatenate(buf, axis=1)

@@ -38,6 +38,7 @@ import numpy as np
 from .._util.atomic import atomic_path
 from .._util.media import (
     ESTIMATED_DURATION_FORMATS,
+    DecodedFrames,
     check_input_path,
     container_start,
     open_input,
@@ -335,44 +336,33 @@ def iter_frames(
 
 
 def _decode_frames(container, stream, p: Path, target, rate, declared) -> Iterator[VideoFrame]:
-    import av
-
     stream.thread_type = "AUTO"
     tb = stream.time_base
     t0 = container_start(container)
     step = 1.0 / float(rate) if rate else 0.04
     index = 0
     last_time = None
-    error = None
     try:
-        packets = container.demux(stream)
-        while True:
-            try:
-                packet = next(packets)
-                frames = packet.decode()
-            except StopIteration:
-                break
-            except av.FFmpegError as e:
-                error = e
-                break
-            for frame in frames:
-                if frame.pts is not None and tb is not None:
-                    time = float(frame.pts * tb) - t0
-                elif last_time is not None:
-                    time = last_time + step
-                else:
-                    time = index * step
-                last_time = time
-                if target is None:
-                    image = frame.to_ndarray(format="rgb24")
-                else:
-                    image = frame.reformat(
-                        width=target[0], height=target[1], format="rgb24", interpolation="AREA"
-                    ).to_ndarray()
-                yield VideoFrame(index=index, time=time, image=image)
-                index += 1
+        decoded = DecodedFrames(container, stream)
+        for frame in decoded:
+            if frame.pts is not None and tb is not None:
+                time = float(frame.pts * tb) - t0
+            elif last_time is not None:
+                time = last_time + step
+            else:
+                time = index * step
+            last_time = time
+            if target is None:
+                image = frame.to_ndarray(format="rgb24")
+            else:
+                image = frame.reformat(
+                    width=target[0], height=target[1], format="rgb24", interpolation="AREA"
+                ).to_ndarray()
+            yield VideoFrame(index=index, time=time, image=image)
+            index += 1
     finally:
         container.close()
+    error = decoded.error
     if error is not None:
         if index == 0:
             raise VideoDecodeError(
