@@ -3,7 +3,10 @@
 Usage::
 
     python scripts/train_mouth_generator.py --prepared PREP/hunt PREP/old --work WORK \
-        [--steps 3000] [--size 96] [--max-minutes 20] [--out src/talkinghead/data/mouth_generator]
+        [--steps 3000] [--size 96] [--max-minutes 20] [--lap 0.5] [--threads 1]
+        [--out src/talkinghead/data/mouth_generator]
+
+``--lap W`` adds W x L1 of a 3-level Laplacian pyramid (a sharper high-frequency term).
 
 Crops are cached in ``WORK/crops_train.npz``; training resumes from ``WORK/last``. The
 held-out people (the split's test side) are never read here.
@@ -53,8 +56,10 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--max-minutes", type=float)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--lap", type=float, default=0.0, help="Laplacian-pyramid L1 weight")
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     from talkinghead.models.mouth_generator import MouthGeneratorConfig
     from talkinghead.training.mouth_generator_train import train
 
@@ -65,7 +70,7 @@ def main() -> None:
     cfg = MouthGeneratorConfig(size=args.size, base_channels=args.channels)
     ms = None if args.max_minutes is None else 60 * args.max_minutes
     model = train(data, work, config=cfg, steps=args.steps, batch_size=args.batch,
-                  seed=args.seed, max_seconds=ms)  # fmt: skip
+                  seed=args.seed, max_seconds=ms, lap_weight=args.lap)  # fmt: skip
     if args.out:
         out = Path(args.out)
         tmp = out.with_name(out.name + ".new")

@@ -174,3 +174,40 @@ def test_photo_animator_checks_the_mouth_options(tmp_path):
         PhotoAnimator(face, mouth="learned", mouth_model=_tiny(), mouth_region="lips")
     with pytest.raises(CheckpointError):
         PhotoAnimator(face, mouth="learned", mouth_model=tmp_path / "missing")
+
+
+def test_laplacian_pyramid_term_weighs_blur_over_a_flat_offset(tmp_path):
+    from torch.nn import functional as F
+
+    from talkinghead.training.mouth_generator_train import laplacian_pyramid_l1, train
+
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(2, 3, 8, 8, generator=g) > 0.5).float()
+    x = x.repeat_interleave(4, 2).repeat_interleave(4, 3)  # 4 px blocks: sharp edges
+    assert float(laplacian_pyramid_l1(x, x)) == 0
+    # a flat offset has no high frequencies: only the coarsest level (a plain L1) sees it
+    assert float(laplacian_pyramid_l1(x, x + 0.1)) == pytest.approx(0.1, abs=1e-6)
+    blurred = F.avg_pool2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), 3, 1)
+    plain = float(F.l1_loss(blurred, x))
+    # a blur of the same plain-L1 size is counted again at each finer band: costs ~1.4x more
+    assert float(laplacian_pyramid_l1(blurred, x)) > 1.3 * plain
+    with pytest.raises(InvalidArgumentError, match=r"levels=0 must be >= 1"):
+        laplacian_pyramid_l1(x, x, levels=0)
+    with pytest.raises(InvalidArgumentError, match=r"x.shape"):
+        laplacian_pyramid_l1(x, x[:1])
+    # the training option: logged, and refused when negative
+    rng = np.random.default_rng(0)
+    lm = _face_points()
+    M = mouth_crop_matrix(lm, 32)
+    pts = (lm @ M[:, :2].T + M[:, 2]).astype(np.float32)
+    crops = np.repeat(rng.integers(60, 200, (1, 32, 32, 3), dtype=np.uint8), 4, 0)
+    data = {"crops": crops, "lm": np.repeat(pts[None], 4, 0), "clip": np.array([0, 0, 1, 1])}
+    cfg = MouthGeneratorConfig(size=32, base_channels=4)
+    logs = []
+    train(data, tmp_path, config=cfg, steps=50, batch_size=2, lap_weight=1.0, log=logs.append)
+    parts = logs[0].split()
+    lap = float(parts[parts.index("lap") + 1])
+    l1, edge, loss = float(parts[5]), float(parts[7]), float(parts[3])
+    assert lap > 0 and loss == pytest.approx(l1 + 0.5 * edge + lap, abs=2e-4)
+    with pytest.raises(InvalidArgumentError, match=r"lap_weight=-1.0 must be >= 0"):
+        train(data, tmp_path / "neg", config=cfg, steps=1, lap_weight=-1.0)
