@@ -173,3 +173,39 @@ def test_blendshape_channels_in_their_named_directions():
     assert w4.shape == (1, 52) and w4[0, ARKIT_INDEX["mouthFrownLeft"]] == 0
     with pytest.raises(InvalidArgumentError, match="articulation.shape"):
         articulation_to_blendshapes(np.zeros((2, 5)))
+
+
+def test_rounding_alone_does_not_stretch():
+    """Rounding draws a narrowing (ROUND_NARROWING * lip_round): it must never exceed the
+    predicted narrowing, else lip_width has to widen it back and the head spreads
+    (mouthStretch) on "oo" (session 6: the 5-seed candidate stretched more on "oo" than "ee")."""
+    s = _stats()
+
+    def run(z):
+        art = dofs_to_articulation(z, s)
+        return art, articulation_to_blendshapes(art)
+
+    stretch = ARKIT_INDEX["mouthStretchLeft"]
+    # protrusion alone (mean width): no spread at all, whatever its strength
+    z = np.zeros((5, 6))
+    z[:, DOF_NAMES.index("protrude")] = np.linspace(0, 4, 5)
+    art, w = run(z)
+    assert np.all(w[:, stretch] == 0) and np.all(art[:, 1] <= 1e-6)
+    # rounding with narrowing: never spreads; the drawn rounding stays within the narrowing
+    g = np.linspace(0, 4, 9)
+    zz = np.zeros((81, 6))
+    zz[:, DOF_NAMES.index("width")] = -np.repeat(g, 9)
+    zz[:, DOF_NAMES.index("protrude")] = np.tile(g, 9)
+    art, w = run(zz)
+    assert np.all(w[:, stretch] == 0) and np.all(w[:, ARKIT_INDEX["mouthSmileLeft"]] == 0)
+    assert np.all(art[art[:, 2] > 0, 1] <= 1e-6)
+    assert art[:, 2].max() > 0.3  # narrowing still rounds
+    # random speech-like z-scores: wherever the lips round, lip_width does not widen
+    zr = np.random.default_rng(0).standard_normal((500, 6)) * 1.5
+    art, w = run(zr)
+    assert (art[:, 2] > 0).sum() > 50 and np.all(art[art[:, 2] > 0, 1] <= 1e-6)
+    # only a wider mouth spreads, more with more width
+    ze = np.zeros((5, 6))
+    ze[:, DOF_NAMES.index("width")] = np.linspace(0.5, 2.5, 5)
+    ze[:, DOF_NAMES.index("protrude")] = 2.0
+    assert np.all(np.diff(run(ze)[1][:, stretch]) > 0)

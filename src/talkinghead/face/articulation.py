@@ -215,7 +215,12 @@ def dofs_to_articulation(
     drawn inner-lip gap is the predicted opening in eye-corner units; the mouth width
     ``mean_width + std_width * z_width`` becomes ``lip_width`` (relative to the mean
     width, compensated for the narrowing that rounding draws);
-    ``lip_round`` rises with protrusion and narrowing; ``lip_close`` rises to 1 as the
+    ``lip_round`` rises with protrusion and narrowing, capped so that the narrowing it draws
+    (``ROUND_NARROWING * lip_round``) never exceeds the predicted narrowing: ``lip_width`` is
+    then <= 0 wherever ``lip_round`` > 0, so rounding alone never spreads the mouth
+    (mouthStretch / mouthSmile of the blendshape bridge
+    come only from a mouth wider than the mean), and protrusion at an unchanged width
+    does not round; ``lip_close`` rises to 1 as the
     opening falls from ``close_below`` to 0; ``upper_up``, ``lower_down``, ``smile`` are
     ``std * z`` (eye-corner units about the speaker's mean). Where ``gate`` is 0 (silence)
     every z-score is blended to the real faces' rest value ``stats.rest_z``.
@@ -246,9 +251,12 @@ def dofs_to_articulation(
     art = np.zeros((len(z), len(ARTICULATION_NAMES)))
     jaw = np.clip(mu[0] + sd[0] * z[:, 0], 0.0, max_open)
     art[:, 0] = jaw
-    rnd = np.clip(0.25 * (np.maximum(z[:, 5], 0) + np.maximum(-z[:, 1], 0)) - 0.1, 0.0, 1.0)
-    art[:, 2] = rnd
     ratio = np.maximum(mu[1] + sd[1] * z[:, 1], 0.05) / max(mu[1], 1e-6)
+    rnd = np.clip(0.25 * (np.maximum(z[:, 5], 0) + np.maximum(-z[:, 1], 0)) - 0.1, 0.0, 1.0)
+    # rounding draws a narrowing of ROUND_NARROWING * lip_round: never more than the predicted
+    # narrowing, else lip_width would have to widen it back (a spread, mouthStretch, on "oo")
+    rnd = np.minimum(rnd, np.maximum(1.0 - ratio, 0.0) / ROUND_NARROWING)
+    art[:, 2] = rnd
     art[:, 1] = ratio / (1.0 - ROUND_NARROWING * rnd) - 1.0
     art[:, 3] = np.clip((close_below - jaw) / close_below, 0.0, 1.0)
     art[:, UPPER_UP] = sd[2] * z[:, 2]

@@ -61,7 +61,10 @@ def articulation_to_blendshapes(articulation: np.ndarray) -> np.ndarray:
         Columns ``jaw_open, lip_width, lip_round, lip_close`` as in
         :data:`talkinghead.face.visemes.PARAMS`; with 7 columns (the learned mouth,
         :data:`talkinghead.face.articulation.ARTICULATION_NAMES`) also ``upper_up``,
-        ``lower_down``, ``smile`` in eye-corner units about the speaker's mean.
+        ``lower_down``, ``smile`` in eye-corner units about the speaker's mean. mouthStretch*
+        and the spread part of mouthSmile* follow ``lip_width`` > 0 alone; the learned mouth
+        (:func:`~talkinghead.face.articulation.dofs_to_articulation`) keeps ``lip_width`` <= 0
+        wherever ``lip_round`` > 0, so its rounding never stretches.
 
     Returns
     -------
