@@ -209,3 +209,25 @@ def test_rounding_alone_does_not_stretch():
     ze[:, DOF_NAMES.index("width")] = np.linspace(0.5, 2.5, 5)
     ze[:, DOF_NAMES.index("protrude")] = 2.0
     assert np.all(np.diff(run(ze)[1][:, stretch]) > 0)
+
+
+def test_default_neutral_is_the_tracked_mean_face_symmetric_and_closed():
+    """One neutral face: the default the articulation deforms is the tracked mean face of
+    ``data/face_reference.npz``, mirrored onto itself and with its inner lips closed."""
+    from talkinghead.face.articulation import DEFAULT_NEUTRAL_68
+    from talkinghead.face.landmarks68 import MIRROR_68
+    from talkinghead.face.normalize import neutral_face_68
+
+    mirror = np.array(MIRROR_68)
+    assert sorted(mirror) == list(range(68)) and np.array_equal(mirror[mirror], np.arange(68))
+    tracked = neutral_face_68()
+    d = DEFAULT_NEUTRAL_68
+    assert d.shape == (68, 2) and d.dtype == np.float64 and not d.flags.writeable
+    np.testing.assert_allclose(d, d[mirror] * [-1, 1], atol=1e-12)  # exactly symmetric
+    np.testing.assert_array_equal(d[[61, 62, 63]], d[[67, 66, 65]])  # lips closed
+    assert mouth_openness_68(d) == 0.0
+    outside = [i for i in range(68) if i not in (61, 62, 63, 65, 66, 67)]
+    sym = 0.5 * (tracked + tracked[mirror] * [-1, 1])
+    np.testing.assert_array_equal(d[outside], sym[outside])
+    # the tracked face is nearly symmetric: no point moves 0.1 eye-centre distances (0.070)
+    assert np.abs(d - tracked).max() < 0.1

@@ -42,13 +42,12 @@ Pure numpy, cheap to import.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from ..errors import InvalidArgumentError
-from .landmarks68 import mouth_openness_mesh, mouth_width_mesh
+from .landmarks68 import MIRROR_68, mouth_openness_mesh, mouth_width_mesh
 from .visemes import JAW_OPEN, LIP_CLOSE, LIP_ROUND, LIP_WIDTH, PARAMS
 
 __all__ = [
@@ -61,7 +60,7 @@ __all__ = [
     "mesh_dofs",
     "clip_zscores",
     "dofs_to_articulation",
-    "DEFAULT_NEUTRAL_68",
+    "DEFAULT_NEUTRAL_68",  # noqa: F822 (module __getattr__: read on first use)
     "ROUND_NARROWING",
     "check_neutral_68",
     "articulation_to_landmarks",
@@ -268,48 +267,44 @@ def dofs_to_articulation(
 # --------------------------------------------------------------------------- neutral face
 
 
-def _make_neutral() -> np.ndarray:
-    """A plausible frontal neutral 68-point face with closed lips.
-
-    Eye-pinned units: eye centres at (-0.5, 0) and (0.5, 0); x to the image right
-    (the subject's left), y downward as in images.
-    """
-    p = np.zeros((68, 2))
-    # jaw 0-16: half ellipse from the right ear (image left) through the chin (8)
-    phi = np.linspace(0.0, math.pi, 17)
-    p[0:17, 0] = -0.98 * np.cos(phi)
-    p[0:17, 1] = 0.05 + 1.42 * np.sin(phi) ** 0.85
-    # brows 17-21 (right, outer -> inner) and 22-26 (left, inner -> outer)
-    bx = np.array([-0.85, -0.72, -0.56, -0.40, -0.24])
-    by = np.array([-0.22, -0.30, -0.33, -0.32, -0.28])
-    p[17:22] = np.c_[bx, by]
-    p[22:27] = np.c_[-bx[::-1], by[::-1]]
-    # nose bridge 27-30 and base 31-35
-    p[27:31] = np.c_[np.zeros(4), [0.0, 0.15, 0.30, 0.45]]
-    p[31:36] = np.c_[[-0.17, -0.09, 0.0, 0.09, 0.17], [0.54, 0.57, 0.59, 0.57, 0.54]]
-    # eyes: right 36-41 (outer corner 36, inner 39), left 42-47 (inner 42, outer 45)
-    ex = np.array([-0.65, -0.56, -0.44, -0.35, -0.44, -0.56])
-    ey = np.array([0.0, -0.06, -0.06, 0.0, 0.05, 0.05])
-    p[36:42] = np.c_[ex, ey]
-    p[42:48] = np.c_[-ex[[3, 2, 1, 0, 5, 4]], ey[[3, 2, 1, 0, 5, 4]]]
-    # outer lips 48-59 (48 right corner, 51 upper centre, 54 left corner, 57 lower centre)
-    p[48:60] = [
-        [-0.40, 0.95], [-0.27, 0.88], [-0.12, 0.84], [0.0, 0.86], [0.12, 0.84], [0.27, 0.88],
-        [0.40, 0.95], [0.27, 1.04], [0.13, 1.08], [0.0, 1.09], [-0.13, 1.08], [-0.27, 1.04],
-    ]  # fmt: skip
-    # inner lips 60-67 (closed: 61-63 coincide with 67-65)
-    p[60:68] = [
-        [-0.34, 0.95], [-0.12, 0.945], [0.0, 0.95], [0.12, 0.945],
-        [0.34, 0.95], [0.12, 0.945], [0.0, 0.95], [-0.12, 0.945],
-    ]  # fmt: skip
+def _symmetric_closed(face: np.ndarray) -> np.ndarray:
+    """``face`` (68, 2, eye-pinned: midline at x = 0) made left-right symmetric, with the
+    inner lips closed (61-63 on 67-65, at their midpoints)."""
+    p = 0.5 * (face + face[list(MIRROR_68)] * [-1.0, 1.0])
+    lips = 0.5 * (p[_PAIRS_UP] + p[_PAIRS_LO])
+    p[_PAIRS_UP] = lips
+    p[_PAIRS_LO] = lips
     return p
 
 
-#: Fallback neutral 68-point face (closed mouth), eye-pinned units: eye centres at
-#: (-0.5, 0) and (0.5, 0), y downward. Outer eye-corner distance 1.3, mouth width 0.8.
-#: Replace with the tracked mean shape when available (``neutral=`` everywhere).
-DEFAULT_NEUTRAL_68: np.ndarray = _make_neutral()
-DEFAULT_NEUTRAL_68.flags.writeable = False
+_DEFAULT_NEUTRAL: np.ndarray | None = None
+
+
+def _default_neutral() -> np.ndarray:
+    """``DEFAULT_NEUTRAL_68`` (68, 2), float64, read-only: the face that
+    :func:`articulation_to_landmarks` deforms when given none.
+
+    It is the package's one neutral face, the tracked mean face
+    :func:`talkinghead.face.normalize.neutral_face_68` (``data/face_reference.npz``),
+    made exactly left-right symmetric and with its inner lips exactly closed, so that
+    the rest pose has zero mouth opening and the articulation acts on a symmetric mouth.
+    Eye-pinned units: eye centres at (-0.5, 0) and (0.5, 0), y downward. Read from the
+    package data on first use (module ``__getattr__``), not on import.
+    """
+    global _DEFAULT_NEUTRAL
+    if _DEFAULT_NEUTRAL is None:
+        from .normalize import neutral_face_68
+
+        p = _symmetric_closed(neutral_face_68())
+        p.flags.writeable = False
+        _DEFAULT_NEUTRAL = p
+    return _DEFAULT_NEUTRAL
+
+
+def __getattr__(name: str):
+    if name == "DEFAULT_NEUTRAL_68":
+        return _default_neutral()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------- landmarks
@@ -336,7 +331,7 @@ def check_neutral_68(neutral) -> np.ndarray:
     """``neutral`` (68, 2) checked (finite, distinct eye and mouth corners), float64;
     None gives :data:`DEFAULT_NEUTRAL_68`."""
     if neutral is None:
-        return np.asarray(DEFAULT_NEUTRAL_68, dtype=np.float64)
+        return np.asarray(_default_neutral(), dtype=np.float64)
     n = np.asarray(neutral, dtype=np.float64)
     if n.shape != (68, 2):
         raise InvalidArgumentError(f"neutral.shape={n.shape} must be (68, 2)")

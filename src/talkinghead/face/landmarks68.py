@@ -47,6 +47,7 @@ __all__ = [
     "GROUPS",
     "CLOSED_GROUPS",
     "POLYLINES",
+    "MIRROR_68",
     "edges_68",
     "mesh_to_68",
     "mouth_openness_68",
@@ -177,6 +178,15 @@ POLYLINES: tuple[tuple[tuple[int, ...], bool], ...] = (
     (OUTER_LIPS, True),
     (INNER_LIPS, True),
 )
+
+#: For each 68-point index, the index of its mirror image across the face's vertical
+#: midline (jaw 0 <-> 16, outer eye corners 36 <-> 45, mouth corners 48 <-> 54, ...;
+#: the points on the midline map to themselves). ``MIRROR_68[MIRROR_68]`` is the identity.
+MIRROR_68: tuple[int, ...] = (
+    *range(16, -1, -1), *range(26, 16, -1), 27, 28, 29, 30, 35, 34, 33, 32, 31,
+    45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40,
+    54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55, 64, 63, 62, 61, 60, 67, 66, 65,
+)  # fmt: skip
 
 _MAX_K = max(len(s) for s in MESH_TO_68)
 # (68, K) index table padded by repeating the last index, with (68, K) weights.
