@@ -67,7 +67,10 @@ pretrained: venv sysdeps
 	# the learned mouth of the photo path (issue 18; docs/photo.md): crops of the mouth_v2 split's
 	# training side; it ships only where it beats the procedural mouth on held-out face SSIM
 	$(BIN)/python scripts/train_mouth_generator.py --prepared $(OUT)/prepared/hunt $(OUT)/prepared/old \
-	  --work $(OUT)/mouth_generator_work --steps 1689 --out $(OUT)/mouth_generator
+	  --work $(OUT)/mouth_generator_work --steps 1689
+	# resumed from WORK/last with the Laplacian-pyramid term: the measured 5381-step model
+	$(BIN)/python scripts/train_mouth_generator.py --prepared $(OUT)/prepared/hunt $(OUT)/prepared/old \
+	  --work $(OUT)/mouth_generator_work --steps 5381 --lap 1.0 --out $(OUT)/mouth_generator
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache
