@@ -36,6 +36,7 @@ from torch.nn import functional as F
 
 from .._util.checkpoint import TorchModuleCheckpoint
 from ..errors import InvalidArgumentError
+from .refiner import _ConvBlock, _norm  # the same conv + GroupNorm + LeakyReLU blocks
 
 __all__ = [
     "MouthGeneratorConfig",
@@ -175,19 +176,6 @@ def generator_inputs(
 
 
 # ---------------------------------------------------------------------- network
-
-
-def _norm(ch: int) -> nn.GroupNorm:
-    return nn.GroupNorm(min(8, ch), ch)
-
-
-class _ConvBlock(nn.Sequential):
-    def __init__(self, cin: int, cout: int, *, k: int = 3, stride: int = 1) -> None:
-        super().__init__(
-            nn.Conv2d(cin, cout, k, stride=stride, padding=(k - 1) // 2 if stride == 1 else 1),
-            _norm(cout),
-            nn.LeakyReLU(0.2, inplace=True),
-        )
 
 
 class _ResBlock(nn.Module):
