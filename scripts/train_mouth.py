@@ -14,7 +14,7 @@ Usage::
     python scripts/train_mouth.py --prepared /work/prepared/hunt /work/prepared/old \
         --out src/talkinghead/data/mouth_v2 [--frontend student|whisper|mel|causal]
         [--lookahead N] [--steps 3000] [--channels 96] [--seed 0]
-        [--train-only /work/prepared/grid_s1 [--train-only-share 0.3]] [--val-from CKPT]
+        [--train-only /work/prepared/grid_s1 [--train-only-share 0.3]] [--val-from CKPT|IDS.json]
         [--exclude-clips ID ...] [--dof-weights 2,1.5,.5,.5,.5,.5] [--balance speaker]
         [--open-calibration] [--loss mse|corr|mse+corr] [--calibration quantile|affine|K,...]
         [--ensemble K]
@@ -216,7 +216,8 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--val-from",
         default=None,
-        help="checkpoint folder whose meta.val_clips fixes the validation clips",
+        help="checkpoint folder whose meta.val_clips fixes the validation clips, or a JSON "
+        "list of clip ids (scripts/mouth_v2_val_clips.json)",
     )
     ap.add_argument(
         "--dof-weights", default=None, help="loss weight per DOF, e.g. 2,1.5,.5,.5,.5,.5"
@@ -303,9 +304,9 @@ def main(argv=None) -> int:
         for c in clips + extra:
             c.feats = append_prior(prior, c.feats.astype(np.float32)).astype(np.float16)
     if args.val_from:
-        vids = set(
-            json.loads((Path(args.val_from) / "config.json").read_text())["meta"]["val_clips"]
-        )
+        from talkinghead.recipes.mouth import read_val_clips
+
+        vids = set(read_val_clips(args.val_from))
         train = [c for c in clips if c.id not in vids]
         val = [c for c in clips if c.id in vids]
         vspk = {c.speaker for c in val}

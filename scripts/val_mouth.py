@@ -19,7 +19,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -65,7 +64,11 @@ def system_fn(spec: str):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--prepared", nargs="+", required=True)
-    ap.add_argument("--val-from", required=True, help="checkpoint whose meta.val_clips to use")
+    ap.add_argument(
+        "--val-from",
+        required=True,
+        help="checkpoint whose meta.val_clips to use, or a JSON list of clip ids",
+    )
     ap.add_argument("--systems", nargs="+", required=True)
     ap.add_argument("--split", default="mouth_v2")
     ap.add_argument("--json", default=None, help="write the per-clip rows here")
@@ -79,9 +82,9 @@ def main(argv=None) -> int:
         load_heldout_clips,
         score_heldout_clip,
     )
+    from talkinghead.recipes.mouth import read_val_clips
 
-    meta = json.loads((Path(args.val_from) / "config.json").read_text())["meta"]
-    val = set(meta["val_clips"])
+    val = set(read_val_clips(args.val_from))
     clips, _ = load_heldout_clips(args.prepared, split=args.split, side="train")
     clips = [c for c in clips if c.id in val]
     print(f"{len(clips)} of {len(val)} validation clips found", flush=True)

@@ -9,6 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from talkinghead.errors import InvalidArgumentError  # noqa: E402
 from talkinghead.models.mouth import MouthConfig, MouthModel, mel_frames  # noqa: E402
 from talkinghead.recipes.mouth import (  # noqa: E402
     cache_clip,
@@ -168,3 +169,23 @@ def test_ensemble_averages_members_and_round_trips(clip, tmp_path):
     s1 = train_mouth([c], out_dir=tmp_path / "d", seed=0, **{**kw, "config": causal})
     with pytest.raises(Exception, match="must be None for an ensemble"):
         ensemble_of([s1, s1])
+
+
+def test_read_val_clips_from_a_checkpoint_config_or_a_list(tmp_path):
+    import json
+
+    from talkinghead.recipes.mouth import read_val_clips
+
+    (tmp_path / "ck").mkdir()
+    (tmp_path / "ck" / "config.json").write_text(json.dumps({"meta": {"val_clips": ["a", "b/c"]}}))
+    (tmp_path / "ids.json").write_text(json.dumps(["x", "y"]))
+    assert read_val_clips(tmp_path / "ck") == ["a", "b/c"]
+    assert read_val_clips(tmp_path / "ck" / "config.json") == ["a", "b/c"]
+    assert read_val_clips(tmp_path / "ids.json") == ["x", "y"]
+    shipped = Path(__file__).resolve().parents[2] / "scripts" / "mouth_v2_val_clips.json"
+    assert len(read_val_clips(shipped)) == 59
+    (tmp_path / "bad.json").write_text(json.dumps({"meta": {}}))
+    with pytest.raises(InvalidArgumentError, match="path="):
+        read_val_clips(tmp_path / "bad.json")
+    with pytest.raises(InvalidArgumentError, match="path="):
+        read_val_clips(tmp_path / "missing")

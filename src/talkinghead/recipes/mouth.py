@@ -48,6 +48,7 @@ __all__ = [
     "fit_calibration",
     "fit_open_calibration",
     "evaluate_clip",
+    "read_val_clips",
 ]
 
 #: Loss weight of each DOF (open, width, upper_up, lower_down, smile, protrude).
@@ -502,3 +503,26 @@ def evaluate_clip(model, clip: MouthClip) -> dict:
         ok = m[:, k] > 0
         out[name] = pearson_r(p[ok, k], t[ok, k]) if ok.sum() > 10 else float("nan")
     return out
+
+
+def read_val_clips(path: str | os.PathLike) -> list[str]:
+    """Validation clip ids fixed elsewhere: a checkpoint folder (its ``config.json``'s
+    ``meta.val_clips``), such a ``config.json``, or a JSON file holding a list of ids
+    (``scripts/mouth_v2_val_clips.json``: the 59 clips that chose the shipped settings).
+
+    Raises
+    ------
+    InvalidArgumentError
+        The file is missing or holds neither a list of ids nor ``meta.val_clips``.
+    """
+    p = Path(path)
+    f = p / "config.json" if p.is_dir() else p
+    if not f.is_file():
+        raise InvalidArgumentError(f"path={str(path)!r} must be a checkpoint folder or a JSON file")
+    d = json.loads(f.read_text(encoding="utf-8"))
+    ids = d if isinstance(d, list) else (d.get("meta") or {}).get("val_clips")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise InvalidArgumentError(
+            f"path={str(path)!r} must hold a JSON list of clip ids or meta.val_clips"
+        )
+    return list(ids)
