@@ -2,6 +2,7 @@
 
 Usage: python bench/photo_mouth_learned.py --model DIR [--people 12] [--frames 50]
        [--prepared /work/prepared/hunt /work/prepared/old] [--images docs/img]
+       [--side test|train] [--kinds band procedural learned "learned (opening only)"]
 
 People: the test side of the ``mouth_v2`` split (speaker-disjoint from the generator's
 training side), one prepared clip each (at most 4 GRID people), in manifest order. Per
@@ -9,8 +10,16 @@ clip: frame 0 (256 px) is the photo, frames 1..N the targets, the driver is the 
 tracked landmarks (oracle, head still: the photo_people protocol). Scores against the real
 frames: mouth-box PSNR / SSIM (outer lips + 15 %), face-box SSIM, mouth sharpness (variance
 of the Laplacian, generated / real), the re-tracked mouth opening r against the driving
-landmarks, and a teeth check: on the frames where the real mouth is open widest (top
-quarter), mean grey level of the upper third of the inner-lip polygon / the lips' own.
+landmarks, and two teeth checks: on the frames where the real mouth is open widest (top
+quarter), mean grey level of the upper third of the inner-lip polygon / the lips' own; and
+:func:`talkinghead.evaluate.photo_metrics.teeth_visible` (a bright band under the upper lip
+over a dark cavity, on the inner-mouth brightness profile) on every frame whose real mouth is
+open >= ``TEETH_MIN_OPEN`` eye distances: the share of those frames that pass (generated
+frames scored at their re-tracked points, real frames at their tracked ones) and the mean
+:func:`~talkinghead.evaluate.photo_metrics.teeth_score`.
+
+``--side train`` takes people of the split's training side instead (for choosing settings
+without looking at the held-out people).
 """
 
 from __future__ import annotations
@@ -25,8 +34,9 @@ REPO = Path(__file__).resolve().parents[1]
 SPLIT = REPO / "src/talkinghead/evaluate/splits/mouth_v2.json"
 
 
-def held_out_clips(prepared, n_people: int) -> list[tuple[str, str]]:
-    test = json.loads(SPLIT.read_text())["test"]
+def held_out_clips(prepared, n_people: int, side: str = "test") -> list[tuple[str, str]]:
+    split = json.loads(SPLIT.read_text())
+    test, excl = split["test"], split["excluded"]
     out, seen, n_grid = [], set(), 0
     for d in map(Path, prepared):
         recs = {}
@@ -37,9 +47,15 @@ def held_out_clips(prepared, n_people: int) -> list[tuple[str, str]]:
         for line in (d / "clips.jsonl").read_text().splitlines():
             c = json.loads(line) if line.strip() else {}
             rid = c.get("recording")
-            if c.get("status") != "ok" or rid not in test:
+            if c.get("status") != "ok" or rid not in recs:
                 continue
-            person = test[rid]["person"]
+            if side == "test" and rid in test:
+                person = test[rid]["person"]
+            elif side == "train" and rid not in test and rid not in excl:
+                rec = recs[rid]
+                person = (rec.get("extra") or {}).get("person") or rec["speaker"]
+            else:
+                continue
             grid = person.startswith("grid:")
             if person in seen or (grid and n_grid >= 4):
                 continue
@@ -80,7 +96,15 @@ def main() -> None:
     import warnings
 
     from talkinghead.evaluate.metrics import mouth_corr
-    from talkinghead.evaluate.photo_metrics import grey, psnr, ssim
+    from talkinghead.evaluate.photo_metrics import (
+        TEETH_MIN_OPEN,
+        grey,
+        inner_mouth_profile,
+        psnr,
+        ssim,
+        teeth_score,
+        teeth_visible,
+    )
     from talkinghead.face.landmarks68 import mouth_openness_68
     from talkinghead.face.normalize import neutral_face_68, pin_eyes
     from talkinghead.face.tracking import track_frames
@@ -95,12 +119,17 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--prepared", nargs="+", default=["/work/prepared/hunt", "/work/prepared/old"])
     ap.add_argument("--images")
+    ap.add_argument("--side", choices=("test", "train"), default="test")
+    ap.add_argument(
+        "--kinds", nargs="+", default=["band", "procedural", "learned", "learned (opening only)"]
+    )
     args = ap.parse_args()
     model = load_mouth_generator(args.model)
-    kinds = ("band", "procedural", "learned", "learned (opening only)")
+    kinds = tuple(args.kinds)
     res = {k: [] for k in kinds}
     crops, times = [], []
-    for person, video in held_out_clips(args.prepared, args.people):
+    real_teeth = []
+    for person, video in held_out_clips(args.prepared, args.people, args.side):
         v = read_video(video, size=args.size, max_frames=args.frames + 1)
         frames, fps = v.frames, v.fps
         track = track_frames(frames, fps=fps)
@@ -121,6 +150,12 @@ def main() -> None:
         test = np.arange(1, T)[track.valid[1:]]
         wide = test[real_open[test] >= np.quantile(real_open[test], 0.75)]
         widest = int(test[np.argmax(real_open[test])])
+        opened = [t for t in test if inner_mouth_profile(frames[t], lm[t])["opening"]
+                  >= TEETH_MIN_OPEN]  # fmt: skip
+        rv = [teeth_visible(frames[t], lm[t]) for t in opened]
+        real_teeth.append((np.mean([v for v in rv if v is not None] or [np.nan]),
+                           np.nanmean([teeth_score(frames[t], lm[t]) for t in opened] or [np.nan]),
+                           len(opened)))  # fmt: skip
         row = [frames[widest]]
         for k in kinds:
             t0 = time.perf_counter()
@@ -146,22 +181,37 @@ def main() -> None:
             r_drv = mouth_corr(op, real_open[1:], valid=ok)
             teeth_g = np.nanmean([teeth_ratio(gen[t], lm[t]) for t in wide])
             teeth_r = np.nanmean([teeth_ratio(frames[t], lm[t]) for t in wide])
+            # the teeth check at the generated frames' re-tracked points (t >= 1)
+            gv, gs = [], []
+            for t in opened:
+                if tr.valid[t - 1]:
+                    v = teeth_visible(gen[t], tr.landmarks68[t - 1])
+                    gv.append(np.nan if v is None else float(v))
+                    gs.append(teeth_score(gen[t], tr.landmarks68[t - 1]))
+            vis = np.nanmean(gv) if np.isfinite(gv).any() else np.nan
+            sc = np.nanmean(gs) if np.isfinite(gs).any() else np.nan
             res[k].append((np.mean(mp), np.mean(ms), np.mean(fs), np.median(sh), r_drv,
-                           teeth_g, teeth_r))  # fmt: skip
+                           teeth_g, teeth_r, vis, sc))  # fmt: skip
             row.append(gen[widest])
-        print(f"{person}: {T} frames, iod {face.interocular:.0f} px; " + "; ".join(
-            f"{k} mouth ssim {res[k][-1][1]:.3f} r {res[k][-1][4]:.2f}" for k in kinds),
-            flush=True)  # fmt: skip
+        print(f"{person}: {T} frames, iod {face.interocular:.0f} px; {len(opened)} open, real "
+              f"teeth {real_teeth[-1][0]:.2f} score {real_teeth[-1][1]:.2f}; " + "; ".join(
+            f"{k} mouth ssim {res[k][-1][1]:.3f} r {res[k][-1][4]:.2f} teeth {res[k][-1][7]:.2f}"
+            f" score {res[k][-1][8]:.2f}" for k in kinds), flush=True)  # fmt: skip
         c = lm[widest, 48:68].mean(0)
         half = int(0.75 * np.linalg.norm(lm[widest, 36:42].mean(0) - lm[widest, 42:48].mean(0)))
         y0, x0 = max(0, int(c[1]) - half), max(0, int(c[0]) - int(1.3 * half))
         crops.append([x[y0 : y0 + 2 * half, x0 : x0 + int(2.6 * half)] for x in row])
-    n = len(res["band"])
-    print(f"\n{n} held-out people, {args.size} px, frames 1-{args.frames}; mean (sd) over people; "
-          "sharpness median [range]\n")  # fmt: skip
+    n = len(res[kinds[0]])
+    who = "held-out" if args.side == "test" else "training-side"
+    print(f"\n{n} {who} people, {args.size} px, frames 1-{args.frames}; mean (sd) over people; "
+          "sharpness median [range]")  # fmt: skip
+    rt = np.asarray(real_teeth, np.float64)
+    print(f"open frames (>= {TEETH_MIN_OPEN} eye distances) per person: "
+          f"{rt[:, 2].astype(int).tolist()}\n")  # fmt: skip
     print("| mouth | mouth PSNR dB | mouth SSIM | face SSIM | mouth sharpness gen/real "
-          "| re-tracked mouth r vs driving | teeth: upper-opening / lip grey (real) |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          "| re-tracked mouth r vs driving | teeth: upper-opening / lip grey (real) "
+          "| teeth visible, share of open frames (real) | teeth score (real) |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for k in kinds:
         a = np.asarray(res[k], np.float64)
         c = [f"{np.nanmean(a[:, j]):.{p}f} ({np.nanstd(a[:, j]):.{p}f})"
@@ -169,6 +219,8 @@ def main() -> None:
         sh = a[:, 3]
         c.insert(3, f"{np.nanmedian(sh):.2f} [{np.nanmin(sh):.2f}-{np.nanmax(sh):.2f}]")
         c.append(f"{np.nanmean(a[:, 5]):.2f} ({np.nanmean(a[:, 6]):.2f})")
+        c.append(f"{np.nanmean(a[:, 7]):.2f} ({np.nanmean(rt[:, 0]):.2f})")
+        c.append(f"{np.nanmean(a[:, 8]):.2f} ({np.nanmean(rt[:, 1]):.2f})")
         print(f"| {k} | " + " | ".join(c) + " |")
     for k in kinds:
         s = [t for kk, t in times if kk == k]
@@ -183,10 +235,7 @@ def main() -> None:
         cv2.imwrite(str(d / "photo_mouth_learned.png"),
                     cv2.cvtColor(np.concatenate(cells, 1), cv2.COLOR_RGB2BGR),
                     [cv2.IMWRITE_PNG_COMPRESSION, 9])  # fmt: skip
-        print(
-            f"wrote {d / 'photo_mouth_learned.png'}: rows real | band | procedural | learned | "
-            "learned (opening only)"
-        )
+        print(f"wrote {d / 'photo_mouth_learned.png'}: rows real | " + " | ".join(kinds))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,11 @@ Usage::
         [--steps 3000] [--size 96] [--max-minutes 20] [--lap 0.5] [--threads 1]
         [--out src/talkinghead/data/mouth_generator]
 
-``--lap W`` adds W x L1 of a 3-level Laplacian pyramid (a sharper high-frequency term).
+``--lap W`` adds W x L1 of a 3-level Laplacian pyramid (a sharper high-frequency term);
+``--profile W`` W x L1 of the inner-mouth row brightness profile; ``--adv W`` W x a hinge
+PatchGAN term on the mouth (discriminator learning rate ``--d-lr``); ``--open-frac F``
+draws that share of each batch from the most open quarter of the crops; ``--lr`` the
+generator's learning rate (2e-3).
 
 Crops are cached in ``WORK/crops_train.npz``; training resumes from ``WORK/last``. The
 held-out people (the split's test side) are never read here.
@@ -57,6 +61,11 @@ def main() -> None:
     ap.add_argument("--max-minutes", type=float)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lap", type=float, default=0.0, help="Laplacian-pyramid L1 weight")
+    ap.add_argument("--profile", type=float, default=0.0, help="inner-mouth row profile L1 weight")
+    ap.add_argument("--adv", type=float, default=0.0, help="PatchGAN hinge term weight")
+    ap.add_argument("--d-lr", type=float, default=2e-4)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--open-frac", type=float, default=0.0)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -70,7 +79,9 @@ def main() -> None:
     cfg = MouthGeneratorConfig(size=args.size, base_channels=args.channels)
     ms = None if args.max_minutes is None else 60 * args.max_minutes
     model = train(data, work, config=cfg, steps=args.steps, batch_size=args.batch,
-                  seed=args.seed, max_seconds=ms, lap_weight=args.lap)  # fmt: skip
+                  seed=args.seed, max_seconds=ms, lap_weight=args.lap, lr=args.lr,
+                  profile_weight=args.profile, adv_weight=args.adv, d_lr=args.d_lr,
+                  open_frac=args.open_frac)  # fmt: skip
     if args.out:
         out = Path(args.out)
         tmp = out.with_name(out.name + ".new")

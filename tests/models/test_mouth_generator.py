@@ -211,3 +211,53 @@ def test_laplacian_pyramid_term_weighs_blur_over_a_flat_offset(tmp_path):
     assert lap > 0 and loss == pytest.approx(l1 + 0.5 * edge + lap, abs=2e-4)
     with pytest.raises(InvalidArgumentError, match=r"lap_weight=-1.0 must be >= 0"):
         train(data, tmp_path / "neg", config=cfg, steps=1, lap_weight=-1.0)
+
+
+def test_inner_profile_term_sees_a_teeth_band_that_a_flat_fill_lacks():
+    from talkinghead.training.mouth_generator_train import inner_profile_l1
+
+    inner = torch.zeros(1, 1, 16, 16)
+    inner[..., 4:12, 4:12] = 1
+    real = torch.full((1, 3, 16, 16), -0.6)
+    real[..., 4:6, :] = 0.8  # a bright band under the upper lip, dark below
+    flat = torch.full_like(real, float(real[..., 4:12, 4:12].mean()))  # the same mean grey
+    assert float(inner_profile_l1(real, real, inner)) == 0
+    # 2 of the 8 rows are 1.4 above the rest: |profile - mean| averages 0.525
+    assert float(inner_profile_l1(flat, real, inner)) == pytest.approx(0.525, abs=1e-5)
+    # pixels outside the polygon do not count; no polygon -> 0
+    other = real.clone()
+    other[..., :, :3] = 1.0
+    assert float(inner_profile_l1(other, real, inner)) == 0
+    assert float(inner_profile_l1(flat, real, torch.zeros_like(inner))) == 0
+
+
+def test_adversarial_training_logs_saves_and_resumes_the_discriminator(tmp_path):
+    from talkinghead.training.mouth_generator_train import patch_discriminator, train
+
+    d = patch_discriminator()
+    assert d(torch.zeros(2, 5, 64, 64)).shape == (2, 1, 8, 8)
+    rng = np.random.default_rng(0)
+    lm = _face_points()
+    lm[[61, 62, 63]] -= [0, 4]  # an open mouth: the inner-lip polygon has rows
+    lm[[65, 66, 67]] += [0, 4]
+    M = mouth_crop_matrix(lm, 32)
+    pts = (lm @ M[:, :2].T + M[:, 2]).astype(np.float32)
+    crops = rng.integers(60, 200, (4, 32, 32, 3), dtype=np.uint8)
+    data = {"crops": crops, "lm": np.repeat(pts[None], 4, 0), "clip": np.array([0, 0, 1, 1])}
+    cfg = MouthGeneratorConfig(size=32, base_channels=4)
+    logs = []
+    kw = dict(batch_size=2, adv_weight=0.1, profile_weight=1.0, open_frac=0.5, log=logs.append)
+    train(data, tmp_path, config=cfg, steps=50, **kw)
+    parts = logs[0].split()
+    for k in ("prof", "d", "adv"):
+        assert np.isfinite(float(parts[parts.index(k) + 1]))
+    assert (tmp_path / "last" / "disc.pt").is_file()
+    saved = torch.load(tmp_path / "last" / "disc.pt", weights_only=True)["disc"]
+    train(data, tmp_path, steps=100, **kw)  # resumes generator and discriminator
+    assert logs[-1].startswith("step 100")
+    after = torch.load(tmp_path / "last" / "disc.pt", weights_only=True)["disc"]
+    assert any(not torch.equal(saved[k], after[k]) for k in saved)
+    with pytest.raises(InvalidArgumentError, match=r"adv_weight=-1 must be >= 0"):
+        train(data, tmp_path / "neg", config=cfg, steps=1, adv_weight=-1)
+    with pytest.raises(InvalidArgumentError, match=r"open_frac=2 must be in \[0, 1\]"):
+        train(data, tmp_path / "neg", config=cfg, steps=1, open_frac=2)

@@ -7,8 +7,13 @@ its tracked 68 points); the held-out side is the ``mouth_v2`` split's test peopl
 recording ids to keep. :func:`train`: a target crop and a reference crop (another frame of
 the same clip) per sample; loss = L1 inside the mouth region (+ 0.1 x outside) + 0.5 x L1 of
 the image gradients (an edge term), optionally + ``lap_weight`` x L1 of a Laplacian pyramid
-(:func:`laplacian_pyramid_l1`, a sharper high-frequency term; no pretrained network); Adam;
-resumable from ``out/last``.
+(:func:`laplacian_pyramid_l1`, a sharper high-frequency term; no pretrained network),
+optionally + ``profile_weight`` x L1 of the inner-mouth row brightness profile
+(:func:`inner_profile_l1`: teeth are a bright band under the upper lip, then dark) and
++ ``adv_weight`` x a hinge adversarial term from a small PatchGAN on the mouth
+(:func:`patch_discriminator`, trained beside it; L1 alone averages teeth into grey);
+``open_frac`` of each batch is drawn from the most open quarter of the crops; Adam;
+resumable from ``out/last`` (the discriminator too, ``disc.pt``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,14 @@ import numpy as np
 from .._util.checkpoint import TRAINER_STATE, find_last_checkpoint, save_last_checkpoint
 from ..errors import InvalidArgumentError
 
-__all__ = ["build_crops", "train", "sample_batch", "laplacian_pyramid_l1"]
+__all__ = [
+    "build_crops",
+    "train",
+    "sample_batch",
+    "laplacian_pyramid_l1",
+    "inner_profile_l1",
+    "patch_discriminator",
+]
 
 
 def build_crops(
@@ -166,6 +178,52 @@ def laplacian_pyramid_l1(x, y, levels: int = 3):
     return total
 
 
+def inner_profile_l1(x, y, inner):
+    """Mean L1 between the row brightness profiles of ``x`` and ``y`` (B, 3, H, W) inside
+    ``inner`` (B, 1, H, W), the inner-lip polygon: per row, the mean grey of its pixels in
+    the polygon, over the rows holding at least 2 of them (0 where none does)."""
+    w = _grey_weights(x)
+    gx, gy = (x * w).sum(1, keepdim=True), (y * w).sum(1, keepdim=True)
+    n = inner.sum(-1)  # (B, 1, H)
+    rows = n >= 2
+    if not bool(rows.any()):
+        return x.new_zeros(())
+    px = (gx * inner).sum(-1) / n.clamp(min=1)
+    py = (gy * inner).sum(-1) / n.clamp(min=1)
+    return (px - py).abs()[rows].mean()
+
+
+def _grey_weights(x):
+    """(1, 3, 1, 1) ITU-R 601 grey weights on ``x``'s dtype and device."""
+    import torch
+
+    return torch.tensor([0.299, 0.587, 0.114], dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+
+
+def patch_discriminator(in_ch: int = 5, ch: int = 32):
+    """A small PatchGAN (torch ``nn.Sequential``): (B, in_ch, H, W) -> (B, 1, H/8, W/8)
+    logits; spectrally normalised 4x4 convs, stride 2 three times, then a 3x3 to one map."""
+    from torch import nn
+    from torch.nn.utils import spectral_norm as sn
+
+    return nn.Sequential(
+        sn(nn.Conv2d(in_ch, ch, 4, 2, 1)),
+        nn.LeakyReLU(0.2),
+        sn(nn.Conv2d(ch, 2 * ch, 4, 2, 1)),
+        nn.LeakyReLU(0.2),
+        sn(nn.Conv2d(2 * ch, 2 * ch, 4, 2, 1)),
+        nn.LeakyReLU(0.2),
+        sn(nn.Conv2d(2 * ch, 1, 3, 1, 1)),
+    )
+
+
+def _mouth_window(a):
+    """The central ``S / 1.5`` square of (B, C, S, S) crops (the mouth and its lips)."""
+    S = a.shape[-1]
+    h = int(S / 1.5) // 2
+    return a[..., S // 2 - h : S // 2 + h, S // 2 - h : S // 2 + h]
+
+
 def train(
     data: dict,
     out: Path,
@@ -179,12 +237,21 @@ def train(
     max_seconds: float | None = None,
     lap_weight: float = 0.0,
     lap_levels: int = 3,
+    profile_weight: float = 0.0,
+    adv_weight: float = 0.0,
+    d_lr: float = 2e-4,
+    open_frac: float = 0.0,
     log=print,
 ):
     """Train (or resume from ``out/last``) a :class:`MouthGenerator`; returns it.
 
     ``lap_weight`` > 0 adds ``lap_weight`` x :func:`laplacian_pyramid_l1` of the composite
     (generated inside the mask, real outside) against the target (logged as ``lap``).
+    ``profile_weight`` > 0 adds :func:`inner_profile_l1` (``prof``); ``adv_weight`` > 0 adds
+    ``adv_weight`` x the hinge generator loss of a :func:`patch_discriminator` that sees the
+    mouth window of the composite (or the real crop) with the two shape maps, trained with
+    the hinge loss at ``d_lr`` (``d``, ``adv``). ``open_frac``: that share of every batch is
+    drawn from the quarter of the crops whose inner lips are open widest.
 
     ``out/last`` (model + ``trainer_state.json`` + ``optim.pt``) is rewritten every
     ``save_every`` steps and at the end; ``max_seconds`` stops early (then saved).
@@ -194,8 +261,12 @@ def train(
 
     from ..models.mouth_generator import MouthGenerator, MouthGeneratorConfig
 
-    if lap_weight < 0:
-        raise InvalidArgumentError(f"lap_weight={lap_weight} must be >= 0")
+    for name, v in (("lap_weight", lap_weight), ("profile_weight", profile_weight),
+                    ("adv_weight", adv_weight)):  # fmt: skip
+        if v < 0:
+            raise InvalidArgumentError(f"{name}={v} must be >= 0")
+    if not 0 <= open_frac <= 1:
+        raise InvalidArgumentError(f"open_frac={open_frac} must be in [0, 1]")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
@@ -214,13 +285,27 @@ def train(
     opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.5, 0.999))
     if last is not None and (last / "optim.pt").is_file():
         opt.load_state_dict(torch.load(last / "optim.pt", weights_only=True))
+    disc = d_opt = None
+    if adv_weight > 0:
+        disc = patch_discriminator()
+        d_opt = torch.optim.Adam(disc.parameters(), lr=d_lr, betas=(0.5, 0.999))
+        if last is not None and (last / "disc.pt").is_file():
+            st_d = torch.load(last / "disc.pt", weights_only=True)
+            disc.load_state_dict(st_d["disc"])
+            d_opt.load_state_dict(st_d["opt"])
     rng = np.random.default_rng(seed + step)
     N = len(data["crops"])
+    lmd = np.asarray(data["lm"], np.float64)
+    gap = np.linalg.norm(lmd[:, [61, 62, 63]] - lmd[:, [67, 66, 65]], axis=-1).mean(1)
+    wide = np.flatnonzero(gap >= np.quantile(gap, 0.75))
+    n_open = int(round(open_frac * batch_size))
 
     def save() -> None:
         def write(d: Path) -> None:
             model.save_pretrained(d)
             torch.save(opt.state_dict(), d / "optim.pt")
+            if disc is not None:
+                torch.save({"disc": disc.state_dict(), "opt": d_opt.state_dict()}, d / "disc.pt")
             (d / TRAINER_STATE).write_text(json.dumps({"step": step, "seed": seed}))
 
         save_last_checkpoint(out, write)
@@ -231,9 +316,10 @@ def train(
     t0 = time.time()
     model.train()
     while step < steps:
-        x, y, m = (
-            torch.from_numpy(a) for a in sample_batch(data, rng.integers(0, N, batch_size), rng)
-        )
+        idx = rng.integers(0, N, batch_size)
+        if n_open:
+            idx[:n_open] = rng.choice(wide, n_open)
+        x, y, m = (torch.from_numpy(a) for a in sample_batch(data, idx, rng))
         g = model(x)
         comp = g * m + y * (1 - m)
         l1 = (torch.abs(g - y) * (m + 0.1 * (1 - m))).mean() / (m.mean() + 0.1)
@@ -243,12 +329,34 @@ def train(
         lap = laplacian_pyramid_l1(comp, y, lap_levels) if lap_weight > 0 else None
         if lap is not None:
             loss = loss + lap_weight * lap
+        prof = inner_profile_l1(comp, y, x[:, 7:8]) if profile_weight > 0 else None
+        if prof is not None:
+            loss = loss + profile_weight * prof
+        adv = d_loss = None
+        if disc is not None:
+            shp = x[:, 7:9]
+            real_in = _mouth_window(torch.cat([y, shp], 1))
+            fake_in = _mouth_window(torch.cat([comp, shp], 1))
+            d_loss = F.relu(1 - disc(real_in)).mean() + F.relu(1 + disc(fake_in.detach())).mean()
+            d_opt.zero_grad()
+            d_loss.backward()
+            d_opt.step()
+            for p in disc.parameters():
+                p.requires_grad_(False)
+            adv = -disc(fake_in).mean()
+            for p in disc.parameters():
+                p.requires_grad_(True)
+            loss = loss + adv_weight * adv
         opt.zero_grad()
         loss.backward()
         opt.step()
         step += 1
         if step % 50 == 0:
             extra = "" if lap is None else f"lap {lap.item():.4f} "
+            if prof is not None:
+                extra += f"prof {prof.item():.4f} "
+            if adv is not None:
+                extra += f"d {d_loss.item():.3f} adv {adv.item():.3f} "
             log(f"step {step} loss {loss.item():.4f} l1 {l1.item():.4f} edge {edge.item():.4f} "
                 f"{extra}{time.time() - t0:.0f}s")  # fmt: skip
         if step % save_every == 0:
