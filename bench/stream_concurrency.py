@@ -61,9 +61,10 @@ class Server:
         if cpu_budget is not None:
             kw += f", cpu_budget={float(cpu_budget)!r}"
         code = (
-            "import uvicorn; from talkinghead.serve.app import ServeConfig, create_app; "
-            f"uvicorn.run(create_app(ServeConfig({kw})), host='127.0.0.1', port={port}, "
-            "log_level='error', ws_max_size=1 << 22)"
+            "import uvicorn; from talkinghead.serve.app import ServeConfig, create_app, "
+            f"uvicorn_options; c = ServeConfig({kw}); "
+            f"uvicorn.run(create_app(c), host='127.0.0.1', port={port}, "
+            "log_level='error', **uvicorn_options(c))"
         )
         env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
         self.proc = subprocess.Popen([sys.executable, "-c", code], env=env)

@@ -166,9 +166,10 @@ class SubprocessServer:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         code = (
-            "import uvicorn; from talkinghead.serve.app import ServeConfig, create_app; "
-            f"uvicorn.run(create_app(ServeConfig(port={port}, max_sessions_per_ip=32)), "
-            f"host='127.0.0.1', port={port}, log_level='error')"
+            "import uvicorn; from talkinghead.serve.app import ServeConfig, create_app, "
+            f"uvicorn_options; c = ServeConfig(port={port}, max_sessions_per_ip=32); "
+            f"uvicorn.run(create_app(c), host='127.0.0.1', port={port}, log_level='error', "
+            "**uvicorn_options(c))"
         )
         self.proc = subprocess.Popen([sys.executable, "-c", code])
         self.http, self.ws = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"

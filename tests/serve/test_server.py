@@ -19,7 +19,14 @@ from websockets.exceptions import ConnectionClosed  # noqa: E402
 
 from talkinghead.audio.features import n_frames_for  # noqa: E402
 from talkinghead.errors import InvalidArgumentError  # noqa: E402
-from talkinghead.serve.app import ServeConfig, create_app, is_loopback, resolve_token  # noqa: E402
+from talkinghead.serve.app import (  # noqa: E402
+    ServeConfig,
+    create_app,
+    frame_text,
+    is_loopback,
+    resolve_token,
+    uvicorn_options,
+)
 from talkinghead.streaming import EnergyAnimator, StreamingAnimator  # noqa: E402
 
 
@@ -42,7 +49,7 @@ class LiveServer:
             host="127.0.0.1",
             port=self.cfg.port,
             log_level="error",
-            ws_max_size=2 * self.cfg.max_message_bytes,
+            **uvicorn_options(self.cfg),
         )
         self.server = uvicorn.Server(conf)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -390,3 +397,35 @@ def test_missing_model_is_an_error_not_a_fallback(tmp_path):
     with pytest.raises(CheckpointError, match="cannot stream"):
         create_app(ServeConfig(model=str(FAST_DIR)))
     assert main(["serve", "--model", str(tmp_path / "missing"), "--port", "0"]) == 2
+
+
+def test_frame_text_is_the_frames_json():
+    """The server's hand-written frame message parses to StreamFrame.to_json's fields (same
+    rounding) plus type and latency, for the whole face and for the energy animator's."""
+    from talkinghead.face.arkit import ARKIT_NAMES
+    from talkinghead.streaming import StreamFrame
+
+    rng = np.random.default_rng(3)
+    bs = dict(zip(ARKIT_NAMES, rng.random(52).astype(np.float32).tolist(), strict=True))
+    whole = StreamFrame(index=7, time=7 / 29.97, mouth_open=0.123456, ready_sample=1,
+                        landmarks=rng.standard_normal((68, 2)).astype(np.float32), blendshapes=bs,
+                        head_pose=rng.standard_normal(3).astype(np.float32) * 0.1, brow=0.25,
+                        blink=-0.0)  # fmt: skip
+    energy = StreamFrame(index=0, time=0.0, landmarks=np.zeros((68, 2), np.float32),
+                         mouth_open=0.0, ready_sample=0)  # fmt: skip
+    for f in (whole, energy):
+        m = json.loads(frame_text(f, 22.5, 12.3456, 3.14159) + "0.5}}")
+        ref = f.to_json()
+        assert set(m) == {"type", "latency", *ref}
+        assert m["type"] == "frame" and m["index"] == ref["index"] and m["t"] == ref["t"]
+        np.testing.assert_allclose(m["landmarks"], ref["landmarks"], atol=1.01e-4)
+        assert m["mouth_open"] == pytest.approx(ref["mouth_open"], abs=1.01e-5)
+        for k in ("brow", "blink"):
+            assert (k in m) == (k in ref) and m.get(k, 0) == pytest.approx(ref.get(k, 0), abs=1e-4)
+        if "blendshapes" in ref:
+            assert list(m["blendshapes"]) == list(ref["blendshapes"])
+            np.testing.assert_allclose(list(m["blendshapes"].values()),
+                                       list(ref["blendshapes"].values()), atol=1.01e-4)  # fmt: skip
+            np.testing.assert_allclose(m["head_pose"], ref["head_pose"], atol=1.01e-5)
+        assert m["latency"] == {"algorithmic_ms": 22.5, "audio_ms": 12.35, "compute_ms": 3.142,
+                                "queue_ms": 0.5}  # fmt: skip

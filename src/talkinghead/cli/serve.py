@@ -109,7 +109,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ) from None
     import uvicorn
 
-    from ..serve.app import create_app
+    from ..serve.app import create_app, uvicorn_options
 
     cfg, generated = build_config(args)
     app = create_app(cfg)
@@ -118,13 +118,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if generated:
         print(f"talkinghead serve: generated access token: {cfg.token}", file=sys.stderr)
     print(f"talkinghead serve: {describe_animator(app)}; open {url}", file=sys.stderr)
-    uvicorn.run(
-        app,
-        host=cfg.host,
-        port=cfg.port,
-        ws_max_size=2 * cfg.max_message_bytes,  # larger ones get a clean 1009 from the app
-        log_level="warning",
-    )
+    # the size limit (larger messages get a clean 1009 from the app), no permessage-deflate
+    uvicorn.run(app, host=cfg.host, port=cfg.port, log_level="warning", **uvicorn_options(cfg))
     return 0
 
 

@@ -158,13 +158,15 @@ class Admission:
         before a second of samples)."""
         if not self.cfg.process_cpu:
             return None
-        now, cpu = time.monotonic(), time.process_time()
-        if not self._cpu or now - self._cpu[-1][0] >= 0.1:
-            self._cpu.append((now, cpu))
+        now = time.monotonic()
+        if not self._cpu or now - self._cpu[-1][0] >= 0.1:  # process_time() is a syscall
+            self._cpu.append((now, time.process_time()))
+        if len(self._cpu) < 2:
+            return None
         while len(self._cpu) > 2 and now - self._cpu[1][0] >= self.cfg.window_s:
             self._cpu.popleft()
-        t0, c0 = self._cpu[0]
-        return (cpu - c0) / (now - t0) if now - t0 >= 1.0 else None
+        (t0, c0), (t1, c1) = self._cpu[0], self._cpu[-1]
+        return (c1 - c0) / (t1 - t0) if t1 - t0 >= 1.0 else None
 
     def record_work(self, sid: int, compute_s: float, audio_s: float) -> None:
         self.process_load()  # a sample of the process's CPU time

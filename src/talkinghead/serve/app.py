@@ -45,10 +45,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..audio.io import pcm_to_float
 from ..errors import InvalidArgumentError, TalkingHeadError
+from .batching import PushBatcher, Stream
 from .security import ConfigRefused, preauth
 
-__all__ = ["ServeConfig", "create_app", "is_loopback", "resolve_token"]
+__all__ = [
+    "ServeConfig",
+    "create_app",
+    "frame_text",
+    "is_loopback",
+    "resolve_token",
+    "uvicorn_options",
+]
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -95,6 +104,9 @@ class ServeConfig:
         core: see :mod:`talkinghead.serve.admission`).
     max_lag_ms : float
         Refuse new sessions while a live session's frame lag p95 exceeds this.
+    ws_compression : bool
+        Offer permessage-deflate to clients (off: it costs CPU on every frame and saves
+        only bandwidth; see :func:`uvicorn_options`).
     """
 
     host: str = "127.0.0.1"
@@ -117,6 +129,19 @@ class ServeConfig:
     admission: bool = True
     cpu_budget: float | None = None
     max_lag_ms: float = 150.0
+    ws_compression: bool = False
+
+
+def uvicorn_options(cfg: ServeConfig) -> dict:
+    """Keyword arguments of ``uvicorn.run`` / ``uvicorn.Config`` for ``cfg`` (besides host,
+    port and log level): the WebSocket size limit (larger messages get a clean 1009 from the
+    app) and permessage-deflate off unless ``cfg.ws_compression`` (compressing every frame
+    message cost about a third of the event loop's time with 20 sessions:
+    docs/streaming.md)."""
+    return {
+        "ws_max_size": 2 * cfg.max_message_bytes,
+        "ws_per_message_deflate": bool(cfg.ws_compression),
+    }
 
 
 def is_loopback(host: str) -> bool:
@@ -265,7 +290,6 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
         # of a batch of 10
         admission.calibrate(factory, fps=cfg.fps, lookahead_ms=0.0, streams=10)
     pool = ThreadPoolExecutor(max_workers=cfg.workers, thread_name_prefix="talkinghead-serve")
-    from .batching import PushBatcher
 
     batcher = PushBatcher(pool)
     stats = _Stats()
@@ -367,7 +391,7 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
         per_ip[ip] += 1
         stats.sessions_total += 1
         try:
-            code, reason = await _session(ws, sess, asyncio.Queue(cfg.send_queue_frames), msg)
+            code, reason = await _session(ws, sess, msg)
         except _ClientError as e:
             code, reason = e.code, e.message
         except Exception as e:  # never leak a session on an unexpected error
@@ -383,9 +407,13 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
         else:
             stats.closes["disconnect"] += 1
 
-    async def _session(ws: WebSocket, sess: dict, queue: asyncio.Queue, msg: dict):
+    async def _session(ws: WebSocket, sess: dict, msg: dict):
         """Run one session (``msg``: its authenticated config); returns (close code,
-        reason), or (None, None) on disconnect."""
+        reason), or (None, None) on disconnect.
+
+        Three parts: the receiver (this socket's messages -> the batcher's
+        :class:`~talkinghead.serve.batching.Stream`), ``deliver`` (a batch's frames -> the
+        send queue, as JSON text) and the sender (the queue -> the socket)."""
         loop = asyncio.get_running_loop()
         try:
             sc = parse_session_config(msg, cfg)
@@ -397,8 +425,9 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
         refuse = admission.check()
         if refuse is not None:
             raise _ClientError(1013, refuse)
-        admission.open(sess["id"])
-        algorithmic = sa.latency["algorithmic_ms"]
+        sid = sess["id"]
+        admission.open(sid)
+        algorithmic = float(sa.latency["algorithmic_ms"])
         await ws.send_text(
             json.dumps(
                 {
@@ -413,42 +442,48 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
                 }
             )
         )
-        sender = asyncio.create_task(_sender(ws, queue, sess["id"]))
-        in_rate = sc["sample_rate"]
-        sample_bytes = 4 if sc["format"] == "f32" else 2
+        in_rate, fmt = sc["sample_rate"], sc["format"]
+        sample_bytes = 4 if fmt == "f32" else 2
+        limit = cfg.send_queue_frames
+        out: deque = deque()  # (put time, compute_ms, JSON text up to its queue_ms value)
+        wake = asyncio.Event()  # the sender's: something to send
+        failed = loop.create_future()  # (code, reason) when the session's audio failed
 
-        async def enqueue(frames, compute_ms):
+        def emit(frames, compute_ms: float) -> None:
+            if not frames:
+                return
             heard_ms = 1000.0 * sa.pcm.samples_in / in_rate
-            t_json = time.perf_counter()
+            now = time.perf_counter()
             for f in frames:
-                d = f.to_json()
-                d["type"] = "frame"
                 audio_ms = heard_ms - 1000.0 * f.time
-                d["latency"] = {
-                    "algorithmic_ms": algorithmic,
-                    "audio_ms": round(audio_ms, 2),
-                    "compute_ms": round(compute_ms, 3),
-                }
+                out.append((now, compute_ms, frame_text(f, algorithmic, audio_ms, compute_ms)))
                 stats.audio_ms.append(audio_ms)
-                try:
-                    queue.put_nowait((time.perf_counter(), d))
-                except asyncio.QueueFull:  # back-pressure, then give up on the client
-                    try:
-                        await asyncio.wait_for(
-                            queue.put((time.perf_counter(), d)), cfg.send_timeout_s
-                        )
-                    except TimeoutError:
-                        raise _ClientError(
-                            1008, f"client too slow: {queue.maxsize} frames unsent"
-                        ) from None
-            # the event loop's share of the session's cost (JSON), for admission control
-            admission.record_work(sess["id"], time.perf_counter() - t_json, 0.0)
             sess["frames"] += len(frames)
             stats.frames += len(frames)
-            if frames:
-                stats.compute_ms.append(compute_ms)
+            stats.compute_ms.append(compute_ms)
+            wake.set()
+            if len(out) >= limit:  # the client does not keep up: stop pushing its audio
+                st.held = True
 
-        try:
+        def deliver(r, share: float, n_bytes: int, t_first: float) -> None:
+            if isinstance(r, BaseException):
+                if not failed.done():
+                    code = 1003 if isinstance(r, InvalidArgumentError) else 1011
+                    text = str(r) if code == 1003 else f"internal error: {type(r).__name__}"
+                    failed.set_result((code, text))
+                st.closed = True
+                return
+            t0 = time.perf_counter()
+            admission.record_work(sid, share, n_bytes / sample_bytes / in_rate)
+            emit(r, 1000.0 * (t0 - t_first))
+            # the event loop's share of the session's cost (JSON), for admission control
+            admission.record_work(sid, time.perf_counter() - t0, 0.0)
+
+        st = Stream(sa, deliver)
+
+        async def receiver():
+            """Returns (None, None) on disconnect, "end" after the end message's frames are
+            queued; raises _ClientError."""
             while True:
                 m = await ws.receive()
                 if m["type"] == "websocket.disconnect":
@@ -461,13 +496,24 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
                         raise _ClientError(
                             1009, f"message of {len(data)} bytes exceeds {cfg.max_message_bytes}"
                         )
-                    t0 = time.perf_counter()
-                    try:
-                        frames, work = await batcher.push(sa, data)
-                    except InvalidArgumentError as e:
-                        raise _ClientError(1003, str(e)) from None
-                    admission.record_work(sess["id"], work, len(data) / sample_bytes / in_rate)
-                    await enqueue(frames, 1000.0 * (time.perf_counter() - t0))
+                    if len(data) % sample_bytes:  # each message whole samples, as documented
+                        try:
+                            pcm_to_float(data, fmt)
+                        except InvalidArgumentError as e:
+                            raise _ClientError(1003, str(e)) from None
+                    # at most one message's worth of audio waits per session: a client that
+                    # sends faster than its frames can go waits here (TCP back-pressure)
+                    while st.n_bytes and st.n_bytes + len(data) > cfg.max_message_bytes:
+                        st.room.clear()
+                        try:
+                            await asyncio.wait_for(st.room.wait(), cfg.send_timeout_s)
+                        except TimeoutError:
+                            if st.held:
+                                raise _ClientError(
+                                    1008, f"client too slow: {len(out)} frames unsent"
+                                ) from None
+                    if data:
+                        batcher.add(st, data)
                     continue
                 try:
                     msg = json.loads(text)
@@ -475,34 +521,107 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
                     raise _ClientError(1003, f"invalid JSON message: {e}") from None
                 if not isinstance(msg, dict) or msg.get("type") != "end":
                     raise _ClientError(1003, "text messages after the config must be {type: end}")
+                while not st.idle:  # the audio before the end message goes first
+                    await asyncio.sleep(0.002)
+                st.closed = True
                 t0 = time.perf_counter()
                 frames = await loop.run_in_executor(pool, sa.end)
-                await enqueue(frames, 1000.0 * (time.perf_counter() - t0))
+                emit(frames, 1000.0 * (time.perf_counter() - t0))
                 end = {"type": "end", "n_frames": sess["frames"],
                        "duration": sa.pcm.samples_in / in_rate}  # fmt: skip
-                await queue.put((None, end))
+                out.append((None, 0.0, json.dumps(end)))
+                wake.set()
+                return "end"
+
+        async def sender():
+            while True:
+                while not out:
+                    wake.clear()
+                    await wake.wait()
+                t_put, compute_ms, text = out.popleft()
+                if t_put is None:
+                    await ws.send_text(text)
+                    return
+                q_ms = 1000.0 * (time.perf_counter() - t_put)
+                stats.queue_ms.append(q_ms)
+                admission.record_lag(sid, q_ms + compute_ms)
+                await ws.send_text(f"{text}{round(q_ms, 3)!r}}}}}")
+                if st.held and len(out) < limit:
+                    st.held = False
+                    batcher.offer(st)
+
+        send_task = asyncio.create_task(sender())
+        recv_task = asyncio.create_task(receiver())
+        try:
+            await asyncio.wait({recv_task, send_task, failed}, return_when=asyncio.FIRST_COMPLETED)
+            if failed.done():
+                return failed.result()
+            if recv_task.done():
+                res = recv_task.result()  # raises the session's _ClientError
+                if res != "end":
+                    return res
                 try:
-                    await sender  # drain
+                    await send_task  # drain
                 except Exception:  # the client left while we were sending
                     return None, None
                 return 1000, "end of stream"
+            return None, None  # the sender stopped first: the client is gone
         finally:
-            if not sender.done():
-                sender.cancel()
-
-    async def _sender(ws: WebSocket, queue: asyncio.Queue, sid: int):
-        while True:
-            t_put, d = await queue.get()
-            if t_put is not None:
-                q_ms = 1000.0 * (time.perf_counter() - t_put)
-                d["latency"]["queue_ms"] = round(q_ms, 3)
-                stats.queue_ms.append(q_ms)
-                admission.record_lag(sid, q_ms + d["latency"]["compute_ms"])
-            await ws.send_text(json.dumps(d, separators=(",", ":")))
-            if d["type"] == "end":
-                return
+            st.closed = True
+            for t in (recv_task, send_task):
+                if not t.done():
+                    t.cancel()
 
     return app
+
+
+_LANDMARKS: dict = {}  # number of points -> template
+_NAMED: dict = {}  # blendshape names -> template
+
+
+def frame_text(frame, algorithmic_ms: float, audio_ms: float, compute_ms: float) -> str:
+    """A frame's ``/ws`` message as JSON text up to its ``queue_ms`` value (the sender appends
+    the value and ``}}``).
+
+    The fields and precision of :meth:`~talkinghead.streaming.StreamFrame.to_json` (4
+    decimals for landmarks, blendshapes, brow and blink; 5 for mouth_open and head_pose)
+    plus ``type`` and ``latency``, written with one ``%`` template per field instead of a
+    dict and ``json.dumps`` (a third of the cost; docs/streaming.md).
+    """
+    lm = frame.landmarks.ravel().tolist()
+    n = len(lm) // 2
+    t_lm = _LANDMARKS.get(n)
+    if t_lm is None:
+        t_lm = _LANDMARKS[n] = "[" + ",".join(["[%.4f,%.4f]"] * n) + "]"
+    parts = [
+        '{"type":"frame","index":%d,"t":%r,"landmarks":'  # noqa: UP031 (% is the fastest)
+        % (frame.index, round(frame.time, 6)),
+        t_lm % tuple(lm),
+        ',"mouth_open":%.5f' % frame.mouth_open,  # noqa: UP031
+    ]
+    bs = frame.blendshapes
+    if bs is not None:
+        names = tuple(bs)
+        t_bs = _NAMED.get(names)
+        if t_bs is None:
+            t_bs = _NAMED[names] = (
+                ',"blendshapes":{'
+                + ",".join(json.dumps(k).replace("%", "%%") + ":%.4f" for k in names)
+                + "}"
+            )
+        parts.append(t_bs % tuple(bs.values()))
+    if frame.head_pose is not None:
+        hp = [float(v) for v in frame.head_pose]
+        parts.append(',"head_pose":[' + ",".join("%.5f" % v for v in hp) + "]")  # noqa: UP031
+    for k in ("brow", "blink"):
+        v = getattr(frame, k)
+        if v is not None:
+            parts.append(',"%s":%.4f' % (k, v))  # noqa: UP031
+    parts.append(
+        ',"latency":{"algorithmic_ms":%r,"audio_ms":%r,"compute_ms":%r,"queue_ms":'  # noqa: UP031
+        % (float(algorithmic_ms), round(float(audio_ms), 2), round(float(compute_ms), 3))
+    )
+    return "".join(parts)
 
 
 def _guard(app, cfg: ServeConfig, stats: _Stats) -> None:

@@ -1,13 +1,18 @@
 """One model call per tick for all sessions: the server's push batcher.
 
-Every session's binary message becomes one ``(StreamingAnimator, chunk)`` item; the
-batcher runs every item that is waiting in ONE worker-thread call of
+Each session is a :class:`Stream`: its received audio waits there (the bytes of all the
+messages that arrived since its last batch, in order) until the batcher takes it. The
+batcher runs every stream that has audio waiting in ONE worker-thread call of
 :func:`talkinghead.streaming.push_batch` (the learned animators' trunk, network and face
-read-out are batched over the sessions there), one batch at a time: while a batch runs the
-next items gather, so the batch size follows the load by itself (one session: one item per
-batch, no added wait; 20 sessions: about 20 items per batch). Each session gets its own
-frames (or its own error) and its share of the batch's time, which admission control
-counts as that session's work.
+read-out are batched over the sessions there), one batch at a time, and starts the next
+batch as soon as the previous one is done: while a batch runs the next streams' audio
+gathers, so the batch size follows the load by itself (one session: one item per batch, no
+added wait; 20 sessions: about 20 items per batch), and a session whose messages arrived
+while a batch ran is pushed all its waiting audio at once (one item, not one batch per
+message). Each stream gets its own frames (or its own error) through its ``deliver``
+callback, with its share of the batch's time, which admission control counts as that
+session's work. A stream that is ``held`` (its client does not read its frames) is not
+pushed until it is released.
 """
 
 from __future__ import annotations
@@ -15,11 +20,43 @@ from __future__ import annotations
 import asyncio
 import time
 
-__all__ = ["PushBatcher"]
+__all__ = ["PushBatcher", "Stream"]
+
+
+class Stream:
+    """One session's side of the batcher.
+
+    Parameters
+    ----------
+    sa : talkinghead.streaming.StreamingAnimator
+    deliver : callable
+        ``deliver(result, share_s, n_bytes, t_first)`` on the event loop after each batch
+        the stream was in: ``result`` its new frames (a list) or the exception its audio
+        raised, ``share_s`` its share of the batch's time, ``n_bytes`` the audio bytes
+        pushed, ``t_first`` the ``time.perf_counter()`` at which the first of them arrived.
+    """
+
+    __slots__ = ("sa", "deliver", "pending", "n_bytes", "t_first", "busy", "held", "closed",
+                 "room")  # fmt: skip
+
+    def __init__(self, sa, deliver) -> None:
+        self.sa, self.deliver = sa, deliver
+        self.pending: list = []  # chunks not yet pushed
+        self.n_bytes = 0
+        self.t_first: float | None = None
+        self.busy = False  # in the running batch
+        self.held = False  # not pushed until released (its client does not read)
+        self.closed = False
+        self.room = asyncio.Event()  # set whenever the waiting audio is taken
+
+    @property
+    def idle(self) -> bool:
+        """Nothing waiting and nothing running."""
+        return not self.pending and not self.busy
 
 
 class PushBatcher:
-    """Gather sessions' pushes and run them together (see the module docstring).
+    """Gather sessions' audio and push it together (see the module docstring).
 
     Parameters
     ----------
@@ -32,45 +69,59 @@ class PushBatcher:
     def __init__(self, pool, *, max_items: int = 64) -> None:
         self.pool = pool
         self.max_items = int(max_items)
-        self._pending: list = []  # (sa, chunk, future)
+        self._ready: dict = {}  # streams with audio waiting, in arrival order (a set)
         self._running = False
         self.batches = 0
         self.items = 0
 
-    async def push(self, sa, chunk):
-        """``(frames, seconds)`` of ``sa.push(chunk)`` run in the next batch (``seconds``:
-        this item's share of the batch's time); raises what the push raised."""
-        loop = asyncio.get_running_loop()
-        fut = loop.create_future()
-        self._pending.append((sa, chunk, fut))
+    def add(self, st: Stream, chunk: bytes) -> None:
+        """Queue ``chunk`` (the next audio of ``st``) for the next batch."""
+        if not st.pending:
+            st.t_first = time.perf_counter()
+        st.pending.append(chunk)
+        st.n_bytes += len(chunk)
+        self.offer(st)
+
+    def offer(self, st: Stream) -> None:
+        """Put ``st`` in the next batch if it has audio waiting and may be pushed."""
+        if st.closed or st.held or st.busy or not st.pending:
+            return
+        self._ready[st] = None
         if not self._running:
             self._running = True
-            loop.create_task(self._drain())
-        return await fut
+            asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
         from ..streaming import push_batch
 
         loop = asyncio.get_running_loop()
         try:
-            while self._pending:
-                batch = self._pending[: self.max_items]
-                del self._pending[: self.max_items]
-                items = [(sa, chunk) for sa, chunk, _ in batch]
+            while self._ready:
+                batch = []
+                for st in list(self._ready)[: self.max_items]:
+                    del self._ready[st]
+                    if st.closed or st.held or not st.pending:
+                        continue
+                    chunk = st.pending[0] if len(st.pending) == 1 else b"".join(st.pending)
+                    batch.append((st, chunk, st.t_first))
+                    st.pending, st.n_bytes, st.t_first, st.busy = [], 0, None, True
+                    st.room.set()
+                if not batch:
+                    continue
+                items = [(st.sa, chunk) for st, chunk, _ in batch]
                 try:
                     res, dt = await loop.run_in_executor(self.pool, _timed_batch, push_batch, items)
                 except Exception as e:  # the batch itself failed: every item gets the error
                     res, dt = [e] * len(batch), 0.0
-                share = dt / max(1, len(batch))
+                share = dt / len(batch)
                 self.batches += 1
                 self.items += len(batch)
-                for (_, _, fut), r in zip(batch, res, strict=True):
-                    if fut.done():
+                for (st, chunk, t_first), r in zip(batch, res, strict=True):
+                    st.busy = False
+                    if st.closed:
                         continue
-                    if isinstance(r, BaseException):
-                        fut.set_exception(r)
-                    else:
-                        fut.set_result((r, share))
+                    st.deliver(r, share, len(chunk), t_first)  # must not raise
+                    self.offer(st)  # audio that arrived while it ran
         finally:
             self._running = False
 
