@@ -86,6 +86,19 @@ def test_gate_rests_in_silence_and_is_causal():
     np.testing.assert_array_equal(causal_gate(db[:15]), g[:15])
 
 
+def test_gate_reference_floor_silences_a_quiet_lead_in():
+    """A prior speech level (ref_floor_db): a lead-in 40 dB below the later word is speech
+    with the loudest-so-far reference alone (it is the loudest so far), silent with the
+    floor; once the word is louder than the floor nothing changes."""
+    db = np.r_[np.full(10, -75.0), np.full(10, -25.0), np.full(6, -75.0)]
+    g0 = causal_gate(db, threshold_db=-40.0)
+    g = causal_gate(db, threshold_db=-40.0, ref_floor_db=-20.0)
+    assert g0[:10].min() == 1 and g[:10].max() == 0
+    assert g[11:20].min() == 1 and g[-4:].max() == 0 and g0[-4:].max() == 0
+    np.testing.assert_array_equal(causal_gate(db, threshold_db=-40.0, ref_floor_db=-90.0), g0)
+    np.testing.assert_array_equal(causal_gate(db[:15], threshold_db=-40, ref_floor_db=-20), g[:15])
+
+
 def test_torch_net_matches_numpy(speech):
     torch = pytest.importorskip("torch")
     from talkinghead.models.causal_default import build_net

@@ -165,10 +165,13 @@ def test_ensemble_averages_members_and_round_trips(clip, tmp_path):
         frontend="mel", in_dim=80, channels=4, dilations=[1, 2])})  # fmt: skip
     with pytest.raises(Exception, match="must share the config"):
         ensemble_of([a, other])
+    # a causal ensemble averages its members too (the server streams them all)
     causal = MouthConfig(frontend="mel", in_dim=80, channels=8, dilations=[1], lookahead=2)
     s1 = train_mouth([c], out_dir=tmp_path / "d", seed=0, **{**kw, "config": causal})
-    with pytest.raises(Exception, match="must be None for an ensemble"):
-        ensemble_of([s1, s1])
+    s2 = train_mouth([c], out_dir=tmp_path / "e", seed=1, **{**kw, "config": causal})
+    ec = ensemble_of([s1, s2])
+    np.testing.assert_allclose(ec.raw_outputs(x), 0.5 * (s1.raw_outputs(x) + s2.raw_outputs(x)),
+                               atol=1e-5)  # fmt: skip
 
 
 def test_read_val_clips_from_a_checkpoint_config_or_a_list(tmp_path):

@@ -316,8 +316,9 @@ def test_shipped_learned_stream_equals_offline_and_speaks(example_speech):
 # ----------------------------------------------------------------------------- streaming mouth v2
 
 
-def tiny_mouth(lookahead=2, seed=3, prior=True):
-    """A seeded causal mouth v2 on a tiny causal trunk (numpy weights, no torch)."""
+def tiny_mouth(lookahead=2, seed=3, prior=True, members=0):
+    """A seeded causal mouth v2 on a tiny causal trunk (numpy weights, no torch), with
+    ``members`` more seeded networks averaged in (an ensemble)."""
     from talkinghead.face.articulation import DofStats
     from talkinghead.models.mouth import MouthConfig, MouthModel
 
@@ -328,19 +329,25 @@ def tiny_mouth(lookahead=2, seed=3, prior=True):
                       lookahead=lookahead, utterance_norm=False, prior=prior,
                       prior_blend=0.5 if prior else 0.0)  # fmt: skip
     rng = np.random.default_rng(seed)
-    w = {"inp.weight": rng.normal(0, 1 / np.sqrt(d_in), (c, d_in, 1)),
-         "inp.bias": rng.normal(0, 0.1, c),
-         "out.weight": rng.normal(0, 1 / np.sqrt(c), (6, c, 1)),
-         "out.bias": np.zeros(6)}  # fmt: skip
-    for i in range(2):
-        w[f"blocks.{i}.conv.weight"] = rng.normal(0, 0.5 / np.sqrt(3 * c), (c, c, 3))
-        w[f"blocks.{i}.conv.bias"] = rng.normal(0, 0.05, c)
+
+    def net():
+        w = {"inp.weight": rng.normal(0, 1 / np.sqrt(d_in), (c, d_in, 1)),
+             "inp.bias": rng.normal(0, 0.1, c),
+             "out.weight": rng.normal(0, 1 / np.sqrt(c), (6, c, 1)),
+             "out.bias": np.zeros(6)}  # fmt: skip
+        for i in range(2):
+            w[f"blocks.{i}.conv.weight"] = rng.normal(0, 0.5 / np.sqrt(3 * c), (c, c, 3))
+            w[f"blocks.{i}.conv.bias"] = rng.normal(0, 0.05, c)
+        return w
+
+    w = net()
+    more = [net() for _ in range(members)]
     cal = np.stack([np.stack([np.linspace(-5, 5, 11), np.linspace(-4, 4, 11) ** 3 / 16])] * 6)
     stats = DofStats([0.08, 0.62, 0, 0, 0, 0], [0.05, 0.03, 0.01, 0.015, 0.01, 0.01],
                      [-1.0, -0.3, 0, 0, 0, 0])  # fmt: skip
     return MouthModel(cfg, w, feature_mean=rng.normal(0, 0.1, d_in),
                       feature_scale=rng.uniform(0.5, 2, d_in), dof_stats=stats,
-                      calibration=cal, causal=causal)  # fmt: skip
+                      calibration=cal, causal=causal, members=more)  # fmt: skip
 
 
 @pytest.mark.parametrize("lookahead, fps", [(0, 25), (2, 25), (4, 29.97), (10, 60)])
@@ -356,6 +363,40 @@ def test_mouth_stream_equals_offline_whole_face(speech, lookahead, fps):
     assert ref.blink.max() > 0.5 and ref.head_pose.std(0).min() > 1e-3
     # the six DOFs move the mouth (width, lips), not only the jaw
     assert np.std(ref.blendshapes, axis=0).max() > 0.01 and ref.mouth_open.std() > 1e-3
+
+
+def test_mouth_gate_reference_level_streams(speech):
+    """With a prior speech level (MouthConfig.gate_ref_db) the streamed gate equals the
+    offline one, and a quiet lead-in rests (it moves with the loudest-so-far gate alone)."""
+    from talkinghead.streaming import MouthAnimator
+
+    lead = np.random.default_rng(0).normal(0, 3e-4, 8000)  # -70 dB of full scale
+    y = np.r_[lead, speech]
+    m = tiny_mouth(2)
+    m.config.gate_db = -40.0
+    base = MouthAnimator(m, fps=25, seed=5).offline(y)
+    m.config.gate_ref_db = -20.0
+    an = MouthAnimator(m, fps=25, seed=5)
+    ref = an.offline(y)
+    sa = StreamingAnimator(an, sample_rate=16000)
+    check_whole_face(stream(sa, y, np.random.default_rng(1)), ref)
+    rest = ref.mouth_open[:10]
+    assert np.ptp(rest) < 1e-6 and np.ptp(base.mouth_open[:10]) > 1e-4
+    np.testing.assert_allclose(ref.mouth_open[20:], base.mouth_open[20:], atol=1e-6)
+
+
+def test_mouth_ensemble_streams_its_averaged_networks(speech):
+    """A causal ensemble (members averaged, MouthModel.network) streams: the stream equals
+    its offline output, which differs from its first network's alone."""
+    from talkinghead.streaming import MouthAnimator
+
+    m = tiny_mouth(4, members=2)
+    an = MouthAnimator(m, fps=25, seed=5)
+    ref = an.offline(speech)
+    sa = StreamingAnimator(an, sample_rate=16000)
+    check_whole_face(stream(sa, speech, np.random.default_rng(2)), ref)
+    z, z1 = an._z_offline(speech), MouthAnimator(tiny_mouth(4))._z_offline(speech)
+    assert z.shape == z1.shape and np.abs(z - z1).max() > 0.01
 
 
 def test_mouth_offline_is_the_mouth_models_dofs(speech):
@@ -421,10 +462,11 @@ def test_push_batch_equals_pushing_each_stream(speech):
     frames it gets alone, whatever their animators, chunkings and look-aheads."""
     from talkinghead.streaming import LearnedAnimator, MouthAnimator, push_batch
 
-    m0, m4, c = tiny_mouth(0), tiny_mouth(4), tiny_causal()
+    m0, m4, c = tiny_mouth(0), tiny_mouth(4, members=1), tiny_causal()
     makers = [lambda: MouthAnimator(m0, seed=1), lambda: MouthAnimator(m4, seed=2),
               lambda: MouthAnimator(m0, fps=30, seed=3), lambda: LearnedAnimator(c, seed=4),
-              lambda: EnergyAnimator(lookahead_ms=40)]  # fmt: skip
+              lambda: EnergyAnimator(lookahead_ms=40),
+              lambda: MouthAnimator(m4, seed=6)]  # fmt: skip
     alone = [StreamingAnimator(mk(), sample_rate=16000) for mk in makers]
     batch = [StreamingAnimator(mk(), sample_rate=16000) for mk in makers]
     rng = np.random.default_rng(0)
@@ -449,7 +491,7 @@ def test_push_batch_equals_pushing_each_stream(speech):
         a, b = got_a[k] + alone[k].end(), got_b[k] + batch[k].end()
         assert [f.index for f in a] == [f.index for f in b] and len(a) > 50
         np.testing.assert_allclose([f.landmarks for f in a], [f.landmarks for f in b], atol=1e-6)
-        if a[0].blendshapes is not None and k < 4:
+        if a[0].blendshapes is not None and k != 4:
             bs_a = [list(f.blendshapes.values()) for f in a]
             np.testing.assert_allclose(bs_a, [list(f.blendshapes.values()) for f in b], atol=1e-6)
             np.testing.assert_allclose([f.head_pose for f in a], [f.head_pose for f in b])

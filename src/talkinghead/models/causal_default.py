@@ -113,14 +113,25 @@ def causal_logmel(y: np.ndarray) -> np.ndarray:
     return _clamp(m, -np.inf)[0].T
 
 
-def causal_gate(db: np.ndarray, *, threshold_db: float = -45.0, ramp_frames: int = 2):
+def causal_gate(
+    db: np.ndarray,
+    *,
+    threshold_db: float = -45.0,
+    ramp_frames: int = 2,
+    ref_floor_db: float | None = None,
+):
     """Causal speech gate of frame levels ``db`` (T,): 1 in speech, 0 in silence.
 
-    A frame is silent more than ``-threshold_db`` dB below the loudest frame so far; the
-    gate is ``min(1, 2 x mean(speech over the last ramp_frames frames))``.
+    A frame is silent more than ``-threshold_db`` dB below the loudest frame so far, or with
+    ``ref_floor_db`` (dB of full scale) below ``max(loudest so far, ref_floor_db)``: a prior
+    speech level, so that the quiet lead-in of a stream is silent before its first word
+    sets the reference; the gate is ``min(1, 2 x mean(speech over the last ramp_frames
+    frames))``.
     """
     db = np.asarray(db, np.float64).reshape(-1)
     ref = np.maximum.accumulate(db) if len(db) else db
+    if ref_floor_db is not None:
+        ref = np.maximum(ref, float(ref_floor_db))
     speech = (db >= ref + threshold_db).astype(np.float64)
     r = max(1, int(ramp_frames))
     c = np.concatenate([np.zeros(r), np.cumsum(speech)])

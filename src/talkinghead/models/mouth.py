@@ -111,6 +111,11 @@ class MouthConfig:
         Also silent: the clip's leading and trailing frames less than this many dB above
         its noise floor (its 5th-percentile frame RMS, :func:`noise_floor_gate`), for
         recordings whose noise sits above ``gate_db``. None: off (the -45 dB gate alone).
+    gate_ref_db : float or None
+        Streaming only (:class:`talkinghead.streaming.MouthAnimator`, whose gate is causal,
+        :func:`talkinghead.models.causal_default.causal_gate`): a prior speech level in dB of
+        full scale; a frame is silent ``-gate_db`` dB below ``max(loudest frame so far,
+        gate_ref_db)``. None: the loudest frame so far alone.
     """
 
     frontend: str = "student"
@@ -126,6 +131,7 @@ class MouthConfig:
     prior_blend: float = 0.0
     gate_db: float = -45.0
     gate_floor_db: float | None = None
+    gate_ref_db: float | None = None
 
     def __post_init__(self) -> None:
         if self.frontend not in FRONTENDS:
@@ -137,6 +143,10 @@ class MouthConfig:
         self.dilations = [int(d) for d in self.dilations]
         if self.gate_floor_db is not None and not float(self.gate_floor_db) > 0:
             raise InvalidArgumentError(f"gate_floor_db={self.gate_floor_db} must be None or > 0 dB")
+        if self.gate_ref_db is not None and not -120.0 <= float(self.gate_ref_db) <= 0.0:
+            raise InvalidArgumentError(
+                f"gate_ref_db={self.gate_ref_db} must be None or -120..0 dB of full scale"
+            )
 
     @property
     def receptive_past(self) -> int:

@@ -387,11 +387,13 @@ def ensemble_of(models):
     trained on the same clips with the same config (e.g. other seeds of
     :func:`train_mouth`): the first model with the others' networks as ``members``.
 
+    A causal ensemble streams too (:class:`talkinghead.streaming.MouthAnimator` runs every
+    member's causal convolutions and averages them as :meth:`MouthModel.network` does).
+
     Raises
     ------
     InvalidArgumentError
-        Empty, a causal config (streaming runs one network), or models whose config,
-        feature standardisation or DOF statistics differ.
+        Empty, or models whose config, feature standardisation or DOF statistics differ.
     """
     from ..models.mouth import MouthModel
 
@@ -399,10 +401,6 @@ def ensemble_of(models):
     if not models:
         raise InvalidArgumentError("models must hold at least one MouthModel")
     first = models[0]
-    if first.config.lookahead is not None and len(models) > 1:
-        raise InvalidArgumentError(
-            f"lookahead={first.config.lookahead} must be None for an ensemble (offline only)"
-        )
     for i, m in enumerate(models[1:], start=1):
         same = (
             m.config.to_dict() == first.config.to_dict()

@@ -686,6 +686,7 @@ class LearnedAnimator(FrameAnimator):
         self.name = f"{name}:{self.lookahead_ms:g}ms"
         self.neutral = neutral_face_68()
         self.gate_db = float(model.config.threshold_db)
+        self.gate_ref = None
         self.ramp_frames = int(model.config.ramp_frames)
         self.reset()
 
@@ -711,7 +712,7 @@ class LearnedAnimator(FrameAnimator):
         self.x = np.zeros(0, np.float64)  # recent real samples, from x0
         self.x0 = 0
         self.total = 0
-        self.g_ref = -np.inf
+        self.g_ref = -np.inf if self.gate_ref is None else float(self.gate_ref)
         self.g_hist: list[float] = []
         self.n_out = 0
 
@@ -780,7 +781,8 @@ class LearnedAnimator(FrameAnimator):
             zt = np.zeros((0,) + z.shape[1:])
         s, e = self._edges(t)
         db = _rms_db(y, s, e, 0) if n else np.zeros(0)
-        gate = causal_gate(db, threshold_db=self.gate_db, ramp_frames=self.ramp_frames)
+        gate = causal_gate(db, threshold_db=self.gate_db, ramp_frames=self.ramp_frames,
+                           ref_floor_db=self.gate_ref)  # fmt: skip
         up = CausalUpperFace(fps=self.fps, sr=self.sr, seed=self.seed).offline(y, n)
         f = self._face(zt, gate, up)
         return OfflineResult(
@@ -946,7 +948,8 @@ class MouthAnimator(LearnedAnimator):
     row ``p`` is frame ``p - L`` (``L`` = the checkpoint's ``lookahead``) -> per-DOF
     calibration and the prior blend (:meth:`~talkinghead.models.mouth.MouthModel.calibrate_outputs`)
     -> six DOF z-scores, interpolated to the video frames, causally gated (the checkpoint's
-    ``gate_db`` below the loudest frame so far) -> articulation
+    ``gate_db`` below the loudest frame so far, or below its ``gate_ref_db`` while that is
+    louder) -> articulation
     (:func:`~talkinghead.face.articulation.dofs_to_articulation`), landmarks and all 52
     blendshapes; upper face as :class:`LearnedAnimator`.
 
@@ -978,23 +981,22 @@ class MouthAnimator(LearnedAnimator):
         self.name = f"{name}:{self.lookahead_ms:g}ms"
         self.neutral = neutral_face_68()
         self.gate_db = float(model.config.gate_db)
+        ref = model.config.gate_ref_db
+        self.gate_ref = None if ref is None else float(ref)
         self.ramp_frames = 2
-        cfg, w = model.config, model.weights
+        cfg = model.config
         self._prior_col = (self.model.config.channels + self.model.head_for(self.lookahead_ms)
                            if cfg.prior else None)  # fmt: skip
-        self._inp_w, self._inp_b = w["inp.weight"][:, :, 0], w["inp.bias"][:, None]
-        self._taps = [[np.ascontiguousarray(w[f"blocks.{i}.conv.weight"][:, :, j])
-                       for j in range(cfg.kernel)] for i in range(len(cfg.dilations))]  # fmt: skip
-        self._bias = [w[f"blocks.{i}.conv.bias"][:, None] for i in range(len(cfg.dilations))]
-        self._out_w, self._out_b = w["out.weight"][:, :, 0], w["out.bias"][:, None]
-        self._wcat = [np.ascontiguousarray(np.concatenate(t, axis=1)) for t in self._taps]
+        # the network and its ensemble members (MouthModel.network averages their outputs)
+        self._nets = [_StreamNet(w, cfg) for w in [model.weights, *model.members]]
         self.reset()
 
     def reset(self) -> None:
         super().reset()
         cfg = self.mouth.config
         c = cfg.channels
-        self.hist = [np.zeros((c, (cfg.kernel - 1) * d), np.float32) for d in cfg.dilations]
+        self.hists = [[np.zeros((c, (cfg.kernel - 1) * d), np.float32) for d in cfg.dilations]
+                      for _ in self._nets]  # fmt: skip
         self.n_feat = 0
         self.last_row = None
 
@@ -1013,20 +1015,12 @@ class MouthAnimator(LearnedAnimator):
         if len(rows) == 0:
             return
         x = (rows - self.mouth.feature_mean) / self.mouth.feature_scale  # as normalize()
-        h = self._inp_w @ np.ascontiguousarray(x.T, np.float32) + self._inp_b
-        k = h.shape[1]
-        cfg = self.mouth.config
-        for i, d in enumerate(cfg.dilations):
-            a = np.maximum(h, 0, dtype=np.float32)
-            xp = np.concatenate([self.hist[i], a], axis=1)
-            taps = self._taps[i]
-            acc = taps[0] @ xp[:, :k]
-            for j in range(1, cfg.kernel):
-                acc += taps[j] @ xp[:, j * d : j * d + k]
-            h = h + acc + self._bias[i]
-            p = self.hist[i].shape[1]
-            self.hist[i] = xp[:, xp.shape[1] - p :] if p else self.hist[i]
-        out = (self._out_w @ np.maximum(h, 0) + self._out_b).T.astype(np.float32)  # (k, n_out)
+        xt = np.ascontiguousarray(x.T, np.float32)
+        k = xt.shape[1]
+        out = self._nets[0].run(xt, self.hists[0])
+        for net, hist in zip(self._nets[1:], self.hists[1:], strict=True):
+            out += net.run(xt, hist)
+        out = (out / len(self._nets)).T.astype(np.float32)  # (k, n_out)
         pos = self.n_feat + np.arange(k)
         self.n_feat += k
         keep = pos >= self.D  # output p is frame p - D
@@ -1063,11 +1057,15 @@ class MouthAnimator(LearnedAnimator):
         for r in range(max(ks)):
             idx = [s for s, k in enumerate(ks) if k > r]
             x = np.stack([rows[s][r] for s in idx])
-            x = (x - m.feature_mean) / m.feature_scale  # as normalize()
-            h = x.astype(np.float32) @ a0._inp_w.T + a0._inp_b[:, 0]
-            h = causal_blocks_batch(h, [animators[s].hist for s in idx], a0._wcat, a0._bias,
-                                    m.config.dilations, m.config.kernel)  # fmt: skip
-            o = (np.maximum(h, 0) @ a0._out_w.T + a0._out_b[:, 0]).astype(np.float32)
+            x = ((x - m.feature_mean) / m.feature_scale).astype(np.float32)  # as normalize()
+            o = None
+            for n, net in enumerate(a0._nets):
+                h = x @ net.inp_w.T + net.inp_b[:, 0]
+                h = causal_blocks_batch(h, [animators[s].hists[n] for s in idx], net.wcat,
+                                        net.bias, m.config.dilations, m.config.kernel)  # fmt: skip
+                on = np.maximum(h, 0) @ net.out_w.T + net.out_b[:, 0]
+                o = on if o is None else o + on
+            o = (o / len(a0._nets)).astype(np.float32)
             for j, s in enumerate(idx):
                 outs[s].append(o[j])
         keep_out, keep_prior, owners = [], [], []
@@ -1110,6 +1108,39 @@ class MouthAnimator(LearnedAnimator):
         self._net(rows)
         if self.D and self.last_row is not None:  # as raw_outputs: the last row repeated
             self._net(np.repeat(self.last_row, self.D, axis=0))
+
+
+class _StreamNet:
+    """One causal mouth network's weights laid out for streaming (:class:`MouthAnimator`)."""
+
+    def __init__(self, w: dict, cfg) -> None:
+        n = len(cfg.dilations)
+        self.cfg = cfg
+        self.inp_w, self.inp_b = w["inp.weight"][:, :, 0], w["inp.bias"][:, None]
+        self.taps = [[np.ascontiguousarray(w[f"blocks.{i}.conv.weight"][:, :, j])
+                      for j in range(cfg.kernel)] for i in range(n)]  # fmt: skip
+        self.bias = [w[f"blocks.{i}.conv.bias"][:, None] for i in range(n)]
+        self.out_w, self.out_b = w["out.weight"][:, :, 0], w["out.bias"][:, None]
+        self.wcat = [np.ascontiguousarray(np.concatenate(t, axis=1)) for t in self.taps]
+
+    def run(self, xt: np.ndarray, hist: list) -> np.ndarray:
+        """Standardised input columns (in_dim, k) -> outputs (n_out, k); ``hist`` (per block
+        its last ``(kernel - 1) d`` ReLU inputs) is updated in place."""
+        cfg = self.cfg
+        h = self.inp_w @ xt + self.inp_b
+        k = h.shape[1]
+        for i, d in enumerate(cfg.dilations):
+            a = np.maximum(h, 0, dtype=np.float32)
+            xp = np.concatenate([hist[i], a], axis=1)
+            taps = self.taps[i]
+            acc = taps[0] @ xp[:, :k]
+            for j in range(1, cfg.kernel):
+                acc += taps[j] @ xp[:, j * d : j * d + k]
+            h = h + acc + self.bias[i]
+            p = hist[i].shape[1]
+            if p:
+                hist[i] = xp[:, xp.shape[1] - p :]
+        return self.out_w @ np.maximum(h, 0) + self.out_b
 
 
 def check_mouth_streamable(model) -> None:
