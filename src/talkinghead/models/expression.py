@@ -211,6 +211,9 @@ def driving_landmarks(anim, *, blinks: bool) -> tuple[np.ndarray, bool]:
 CAUSAL_TAU = {"fast": 0.12, "slow": 0.8, "nod": 0.1, "brow": 0.12}
 #: Half-life (s) of the causal level reference (the offline pass uses the clip's 95th pct).
 CAUSAL_PEAK_HALF_LIFE_S = 10.0
+#: Frames of head and brow drift :class:`CausalUpperFace` computes at once (drawn ahead:
+#: noise, not audio, so no latency; the values do not depend on it).
+DRIFT_BLOCK = 50
 
 
 class CausalUpperFace:
@@ -260,6 +263,8 @@ class CausalUpperFace:
             self._sd.append(float(np.sqrt(np.sum(k * k))))
         self._noise = [np.zeros(0) for _ in range(4)]  # drawn noise not yet fully used
         self._noise0 = [0, 0, 0, 0]  # frame index of _noise[i][0]
+        self._dc = [np.zeros(0) for _ in range(4)]  # drift computed ahead, not yet used
+        self._dc0 = [0, 0, 0, 0]  # frame index of _dc[i][0]
         self._a = {k: 1.0 - np.exp(-1.0 / (v * self.fps)) for k, v in CAUSAL_TAU.items()}
         self._peak_decay = 0.5 ** (1.0 / (CAUSAL_PEAK_HALF_LIFE_S * self.fps))
         self._ema = {"fast": 0.0, "slow": 0.0, "nod": 0.0, "brow": 0.0}
@@ -275,6 +280,20 @@ class CausalUpperFace:
 
     # ------------------------------------------------------------------ random parts
     def _drift(self, i: int, t0: int, t1: int) -> np.ndarray:
+        """Drift ``i`` of frames ``t0..t1-1`` (``t0`` = the previous call's ``t1``), computed
+        ``DRIFT_BLOCK`` frames ahead: a live stream asks for one frame at a time, and one
+        convolution per block instead of per frame gives the same values."""
+        end = self._dc0[i] + len(self._dc[i])
+        if t1 > end:
+            more = self._drift_block(i, end, max(t1, end + DRIFT_BLOCK))
+            self._dc[i] = np.concatenate([self._dc[i], more]) if len(self._dc[i]) else more
+        a, b = t0 - self._dc0[i], t1 - self._dc0[i]
+        out = self._dc[i][a:b]
+        self._dc[i] = self._dc[i][b:]
+        self._dc0[i] = t1
+        return out
+
+    def _drift_block(self, i: int, t0: int, t1: int) -> np.ndarray:
         k = self._k[i]
         half = (len(k) - 1) // 2
         need = t1 + 2 * half - self._noise0[i]  # noise samples [noise0, t1 + 2 half)
