@@ -69,13 +69,17 @@ class PushBatcher:
         batch (default). The work is Python and small numpy calls that hold the GIL, so a
         worker thread adds no parallelism, only a thread handoff per batch and GIL switches
         (5 ms each) between the batch and the sockets; inline, a batch's frames leave
-        before the next batch starts.
+        before the next batch starts. A batch of more than ``inline_max_bytes`` of audio
+        (a client sending seconds at once) runs in ``pool``, so that it does not stop the
+        other sessions' sockets and ``/health`` for its whole duration.
     """
 
-    def __init__(self, pool, *, max_items: int = 64, inline: bool = True) -> None:
+    def __init__(self, pool, *, max_items: int = 64, inline: bool = True,
+                 inline_max_bytes: int = 1 << 18) -> None:  # fmt: skip
         self.pool = pool
         self.max_items = int(max_items)
         self.inline = bool(inline)
+        self.inline_max_bytes = int(inline_max_bytes)
         self._ready: dict = {}  # streams with audio waiting, in arrival order (a set)
         self._running = False
         self.batches = 0
@@ -116,8 +120,9 @@ class PushBatcher:
                 if not batch:
                     continue
                 items = [(st.sa, chunk) for st, chunk, _ in batch]
+                inline = self.inline and sum(len(c) for _, c in items) <= self.inline_max_bytes
                 try:
-                    if self.inline:
+                    if inline:
                         res, dt = _timed_batch(push_batch, items)
                     else:
                         res, dt = await loop.run_in_executor(
@@ -134,7 +139,7 @@ class PushBatcher:
                         continue
                     st.deliver(r, share, len(chunk), t_first)  # must not raise
                     self.offer(st)  # audio that arrived while it ran
-                if self.inline:
+                if inline:
                     await asyncio.sleep(0)  # the senders go first, then the next batch
         finally:
             self._running = False
