@@ -14,7 +14,11 @@ clients' start times staggered over 20 ms. Per session:
 - **lag**: frame arrival minus the wall time at which the audio at the frame's centre
   ``(t + 0.5) / fps`` was produced (look-ahead, chunking, compute, queueing and loopback
   network included), p50 and p95 over the session's frames;
-- **refused**: sessions the server closed with 1013 (admission control) and its reason.
+- **refused**: sessions the server closed with 1013 (admission control) and its reason;
+- **cpu/session**: the server process's CPU time (user + system, all threads, from
+  ``/proc``) while the clients ran, divided by the served sessions' seconds of audio: what
+  one session costs in CPU seconds per second, less dependent on the machine's load than
+  the lag (but a server that falls behind pushes bigger chunks, which cost less per second).
 
 The table gives the median and the worst session of each run. The load of the machine
 (``os.getloadavg``) is printed before and after each run: on a shared machine other
@@ -85,6 +89,15 @@ class Server:
         import httpx
 
         return httpx.get(self.http + path).json()
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system, all threads) the server process has used so far."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):  # not Linux
+            return float("nan")
 
     def close(self) -> None:
         self.proc.terminate()
@@ -174,9 +187,9 @@ def main(argv=None) -> int:
     for n in a.sessions:
         server = Server(model=a.model, cpu_budget=a.cpu_budget, admission=not a.no_admission)
         try:
-            load0 = os.getloadavg()[0]
+            load0, cpu0 = os.getloadavg()[0], server.cpu_s()
             out = asyncio.run(run(server.ws, n, a.seconds, a.lookahead))
-            load1 = os.getloadavg()[0]
+            load1, cpu1 = os.getloadavg()[0], server.cpu_s()
             h = server.get("/health")
         finally:
             server.close()
@@ -193,6 +206,7 @@ def main(argv=None) -> int:
             "lag_p50_median": float(np.median([r["lag_p50"] for r in ok])) if ok else float("nan"),
             "lag_p95_median": float(np.median([r["lag_p95"] for r in ok])) if ok else float("nan"),
             "lag_p95_worst": float(max(r["lag_p95"] for r in ok)) if ok else float("nan"),
+            "cpu_per_session": (cpu1 - cpu0) / (len(ok) * a.seconds) if ok else float("nan"),
             "load": f"{load0:.1f}->{load1:.1f}",
             "animator": ok[0]["animator"] if ok else "-",
         }
@@ -201,13 +215,15 @@ def main(argv=None) -> int:
                           "refused_reason": refused[0]["refused"] if refused else None,
                           "errors": [r["error"] for r in errors][:3]}), flush=True)  # fmt: skip
     cols = ["sessions", "served", "refused", "dropped", "fps_median", "fps_worst",
-            "lag_p50_median", "lag_p95_median", "lag_p95_worst", "load"]  # fmt: skip
+            "lag_p50_median", "lag_p95_median", "lag_p95_worst", "cpu_per_session",
+            "load"]  # fmt: skip
     print(f"\nlook-ahead {a.lookahead:g} ms, {a.seconds:g} s per session, animator "
           f"{rows[0]['animator'] if rows else '-'}, {os.cpu_count()} CPUs")  # fmt: skip
     print("| " + " | ".join(cols) + " |")
     print("|" + "---:|" * len(cols))
     for r in rows:
-        cells = [f"{r[c]:.1f}" if isinstance(r[c], float) else str(r[c]) for c in cols]
+        cells = [(f"{r[c]:.4f}" if c == "cpu_per_session" else f"{r[c]:.1f}")
+                 if isinstance(r[c], float) else str(r[c]) for c in cols]  # fmt: skip
         print("| " + " | ".join(cells) + " |")
     return 0
 
