@@ -118,3 +118,40 @@ def test_open_calibration_roundtrip(tmp_path):
         MouthModel(m.config, m.weights, open_calibration=np.zeros(5))
     with pytest.raises(InvalidArgumentError, match="gate_floor_db"):
         MouthConfig(gate_floor_db=0)
+
+
+def test_close_dips_closes_clear_dips_only():
+    from talkinghead.models.mouth import close_dips
+
+    t = np.arange(60)
+    x = np.full(60, 1.0)
+    x[10:15] = [0.8, 0.2, -0.5, 0.2, 0.8]  # a deep, short dip (a /b/ the network hints at)
+    x[40:45] = [0.9, 0.8, 0.7, 0.8, 0.9]  # a shallow one: left alone
+    got = close_dips(x, depth=1.0, half_window=3, closed_z=-2.0)
+    assert got[12] == -2.0 and got[11] == pytest.approx(0.5 * (0.2 - 2.0))
+    np.testing.assert_array_equal(got[40:45], x[40:45])
+    np.testing.assert_array_equal(np.delete(got, [11, 12, 13]), np.delete(x, [11, 12, 13]))
+    assert np.all(got <= x)  # only ever closes
+    smooth = np.sin(t / 30.0)  # slow movement: no dip within the window is deep enough
+    np.testing.assert_array_equal(close_dips(smooth, depth=0.5, half_window=3, closed_z=-2), smooth)
+    with pytest.raises(InvalidArgumentError, match="depth="):
+        close_dips(x, depth=0, half_window=3, closed_z=-2.0)
+    with pytest.raises(InvalidArgumentError, match="close_dips"):
+        MouthConfig(close_dips=-1)
+
+
+def test_close_dips_in_the_model_closes_the_drawn_lips():
+    m = _model(None)
+    rng = np.random.default_rng(3)
+    y = (rng.standard_normal(16000 * 2) * np.repeat(rng.uniform(0.05, 1, 20), 1600)).astype(
+        np.float32
+    )
+    m.config.frontend = "mel"
+    a = m(y=y, sr=16000, fps=25.0)
+    m.config.close_dips = 0.3
+    b = m(y=y, sr=16000, fps=25.0)
+    assert np.all(b.dof_z[:, 0] <= a.dof_z[:, 0] + 1e-6)
+    np.testing.assert_allclose(b.dof_z[:, 1:], a.dof_z[:, 1:])
+    closed = b.dof_z[:, 0] < a.dof_z[:, 0] - 1e-3
+    assert closed.any()  # some dips were closed, and their drawn lips too
+    assert np.all(b.mouth_open[closed] <= a.mouth_open[closed] + 1e-6)

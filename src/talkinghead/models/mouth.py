@@ -60,6 +60,7 @@ __all__ = [
     "MouthModel",
     "MouthResult",
     "MOUTH_DIR",
+    "close_dips",
     "MOUTH_WHISPER_DIR",
     "FRONTENDS",
 ]
@@ -116,6 +117,12 @@ class MouthConfig:
         :func:`talkinghead.models.causal_default.causal_gate`): a prior speech level in dB of
         full scale; a frame is silent ``-gate_db`` dB below ``max(loudest frame so far,
         gate_ref_db)``. None: the loudest frame so far alone.
+    close_dips : float or None
+        Closure post-step (:func:`close_dips`): a dip of the predicted opening at least this
+        deep (z units below the lower of its two neighbouring peaks, within
+        ``close_dip_s``) is pushed down to closed lips, as /p b m/ close them. None: off.
+    close_dip_s : float
+        Half-window of a dip (seconds) for ``close_dips``.
     """
 
     frontend: str = "student"
@@ -132,6 +139,8 @@ class MouthConfig:
     gate_db: float = -45.0
     gate_floor_db: float | None = None
     gate_ref_db: float | None = None
+    close_dips: float | None = None
+    close_dip_s: float = 0.12
 
     def __post_init__(self) -> None:
         if self.frontend not in FRONTENDS:
@@ -147,6 +156,10 @@ class MouthConfig:
             raise InvalidArgumentError(
                 f"gate_ref_db={self.gate_ref_db} must be None or -120..0 dB of full scale"
             )
+        if self.close_dips is not None and not float(self.close_dips) > 0:
+            raise InvalidArgumentError(f"close_dips={self.close_dips} must be None or > 0")
+        if not float(self.close_dip_s) > 0:
+            raise InvalidArgumentError(f"close_dip_s={self.close_dip_s} must be > 0 s")
 
     @property
     def receptive_past(self) -> int:
@@ -211,6 +224,51 @@ def _forward_numpy(w: dict, cfg: MouthConfig, x: np.ndarray) -> np.ndarray:
             acc += k[:, :, j] @ a[:, j * d : j * d + T]
         h = h + acc + w[f"blocks.{i}.conv.bias"][:, None]
     return (w["out.weight"][:, :, 0] @ np.maximum(h, 0) + w["out.bias"][:, None]).astype(np.float32)
+
+
+def close_dips(
+    z_open: np.ndarray, *, depth: float, half_window: int, closed_z: float
+) -> np.ndarray:
+    """Push the opening's clear dips down to closed lips (the closure post-step).
+
+    A frame ``i`` is a dip when it is the lowest of ``z_open[i - half_window : i +
+    half_window + 1]`` and at least ``depth`` below the lower of the highest values on its
+    left and on its right within that window; it then becomes ``min(z_open[i],
+    closed_z)``, and its two neighbours half way there. Without a transcript this finds the
+    short closures of /p b m/ that the smooth network output only hints at.
+
+    Parameters
+    ----------
+    z_open : np.ndarray, shape (T,)
+        Predicted opening z-scores at the video frames.
+    depth : float
+        Minimum depth of a dip (z units), > 0.
+    half_window : int
+        Frames on each side, >= 1.
+    closed_z : float
+        The z-score of closed lips (jaw opening 0).
+
+    Returns
+    -------
+    np.ndarray, float64, shape (T,)
+    """
+    x = np.asarray(z_open, np.float64).reshape(-1)
+    if not depth > 0 or int(half_window) < 1:
+        raise InvalidArgumentError(
+            f"depth={depth} must be > 0 and half_window={half_window} must be >= 1"
+        )
+    w, T = int(half_window), len(x)
+    out = x.copy()
+    for i in range(1, T - 1):
+        lo, hi = max(0, i - w), min(T, i + w + 1)
+        if x[i] > x[lo:hi].min() or x[i] >= x[i - 1] and x[i] >= x[i + 1]:
+            continue
+        if min(x[lo:i].max(), x[i + 1 : hi].max()) - x[i] < depth:
+            continue
+        out[i] = min(out[i], closed_z)
+        for j in (i - 1, i + 1):
+            out[j] = min(out[j], 0.5 * (x[j] + closed_z))
+    return out
 
 
 def noise_floor_gate(
@@ -613,6 +671,14 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
             )
         else:
             gate = np.zeros(n_frames)
+        if self.config.close_dips is not None and n_frames > 2:
+            mu, sd = self.dof_stats.mean[0], max(self.dof_stats.std[0], 1e-9)
+            z[:, 0] = close_dips(
+                z[:, 0],
+                depth=float(self.config.close_dips),
+                half_window=max(1, int(round(self.config.close_dip_s * fps))),
+                closed_z=-mu / sd,
+            )
         art = dofs_to_articulation(z, self.dof_stats, gate)
         if phones:
             c = bilabial_closure(phones, fps=fps, n_frames=n_frames)
