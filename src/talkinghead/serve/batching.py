@@ -2,14 +2,15 @@
 
 Each session is a :class:`Stream`: its received audio waits there (the bytes of all the
 messages that arrived since its last batch, in order) until the batcher takes it. The
-batcher runs every stream that has audio waiting in ONE worker-thread call of
+batcher runs every stream that has audio waiting in ONE call of
 :func:`talkinghead.streaming.push_batch` (the learned animators' trunk, network and face
-read-out are batched over the sessions there), one batch at a time, and starts the next
-batch as soon as the previous one is done: while a batch runs the next streams' audio
-gathers, so the batch size follows the load by itself (one session: one item per batch, no
-added wait; 20 sessions: about 20 items per batch), and a session whose messages arrived
-while a batch ran is pushed all its waiting audio at once (one item, not one batch per
-message). Each stream gets its own frames (or its own error) through its ``deliver``
+read-out are batched over the sessions there; on the event loop's thread, see ``inline``),
+one batch at a time, and starts the next batch as soon as the previous one is done (or
+``min_interval_s`` after the previous one started): while a batch runs the next streams'
+audio gathers, so the batch size follows the load by itself (one session: one item per
+batch, no added wait; many sessions: more items per batch), and a session whose
+messages arrived while a batch ran is pushed all its waiting audio at once (one item, not
+one batch per message). Each stream gets its own frames (or its own error) through its ``deliver``
 callback, with its share of the batch's time, which admission control counts as that
 session's work. A stream that is ``held`` (its client does not read its frames) is not
 pushed until it is released.
@@ -64,6 +65,13 @@ class PushBatcher:
         Where a batch runs when not ``inline``.
     max_items : int
         Largest batch (the rest waits for the next one).
+    min_interval_s : float
+        A batch starts at least this long after the previous one started (default 0: as
+        soon as audio is waiting and no batch runs). With many sessions whose 20 ms chunks
+        arrive spread over time, back-to-back batches of one or two items each pay the
+        batch's fixed cost (about five items' worth: ``bench/stream_server_cost.py``) and
+        keep the core busy; e.g. 0.01 trades up to 10 ms of latency for fewer, larger
+        batches (one session, a chunk every 20 ms, never waits).
     inline : bool
         Run each batch on the event loop's thread, then let the senders run before the next
         batch (default). The work is Python and small numpy calls that hold the GIL, so a
@@ -75,8 +83,11 @@ class PushBatcher:
     """
 
     def __init__(self, pool, *, max_items: int = 64, inline: bool = True,
-                 inline_max_bytes: int = 1 << 18) -> None:  # fmt: skip
+                 inline_max_bytes: int = 1 << 18,
+                 min_interval_s: float = 0.0) -> None:  # fmt: skip
         self.pool = pool
+        self.min_interval_s = float(min_interval_s)
+        self._last_start = -float("inf")
         self.max_items = int(max_items)
         self.inline = bool(inline)
         self.inline_max_bytes = int(inline_max_bytes)
@@ -108,6 +119,10 @@ class PushBatcher:
         loop = asyncio.get_running_loop()
         try:
             while self._ready:
+                wait = self._last_start + self.min_interval_s - time.perf_counter()
+                if wait > 0:  # gather the sessions' chunks of the next few ms into one batch
+                    await asyncio.sleep(wait)
+                self._last_start = time.perf_counter()
                 batch = []
                 for st in list(self._ready)[: self.max_items]:
                     del self._ready[st]
