@@ -23,6 +23,10 @@ Usage::
 resumable under ``--work/mI``) and ships one model averaging their outputs (offline, or
 causal with ``--lookahead``: the server streams every member).
 
+``--add-members CKPT ...`` adds the networks of other checkpoints of the same architecture
+(e.g. the recipe trained without ``--train-only``) to the ensemble, each reading the inputs
+through its own standardisation; calibration and ``prior_blend`` are then fitted for the whole.
+
 ``--train-only`` folders add training clips that never enter validation (GRID s1: one
 speaker, 1000 clips); ``--val-from`` reuses a checkpoint's validation clips (and keeps
 their people out of training) so that variants are compared on the same clips.
@@ -248,6 +252,26 @@ def main(argv=None) -> int:
         "(e.g. quantile,affine,affine,affine,affine,affine)",
     )
     ap.add_argument(
+        "--add-members",
+        nargs="*",
+        default=[],
+        help="checkpoints (of the same architecture, e.g. the recipe without --train-only) whose "
+        "networks join the trained ones as ensemble members (recipes.mouth.ensemble_of mixed=True)",
+    )
+    ap.add_argument(
+        "--gate-db",
+        type=float,
+        default=-45.0,
+        help="silence gate threshold (dB below the reference)",
+    )
+    ap.add_argument(
+        "--gate-ref-db",
+        type=float,
+        default=None,
+        help="streaming (causal) models: a prior speech level (dB of full scale) under the causal "
+        "gate's loudest-so-far reference (MouthConfig.gate_ref_db)",
+    )
+    ap.add_argument(
         "--open-calibration",
         action="store_true",
         help="quantile-calibrate the final (blended) opening on the validation clips",
@@ -331,6 +355,8 @@ def main(argv=None) -> int:
         utterance_norm=args.lookahead is None,
         prior=args.prior,
         dropout=args.dropout,
+        gate_db=args.gate_db,
+        gate_ref_db=args.gate_ref_db,
     )
     weights = None
     lengths = np.array([len(c.feats) for c in train], np.float64)
@@ -373,12 +399,19 @@ def main(argv=None) -> int:
                 ),
             )
         )
-    if args.ensemble == 1:
+    if args.add_members:
+        from talkinghead.models.mouth import MouthModel
+
+        nets += [MouthModel.from_pretrained(p) for p in args.add_members]
+    if len(nets) == 1:
         model = nets[0]
     else:
         from talkinghead.recipes.mouth import ensemble_of
 
-        model = ensemble_of(nets)
+        model = ensemble_of(nets, mixed=bool(args.add_members))
+        if args.add_members:
+            model.config.prior_blend = 0.0  # chosen again below
+            model.meta["ensemble_added"] = [str(p) for p in args.add_members]
     print(f"trained in {time.time() - t0:.0f} s", flush=True)
     model.causal = causal
     scores = [evaluate_clip(model, c) for c in val]

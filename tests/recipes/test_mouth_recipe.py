@@ -172,6 +172,21 @@ def test_ensemble_averages_members_and_round_trips(clip, tmp_path):
     ec = ensemble_of([s1, s2])
     np.testing.assert_allclose(ec.raw_outputs(x), 0.5 * (s1.raw_outputs(x) + s2.raw_outputs(x)),
                                atol=1e-5)  # fmt: skip
+    # mixed: a model trained on other clips (other feature statistics) joins through its own
+    # standardisation, folded into its input convolution
+    from dataclasses import replace
+
+    c2 = replace(c, feats=(c.feats.astype(np.float32) * 1.5 + 0.3).astype(np.float16))
+    raw = MouthConfig(frontend="mel", in_dim=80, channels=8, dilations=[1], lookahead=2,
+                      utterance_norm=False)  # fmt: skip
+    s4 = train_mouth([c], out_dir=tmp_path / "f", seed=0, **{**kw, "config": raw})
+    s3 = train_mouth([c2], out_dir=tmp_path / "g", seed=2, **{**kw, "config": raw})
+    assert np.abs(s3.feature_mean - s4.feature_mean).max() > 0.1
+    with pytest.raises(Exception, match="must share the config"):
+        ensemble_of([s4, s3])
+    em = ensemble_of([s4, s3], mixed=True)
+    np.testing.assert_allclose(em.raw_outputs(x), 0.5 * (s4.raw_outputs(x) + s3.raw_outputs(x)),
+                               atol=1e-4)  # fmt: skip
 
 
 def test_read_val_clips_from_a_checkpoint_config_or_a_list(tmp_path):

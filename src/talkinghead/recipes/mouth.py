@@ -382,7 +382,7 @@ def crop_corr_loss(out, target, mask, weights, min_frames: int = 10):
     return ((1.0 - r) * keep).sum() / keep.sum().clamp(min=1e-6)
 
 
-def ensemble_of(models):
+def ensemble_of(models, *, mixed: bool = False):
     """One :class:`~talkinghead.models.mouth.MouthModel` averaging the outputs of several
     trained on the same clips with the same config (e.g. other seeds of
     :func:`train_mouth`): the first model with the others' networks as ``members``.
@@ -390,10 +390,19 @@ def ensemble_of(models):
     A causal ensemble streams too (:class:`talkinghead.streaming.MouthAnimator` runs every
     member's causal convolutions and averages them as :meth:`MouthModel.network` does).
 
+    ``mixed=True`` also accepts models trained on other clips (e.g. with and without
+    train-only data): the same architecture and front end (``prior_blend``, ``dropout`` and
+    the gate settings may differ: the first model's are kept); a member's own feature
+    standardisation is folded into its input convolution (exact: ``(x - m) / s = a (x -
+    m0) / s0 + b``), and the ensemble keeps the first model's standardisation and DOF
+    statistics (refit the calibration and the blend on validation clips afterwards, as
+    ``train_mouth.py`` does).
+
     Raises
     ------
     InvalidArgumentError
-        Empty, or models whose config, feature standardisation or DOF statistics differ.
+        Empty, or models whose config, feature standardisation or DOF statistics differ
+        (with ``mixed``: whose architecture or front end differ).
     """
     from ..models.mouth import MouthModel
 
@@ -401,28 +410,57 @@ def ensemble_of(models):
     if not models:
         raise InvalidArgumentError("models must hold at least one MouthModel")
     first = models[0]
+
+    def arch(m):
+        d = m.config.to_dict()
+        free = ("prior_blend", "dropout", "gate_db", "gate_floor_db", "gate_ref_db")
+        return {k: v for k, v in d.items() if k not in free} if mixed else d
+
     for i, m in enumerate(models[1:], start=1):
-        same = (
-            m.config.to_dict() == first.config.to_dict()
-            and np.array_equal(m.feature_mean, first.feature_mean)
-            and np.array_equal(m.feature_scale, first.feature_scale)
-            and m.dof_stats.to_dict() == first.dof_stats.to_dict()
+        same = arch(m) == arch(first) and (
+            mixed
+            or (
+                np.array_equal(m.feature_mean, first.feature_mean)
+                and np.array_equal(m.feature_scale, first.feature_scale)
+                and m.dof_stats.to_dict() == first.dof_stats.to_dict()
+            )
         )
         if not same:
             raise InvalidArgumentError(
                 f"models[{i}] must share the config, feature standardisation and DOF "
                 "statistics of models[0] (the same recipe on the same clips)"
+                + (" or with mixed=True its architecture and front end" if mixed else "")
             )
     for m in models:
         if m._net is not None:
             m.pull_weights()
+    members = []
+    for m in models[1:]:
+        for w in [m.weights, *m.members]:
+            members.append(_fold_standardisation(w, m, first))
     out = MouthModel(
         first.config, first.weights, feature_mean=first.feature_mean,
         feature_scale=first.feature_scale, dof_stats=first.dof_stats, student=first.student,
-        prior=first.prior, causal=first.causal, meta=dict(first.meta),
-        members=[w for m in models[1:] for w in [m.weights, *m.members]],
+        prior=first.prior, causal=first.causal, meta=dict(first.meta), members=members,
     )  # fmt: skip
     out.meta["ensemble"] = 1 + len(out.members)
+    return out
+
+
+def _fold_standardisation(w: dict, model, target) -> dict:
+    """``w`` (a network of ``model``) reading ``target``'s standardised input instead of
+    ``model``'s: ``(x - m) / s = a (x - m0) / s0 + b`` with ``a = s0 / s``, ``b = (m0 - m) /
+    s``, folded into the 1x1 input convolution."""
+    if np.array_equal(model.feature_mean, target.feature_mean) and np.array_equal(
+        model.feature_scale, target.feature_scale
+    ):
+        return w
+    a = target.feature_scale.astype(np.float64) / model.feature_scale.astype(np.float64)
+    b = (target.feature_mean.astype(np.float64) - model.feature_mean) / model.feature_scale
+    W = np.asarray(w["inp.weight"], np.float64)[:, :, 0]
+    out = dict(w)
+    out["inp.weight"] = (W * a[None, :])[:, :, None].astype(np.float32)
+    out["inp.bias"] = (np.asarray(w["inp.bias"], np.float64) + W @ b).astype(np.float32)
     return out
 
 
