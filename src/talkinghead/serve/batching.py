@@ -69,7 +69,7 @@ class PushBatcher:
         A batch starts at least this long after the previous one started (default 0: as
         soon as audio is waiting and no batch runs). With many sessions whose 20 ms chunks
         arrive spread over time, back-to-back batches of one or two items each pay the
-        batch's fixed cost (about five items' worth: ``bench/stream_server_cost.py``) and
+        batch's fixed cost (three to five items' worth: ``bench/stream_server_cost.py``) and
         keep the core busy; e.g. 0.01 trades up to 10 ms of latency for fewer, larger
         batches (one session, a chunk every 20 ms, never waits).
     inline : bool
