@@ -1,7 +1,7 @@
 """Concurrency of ``talkinghead serve``: per-session frame rate and lag for N live sessions.
 
     python bench/stream_concurrency.py [--sessions 1 8 20 25] [--seconds 20] [--lookahead 0]
-        [--model default] [--cpu-budget CORES] [--no-admission]
+        [--model default] [--cpu-budget CORES] [--no-admission] [--batch-interval-ms MS]
 
 The server runs in its own process (``talkinghead.serve.app`` under uvicorn, the per-address
 limit raised to 64 since every client is 127.0.0.1; everything else as shipped, admission
@@ -15,6 +15,7 @@ clients' start times staggered over 20 ms. Per session:
   ``(t + 0.5) / fps`` was produced (look-ahead, chunking, compute, queueing and loopback
   network included), p50 and p95 over the session's frames;
 - **refused**: sessions the server closed with 1013 (admission control) and its reason;
+- **batch_items**: the mean number of sessions per batch of the server's batcher;
 - **cpu/session**: the server process's CPU time (user + system, all threads, from
   ``/proc``) while the clients ran, divided by the served sessions' seconds of audio: what
   one session costs in CPU seconds per second, less dependent on the machine's load than
@@ -55,7 +56,7 @@ def load_speech(seconds: float) -> np.ndarray:
 class Server:
     """``talkinghead.serve`` in a subprocess on a free port."""
 
-    def __init__(self, *, model=None, cpu_budget=None, admission=True) -> None:
+    def __init__(self, *, model=None, cpu_budget=None, admission=True, batch_interval_ms=0.0):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -64,6 +65,8 @@ class Server:
             kw += f", model={model!r}"
         if cpu_budget is not None:
             kw += f", cpu_budget={float(cpu_budget)!r}"
+        if batch_interval_ms:
+            kw += f", batch_interval_ms={float(batch_interval_ms)!r}"
         code = (
             "import uvicorn; from talkinghead.serve.app import ServeConfig, create_app, "
             f"uvicorn_options; c = ServeConfig({kw}); "
@@ -182,10 +185,17 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default=None, help="server --model (default: the shipped one)")
     ap.add_argument("--cpu-budget", type=float, default=None)
     ap.add_argument("--no-admission", action="store_true")
+    ap.add_argument(
+        "--batch-interval-ms",
+        type=float,
+        default=0.0,
+        help="server batch_interval_ms (least time between batch starts; 0: none)",
+    )
     a = ap.parse_args(argv)
     rows = []
     for n in a.sessions:
-        server = Server(model=a.model, cpu_budget=a.cpu_budget, admission=not a.no_admission)
+        server = Server(model=a.model, cpu_budget=a.cpu_budget, admission=not a.no_admission,
+                        batch_interval_ms=a.batch_interval_ms)  # fmt: skip
         try:
             load0, cpu0 = os.getloadavg()[0], server.cpu_s()
             out = asyncio.run(run(server.ws, n, a.seconds, a.lookahead))
@@ -207,6 +217,7 @@ def main(argv=None) -> int:
             "lag_p95_median": float(np.median([r["lag_p95"] for r in ok])) if ok else float("nan"),
             "lag_p95_worst": float(max(r["lag_p95"] for r in ok)) if ok else float("nan"),
             "cpu_per_session": (cpu1 - cpu0) / (len(ok) * a.seconds) if ok else float("nan"),
+            "batch_items": h.get("batching", {}).get("mean_items"),
             "load": f"{load0:.1f}->{load1:.1f}",
             "animator": ok[0]["animator"] if ok else "-",
         }
@@ -216,7 +227,7 @@ def main(argv=None) -> int:
                           "errors": [r["error"] for r in errors][:3]}), flush=True)  # fmt: skip
     cols = ["sessions", "served", "refused", "dropped", "fps_median", "fps_worst",
             "lag_p50_median", "lag_p95_median", "lag_p95_worst", "cpu_per_session",
-            "load"]  # fmt: skip
+            "batch_items", "load"]  # fmt: skip
     print(f"\nlook-ahead {a.lookahead:g} ms, {a.seconds:g} s per session, animator "
           f"{rows[0]['animator'] if rows else '-'}, {os.cpu_count()} CPUs")  # fmt: skip
     print("| " + " | ".join(cols) + " |")

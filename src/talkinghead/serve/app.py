@@ -107,6 +107,9 @@ class ServeConfig:
     ws_compression : bool
         Offer permessage-deflate to clients (off: it costs CPU on every frame and saves
         only bandwidth; see :func:`uvicorn_options`).
+    batch_interval_ms : float
+        Least time between the starts of two batches of sessions' audio (0: none;
+        :class:`~talkinghead.serve.batching.PushBatcher` ``min_interval_s``).
     """
 
     host: str = "127.0.0.1"
@@ -130,6 +133,7 @@ class ServeConfig:
     cpu_budget: float | None = None
     max_lag_ms: float = 150.0
     ws_compression: bool = False
+    batch_interval_ms: float = 0.0
 
 
 def uvicorn_options(cfg: ServeConfig) -> dict:
@@ -291,7 +295,7 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
         admission.calibrate(factory, fps=cfg.fps, lookahead_ms=0.0, streams=10)
     pool = ThreadPoolExecutor(max_workers=cfg.workers, thread_name_prefix="talkinghead-serve")
 
-    batcher = PushBatcher(pool)
+    batcher = PushBatcher(pool, min_interval_s=cfg.batch_interval_ms / 1000.0)
     stats = _Stats()
     sessions: dict[int, dict] = {}
     per_ip: Counter = Counter()
