@@ -336,6 +336,26 @@ def test_slow_client_is_closed():
         s.close()
 
 
+def test_client_that_stops_reading_and_sending_is_closed():
+    """Audio sent once, then silence both ways: the unsent frames time out (1008)."""
+    s = LiveServer(send_queue_frames=4, send_timeout_s=0.5)
+    try:
+        rng = np.random.default_rng(1)
+        chunk = (rng.standard_normal(1 << 19) * 3000).astype(np.int16).tobytes()  # 1 MiB
+        sock = raw_ws(s.cfg.port)
+        cfg = {"format": "s16", "sample_rate": 8000, "fps": 60}
+        sock.sendall(ws_frame(1, json.dumps(cfg).encode()))
+        sock.sendall(ws_frame(2, chunk))  # 65 s: ~3900 frames (~12 MB), more than TCP buffers
+        t0 = time.monotonic()
+        while s.sessions() and time.monotonic() - t0 < 20:
+            time.sleep(0.1)
+        assert s.sessions() == 0
+        assert httpx.get(s.http + "/stats").json()["closes"].get("1008", 0) == 1
+        sock.close()
+    finally:
+        s.close()
+
+
 # ----------------------------------------------------------------------------- the default
 
 

@@ -13,9 +13,10 @@ Protocol of ``/ws`` (one stream per connection):
    determined: ``{"type": "frame", "index", "t", "landmarks": [[x, y] * 68],
    "mouth_open", "blendshapes"?, "head_pose"?, "brow"?, "blink"?, "latency":
    {"algorithmic_ms", "audio_ms", "compute_ms", "queue_ms"}}`` where ``audio_ms`` is how
-   much audio past the frame's start the server had received when it emitted the frame,
-   ``compute_ms`` the time to process the chunk that completed it, ``queue_ms`` its wait
-   in the send queue.
+   much audio past the frame's start the server had pushed when it emitted the frame,
+   ``compute_ms`` the time from the arrival of the audio that completed it (the first
+   message of the session's batch item) to the frame (waiting for and running the batch:
+   :mod:`talkinghead.serve.batching`), ``queue_ms`` its wait in the send queue.
 3. client -> server, text: ``{"type": "end"}``. Server: the last frames, then
    ``{"type": "end", "n_frames", "duration"}``, and closes (1000).
 
@@ -549,7 +550,17 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
                 q_ms = 1000.0 * (time.perf_counter() - t_put)
                 stats.queue_ms.append(q_ms)
                 admission.record_lag(sid, q_ms + compute_ms)
-                await ws.send_text(f"{text}{round(q_ms, 3)!r}}}}}")
+                msg = f"{text}{round(q_ms, 3)!r}}}}}"
+                if st.held:  # a client that does not read: give it send_timeout_s
+                    try:
+                        async with asyncio.timeout(cfg.send_timeout_s):
+                            await ws.send_text(msg)
+                    except TimeoutError:
+                        if not failed.done():
+                            failed.set_result((1008, f"client too slow: {len(out)} frames unsent"))
+                        return
+                else:
+                    await ws.send_text(msg)
                 if st.held and len(out) < limit:
                     st.held = False
                     batcher.offer(st)
