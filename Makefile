@@ -58,9 +58,11 @@ pretrained: venv sysdeps
 	  --prior --channels 48 --dropout 0.3 --val-frac 0.3 --steps 1200 --seed 0 \
 	  --work $(OUT)/mouth_work --cache $(OUT)/mouth_cache --out src/talkinghead/data/mouth_v2
 	# streaming mouth v2 (issue 13): the same recipe on the causal default model's trunk
-	# (data/default_causal), one causal checkpoint per look-ahead of 0/40/80/120/200 ms
+	# (data/default_causal), one causal checkpoint per look-ahead of 0/40/80/120/200 ms; 80 ms
+	# (la4) with the gate's prior speech level of -20 dBFS (docs/streaming.md, session 7)
 	for L in 0 2 4 6 10; do $(BIN)/python scripts/train_mouth.py --prepared $(OUT)/prepared/hunt \
 	  $(OUT)/prepared/old --frontend causal --lookahead $$L --prior --channels 48 --dropout 0.3 \
+	  $$([ $$L = 4 ] && echo --gate-ref-db -20) \
 	  --val-frac 0.3 --steps 1200 --seed 0 --work $(OUT)/mouth_causal_work_la$$L \
 	  --cache $(OUT)/mouth_causal_cache --out src/talkinghead/data/mouth_v2_causal/la$$L || exit 1; done
 	$(BIN)/python scripts/train_refiner.py --work $(OUT)/refiner --out src/talkinghead/data/refiner_general
