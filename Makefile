@@ -54,8 +54,15 @@ pretrained: venv sysdeps
 	# mouth v2 (issue 12): prepare the real clips, train on the training side of the mouth_v2 split
 	$(BIN)/talkinghead prepare tsv ../shared/data/hunt $(OUT)/prepared/hunt
 	$(BIN)/talkinghead prepare tsv ../shared/data $(OUT)/prepared/old --exclude grid_s1/
+	$(BIN)/talkinghead prepare grid ../shared/data/grid_s1 $(OUT)/prepared/grid_s1
+	# the shipped default (session 7): 5 seeds averaged, GRID s1 as train-only clips (30 % of the
+	# crops; the tests' 8 sentences left out), validated on the 59 clips of
+	# scripts/mouth_v2_val_clips.json (the session-3 model's validation people)
 	$(BIN)/python scripts/train_mouth.py --prepared $(OUT)/prepared/hunt $(OUT)/prepared/old \
-	  --prior --channels 48 --dropout 0.3 --val-frac 0.3 --steps 1200 --seed 0 \
+	  --prior --channels 48 --dropout 0.3 --steps 1200 --seed 0 --ensemble 5 \
+	  --train-only $(OUT)/prepared/grid_s1 --train-only-share 0.3 \
+	  --exclude-clips bgbb2p bgbu3s pbbp3s pgbe3s bbbm2p bbiz2p pbiu8n bbaf2n \
+	  --val-from scripts/mouth_v2_val_clips.json \
 	  --work $(OUT)/mouth_work --cache $(OUT)/mouth_cache --out src/talkinghead/data/mouth_v2
 	# streaming mouth v2 (issue 13): the same recipe on the causal default model's trunk
 	# (data/default_causal), one causal checkpoint per look-ahead of 0/40/80/120/200 ms; 80 ms

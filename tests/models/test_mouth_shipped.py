@@ -115,9 +115,10 @@ def test_bilabials_close_without_a_transcript(runs):
         if k:
             closed += rate * k
             n += k
-    # measured 17 of 24 (0.71; the ridge read-out 19 of 24 on these clips, which it was fitted
-    # on): the 90 % is not reached without a transcript (docs/default_model.md)
-    assert n >= 10 and closed / n >= 0.65
+    # measured 20 of 24 (0.83) with the shipped 5-network model (session 7; GRID s1 is one of
+    # its training speakers, other sentences; the session-3 model 17 of 24, the ridge read-out
+    # 19 of 24): the 90 % is not reached without a transcript (docs/default_model.md)
+    assert n >= 10 and closed / n >= 0.8
     on = _segments(runs, BILABIAL_START, part="onset")
     close = lambda a: _ch("mouthClose")(a) + _ch("mouthPressLeft")(a)  # noqa: E731
     assert _mean(on, close) > _mean(_segments(runs, OO | EE), close)
