@@ -76,10 +76,13 @@ pretrained: venv sysdeps
 	# the learned mouth of the photo path (issue 18; docs/photo.md): crops of the mouth_v2 split's
 	# training side; it ships only where it beats the procedural mouth on held-out face SSIM
 	$(BIN)/python scripts/train_mouth_generator.py --prepared $(OUT)/prepared/hunt $(OUT)/prepared/old \
-	  --work $(OUT)/mouth_generator_work --steps 1689
-	# resumed from WORK/last with the Laplacian-pyramid term: the measured 5381-step model
+	  --work $(OUT)/mouth_generator_work --steps 300
+	# resumed from WORK/last with the Laplacian-pyramid, mouth-profile and PatchGAN terms: the
+	# measured session-7 candidate (teeth, but mouth r 0.715 < 0.8: not shipped; the session-6
+	# 5381-step recipe: 1689 steps, then --steps 5381 --lap 1.0)
 	$(BIN)/python scripts/train_mouth_generator.py --prepared $(OUT)/prepared/hunt $(OUT)/prepared/old \
-	  --work $(OUT)/mouth_generator_work --steps 5381 --lap 1.0 --out $(OUT)/mouth_generator
+	  --work $(OUT)/mouth_generator_work --steps 1900 --lap 1.0 --profile 1.0 --adv 0.05 \
+	  --d-lr 4e-4 --open-frac 0.25 --out $(OUT)/mouth_generator
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache
