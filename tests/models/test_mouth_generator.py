@@ -261,3 +261,37 @@ def test_adversarial_training_logs_saves_and_resumes_the_discriminator(tmp_path)
         train(data, tmp_path / "neg", config=cfg, steps=1, adv_weight=-1)
     with pytest.raises(InvalidArgumentError, match=r"open_frac=2 must be in \[0, 1\]"):
         train(data, tmp_path / "neg", config=cfg, steps=1, open_frac=2)
+
+
+def test_shipped_learned_mouth_loads_is_small_and_shades_an_opened_mouth(shared_data):
+    """The shipped weights (make pretrained; docs/photo.md session 7) on a real photo whose
+    inner lips are pulled 0.2-0.3 eye distances apart: the generated opening is not a
+    uniform fill (its teeth score, a bright top over a dark cavity, is > 0.1; 0 for a flat
+    fill, ~0.05 for a blurred one) and the pasted frame differs only around the mouth."""
+    import warnings
+
+    from talkinghead.evaluate.photo_metrics import teeth_score
+    from talkinghead.render.photo import MOUTH_GENERATOR_DIR, find_photo_face, load_mouth_generator
+    from talkinghead.video.io import read_video
+
+    size = sum(f.stat().st_size for f in MOUTH_GENERATOR_DIR.iterdir())
+    assert size < 30e6
+    model = load_mouth_generator()
+    assert model.n_params == 291491 and model.config.size == 96
+    video = shared_data / "tanshuai0219__EDTalk/test_data/uncrop_Obama.mp4"
+    frame = read_video(video, max_frames=1, size=256).frames[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        face = find_photo_face(frame)
+    lm = np.asarray(face.landmarks, np.float64)
+    ref = reference_crop(face.image, lm, 96)
+    for gap in (0.2, 0.3):
+        t = lm.copy()
+        c = t[[61, 62, 63, 65, 66, 67], 1].mean()
+        t[[61, 62, 63], 1] = c - gap * face.interocular / 2
+        t[[65, 66, 67], 1] = c + gap * face.interocular / 2
+        out = paste_mouth(face.image.copy(), t, ref, model, opening_only=True)
+        assert teeth_score(out, t) > 0.1
+        ys, xs = np.nonzero(np.abs(out.astype(int) - face.image).max(-1) > 8)
+        lo, hi = t[48:68].min(0), t[48:68].max(0)
+        assert xs.min() >= lo[0] - 10 and xs.max() <= hi[0] + 10
