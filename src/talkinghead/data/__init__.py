@@ -38,7 +38,7 @@ MOUTH_V2_DIR = DATA_DIR / "mouth_v2"
 MOUTH_V2_CAUSAL_DIR = DATA_DIR / "mouth_v2_causal"
 #: Mouth v2 on the Whisper encoder, when shipped.
 MOUTH_V2_WHISPER_DIR = DATA_DIR / "mouth_v2_whisper"
-#: The learned mouth of the photo path (issue 18), when shipped.
+#: The learned mouth of the photo path (issue 18; shipped, used by ``--mouth learned``).
 MOUTH_GENERATOR_DIR = DATA_DIR / "mouth_generator"
 #: Yi 2020's general refiner (256 px), trained by ``scripts/train_refiner.py``.
 REFINER_GENERAL_DIR = DATA_DIR / "refiner_general"
