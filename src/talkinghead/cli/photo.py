@@ -29,7 +29,8 @@ def add_photo_arguments(parser) -> None:
         "mouth (docs/photo.md)",
     )
     parser.add_argument(
-        "--mouth-model", help="photo: checkpoint folder of the learned mouth (--mouth learned)"
+        "--mouth-model",
+        help="photo: checkpoint folder of the learned mouth (--mouth learned; default: shipped)",
     )
 
 
