@@ -133,7 +133,11 @@ def teeth_score(img: np.ndarray, lm68: np.ndarray) -> float:
     cavity below score high; a uniform fill (a flat band, an averaged grey) scores near 0,
     however bright it is. NaN when the opening has fewer than 3 usable rows.
     """
-    p = inner_mouth_profile(img, lm68)
+    return _profile_teeth_score(inner_mouth_profile(img, lm68))
+
+
+def _profile_teeth_score(p: dict) -> float:
+    """:func:`teeth_score` of an :func:`inner_mouth_profile` result."""
     rows = p["rows"]
     ok = np.flatnonzero(np.isfinite(rows))
     if len(ok) < 3 or not np.isfinite(p["lips"]):
@@ -147,7 +151,8 @@ def teeth_score(img: np.ndarray, lm68: np.ndarray) -> float:
 def teeth_visible(img: np.ndarray, lm68: np.ndarray, *, threshold: float = TEETH_MIN_SCORE):
     """True / False whether :func:`teeth_score` reaches ``threshold``; None when the mouth
     is open less than :data:`TEETH_MIN_OPEN` eye distances (or the score is NaN)."""
-    if inner_mouth_profile(img, lm68)["opening"] < TEETH_MIN_OPEN:
+    p = inner_mouth_profile(img, lm68)  # once: the opening and the score share it
+    if p["opening"] < TEETH_MIN_OPEN:
         return None
-    s = teeth_score(img, lm68)
+    s = _profile_teeth_score(p)
     return None if not np.isfinite(s) else bool(s >= threshold)
