@@ -77,3 +77,17 @@ def test_default_model_with_a_student_saves_and_reloads(tmp_path, example_speech
     a, b = m(y=y, sr=sr, fps=25.0), m2(y=y, sr=sr, fps=25.0)
     np.testing.assert_allclose(a.zscore, b.zscore, atol=0.02 * a.zscore.std())
     assert a.landmarks.shape == (int(round(len(y) / sr * 25)), 68, 2)
+
+
+def test_fast_encode_matches_the_direct_numpy_network():
+    from talkinghead.models.student import _forward_numpy
+
+    torch.manual_seed(3)
+    cfg = StudentConfig(channels=24, dilations=[1, 2, 4, 8, 16, 1], out_dim=8, aux_dim=1)
+    m = SpeechStudent(cfg, np.zeros(8, np.float32), np.ones(8, np.float32))
+    for T in (2, 3, 9, 700):
+        mel = np.random.default_rng(T).standard_normal((80, T)).astype(np.float32)
+        feats, aux = m.encode(mel, with_aux=True)
+        want = _forward_numpy(m.weights, cfg, mel).T
+        got = np.concatenate([feats, aux], axis=1)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())

@@ -52,6 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from .._util.checkpoint import PretrainedMixin, TorchTwinMixin
+from .._util.winograd import KERNELS, relu_stack, transform_kernels
 from ..data import MOUTH_V2_DIR, MOUTH_V2_WHISPER_DIR
 from ..errors import CheckpointError, InvalidArgumentError, check_positive
 
@@ -224,6 +225,44 @@ def _forward_numpy(w: dict, cfg: MouthConfig, x: np.ndarray) -> np.ndarray:
             acc += k[:, :, j] @ a[:, j * d : j * d + T]
         h = h + acc + w[f"blocks.{i}.conv.bias"][:, None]
     return (w["out.weight"][:, :, 0] @ np.maximum(h, 0) + w["out.bias"][:, None]).astype(np.float32)
+
+
+def fast_weights(nets: list[dict], cfg: MouthConfig) -> dict:
+    """B networks of one config (an ensemble) stacked for :func:`forward_fast`: time-major
+    input/output matrices, the blocks' kernels Winograd-transformed
+    (:func:`talkinghead._util.winograd.transform_kernels`)."""
+
+    def stack(key: str) -> np.ndarray:
+        return np.stack([np.asarray(w[key], np.float32) for w in nets])
+
+    return {
+        "inp": np.ascontiguousarray(stack("inp.weight")[:, :, :, 0].transpose(0, 2, 1)),
+        "inp.bias": stack("inp.bias")[:, None, :],
+        "blocks": [
+            transform_kernels(stack(f"blocks.{i}.conv.weight")) for i in range(len(cfg.dilations))
+        ],  # fmt: skip
+        "biases": [stack(f"blocks.{i}.conv.bias") for i in range(len(cfg.dilations))],
+        "out": np.ascontiguousarray(stack("out.weight")[:, :, :, 0].transpose(0, 2, 1)),
+        "out.bias": stack("out.bias")[:, None, :],
+    }
+
+
+def forward_fast(fw: dict, cfg: MouthConfig, x: np.ndarray) -> np.ndarray:
+    """The mean of B networks (:func:`fast_weights`) on standardised rows ``x`` (T, in_dim):
+    (T, n_out) float32; the centred networks of :func:`_forward_numpy` up to float32
+    rounding (their blocks run :func:`talkinghead._util.winograd.relu_stack`)."""
+    h = np.matmul(np.asarray(x, np.float32)[None], fw["inp"])  # (B, T, C)
+    h += fw["inp.bias"]
+    a = relu_stack(h, fw["blocks"], fw["biases"], cfg.dilations, kernel=cfg.kernel,
+                   causal=cfg.lookahead is not None)  # fmt: skip
+    o = np.matmul(a, fw["out"])
+    o += fw["out.bias"]
+    out = o[0].copy()
+    for k in range(1, len(o)):
+        out += o[k]
+    if len(o) > 1:
+        out /= len(o)
+    return out
 
 
 def close_dips(
@@ -586,12 +625,28 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
         """The network alone (with its ensemble members, averaged) on standardised input
         rows (T, in_dim) (:meth:`normalize`'s output; a causal model's rows already carry
         their look-ahead), shape (T, n_out)."""
-        xt = np.ascontiguousarray(np.asarray(x, np.float32).T)
+        x = np.asarray(x, np.float32)
+        if self.config.lookahead is None and self.config.kernel in KERNELS and len(x):
+            return forward_fast(self.fast_weights(), self.config, x)
+        xt = np.ascontiguousarray(x.T)
         out = _forward_numpy(self.weights, self.config, xt)
         for mw in self.members:
             out += _forward_numpy(mw, self.config, xt)
         out /= 1 + len(self.members)
         return out.T
+
+    def fast_weights(self) -> dict:
+        """The networks' weights laid out for :func:`forward_fast` (built once, rebuilt when
+        :attr:`weights` or :attr:`members` are replaced)."""
+        nets = (self.weights, *self.members)
+        got = getattr(self, "_fast", None)
+        if (
+            got is None
+            or len(got[0]) != len(nets)
+            or any(a is not b for a, b in zip(got[0], nets, strict=True))
+        ):
+            self._fast = (nets, fast_weights(list(nets), self.config))
+        return self._fast[1]
 
     def predict_dofs(self, feats: np.ndarray) -> np.ndarray:
         """Calibrated per-clip z-scores of the DOFs on front-end frames, shape (T, n_out)."""
