@@ -83,7 +83,9 @@ def rms_envelope(*, y, sr: int, fps: float, n_frames: int, smooth_ms: float = 40
     step = 1.0 / (fps * sub)
     n_sub = n_frames * sub
     half = int(round(0.5 * sr / fps))
-    csum = np.concatenate([[0.0], np.cumsum(x * x)])
+    csum = np.empty(len(x) + 1)  # == concatenate([[0], cumsum(x * x)]), two arrays not four
+    csum[0] = 0.0
+    np.cumsum(np.square(x), out=csum[1:])
     t = (np.arange(n_sub) - (sub - 1) / 2.0) * step  # sub-frame centres around k / fps
     c = np.round(t * sr).astype(np.int64)
     lo, hi = np.clip(c - half, 0, len(x)), np.clip(c + half, 0, len(x))
