@@ -127,6 +127,7 @@ def relu_stack(
     for i, d in enumerate(ds):
         np.maximum(hp[:, :n], 0, out=a)
         off = padl - lefts[i]
+        bias = np.asarray(biases[i], np.float32)[:, None, :]  # (B, 1, C)
         n_tiles = -(-n // (m * d))
         step = max(1, _ROWS // d)
         for s0 in range(0, n_tiles, step):
@@ -141,10 +142,10 @@ def relu_stack(
             np.matmul(bt, g.reshape(nt, -1), out=v)
             p = work[2, :size].reshape(nt, b_, rows, c)
             np.matmul(v.reshape(nt, b_, rows, c), kernels[i], out=p)
+            p[1] += bias  # AT's column of the point 1 is all ones: the bias reaches every output
             y = work[0, : size // nt * m].reshape(m, -1)
             np.matmul(at, p.reshape(nt, -1), out=y)
             out = hp[:, t0:t1].reshape(b_, s1 - s0, m, d, c)
             out += y.reshape(m, b_, s1 - s0, d, c).transpose(1, 2, 0, 3, 4)
-        hp[:, :n] += np.asarray(biases[i], np.float32)[:, None, :]
     np.maximum(hp[:, :n], 0, out=a)
     return a
