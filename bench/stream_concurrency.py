@@ -21,7 +21,9 @@ clients' start times staggered over 20 ms. Per session:
   one session costs in CPU seconds per second, less dependent on the machine's load than
   the lag (but a server that falls behind pushes bigger chunks, which cost less per second).
 
-The table gives the median and the worst session of each run. The load of the machine
+The table gives the median and the worst session of each run; each run's JSON line also
+holds the server's ``/health`` admission numbers 60 % into the audio (``admission_mid``:
+the fitted batch cost, the rest per session, the need) and after the run. The load of the machine
 (``os.getloadavg``) is printed before and after each run: on a shared machine other
 processes take cores from the server.
 """
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import socket
@@ -167,14 +170,20 @@ async def client(url, y, lookahead_ms, t_start, chunk_ms=20):
     return res
 
 
-async def run(url, n, seconds, lookahead_ms):
+async def run(url, n, seconds, lookahead_ms, mid=None):
+    """The ``n`` clients; ``mid()`` (blocking, in a thread) runs once 60 % into the audio and
+    its value is returned with the results."""
     y = load_speech(seconds)
     t0 = time.perf_counter() + 0.5
     tasks = []
     for i in range(n):
         tasks.append(asyncio.create_task(client(url, y, lookahead_ms, t0 + 0.02 * i / n)))
         await asyncio.sleep(0.05)  # connect one after the other (admission sees each)
-    return await asyncio.gather(*tasks)
+    mid_value = None
+    if mid is not None:
+        await asyncio.sleep(max(0.0, t0 + 0.6 * seconds - time.perf_counter()))
+        mid_value = await asyncio.to_thread(mid)
+    return await asyncio.gather(*tasks), mid_value
 
 
 def main(argv=None) -> int:
@@ -198,7 +207,8 @@ def main(argv=None) -> int:
                         batch_interval_ms=a.batch_interval_ms)  # fmt: skip
         try:
             load0, cpu0 = os.getloadavg()[0], server.cpu_s()
-            out = asyncio.run(run(server.ws, n, a.seconds, a.lookahead))
+            out, mid = asyncio.run(run(server.ws, n, a.seconds, a.lookahead,
+                                       mid=functools.partial(server.get, "/health")))  # fmt: skip
             load1, cpu1 = os.getloadavg()[0], server.cpu_s()
             h = server.get("/health")
         finally:
@@ -223,6 +233,7 @@ def main(argv=None) -> int:
         }
         rows.append(row)
         print(json.dumps({"run": row, "admission": h.get("admission"),
+                          "admission_mid": (mid or {}).get("admission"),
                           "refused_reason": refused[0]["refused"] if refused else None,
                           "errors": [r["error"] for r in errors][:3]}), flush=True)  # fmt: skip
     cols = ["sessions", "served", "refused", "dropped", "fps_median", "fps_worst",

@@ -61,6 +61,8 @@ __all__ = [
 ]
 
 STATIC = Path(__file__).resolve().parent / "static"
+# a session's whole marginal cost as a factor on its batch work until its rest is measured
+STARTUP_OVERHEAD = 1.5
 
 
 @dataclass
@@ -285,18 +287,19 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
             torch.set_num_threads(1)  # many small sessions: no intra-op threads
     from .admission import Admission, AdmissionConfig
 
-    # startup_overhead 3: a session's socket, JSON and event-loop work cost about twice its batched
-    # animator share (bench/stream_concurrency.py, quiet 2-core machine: docs/streaming.md)
+    # startup_overhead: a session's whole marginal cost (socket, JSON, event loop and its batch
+    # work) as a factor on its batch work, until measured (docs/streaming.md)
     admission = Admission(AdmissionConfig(budget=cfg.cpu_budget, max_lag_ms=cfg.max_lag_ms,
-                                          enabled=cfg.admission, startup_overhead=3.0,
+                                          enabled=cfg.admission, startup_overhead=STARTUP_OVERHEAD,
                                           process_cpu=True))  # fmt: skip
     if cfg.admission:
-        # sessions are pushed in batches (serve/batching.py): measure one session's share
-        # of a batch of 10
+        # sessions are pushed in batches (serve/batching.py): the batch cost model's prior is
+        # one session alone and ten together
         admission.calibrate(factory, fps=cfg.fps, lookahead_ms=0.0, streams=10)
     pool = ThreadPoolExecutor(max_workers=cfg.workers, thread_name_prefix="talkinghead-serve")
 
-    batcher = PushBatcher(pool, min_interval_s=cfg.batch_interval_ms / 1000.0)
+    batcher = PushBatcher(pool, min_interval_s=cfg.batch_interval_ms / 1000.0,
+                          on_batch=admission.record_batch)  # fmt: skip
     stats = _Stats()
     sessions: dict[int, dict] = {}
     per_ip: Counter = Counter()
@@ -423,7 +426,10 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
         try:
             sc = parse_session_config(msg, cfg)
             make = factory if sc["seed"] is None else functools.partial(factory, seed=sc["seed"])
-            an = await loop.run_in_executor(pool, make, sc["fps"], sc["lookahead_ms"])
+            an, setup_cpu = await loop.run_in_executor(
+                pool, _thread_cpu, make, sc["fps"], sc["lookahead_ms"]
+            )
+            admission.record_setup(setup_cpu)  # not a session's ongoing cost
             sa = StreamingAnimator(an, sample_rate=sc["sample_rate"], format=sc["format"])
         except TalkingHeadError as e:
             raise _ClientError(1008, str(e)) from None
@@ -484,7 +490,7 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
             # the event loop's share of the session's cost (JSON), for admission control
             admission.record_work(sid, time.perf_counter() - t0, 0.0)
 
-        st = Stream(sa, deliver)
+        st = Stream(sa, deliver, bytes_per_s=sample_bytes * in_rate)
 
         async def receiver():
             """Returns (None, None) on disconnect, "end" after the end message's frames are
@@ -530,7 +536,8 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
                     await asyncio.sleep(0.002)
                 st.closed = True
                 t0 = time.perf_counter()
-                frames = await loop.run_in_executor(pool, sa.end)
+                frames, end_cpu = await loop.run_in_executor(pool, _thread_cpu, sa.end)
+                admission.record_setup(end_cpu)
                 emit(frames, 1000.0 * (time.perf_counter() - t0))
                 end = {"type": "end", "n_frames": sess["frames"],
                        "duration": sa.pcm.samples_in / in_rate}  # fmt: skip
@@ -588,6 +595,13 @@ def create_app(config: ServeConfig | None = None, *, factory=None):
                     t.cancel()
 
     return app
+
+
+def _thread_cpu(fn, *args):
+    """``fn(*args)`` and the CPU seconds of the thread that ran it."""
+    c0 = time.thread_time()
+    out = fn(*args)
+    return out, time.thread_time() - c0
 
 
 _LANDMARKS: dict = {}  # number of points -> template

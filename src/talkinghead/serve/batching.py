@@ -35,13 +35,17 @@ class Stream:
         the stream was in: ``result`` its new frames (a list) or the exception its audio
         raised, ``share_s`` its share of the batch's time, ``n_bytes`` the audio bytes
         pushed, ``t_first`` the ``time.perf_counter()`` at which the first of them arrived.
+    bytes_per_s : float
+        Bytes of its audio per second (sample rate x sample size), for the batch's seconds of
+        audio that ``on_batch`` reports (0: unknown, counted as 0 s).
     """
 
     __slots__ = ("sa", "deliver", "pending", "n_bytes", "t_first", "busy", "held", "closed",
-                 "room")  # fmt: skip
+                 "room", "bytes_per_s")  # fmt: skip
 
-    def __init__(self, sa, deliver) -> None:
+    def __init__(self, sa, deliver, bytes_per_s: float = 0.0) -> None:
         self.sa, self.deliver = sa, deliver
+        self.bytes_per_s = float(bytes_per_s)  # of its audio (0: unknown)
         self.pending: list = []  # chunks not yet pushed
         self.n_bytes = 0
         self.t_first: float | None = None
@@ -80,12 +84,18 @@ class PushBatcher:
         before the next batch starts. A batch of more than ``inline_max_bytes`` of audio
         (a client sending seconds at once) runs in ``pool``, so that it does not stop the
         other sessions' sockets and ``/health`` for its whole duration.
+    on_batch : callable, optional
+        ``on_batch(n_items, audio_s, wall_s, cpu_s)`` after each batch that ran: its sessions,
+        its seconds of audio, its wall seconds and its thread's CPU seconds (admission
+        control fits its batch cost model to these:
+        :meth:`talkinghead.serve.admission.Admission.record_batch`).
     """
 
     def __init__(self, pool, *, max_items: int = 64, inline: bool = True,
                  inline_max_bytes: int = 1 << 18,
-                 min_interval_s: float = 0.0) -> None:  # fmt: skip
+                 min_interval_s: float = 0.0, on_batch=None) -> None:  # fmt: skip
         self.pool = pool
+        self.on_batch = on_batch
         self.min_interval_s = float(min_interval_s)
         self._last_start = -float("inf")
         self.max_items = int(max_items)
@@ -138,13 +148,18 @@ class PushBatcher:
                 inline = self.inline and sum(len(c) for _, c in items) <= self.inline_max_bytes
                 try:
                     if inline:
-                        res, dt = _timed_batch(push_batch, items)
+                        res, dt, cpu = _timed_batch(push_batch, items)
                     else:
-                        res, dt = await loop.run_in_executor(
+                        res, dt, cpu = await loop.run_in_executor(
                             self.pool, _timed_batch, push_batch, items
                         )
                 except Exception as e:  # the batch itself failed: every item gets the error
                     res, dt = [e] * len(batch), 0.0
+                else:
+                    if self.on_batch is not None:
+                        audio_s = sum(len(c) / st.bytes_per_s if st.bytes_per_s > 0 else 0.0
+                                      for st, c, _ in batch)  # fmt: skip
+                        self.on_batch(len(batch), audio_s, dt, cpu)
                 share = dt / len(batch)
                 self.batches += 1
                 self.items += len(batch)
@@ -167,6 +182,7 @@ class PushBatcher:
 
 
 def _timed_batch(fn, items):
-    t0 = time.perf_counter()
+    """``fn(items)``, its wall seconds and its thread's CPU seconds."""
+    t0, c0 = time.perf_counter(), time.thread_time()
     out = fn(items)
-    return out, time.perf_counter() - t0
+    return out, time.perf_counter() - t0, time.thread_time() - c0
