@@ -106,6 +106,17 @@ def test_rest_is_stretched_by_the_waits_for_a_core():
     rest, measured = adm.rest_per_session()
     assert measured and rest == pytest.approx(0.001 * 2 / 0.02, rel=0.02)  # 0.1 s/s
     assert adm.batch_duty() == pytest.approx(0.2, rel=0.02)
+    # a new session: its set-up is not an ongoing cost, the rest waits settle_s + min_span_s
+    adm.open(2)
+    clocks.cpu += 0.05  # its handshake
+    assert adm.rest_per_session() == (0.0, False)  # startup_overhead 1 here
+    for _ in range(50):
+        clocks.t += 0.02
+        clocks.cpu += 0.003
+        adm.record_batch(1, 0.02, 0.004, 0.002)
+        adm.record_work(1, 0.004, 0.02)
+    rest, measured = adm.rest_per_session()
+    assert measured and rest == pytest.approx(0.1, rel=0.02)
 
 
 def test_rest_before_it_is_measured_is_the_startup_overhead():

@@ -23,7 +23,10 @@ measured, split in two parts:
   animator, the last frames: :meth:`Admission.record_setup`), per second of audio the
   batches pushed in that window, times the batches' wall / CPU time ratio (the waits for a
   core, as in ``b``).
-  Before it is measured (``min_span_s`` of samples) it is ``(startup_overhead - 1) b``.
+  It is measured over the part of the window from ``settle_s`` after the last session
+  opened (a connection's handshake and set-up are not its ongoing cost); before there are
+  ``min_span_s`` seconds of that (at start, in a burst of arrivals) it is
+  ``(startup_overhead - 1) b``.
 
 So ``need(N) = N (b + o) + a / tick_s`` (``o``: the rest per session), one more session
 costs ``b + o`` (not the batches' current time divided by N), and a new session is
@@ -79,6 +82,9 @@ class AdmissionConfig:
         How many batches the start-up measurement counts as, at each of its two sizes.
     min_span_s : float
         Wall seconds of process-CPU samples before the rest of the work counts as measured.
+    settle_s : float
+        The rest is measured from this long after the last session opened (a connection's
+        handshake and set-up are not a session's ongoing cost).
     """
 
     budget: float | None = None
@@ -90,6 +96,7 @@ class AdmissionConfig:
     tick_s: float = 0.02
     prior_weight: float = 20.0
     min_span_s: float = 0.5
+    settle_s: float = 0.25
 
     def resolved_budget(self) -> float:
         return float(self.budget) if self.budget is not None else 0.85 * min(1, available_cpus())
@@ -150,6 +157,7 @@ class Admission:
         self._cpu: deque = deque()  # (monotonic wall s, process CPU s)
         self._batches: deque = deque()  # (monotonic wall s, n_items, audio_s, wall_s, cpu_s)
         self._setup: deque = deque()  # (monotonic wall s, cpu_s): sessions' starts and ends
+        self._last_open = -float("inf")
 
     # ------------------------------------------------------------------ measures
     def calibrate(self, factory, *, fps: float = 25.0, lookahead_ms: float = 0.0,
@@ -206,6 +214,7 @@ class Admission:
 
     def open(self, sid: int) -> None:
         self.sessions[sid] = _Session()
+        self._last_open = self._clock()
 
     def close(self, sid: int) -> None:
         self.sessions.pop(sid, None)
@@ -299,7 +308,12 @@ class Admission:
         w = self._cpu_window() if self.sessions else None
         if w is None:
             return prior, False
-        t0, t1, proc = w
+        # from settle_s after the last session opened (its handshake and first messages)
+        start = max(w[0], self._last_open + self.cfg.settle_s)
+        first = next((x for x in self._cpu if x[0] >= start), None)
+        if first is None or self._cpu[-1][0] - first[0] < self.cfg.min_span_s:
+            return prior, False
+        t0, t1, proc = first[0], self._cpu[-1][0], self._cpu[-1][1] - first[1]
         audio, wall, cpu = self._batch_sums(t0, t1)
         cpu_setup = sum(c for t, c in self._setup if t0 < t <= t1)
         if audio < self.cfg.min_span_s * 0.5:  # less than half a session's audio: no measure
