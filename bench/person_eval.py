@@ -1,7 +1,7 @@
 """Personalised talking face (Yi et al. 2020 style) measured on held-out frames.
 
 Usage: python bench/person_eval.py [VIDEO] [--size 256] [--steps 300] [--init general|none]
-       [--images docs/img] [--threads 2]
+       [--mouth-steps 200] [--mouth-only] [--images docs/img] [--threads 2]
 
 Personalise on frames 0-249 of the video (250 frames: min_frames lowered from 300), then
 drive the person with the audio of frames 250-499 and compare with the real frames:
@@ -15,6 +15,11 @@ landmarks, frontalised with the tracked head rotation) + the true head motion in
 with yaw / pitch in 3D; oracle warp + refiner (``--init``: fine-tuned from the general
 refiner or trained from scratch) and oracle warp + the general refiner alone. Also:
 head-pose statistics, generated vs real (held out), and refiner training time per step.
+
+Mouth rows (issue 18): warp + personalised pose 3D with the procedural mouth, the shipped
+learned mouth and the learned mouth ``personalize`` fine-tuned on the training frames
+(``--mouth-steps``), each without and with the refiner; ``--mouth-only`` scores only
+these (and skips the head-pose table and the timing).
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ def main() -> None:
     ap.add_argument("--images", help="write side-by-side PNGs here (e.g. docs/img)")
     ap.add_argument("--time-steps", type=int, default=5, help="steps timed at 128 / 256 px")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1: comparable timings)")
+    ap.add_argument("--mouth-steps", type=int, default=200, help="personalize's mouth fine-tuning")
+    ap.add_argument("--mouth-only", action="store_true", help="only the mouth rows")
     args = ap.parse_args()
 
     import torch
@@ -78,7 +85,7 @@ def main() -> None:
     init = None if args.init == "none" else "general"
     personalize(args.video, args.person, max_frames=half, min_frames=half, size=args.size,
                 steps=args.steps, frame_size=None, refiner_init=init,
-                progress=False)  # fmt: skip
+                mouth_steps=args.mouth_steps, progress=False)  # fmt: skip
     t_pers = time.perf_counter() - t0
     person = load_person(args.person)
     meta = person.meta
@@ -152,6 +159,29 @@ def main() -> None:
         general_person = replace(person, refiner=general)
         variants["oracle expression + true head 3D + general refiner only"] = lambda: (
             general_person.frames(oracle, head=head_true3d, refine=True))  # fmt: skip
+    from talkinghead.data import MOUTH_GENERATOR_DIR
+
+    mouth_rows = {}
+    for rf in (False, True):
+        tag = f" + {ref_name}" if rf else ""
+        mouth_rows[f"warp + pose 3D{tag}, procedural mouth"] = lambda rf=rf: person.frames(
+            anim.landmarks, head=head_gen, blinks=blinks, refine=rf
+        )
+        mouth_rows[f"warp + pose 3D{tag}, shipped learned mouth"] = lambda rf=rf: person.frames(
+            anim.landmarks,
+            head=head_gen,
+            blinks=blinks,
+            refine=rf,
+            mouth="learned",
+            mouth_model=MOUTH_GENERATOR_DIR,
+        )
+        if person.mouth_model is not None:
+            mouth_rows[
+                f"warp + pose 3D{tag}, fine-tuned learned mouth ({args.mouth_steps} steps)"
+            ] = lambda rf=rf: person.frames(
+                anim.landmarks, head=head_gen, blinks=blinks, refine=rf, mouth="learned"
+            )
+    variants = mouth_rows if args.mouth_only else {**variants, **mouth_rows}
     out, rows = {}, []
     for name, make in variants.items():
         t0 = time.perf_counter()
@@ -178,6 +208,10 @@ def main() -> None:
         print(f"| {name} | {p:.2f} | {s_:.3f} | {r:.3f} | {off_ms:+.0f} | {tv:.0%} | "
               f"{ry:+.2f} | {rp:+.2f} | {ms:.0f} |")  # fmt: skip
 
+    if args.mouth_only:
+        json.dump({"rows": rows, "meta": meta}, open(Path(args.person) / "eval.json", "w"),
+                  default=float)  # fmt: skip
+        return
     e = feats[:, 0]
     st_r, st_g = pose_stats(real_pose, e), pose_stats(gen_pose, e)
     print("\nHead pose on held-out frames, real vs generated from their audio "

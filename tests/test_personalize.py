@@ -43,7 +43,8 @@ def test_personalize_and_render_end_to_end(shared_data, example_speech, tmp_path
     from talkinghead.video.io import probe_video
 
     person = personalize(shared_data / GRID, tmp_path / "person", max_frames=40, min_frames=30,
-                         size=64, steps=20, refiner_init=None, progress=False)  # fmt: skip
+                         size=64, steps=20, refiner_init=None, mouth_steps=0,
+                         progress=False)  # fmt: skip
     meta = json.loads((person / "person.json").read_text())
     # GRID is in sync: the measured offset is ~0 and nothing is shifted
     assert meta["av_sync"]["source"] == "auto" and meta["av_sync"]["offset_s"] == 0.0
@@ -79,9 +80,10 @@ def test_fine_tunes_from_a_given_refiner_and_takes_a_given_offset(shared_data, t
     init_dir = init.save_pretrained(tmp_path / "general")
     person = personalize(shared_data / GRID, tmp_path / "p", max_frames=40, min_frames=30,
                          size=32, steps=1, refiner_config=cfg, refiner_init=init_dir,
-                         av_offset=0.1, progress=False)  # fmt: skip
+                         av_offset=0.1, mouth_steps=0, progress=False)  # fmt: skip
     meta = json.loads((person / "person.json").read_text())
     assert meta["refiner"]["init"] == str(init_dir)
+    assert meta["mouth_generator"] is None and not (person / "mouth_generator").exists()
     assert meta["av_sync"] == {"offset_s": 0.1, "source": "given"}
     tuned = load_person(person).refiner
     pairs = zip(tuned.parameters(), init.parameters(), strict=True)
@@ -94,3 +96,42 @@ def test_fine_tunes_from_a_given_refiner_and_takes_a_given_offset(shared_data, t
     with pytest.raises(InvalidArgumentError, match="refiner_init"):
         personalize(shared_data / GRID, tmp_path / "q", size=32, steps=1,
                     refiner_init=tmp_path / "nowhere", progress=False)  # fmt: skip
+
+
+def test_fine_tunes_the_learned_mouth_and_renders_with_it(shared_data, tmp_path):
+    from talkinghead.models.mouth_generator import MouthGenerator, MouthGeneratorConfig
+
+    torch.manual_seed(0)
+    init = MouthGenerator(MouthGeneratorConfig(size=32, base_channels=4))
+    init_dir = init.save_pretrained(tmp_path / "mouth")
+    person = personalize(shared_data / GRID, tmp_path / "p", max_frames=40, min_frames=30,
+                         size=32, steps=1, refiner_init=None, mouth_steps=3,
+                         mouth_init=init_dir, progress=False)  # fmt: skip
+    meta = json.loads((person / "person.json").read_text())
+    assert meta["mouth_generator"]["steps"] == 3 and meta["mouth_generator"]["n_crops"] >= 30
+    assert meta["mouth_generator"]["init"] == str(init_dir)
+    p = load_person(person)
+    tuned = p.mouth_model
+    assert tuned is not None and tuned.config == init.config
+    pairs = zip(tuned.parameters(), init.parameters(), strict=True)
+    d = sum(float((a - b).detach().abs().sum()) for a, b in pairs)
+    assert 0 < d / init.n_params < 5e-3  # three Adam steps of 5e-4 from the given weights
+    from talkinghead.face.normalize import neutral_face_68
+
+    drv = np.repeat(neutral_face_68()[None], 2, axis=0)
+    drv[:, 57:60, 1] += 6.0  # open the mouth: the generator fills the opening
+    drv[:, 65:68, 1] += 6.0
+    own = np.stack(list(p.frames(drv, refine=False, mouth="learned")))
+    given = np.stack(list(p.frames(drv, refine=False, mouth="learned", mouth_model=tuned)))
+    other = np.stack(list(p.frames(drv, refine=False, mouth="learned", mouth_model=init)))
+    plain = np.stack(list(p.frames(drv, refine=False)))
+    assert np.array_equal(own, given)  # the person's own fine-tuned mouth by default
+    assert not np.array_equal(own, other) and not np.array_equal(own, plain)
+    with pytest.raises(InvalidArgumentError, match="mouth="):
+        next(p.frames(drv, mouth="band"))
+    with pytest.raises(InvalidArgumentError, match="mouth_init"):
+        personalize(shared_data / GRID, tmp_path / "q", size=32, steps=1,
+                    mouth_init=tmp_path / "nowhere", progress=False)  # fmt: skip
+    with pytest.raises(InvalidArgumentError, match="mouth_steps"):
+        personalize(shared_data / GRID, tmp_path / "q", size=32, steps=1, mouth_steps=-1,
+                    progress=False)  # fmt: skip

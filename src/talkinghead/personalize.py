@@ -20,10 +20,16 @@
    shift from the eye centres), versus the real frame, both cropped to one fixed square
    box around the face (the union of the face boxes over the video) and resized to
    ``size``.
+6. **Learned mouth** (:class:`~talkinghead.models.mouth_generator.MouthGenerator`,
+   issue 18): the shipped learned mouth fine-tuned for ``mouth_steps`` steps on the
+   person's own mouth crops (every valid frame, the reference crop drawn from another
+   frame of the video), used when the person is rendered with ``mouth="learned"``
+   (``mouth_steps=0``: not fine-tuned; ``--mouth learned`` then uses the shipped one).
 
 ``PERSON_DIR`` holds ``person.json`` (metadata, reference landmarks, crop box, timings),
-``reference.png``, ``head_pose.json`` and ``refiner/`` (config.json, model.safetensors,
-training_log.jsonl, last/).
+``reference.png``, ``head_pose.json``, ``refiner/`` (config.json, model.safetensors,
+training_log.jsonl, last/) and ``mouth_generator/`` (config.json, model.safetensors; its
+training folder is ``mouth_generator_train/``).
 
 :func:`talkinghead.pipelines.render_person` (speech + PERSON_DIR -> MP4): the default
 animator's landmarks drive the warp of the reference frame; the head moves with the pose
@@ -84,6 +90,9 @@ class Person:
     pose_model : HeadPoseModel
     refiner : Refiner or None
         None when the folder has no ``refiner/``.
+    mouth_model : MouthGenerator or None
+        The person's fine-tuned learned mouth (None when the folder has no
+        ``mouth_generator/``).
     """
 
     path: Path
@@ -91,6 +100,7 @@ class Person:
     face: object
     pose_model: object
     refiner: object | None
+    mouth_model: object | None = None
 
     @property
     def fps(self) -> float:
@@ -129,6 +139,8 @@ class Person:
         head: np.ndarray | None = None,
         blinks: np.ndarray | None = None,
         refine: bool = True,
+        mouth: str = "procedural",
+        mouth_model=None,
     ) -> Iterator[np.ndarray]:
         """Rendered frames: warp of the reference (then refined).
 
@@ -142,6 +154,11 @@ class Person:
             Eyelid closure in [0, 1].
         refine : bool
             Pass the face box through the refiner (when there is one).
+        mouth : {"procedural", "learned"}
+            The mouth interior (:class:`~talkinghead.render.photo.PhotoAnimator`);
+            "learned" generates it with ``mouth_model``, by default the person's own
+            fine-tuned generator (:attr:`mouth_model`) or, without one, the shipped one.
+        mouth_model : MouthGenerator or path, optional
 
         Yields
         ------
@@ -158,7 +175,15 @@ class Person:
                 f"head.shape={head.shape} and blinks.shape={blinks.shape} must be ({T}, 3) "
                 f"or ({T}, 5), and ({T},)"
             )
-        animator = PhotoAnimator(self.face)
+        if mouth not in ("procedural", "learned"):
+            raise InvalidArgumentError(f"mouth={mouth!r} must be 'procedural' or 'learned'")
+        if mouth == "learned":
+            mm = mouth_model if mouth_model is not None else self.mouth_model
+            animator = PhotoAnimator(self.face, mouth="learned", mouth_model=mm)
+        elif mouth_model is not None:
+            raise InvalidArgumentError("mouth_model must come with mouth='learned'")
+        else:
+            animator = PhotoAnimator(self.face)
         model = self.refiner if refine else None
         for t in range(T):
             moving = animator.control_points(lms[t], blink=float(blinks[t]), head=tuple(head[t]))
@@ -214,7 +239,13 @@ def load_person(person_dir: str | os.PathLike) -> Person:
         from .models.refiner import Refiner
 
         refiner = Refiner.from_pretrained(d / "refiner")
-    return Person(path=d, meta=meta, face=face, pose_model=pose_model, refiner=refiner)
+    mouth_model = None
+    if (d / "mouth_generator" / "config.json").is_file():
+        from .models.mouth_generator import MouthGenerator
+
+        mouth_model = MouthGenerator.from_pretrained(d / "mouth_generator")
+    return Person(path=d, meta=meta, face=face, pose_model=pose_model, refiner=refiner,
+                  mouth_model=mouth_model)  # fmt: skip
 
 
 # ------------------------------------------------------------------------- personalize
@@ -282,6 +313,39 @@ def _refiner_init(init, config):
     return p
 
 
+def _mouth_crops(frames, track, size: int) -> dict:
+    """The person's mouth crops (every valid frame) as
+    :func:`talkinghead.training.mouth_generator_train.train` takes them (one clip)."""
+    import cv2
+
+    from .models.mouth_generator import crop_points, mouth_crop_matrix
+
+    lm = np.asarray(track.landmarks68, dtype=np.float64)
+    crops, pts = [], []
+    for t in np.flatnonzero(track.valid):
+        M = mouth_crop_matrix(lm[t], size)
+        crops.append(cv2.warpAffine(frames[t], M, (size, size), flags=cv2.INTER_AREA,
+                                    borderMode=cv2.BORDER_REFLECT))  # fmt: skip
+        pts.append(crop_points(M, lm[t]).astype(np.float32))
+    n = len(crops)
+    return {"crops": np.stack(crops), "lm": np.stack(pts), "clip": np.zeros(n, int),
+            "person": np.asarray(["person"] * n), "ids": np.asarray(["video"])}  # fmt: skip
+
+
+def _mouth_init(init):
+    """Resolve ``mouth_init``: "shipped" (the shipped learned mouth) or a folder."""
+    if isinstance(init, str) and init == "shipped":
+        from .data import MOUTH_GENERATOR_DIR
+
+        init = MOUTH_GENERATOR_DIR
+    p = Path(init)
+    if not (p / "config.json").is_file():
+        raise InvalidArgumentError(
+            f"mouth_init='{init}' must be 'shipped' or a learned-mouth folder (config.json)"
+        )
+    return p
+
+
 def personalize(
     video: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -297,6 +361,8 @@ def personalize(
     refiner_config=None,
     refiner_init="general",
     av_offset="auto",
+    mouth_steps: int = 200,
+    mouth_init="shipped",
     progress: bool | None = True,
 ) -> Path:
     """Learn a person's talking face from a short video of them (see the module docstring).
@@ -335,6 +401,12 @@ def personalize(
         (:func:`talkinghead.corpora.sync.speech_sync_offset`; applied only when
         reliable), a number imposes it, None assumes 0. The audio is shifted by it before
         the head-pose model is fitted; ``person.json`` records it under ``av_sync``.
+    mouth_steps : int
+        Fine-tuning steps of the learned mouth on the person's mouth crops (batch 16;
+        0: none, no ``mouth_generator/``). A rerun resumes.
+    mouth_init : "shipped", str or path
+        The learned mouth to fine-tune: the shipped one (``data/mouth_generator``) or a
+        checkpoint folder.
     progress : bool or None
         Progress bars.
 
@@ -375,6 +447,10 @@ def personalize(
             f"steps={steps!r} and batch_size={batch_size!r} must be positive integers"
         )
     _check_av_offset(av_offset)
+    mouth_steps = int(mouth_steps)
+    if mouth_steps < 0:
+        raise InvalidArgumentError(f"mouth_steps={mouth_steps} must be >= 0")
+    mouth_src = _mouth_init(mouth_init) if mouth_steps else None
     config = refiner_config or RefinerConfig(size=int(size))
     init = _refiner_init(refiner_init, config)
     info = probe_video(video)
@@ -435,6 +511,29 @@ def personalize(
     # ---- refiner
     res = train_refiner(xs, ys, out / "refiner", config=config, steps=steps, init=init,
                         batch_size=batch_size, seed=seed, progress=progress)  # fmt: skip
+
+    # ---- the learned mouth, fine-tuned on the person's own mouth crops
+    mouth_meta, t_mouth = None, 0.0
+    if mouth_steps:
+        import shutil
+
+        from .models.mouth_generator import MouthGenerator
+        from .training.mouth_generator_train import train as train_mouth
+
+        t0 = time.perf_counter()
+        src = MouthGenerator.from_pretrained(mouth_src)
+        crops = _mouth_crops(frames, track, src.config.size)
+        gen = train_mouth(crops, out / "mouth_generator_train", steps=mouth_steps, lr=5e-4,
+                          seed=seed, init=src, lap_weight=1.0, profile_weight=1.0,
+                          log=lambda msg: None)  # fmt: skip
+        tmp = out / "mouth_generator.new"
+        shutil.rmtree(tmp, ignore_errors=True)
+        gen.save_pretrained(tmp)
+        shutil.rmtree(out / "mouth_generator", ignore_errors=True)
+        tmp.rename(out / "mouth_generator")
+        t_mouth = time.perf_counter() - t0
+        mouth_meta = {"steps": mouth_steps, "init": str(mouth_src), "n_crops": len(crops["crops"]),
+                      "size": src.config.size, "lr": 5e-4, "batch_size": 16}  # fmt: skip
     meta = {
         "format": _FORMAT,
         "version": _VERSION,
@@ -451,12 +550,13 @@ def personalize(
         "reference_scale": float(track.scale[ref]),
         "crop_box": list(box),
         "av_sync": sync,
+        "mouth_generator": mouth_meta,
         "refiner": {"size": size, "steps": res.steps, "batch_size": int(batch_size),
                     "n_params": res.model.n_params, "seed": int(seed),
                     "init": None if init is None else str(init),
                     "final_l1": res.history[-1]["l1"] if res.history else None},
         "seconds": {"tracking": round(t_track, 1), "pairs": round(t_pairs, 1),
-                    "refiner": round(res.seconds, 1),
+                    "refiner": round(res.seconds, 1), "mouth_generator": round(t_mouth, 1),
                     "total": round(time.perf_counter() - t_start, 1)},
     }  # fmt: skip
     write_text_atomic(out / "person.json", json.dumps(meta, indent=1) + "\n")

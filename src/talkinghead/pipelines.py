@@ -175,6 +175,8 @@ def render_person(
     head_pose: bool = True,
     blinks: bool = True,
     refine: bool = True,
+    mouth: str = "procedural",
+    mouth_model=None,
     anim=None,
     model="default",
     progress: bool | None = None,
@@ -201,6 +203,10 @@ def render_person(
         Head-pose and blink randomness.
     head_pose, blinks, refine : bool
         Switch the personalised head motion, blinks, refiner off.
+    mouth, mouth_model
+        :meth:`~talkinghead.personalize.Person.frames`: "learned" uses the person's
+        fine-tuned learned mouth (``PERSON_DIR/mouth_generator``) unless ``mouth_model``
+        names another.
     anim : Animation, optional
         Use these landmarks instead of animating ``audio``.
     model
@@ -232,7 +238,8 @@ def render_person(
     lms, own_blinks = driving_landmarks(anim, blinks=blinks)
     bl = blink_curve(T, fps=anim.fps, seed=seed) if own_blinks else None
     y, sr = load_audio(audio, sr=VIDEO_AUDIO_SR)
-    frames = person.frames(lms, head=head, blinks=bl, refine=refine)
+    frames = person.frames(lms, head=head, blinks=bl, refine=refine, mouth=mouth,
+                           mouth_model=mouth_model)  # fmt: skip
     frames = _progress(frames, total=T, desc="render", unit="frame", enabled=progress)
     return write_video(out_path, frames, fps=anim.fps, audio=y, sr=sr)
 

@@ -35,6 +35,9 @@ def register(subparsers) -> None:
     s.add_argument("--av-offset", default="auto",
                    help="seconds the video's audio lags its lips: 'auto' (measure it), 'none' "
                    "(assume 0) or a number (default: auto)")  # fmt: skip
+    s.add_argument("--mouth-steps", type=int_in(0, 1_000_000), default=200,
+                   help="fine-tuning steps of the learned mouth on the person's frames; 0: "
+                   "none (200)")  # fmt: skip
     s.set_defaults(func=cmd_personalize)
 
 
@@ -75,6 +78,7 @@ def cmd_personalize(args) -> int:
         seed=args.seed,
         refiner_init=init,
         av_offset=None if av == "none" else av,
+        mouth_steps=args.mouth_steps,
         progress=True,  # -q silences it
     )
     meta = json.loads((out / "person.json").read_text(encoding="utf-8"))
@@ -112,6 +116,8 @@ def cmd_animate_person(args) -> int:
         anim=anim,
         blinks=not args.no_blinks,
         head_pose=not args.no_head_motion,
+        mouth=getattr(args, "mouth", "procedural"),
+        mouth_model=getattr(args, "mouth_model", None),
         progress=True,  # -q silences it
     )
     if args.params:

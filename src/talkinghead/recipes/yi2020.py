@@ -14,6 +14,7 @@ fine-tuning, rendering) and :mod:`talkinghead.models.refiner` (the network).
 Layout of ``work_dir``::
 
     pairs/<name>.npz       inputs, targets (N, S, S, 3) uint8 per video (a rerun reuses them)
+    prepared_pairs_<S>.npz pairs of prepared clips (:func:`prepared_pairs`, the script caches)
     pairs.log              one line per video: done / failed with the reason
     train/                 train_refiner's folder (resumable: train/last/)
 """
@@ -36,6 +37,8 @@ from ..errors import FaceLostError, InvalidArgumentError, TalkingHeadError
 __all__ = [
     "GeneralRefinerResult",
     "pretrain_refiner",
+    "prepared_clips",
+    "prepared_pairs",
     "GENERAL_DIR",
     "PersonPairs",
     "person_pairs",
@@ -237,6 +240,124 @@ def person_pairs(
         ys[i] = crop_square(frames[t], box, size)
     return PersonPairs(face=face, reference_index=int(ref), box=box, frame_index=idx,
                        inputs=xs, targets=ys)  # fmt: skip
+
+
+def prepared_clips(prepared, *, keep=None) -> dict:
+    """Clips of prepared corpora (``talkinghead prepare``) grouped by person.
+
+    Parameters
+    ----------
+    prepared : sequence of str or path
+        Prepared folders (``clips.jsonl``, ``recordings.jsonl``, ``arrays/``).
+    keep : callable, optional
+        ``keep(recording_id, person) -> bool``; None keeps every clip with status "ok".
+
+    Returns
+    -------
+    dict
+        ``person -> [(clip record, recording record, arrays path), ...]`` sorted by
+        person, each list in corpus order.
+    """
+    import json
+
+    out: dict = {}
+    for d in map(Path, prepared):
+        recs = {}
+        for line in (d / "recordings.jsonl").read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                recs[r["id"]] = r
+        for line in (d / "clips.jsonl").read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            c = json.loads(line)
+            rec = recs.get(c.get("recording"))
+            if c.get("status") != "ok" or rec is None:
+                continue
+            person = (rec.get("extra") or {}).get("person") or rec["speaker"]
+            if keep is None or keep(rec["id"], person):
+                out.setdefault(person, []).append((c, rec, d / c["path"]))
+    return dict(sorted(out.items()))
+
+
+def _clip_track(arrays: Path, fps: float, scale: float):
+    """A :class:`~talkinghead.face.tracking.FaceTrack` from a prepared clip's arrays,
+    its pixel coordinates multiplied by ``scale``."""
+    from ..face.tracking import FaceTrack
+
+    with np.load(arrays) as z:
+        a = {k: z[k] for k in ("times", "mesh", "landmarks68", "rotation", "translation",
+                               "scale", "confidence", "n_faces", "valid")}  # fmt: skip
+    a["mesh"] = a["mesh"] * scale
+    a["landmarks68"] = a["landmarks68"] * scale
+    a["translation"] = a["translation"] * scale
+    a["scale"] = a["scale"] * scale
+    a["valid"] = a["valid"].astype(bool) & np.isfinite(a["landmarks68"]).all(axis=(1, 2))
+    return FaceTrack(fps=fps, width=0, height=0, source=str(arrays), **a)
+
+
+def _clip_frames(rec: dict, clip: dict, n: int, frame_size: int) -> tuple[np.ndarray, float]:
+    """The ``n`` frames of a prepared clip (RGB, longer side <= ``frame_size``) and the
+    factor they were scaled by."""
+    import cv2
+
+    cap = cv2.VideoCapture(rec["video"])
+    start = int(clip.get("start_frame", 0))
+    if start:
+        cap.set(cv2.CAP_PROP_POS_FRAMES, start)
+    frames, f = [], 1.0
+    for _ in range(n):
+        ok, fr = cap.read()
+        if not ok:
+            break
+        h, w = fr.shape[:2]
+        if max(h, w) > frame_size:
+            f = frame_size / max(h, w)
+            fr = cv2.resize(fr, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
+        frames.append(cv2.cvtColor(fr, cv2.COLOR_BGR2RGB))
+    cap.release()
+    return np.stack(frames) if frames else np.zeros((0, 1, 1, 3), np.uint8), f
+
+
+def prepared_pairs(
+    clips: list,
+    *,
+    size: int = 256,
+    max_pairs: int = 32,
+    max_clips: int = 4,
+    frame_size: int = 512,
+) -> PersonPairs | None:
+    """Refiner pairs (:func:`person_pairs`) of one person's prepared clips.
+
+    Uses the clips' stored Face Mesh tracks (no re-tracking): up to ``max_clips`` clips
+    (the longest), ``max_pairs`` pairs shared among them, each clip warping its own
+    reference frame. Returns the pooled pairs (``face``, ``box`` and
+    ``reference_index`` of the first clip; ``frame_index`` within each clip) or None
+    when no clip gave a pair.
+    """
+    picked = sorted(clips, key=lambda c: -int(c[0].get("n_frames", 0)))[: int(max_clips)]
+    per = max(1, int(max_pairs) // len(picked))
+    parts = []
+    for clip, rec, arrays in picked:
+        with np.load(arrays) as z:
+            n = len(z["valid"])
+        frames, f = _clip_frames(rec, clip, n, int(frame_size))
+        if len(frames) < n:
+            log.warning("prepared clip %s: %d of %d frames decoded", clip["id"], len(frames), n)
+            continue
+        track = _clip_track(arrays, float(clip.get("fps") or rec.get("fps") or 25.0), f)
+        if track.valid.sum() < 2:
+            continue
+        parts.append(person_pairs(frames, track, size=size, max_pairs=per, progress=False))
+    if not parts:
+        return None
+    p0 = parts[0]
+    return PersonPairs(
+        face=p0.face, reference_index=p0.reference_index, box=p0.box,
+        frame_index=np.concatenate([p.frame_index for p in parts]),
+        inputs=np.concatenate([p.inputs for p in parts]),
+        targets=np.concatenate([p.targets for p in parts]),
+    )  # fmt: skip
 
 
 def _name(path: Path) -> str:

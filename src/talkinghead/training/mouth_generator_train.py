@@ -241,6 +241,7 @@ def train(
     adv_weight: float = 0.0,
     d_lr: float = 2e-4,
     open_frac: float = 0.0,
+    init=None,
     log=print,
 ):
     """Train (or resume from ``out/last``) a :class:`MouthGenerator`; returns it.
@@ -255,6 +256,9 @@ def train(
 
     ``out/last`` (model + ``trainer_state.json`` + ``optim.pt``) is rewritten every
     ``save_every`` steps and at the end; ``max_seconds`` stops early (then saved).
+    ``init`` (a :class:`MouthGenerator` or its folder): start from these weights
+    (fine-tuning, e.g. :func:`talkinghead.personalize.personalize`) unless the run resumes
+    from ``out/last``; ``config`` is then ``init``'s.
     """
     import torch
     from torch.nn import functional as F
@@ -276,6 +280,11 @@ def train(
         model = MouthGenerator.from_pretrained(last).train()
         st = json.loads((last / TRAINER_STATE).read_text())
         step = int(st["step"])
+    elif init is not None:
+        src = init if isinstance(init, MouthGenerator) else MouthGenerator.from_pretrained(init)
+        model = MouthGenerator(src.config)
+        model.load_state_dict(src.state_dict())
+        model.train()
     else:
         model = MouthGenerator(config or MouthGeneratorConfig(size=int(data["crops"].shape[1])))
     if model.config.size != data["crops"].shape[1]:
