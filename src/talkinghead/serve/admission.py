@@ -65,7 +65,8 @@ class AdmissionConfig:
         core: the server is one Python process whose Python work runs on one core at a
         time, and the wall times it measures include waiting for that core).
     max_lag_ms : float
-        Refuse new sessions while a live one's lag p95 is above this.
+        Refuse new sessions while a live one's lag p95 is above this (60: the frame lag
+        target; a session's server-side lag is a part of its lag from the audio).
     window_s : float
         Seconds of audio (sessions), of wall time (lag, batches, process CPU) the measures
         look back on.
@@ -88,7 +89,7 @@ class AdmissionConfig:
     """
 
     budget: float | None = None
-    max_lag_ms: float = 150.0
+    max_lag_ms: float = 60.0
     window_s: float = 4.0
     enabled: bool = True
     startup_overhead: float = 1.0
