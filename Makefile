@@ -72,7 +72,12 @@ pretrained: venv sysdeps
 	  $$([ $$L = 4 ] && echo --gate-ref-db -20) \
 	  --val-frac 0.3 --steps 1200 --seed 0 --work $(OUT)/mouth_causal_work_la$$L \
 	  --cache $(OUT)/mouth_causal_cache --out src/talkinghead/data/mouth_v2_causal/la$$L || exit 1; done
-	$(BIN)/python scripts/train_refiner.py --work $(OUT)/refiner --out src/talkinghead/data/refiner_general
+	# the general refiner: 6 people (session 3), then fine-tuned on 52 training-side people of
+	# the prepared corpora (issue 18: 32 pairs each; stopped at 600 steps, adversarial from 480)
+	$(BIN)/python scripts/train_refiner.py --work $(OUT)/refiner --out $(OUT)/refiner_general_6
+	$(BIN)/python scripts/train_refiner.py --prepared $(OUT)/prepared/hunt $(OUT)/prepared/old \
+	  --init $(OUT)/refiner_general_6 --work $(OUT)/refiner_prepared --steps 600 --adv-start 0.8 \
+	  --threads 1 --out src/talkinghead/data/refiner_general
 	# the learned mouth of the photo path (issue 18; docs/photo.md): crops of the mouth_v2 split's
 	# training side; shipped (session 7) as it meets issue 18's targets on the held-out people
 	$(BIN)/python scripts/train_mouth_generator.py --prepared $(OUT)/prepared/hunt $(OUT)/prepared/old \
