@@ -1,25 +1,33 @@
 """The learned mouth on held-out people: warp + band / procedural vs warp + learned mouth.
 
-Usage: python bench/photo_mouth_learned.py --model DIR [--people 12] [--frames 50]
+Usage: python bench/photo_mouth_learned.py [--model DIR] [--people 12] [--frames 50]
        [--prepared /work/prepared/hunt /work/prepared/old] [--images docs/img]
        [--side test|train] [--kinds band procedural learned "learned (opening only)"]
+       [--driver oracle|audio|both] [--refiner]
 
 People: the test side of the ``mouth_v2`` split (speaker-disjoint from the generator's
 training side), one prepared clip each (at most 4 GRID people), in manifest order. Per
 clip: frame 0 (256 px) is the photo, frames 1..N the targets, the driver is the clip's own
-tracked landmarks (oracle, head still: the photo_people protocol). Scores against the real
+tracked landmarks (**oracle**, head still: the photo_people protocol) and/or (``--driver
+audio|both``) the default animator on the clip's own audio (**audio**: blinks and the
+animation's head motion, as in ``bench/photo_people.py``). Scores against the real
 frames: mouth-box PSNR / SSIM (outer lips + 15 %), face-box SSIM, mouth sharpness (variance
 of the Laplacian, generated / real), the re-tracked mouth opening r against the driving
-landmarks, and two teeth checks: on the frames where the real mouth is open widest (top
-quarter), mean grey level of the upper third of the inner-lip polygon / the lips' own; and
+animation's ``mouth_open`` and against the real video's opening, the lip-sync offset of the
+re-tracked opening against the real video (:func:`talkinghead.evaluate.metrics.sync_offset`,
+ms, positive = late, searched over +-200 ms), and two teeth checks: on the frames where the
+real mouth is open widest (top quarter), mean grey level of the upper third of the
+inner-lip polygon / the lips' own; and
 :func:`talkinghead.evaluate.photo_metrics.teeth_visible` (a bright band under the upper lip
-over a dark cavity, on the inner-mouth brightness profile) on every frame whose real mouth is
-open >= ``TEETH_MIN_OPEN`` eye distances: the share of those frames that pass (generated
+over a dark cavity, on the inner-mouth brightness profile) on every frame whose real mouth
+is open >= ``TEETH_MIN_OPEN`` eye distances: the share of those frames that pass (generated
 frames scored at their re-tracked points, real frames at their tracked ones) and the mean
 :func:`~talkinghead.evaluate.photo_metrics.teeth_score`.
 
-``--side train`` takes people of the split's training side instead (for choosing settings
-without looking at the held-out people).
+``--refiner`` adds a row per driver: procedural + the shipped general refiner
+(:data:`talkinghead.recipes.yi2020.GENERAL_DIR`). ``--model`` defaults to the shipped learned
+mouth. ``--side train`` takes people of the split's training side instead (for choosing
+settings without looking at the held-out people).
 """
 
 from __future__ import annotations
@@ -32,9 +40,11 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 SPLIT = REPO / "src/talkinghead/evaluate/splits/mouth_v2.json"
+REFINED = "procedural + general refiner"
 
 
-def held_out_clips(prepared, n_people: int, side: str = "test") -> list[tuple[str, str]]:
+def held_out_clips(prepared, n_people: int, side: str = "test") -> list[tuple[str, str, str]]:
+    """(person, video, audio) of one ok clip per person of the split's ``side``."""
     split = json.loads(SPLIT.read_text())
     test, excl = split["test"], split["excluded"]
     out, seen, n_grid = [], set(), 0
@@ -61,7 +71,7 @@ def held_out_clips(prepared, n_people: int, side: str = "test") -> list[tuple[st
                 continue
             seen.add(person)
             n_grid += grid
-            out.append((person, recs[rid]["video"]))
+            out.append((person, recs[rid]["video"], recs[rid].get("audio")))
     return out[:n_people]
 
 
@@ -95,7 +105,7 @@ def main() -> None:
     import time
     import warnings
 
-    from talkinghead.evaluate.metrics import mouth_corr
+    from talkinghead.evaluate.metrics import mouth_corr, sync_offset
     from talkinghead.evaluate.photo_metrics import (
         TEETH_MIN_OPEN,
         grey,
@@ -108,12 +118,12 @@ def main() -> None:
     from talkinghead.face.landmarks68 import mouth_openness_68
     from talkinghead.face.normalize import neutral_face_68, pin_eyes
     from talkinghead.face.tracking import track_frames
-    from talkinghead.inference import Animation
+    from talkinghead.inference import Animation, animate
     from talkinghead.render.photo import animate_photo, find_photo_face, load_mouth_generator
     from talkinghead.video.io import read_video
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", required=True)
+    ap.add_argument("--model", help="learned-mouth checkpoint folder (default: the shipped one)")
     ap.add_argument("--people", type=int, default=12)
     ap.add_argument("--frames", type=int, default=50)
     ap.add_argument("--size", type=int, default=256)
@@ -123,13 +133,27 @@ def main() -> None:
     ap.add_argument(
         "--kinds", nargs="+", default=["band", "procedural", "learned", "learned (opening only)"]
     )
+    ap.add_argument("--driver", choices=("oracle", "audio", "both"), default="oracle")
+    ap.add_argument("--refiner", action="store_true", help="add procedural + general refiner")
     args = ap.parse_args()
     model = load_mouth_generator(args.model)
-    kinds = tuple(args.kinds)
-    res = {k: [] for k in kinds}
+    drivers = ("oracle", "audio") if args.driver == "both" else (args.driver,)
+    kinds = list(args.kinds)
+    general = None
+    if args.refiner:
+        from talkinghead.models.refiner import Refiner
+        from talkinghead.recipes.yi2020 import GENERAL_DIR
+
+        general = Refiner.from_pretrained(GENERAL_DIR)
+        kinds.append(REFINED)
+    keys = [(d, k) for d in drivers for k in kinds]
+    res = {k: [] for k in keys}
     crops, times = [], []
     real_teeth = []
-    for person, video in held_out_clips(args.prepared, args.people, args.side):
+    for person, video, audio in held_out_clips(args.prepared, args.people, args.side):
+        if "audio" in drivers and not audio:
+            print(f"skip {person}: no audio")
+            continue
         v = read_video(video, size=args.size, max_frames=args.frames + 1)
         frames, fps = v.frames, v.fps
         track = track_frames(frames, fps=fps)
@@ -143,10 +167,12 @@ def main() -> None:
             face = find_photo_face(frames[0])
         pinned, _ = pin_eyes(lm)
         T = len(frames)
-        drv = Animation(landmarks=(pinned - pinned[0] + neutral_face_68()).astype(np.float32),
-                        mouth_open=real_open.astype(np.float32), fps=fps,
-                        articulation=np.zeros((T, 4), np.float32),
-                        articulation_names=["a"] * 4)  # fmt: skip
+        anims = {"oracle": Animation(
+            landmarks=(pinned - pinned[0] + neutral_face_68()).astype(np.float32),
+            mouth_open=real_open.astype(np.float32), fps=fps,
+            articulation=np.zeros((T, 4), np.float32), articulation_names=["a"] * 4)}  # fmt: skip
+        if "audio" in drivers:
+            anims["audio"] = animate(audio, fps=fps, n_frames=T)
         test = np.arange(1, T)[track.valid[1:]]
         wide = test[real_open[test] >= np.quantile(real_open[test], 0.75)]
         widest = int(test[np.argmax(real_open[test])])
@@ -157,13 +183,15 @@ def main() -> None:
                            np.nanmean([teeth_score(frames[t], lm[t]) for t in opened] or [np.nan]),
                            len(opened)))  # fmt: skip
         row = [frames[widest]]
-        for k in kinds:
+        for d, k in keys:
+            drv, oracle = anims[d], d == "oracle"
             t0 = time.perf_counter()
             region = "opening" if "opening" in k else "region"
-            gen = list(animate_photo(face, drv, blink_seed=None, head_motion=False,
-                                     mouth=k.split(" ")[0], mouth_model=model,
-                                     mouth_region=region))  # fmt: skip
-            times.append((k, (time.perf_counter() - t0) / T))
+            gen = list(animate_photo(face, drv, blink_seed=None if oracle else 0,
+                                     head_motion=not oracle, mouth=k.split(" ")[0],
+                                     mouth_model=model, mouth_region=region,
+                                     refiner=general if k == REFINED else None))  # fmt: skip
+            times.append(((d, k), (time.perf_counter() - t0) / T))
             mp, ms, fs, sh = [], [], [], []
             for t in test:
                 (x0, y0), (x1, y1) = lm[t].min(0).astype(int), lm[t].max(0).astype(int) + 1
@@ -178,7 +206,9 @@ def main() -> None:
             tr = track_frames([gen[t] for t in range(1, T)], fps=fps)
             op = mouth_openness_68(tr.landmarks68)
             ok = tr.valid & track.valid[1:]
-            r_drv = mouth_corr(op, real_open[1:], valid=ok)
+            r_drv = mouth_corr(op, np.asarray(drv.mouth_open)[1:], valid=ok)
+            r_real = mouth_corr(op, real_open[1:], valid=ok)
+            off, _ = sync_offset(op, real_open[1:], fps=fps, valid=ok)
             teeth_g = np.nanmean([teeth_ratio(gen[t], lm[t]) for t in wide])
             teeth_r = np.nanmean([teeth_ratio(frames[t], lm[t]) for t in wide])
             # the teeth check at the generated frames' re-tracked points (t >= 1)
@@ -190,41 +220,46 @@ def main() -> None:
                     gs.append(teeth_score(gen[t], tr.landmarks68[t - 1]))
             vis = np.nanmean(gv) if np.isfinite(gv).any() else np.nan
             sc = np.nanmean(gs) if np.isfinite(gs).any() else np.nan
-            res[k].append((np.mean(mp), np.mean(ms), np.mean(fs), np.median(sh), r_drv,
-                           teeth_g, teeth_r, vis, sc))  # fmt: skip
-            row.append(gen[widest])
+            res[(d, k)].append((np.mean(mp), np.mean(ms), np.mean(fs), np.median(sh), r_drv,
+                                teeth_g, teeth_r, vis, sc, r_real, off))  # fmt: skip
+            if d == drivers[0]:
+                row.append(gen[widest])
         print(f"{person}: {T} frames, iod {face.interocular:.0f} px; {len(opened)} open, real "
               f"teeth {real_teeth[-1][0]:.2f} score {real_teeth[-1][1]:.2f}; " + "; ".join(
-            f"{k} mouth ssim {res[k][-1][1]:.3f} r {res[k][-1][4]:.2f} teeth {res[k][-1][7]:.2f}"
-            f" score {res[k][-1][8]:.2f}" for k in kinds), flush=True)  # fmt: skip
+            f"{d}/{k} face ssim {res[(d, k)][-1][2]:.3f} r {res[(d, k)][-1][4]:.2f} real "
+            f"{res[(d, k)][-1][9]:.2f} off {res[(d, k)][-1][10]:+.0f} teeth "
+            f"{res[(d, k)][-1][7]:.2f}" for d, k in keys), flush=True)  # fmt: skip
         c = lm[widest, 48:68].mean(0)
         half = int(0.75 * np.linalg.norm(lm[widest, 36:42].mean(0) - lm[widest, 42:48].mean(0)))
         y0, x0 = max(0, int(c[1]) - half), max(0, int(c[0]) - int(1.3 * half))
         crops.append([x[y0 : y0 + 2 * half, x0 : x0 + int(2.6 * half)] for x in row])
-    n = len(res[kinds[0]])
+    n = len(res[keys[0]])
     who = "held-out" if args.side == "test" else "training-side"
     print(f"\n{n} {who} people, {args.size} px, frames 1-{args.frames}; mean (sd) over people; "
           "sharpness median [range]")  # fmt: skip
     rt = np.asarray(real_teeth, np.float64)
     print(f"open frames (>= {TEETH_MIN_OPEN} eye distances) per person: "
           f"{rt[:, 2].astype(int).tolist()}\n")  # fmt: skip
-    print("| mouth | mouth PSNR dB | mouth SSIM | face SSIM | mouth sharpness gen/real "
-          "| re-tracked mouth r vs driving | teeth: upper-opening / lip grey (real) "
+    print("| driver | mouth | mouth PSNR dB | mouth SSIM | face SSIM | mouth sharpness gen/real "
+          "| re-tracked mouth r vs driving | vs real video | lip-sync offset ms "
+          "| teeth: upper-opening / lip grey (real) "
           "| teeth visible, share of open frames (real) | teeth score (real) |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for k in kinds:
-        a = np.asarray(res[k], np.float64)
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for d, k in keys:
+        a = np.asarray(res[(d, k)], np.float64)
         c = [f"{np.nanmean(a[:, j]):.{p}f} ({np.nanstd(a[:, j]):.{p}f})"
-             for j, p in zip((0, 1, 2, 4), (2, 3, 3, 3), strict=True)]  # fmt: skip
+             for j, p in zip((0, 1, 2, 4, 9), (2, 3, 3, 3, 3), strict=True)]  # fmt: skip
         sh = a[:, 3]
         c.insert(3, f"{np.nanmedian(sh):.2f} [{np.nanmin(sh):.2f}-{np.nanmax(sh):.2f}]")
+        c.append(f"{np.nanmean(a[:, 10]):+.0f} ({np.nanstd(a[:, 10]):.0f})")
         c.append(f"{np.nanmean(a[:, 5]):.2f} ({np.nanmean(a[:, 6]):.2f})")
         c.append(f"{np.nanmean(a[:, 7]):.2f} ({np.nanmean(rt[:, 0]):.2f})")
         c.append(f"{np.nanmean(a[:, 8]):.2f} ({np.nanmean(rt[:, 1]):.2f})")
-        print(f"| {k} | " + " | ".join(c) + " |")
-    for k in kinds:
-        s = [t for kk, t in times if kk == k]
-        print(f"{k}: {1 / np.mean(s):.0f} frames/s rendering (in-process, under load)")
+        print(f"| {d} | {k} | " + " | ".join(c) + " |")
+    for key in keys:
+        s = [t for kk, t in times if kk == key]
+        fr = 1 / np.mean(s)
+        print(f"{key[0]}/{key[1]}: {fr:.0f} frames/s rendering (in-process, under load)")
     if args.images and crops:
         import cv2
 
@@ -235,7 +270,8 @@ def main() -> None:
         cv2.imwrite(str(d / "photo_mouth_learned.png"),
                     cv2.cvtColor(np.concatenate(cells, 1), cv2.COLOR_RGB2BGR),
                     [cv2.IMWRITE_PNG_COMPRESSION, 9])  # fmt: skip
-        print(f"wrote {d / 'photo_mouth_learned.png'}: rows real | " + " | ".join(kinds))
+        print(f"wrote {d / 'photo_mouth_learned.png'}: rows real | " + " | ".join(kinds)
+              + f" ({drivers[0]} driver)")  # fmt: skip
 
 
 if __name__ == "__main__":
