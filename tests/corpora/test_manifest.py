@@ -10,6 +10,7 @@ from talkinghead.corpora.manifest import (
     Clip,
     Recording,
     append_jsonl,
+    iter_accepted,
     read_jsonl,
     split_by_speaker,
     validate_manifest,
@@ -88,6 +89,28 @@ def test_torn_last_line_is_ignored(tmp_path):
     assert [d["id"] for d in read_jsonl(p)] == ["a", "b"]
     append_jsonl(tmp_path / "n.jsonl", [])
     assert list(read_jsonl(tmp_path / "missing.jsonl")) == []
+
+
+def test_iter_accepted_keeps_ok_clips_with_a_recording_in_corpus_order(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    _write_corpus(a)
+    _write_corpus(b)
+    append_jsonl(
+        a / "clips.jsonl",
+        [
+            {"id": "rej", "recording": "r0", "path": "c0.npz", "status": "rejected"},
+            {"id": "orphan", "recording": "nope", "path": "c0.npz", "status": "ok"},
+        ],
+    )
+    got = [(c["id"], r["id"], p) for c, r, p in iter_accepted([a, b])]
+    assert got == [
+        ("r0", "r0", a / "c0.npz"),
+        ("r1", "r1", a / "c1.npz"),
+        ("r0", "r0", b / "c0.npz"),
+        ("r1", "r1", b / "c1.npz"),
+    ]
 
 
 def _recs(speakers, per=5):

@@ -240,6 +240,29 @@ def read_clips(out_dir: str | os.PathLike, *, status: str | None = None) -> list
     return [c for c in clips if status is None or c.status == status]
 
 
+def iter_accepted(prepared: Iterable[str | os.PathLike]) -> Iterator[tuple[dict, dict, Path]]:
+    """The accepted clips of prepared corpus folders, in corpus order, as raw records.
+
+    Parameters
+    ----------
+    prepared : iterable of str or path
+        ``talkinghead prepare`` output folders (``recordings.jsonl``, ``clips.jsonl``).
+
+    Yields
+    ------
+    tuple
+        ``(clip, recording, arrays_path)``: the clip's and its recording's JSON objects and
+        the path of the clip's ``.npz``; clips whose status is not "ok" or whose recording
+        is missing are left out.
+    """
+    for d in map(Path, prepared):
+        recs = {r["id"]: r for r in read_jsonl(d / "recordings.jsonl") if r}
+        for c in read_jsonl(d / "clips.jsonl"):
+            rec = recs.get(c.get("recording")) if c else None
+            if rec is not None and c.get("status") == "ok":
+                yield c, rec, d / c["path"]
+
+
 # --------------------------------------------------------------------------- validation
 
 _REC_TYPES = {

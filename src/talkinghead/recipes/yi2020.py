@@ -258,25 +258,13 @@ def prepared_clips(prepared, *, keep=None) -> dict:
         ``person -> [(clip record, recording record, arrays path), ...]`` sorted by
         person, each list in corpus order.
     """
-    import json
+    from ..corpora.manifest import iter_accepted
 
     out: dict = {}
-    for d in map(Path, prepared):
-        recs = {}
-        for line in (d / "recordings.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                r = json.loads(line)
-                recs[r["id"]] = r
-        for line in (d / "clips.jsonl").read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            c = json.loads(line)
-            rec = recs.get(c.get("recording"))
-            if c.get("status") != "ok" or rec is None:
-                continue
-            person = (rec.get("extra") or {}).get("person") or rec["speaker"]
-            if keep is None or keep(rec["id"], person):
-                out.setdefault(person, []).append((c, rec, d / c["path"]))
+    for c, rec, path in iter_accepted(prepared):
+        person = (rec.get("extra") or {}).get("person") or rec["speaker"]
+        if keep is None or keep(rec["id"], person):
+            out.setdefault(person, []).append((c, rec, path))
     return dict(sorted(out.items()))
 
 

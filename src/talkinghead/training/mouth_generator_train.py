@@ -54,53 +54,44 @@ def build_crops(
     """
     import cv2
 
+    from ..corpora.manifest import iter_accepted
     from ..models.mouth_generator import crop_points, mouth_crop_matrix
 
     crops, lms, clip_idx, people, ids = [], [], [], [], []
-    for d in map(Path, prepared):
-        recs = {}
-        for line in (d / "recordings.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                r = json.loads(line)
-                recs[r["id"]] = r
-        for line in (d / "clips.jsonl").read_text(encoding="utf-8").splitlines():
-            if not line.strip():
+    for c, rec, npz in iter_accepted(prepared):
+        if not keep(rec["id"]):
+            continue
+        z = np.load(npz)
+        lm, valid = z["landmarks68"], z["valid"].astype(bool)
+        n = len(lm)
+        want = set(np.flatnonzero(valid)[:: max(1, int(valid.sum()) // per_clip)][:per_clip])
+        if len(want) < 2:
+            continue
+        cap = cv2.VideoCapture(rec["video"])
+        start = int(c.get("start_frame", 0))
+        if start:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, start)
+        got = 0
+        k = len(ids)
+        for t in range(n):
+            ok, fr = cap.read()
+            if not ok:
+                break
+            if t not in want:
                 continue
-            c = json.loads(line)
-            rec = recs.get(c.get("recording"))
-            if c.get("status") != "ok" or rec is None or not keep(rec["id"]):
-                continue
-            z = np.load(d / c["path"])
-            lm, valid = z["landmarks68"], z["valid"].astype(bool)
-            n = len(lm)
-            want = set(np.flatnonzero(valid)[:: max(1, int(valid.sum()) // per_clip)][:per_clip])
-            if len(want) < 2:
-                continue
-            cap = cv2.VideoCapture(rec["video"])
-            start = int(c.get("start_frame", 0))
-            if start:
-                cap.set(cv2.CAP_PROP_POS_FRAMES, start)
-            got = 0
-            k = len(ids)
-            for t in range(n):
-                ok, fr = cap.read()
-                if not ok:
-                    break
-                if t not in want:
-                    continue
-                rgb = cv2.cvtColor(fr, cv2.COLOR_BGR2RGB)
-                M = mouth_crop_matrix(lm[t], size)
-                crops.append(cv2.warpAffine(rgb, M, (size, size), flags=cv2.INTER_AREA,
-                                            borderMode=cv2.BORDER_REFLECT))  # fmt: skip
-                lms.append(crop_points(M, lm[t]).astype(np.float32))
-                clip_idx.append(k)
-                got += 1
-            cap.release()
-            if got:
-                ids.append(c["id"])
-                people.extend([(rec.get("extra") or {}).get("person") or rec["speaker"]] * got)
-            if progress:
-                print(f"{len(ids)} clips, {len(crops)} crops", flush=True, end="\r")
+            rgb = cv2.cvtColor(fr, cv2.COLOR_BGR2RGB)
+            M = mouth_crop_matrix(lm[t], size)
+            crops.append(cv2.warpAffine(rgb, M, (size, size), flags=cv2.INTER_AREA,
+                                        borderMode=cv2.BORDER_REFLECT))  # fmt: skip
+            lms.append(crop_points(M, lm[t]).astype(np.float32))
+            clip_idx.append(k)
+            got += 1
+        cap.release()
+        if got:
+            ids.append(c["id"])
+            people.extend([(rec.get("extra") or {}).get("person") or rec["speaker"]] * got)
+        if progress:
+            print(f"{len(ids)} clips, {len(crops)} crops", flush=True, end="\r")
     if not crops:
         raise InvalidArgumentError("prepared= has no usable clips for the mouth crops")
     return {
