@@ -112,7 +112,7 @@ def render_photo_video(
     refiner=None,
     model="default",
     progress: bool | None = None,
-    mouth: str | None = None,
+    mouth: str = "procedural",
     mouth_model=None,
 ) -> Path:
     """Animate a photo with speech and write an MP4 with the audio (atomically).
@@ -134,9 +134,7 @@ def render_photo_video(
     fps : float, optional
         Frame rate (default: the audio file's video rate, else 25).
     face_index, blink_seed, head_motion, refiner, mouth, mouth_model
-        See :func:`talkinghead.render.photo.animate_photo`; ``mouth=None``:
-        :func:`talkinghead.render.photo.default_mouth` (the learned mouth where torch is
-        installed), or ``"procedural"`` with a ``refiner`` (trained on procedural frames).
+        See :func:`talkinghead.render.photo.animate_photo`.
     anim : Animation, optional
         Use these face parameters instead of animating ``audio_path``.
     model
@@ -150,11 +148,8 @@ def render_photo_video(
     """
     from ._util.progress import progress as _progress
     from .audio.io import load_audio
-    from .render.photo import PhotoFace, animate_photo, default_mouth, find_photo_face
+    from .render.photo import PhotoFace, animate_photo, find_photo_face
     from .video.io import write_video
-
-    if mouth is None:
-        mouth = "procedural" if refiner is not None else default_mouth()
 
     face = (
         photo

@@ -90,7 +90,6 @@ __all__ = [
     "MIN_TRACKABLE_IOD",
     "WORK_IOD",
     "MOUTH_GENERATOR_DIR",
-    "default_mouth",
     "load_mouth_generator",
 ]
 
@@ -665,20 +664,6 @@ class PhotoAnimator:
             paint_band(out, lm, iod=iod, photo_gap=photo_gap, grey=self.face.grey)
         else:
             paint_mouth(out, lm, iod=iod, photo_gap=photo_gap, palette=self.palette)
-
-
-def default_mouth() -> str:
-    """The mouth :func:`talkinghead.pipelines.render_photo_video` and ``animate --photo`` use
-    when none is given: ``"learned"`` (the shipped :data:`MOUTH_GENERATOR_DIR`; issue 18
-    session 9, docs/photo.md) where torch is installed and the weights are there, else
-    ``"procedural"`` (the core install has no torch). :class:`PhotoAnimator` and
-    :func:`animate_photo` keep ``"procedural"`` as their own default (the refiner recipe and
-    personalised models build on those frames)."""
-    import importlib.util
-
-    if importlib.util.find_spec("torch") is None:
-        return "procedural"
-    return "learned" if (MOUTH_GENERATOR_DIR / "config.json").is_file() else "procedural"
 
 
 def load_mouth_generator(model=None):
