@@ -73,11 +73,18 @@ def main(argv=None) -> int:
     ap.add_argument("--split", default="mouth_v2")
     ap.add_argument("--json", default=None, help="write the per-clip rows here")
     ap.add_argument("--groups", action="store_true", help="also print per source group")
+    ap.add_argument(
+        "--transcripts",
+        choices=["known", "whisper"],
+        default="known",
+        help="/p b m/ alignment: known transcripts only, or also Whisper ones (English clips)",
+    )
     args = ap.parse_args(argv)
 
     from talkinghead.evaluate import metrics as M
     from talkinghead.evaluate.heldout import (
         HeldoutResult,
+        add_whisper_transcripts,
         aligned_phones,
         load_heldout_clips,
         score_heldout_clip,
@@ -88,6 +95,8 @@ def main(argv=None) -> int:
     clips, _ = load_heldout_clips(args.prepared, split=args.split, side="train")
     clips = [c for c in clips if c.id in val]
     print(f"{len(clips)} of {len(val)} validation clips found", flush=True)
+    if args.transcripts == "whisper":
+        print(f"{add_whisper_transcripts(clips)} transcribed by Whisper", flush=True)
     fns = {s: system_fn(s) for s in args.systems}
     res = HeldoutResult(split=args.split)
     for c in clips:
@@ -101,11 +110,14 @@ def main(argv=None) -> int:
             sc = score_heldout_clip(c, o, w, phones=phones, silent=silent)
             res.rows.append({"clip": c.id, "system": s, "group": c.group, **sc})
     med = res.medians()
+    pooled = res.pooled_bilabial()
     for s in res.systems:
         a = med[s]["all"]
         print(
             f"{s}: open_r {a['open_r']['median']:.3f} width_r {a['width_r']['median']:.3f} "
             f"bilabial {a['bilabial']['median']:.2f} (n {a['bilabial']['n']}) "
+            f"pooled {pooled[s]['all']['rate']:.2f} of {pooled[s]['all']['n']}, confirmed "
+            f"{pooled[s]['all']['confirmed_rate']:.2f} of {pooled[s]['all']['confirmed_n']} "
             f"rest_err {a['rest_err']['median']:+.3f} jitter {a['jitter']['median']:.2f} "
             f"lag {a['lag_ms']['median']:+.0f}",
             flush=True,

@@ -26,6 +26,7 @@ __all__ = [
     "whisper_encoder_features",
     "to_16k",
     "frames_to_fps",
+    "transcribe",
 ]
 
 #: Encoder frame rate (one frame per 20 ms).
@@ -157,3 +158,58 @@ def frames_to_fps(enc: np.ndarray, *, n_samples: int, fps: float, n_frames: int)
     lo = hi - 1
     w = np.clip((t - te[lo]) / (te[hi] - te[lo]), 0.0, 1.0)[:, None]
     return ((1 - w) * enc[lo] + w * enc[hi]).astype(np.float32)
+
+
+def _byte_decoder() -> dict[str, int]:
+    """Inverse of the byte-level BPE alphabet (GPT-2 / Whisper): printable bytes map to
+    themselves, the others to code points from 256 on, in byte order."""
+    keep = [*range(33, 127), *range(161, 173), *range(174, 256)]
+    table, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            table[chr(b)] = b
+        else:
+            table[chr(256 + extra)] = b
+            extra += 1
+    return table
+
+
+def transcribe(*, y: np.ndarray, sr: int, beam_size: int = 1) -> str:
+    """English transcript of ``y`` by Whisper tiny.en (greedy by default, no timestamps).
+
+    For automatic transcripts to force-align (:func:`talkinghead.audio.phones.align`)
+    where none is known. Each 30 s window is decoded on its own (Whisper's zero padding to
+    30 s), and the windows' texts are joined.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono samples.
+    sr : int
+        Sample rate (resampled to 16 kHz here when different).
+    beam_size : int
+
+    Returns
+    -------
+    str
+        The text, stripped (empty for silence).
+    """
+    encoder = _encoder()  # a DependencyError with the install command if absent
+    import ctranslate2
+
+    y, _, _ = to_16k(y=y, sr=sr, fps=1.0, n_frames=None)
+    win = _WINDOW_FRAMES * 160  # samples in 30 s
+    dec = _byte_decoder()
+    texts = []
+    for s in range(0, len(y), win):
+        seg = np.zeros(win, dtype=np.float32)
+        seg[: len(y[s : s + win])] = y[s : s + win]
+        m = whisper_logmel(y=seg, sr=WHISPER_SR)[:, :_WINDOW_FRAMES]
+        sv = ctranslate2.StorageView.from_array(np.ascontiguousarray(m[None], dtype=np.float32))
+        res = encoder.generate(
+            sv, [["<|startoftranscript|>", "<|notimestamps|>"]], beam_size=int(beam_size)
+        )
+        toks = [t for t in res[0].sequences[0] if not t.startswith("<|")]
+        raw = bytes(dec[ch] for t in toks for ch in t if ch in dec)
+        texts.append(raw.decode("utf-8", errors="replace").strip())
+    return " ".join(t for t in texts if t)

@@ -83,13 +83,15 @@ def _cmd_heldout(args) -> int:
         max_clips=args.max_clips,
         peers_dir=args.peers_dir,
         progress=True,
+        transcripts=args.transcripts,
     )
     cov = res.coverage
     print(
         f"split {args.protocol}: {cov['listed']} test recordings listed, {cov['found']} "
         f"prepared, {len(cov['rejected'])} rejected by QC, {cov['scored']} scored"
         + (f" ({args.max_clips} at most)" if args.max_clips else "")
-        + "; medians over clips\n"
+        + f"; transcripts for /p b m/: {cov['transcripts']['known']} known, "
+        f"{cov['transcripts']['whisper']} by Whisper; medians over clips\n"
     )
     print(res.table(), end="")
     if args.json:
@@ -157,6 +159,13 @@ def register(subparsers) -> argparse.ArgumentParser:
         "--peers-dir",
         metavar="DIR",
         help="--protocol: the peers' virtualenvs (default: $TALKINGHEAD_PEERS_DIR, /tmp/th_peers)",
+    )
+    p.add_argument(
+        "--transcripts",
+        choices=["known", "whisper"],
+        default="known",
+        help="--protocol: transcripts to force-align /p b m/ on: the known ones (GRID file "
+        "names), or also Whisper tiny.en ones for every other English clip (default: known)",
     )
     p.set_defaults(func=cmd_evaluate)
     return p

@@ -13,6 +13,14 @@ aligned transcript, rest level in silence, jitter ratio); medians per source gro
 over all clips. The real face itself is scored as the row ``real`` (its closure rate and
 rest level are what a model should match).
 
+/p b m/ segments come from forced alignment (:func:`talkinghead.audio.phones.align`) of the
+clip's transcript: the GRID sentence of its file name, or with ``transcripts="whisper"``
+(CLI ``--transcripts whisper``) an automatic Whisper tiny.en transcript of every English clip
+without one (not of :data:`NON_ENGLISH_GROUPS`). Besides the per-clip median, the table pools
+the segments over clips: the share closed of all segments, and of the *confirmed* ones (those
+in which the real tracked mouth closes too, so an alignment or transcript error does not
+count against a model).
+
 A system is
 
 - a model name of :func:`talkinghead.animate` (``default``, ``whisper``,
@@ -50,10 +58,25 @@ __all__ = [
     "evaluate_heldout",
     "system_fn",
     "aligned_phones",
+    "add_whisper_transcripts",
+    "NON_ENGLISH_GROUPS",
+    "TRANSCRIPTS",
 ]
 
 #: Per-clip metrics, in table order (see :mod:`talkinghead.evaluate.mouth_metrics`).
 HELDOUT_METRICS = ("open_r", "width_r", "lag_ms", "bilabial", "rest_level", "rest_err", "jitter")
+
+#: Source groups whose speech is not English (no automatic transcript: Whisper tiny.en).
+NON_ENGLISH_GROUPS = ("Turkish",)
+#: Where transcripts for the /p b m/ alignment may come from.
+TRANSCRIPTS = ("known", "whisper")
+#: Per-clip counts behind the pooled /p b m/ rates (not medians).
+_BILABIAL_COUNTS = (
+    "bilabial_n",
+    "bilabial_hits",
+    "bilabial_confirmed_n",
+    "bilabial_confirmed_hits",
+)
 
 #: Systems scored when none are named.
 DEFAULT_SYSTEMS = ("default", "whisper", "phonetic", "energy", "openfacefx", "pylipsync")
@@ -74,7 +97,8 @@ class HeldoutClip:
         Mono audio from the clip's first frame.
     sr : int
     transcript : str or None
-        The GRID sentence when known (for the forced-aligned /p b m/).
+        The GRID sentence when known, or an automatic one (for the forced-aligned /p b m/).
+    transcript_source : {"known", "whisper"} or None
     """
 
     id: str
@@ -89,6 +113,7 @@ class HeldoutClip:
     y: np.ndarray
     sr: int
     transcript: str | None = None
+    transcript_source: str | None = None
 
     @property
     def n_frames(self) -> int:
@@ -101,6 +126,7 @@ def load_heldout_clips(
     split: str = "mouth_v2",
     side: str = "test",
     sr: int = 16000,
+    transcripts: str = "known",
 ) -> tuple[list[HeldoutClip], dict]:
     """The accepted clips of ``prepared`` folders on one side of a split.
 
@@ -111,6 +137,10 @@ def load_heldout_clips(
     split : str
         A shipped split name.
     side : {"test", "train"}
+    transcripts : {"known", "whisper"}
+        ``"whisper"``: clips without a known transcript and not of
+        :data:`NON_ENGLISH_GROUPS` are transcribed by Whisper tiny.en
+        (:func:`talkinghead.audio.whisper.transcribe`; needs ``talkinghead[whisper]``).
 
     Returns
     -------
@@ -118,7 +148,8 @@ def load_heldout_clips(
         Sorted by id.
     coverage : dict
         ``{"listed": n test recordings in the split, "found": prepared, "rejected": {id:
-        reasons}, "missing": [ids not prepared]}`` (``side="test"`` only).
+        reasons}, "missing": [ids not prepared], "transcripts": {source: n clips}}``
+        (``side="test"`` only).
 
     Raises
     ------
@@ -133,6 +164,8 @@ def load_heldout_clips(
 
     if side not in ("test", "train"):
         raise InvalidArgumentError(f"side={side!r} must be 'test' or 'train'")
+    if transcripts not in TRANSCRIPTS:
+        raise InvalidArgumentError(f"transcripts={transcripts!r} must be one of {TRANSCRIPTS}")
     sp = load_split(split)
     out: list[HeldoutClip] = []
     seen: set[str] = set()
@@ -168,6 +201,7 @@ def load_heldout_clips(
             info = sp.test.get(c.recording.removeprefix("hunt/"), {})
             group = info.get("group") or source_group(src, pid)
             transcript = rec.transcript or (grid_transcript(rec.video) if group == "GRID" else None)
+            t_source = "known" if transcript else None
             out.append(
                 HeldoutClip(
                     id=c.id,
@@ -182,8 +216,11 @@ def load_heldout_clips(
                     y=np.asarray(y, dtype=np.float32),
                     sr=int(sr_),
                     transcript=transcript,
+                    transcript_source=t_source,
                 )
             )
+    if transcripts == "whisper":
+        add_whisper_transcripts(out)
     coverage: dict = {}
     if side == "test":
         coverage = {
@@ -192,8 +229,28 @@ def load_heldout_clips(
             "scored": len(out),
             "rejected": rejected,
             "missing": sorted(set(sp.test) - {s.removeprefix("hunt/") for s in seen}),
+            "transcripts": {
+                k: sum(c.transcript_source == k for c in out) for k in ("known", "whisper")
+            },
         }
     return sorted(out, key=lambda c: c.id), coverage
+
+
+def add_whisper_transcripts(clips: Sequence[HeldoutClip]) -> int:
+    """Give every clip without a transcript, and not of :data:`NON_ENGLISH_GROUPS`, a
+    Whisper tiny.en one (in place; ``transcript_source="whisper"``); returns how many got
+    one. Needs ``talkinghead[whisper]``."""
+    from ..audio.whisper import transcribe
+
+    n = 0
+    for c in clips:
+        if c.transcript or c.group in NON_ENGLISH_GROUPS:
+            continue
+        text = transcribe(y=c.y, sr=c.sr)
+        if text:
+            c.transcript, c.transcript_source = text, "whisper"
+            n += 1
+    return n
 
 
 def aligned_phones(clip: HeldoutClip):
@@ -237,8 +294,14 @@ def score_heldout_clip(clip: HeldoutClip, opening, width=None, *, phones=None, s
     if width is not None:
         out["width_r"] = M.mouth_corr(np.asarray(width, np.float64), clip.width, valid=v)
     out["lag_ms"] = M.sync_offset(o, clip.opening, fps=clip.fps, max_lag_ms=200.0, valid=v)[0]
+    out.update(dict.fromkeys(_BILABIAL_COUNTS, 0))
     if phones is not None:
-        out["bilabial"] = M.bilabial_closure_rate(o, phones, fps=clip.fps)[0]
+        pred = M.bilabial_segments_closed(o, phones, fps=clip.fps)
+        real = M.bilabial_segments_closed(clip.opening, phones, fps=clip.fps)
+        out["bilabial"] = float(pred.mean()) if pred.size else math.nan
+        out.update(bilabial_n=int(pred.size), bilabial_hits=int(pred.sum()),
+                   bilabial_confirmed_n=int(real.sum()),
+                   bilabial_confirmed_hits=int((pred & real).sum()))  # fmt: skip
     if silent is not None:
         out["rest_level"] = MM.rest_level(o, silent, valid=v)
         out["rest_err"] = out["rest_level"] - MM.rest_level(clip.opening, silent, valid=v)
@@ -333,7 +396,9 @@ class HeldoutResult:
     ----------
     rows : list of dict
         One per (clip, system): ``clip``, ``system``, ``group``, ``source``, ``person``,
-        ``n_frames``, ``fps`` and each of :data:`HELDOUT_METRICS`.
+        ``n_frames``, ``fps``, ``transcript_source``, each of :data:`HELDOUT_METRICS` and the
+        /p b m/ counts ``bilabial_n``, ``bilabial_hits`` (segments, closed by the system),
+        ``bilabial_confirmed_n``, ``bilabial_confirmed_hits`` (those the real mouth closes).
     notes : dict[str, str]
         System -> why it was skipped.
     coverage : dict
@@ -372,6 +437,45 @@ class HeldoutResult:
                     }
         return out
 
+    def pooled_bilabial(self) -> dict:
+        """``system -> group (and "all") -> {"n", "rate", "confirmed_n", "confirmed_rate"}``:
+        /p b m/ segments pooled over clips (rates NaN without segments)."""
+        out: dict = {}
+        for s in self.systems:
+            rs = [r for r in self.rows if r["system"] == s]
+            out[s] = {}
+            for g in [*self.groups, "all"]:
+                sub = [r for r in rs if g == "all" or r["group"] == g]
+                n, h, cn, ch = (sum(int(r.get(k, 0)) for r in sub) for k in _BILABIAL_COUNTS)
+                out[s][g] = {
+                    "n": n,
+                    "rate": h / n if n else math.nan,
+                    "confirmed_n": cn,
+                    "confirmed_rate": ch / cn if cn else math.nan,
+                }
+        return out
+
+    def bilabial_table(self) -> str:
+        """Markdown: pooled /p b m/ closure per group, ``rate (n)`` and confirmed
+        ``rate (n)`` (see the module docstring)."""
+        pooled = self.pooled_bilabial()
+        groups = [g for g in self.groups if any(pooled[s][g]["n"] for s in self.systems)]
+        if not groups:
+            return ""
+        cols = [*groups, "all"]
+        lines = ["### /p b m/ closed, pooled over clips: rate (segments) of all aligned segments; "
+                 "of those the real mouth closes", "", "| system | " + " | ".join(cols) + " |",
+                 "|---|" + "---|" * len(cols)]  # fmt: skip
+
+        def cell(p):
+            a = f"{p['rate']:.2f} ({p['n']})" if p["n"] else "-"
+            b = f"{p['confirmed_rate']:.2f} ({p['confirmed_n']})" if p["confirmed_n"] else "-"
+            return f"{a}; {b}"
+
+        for s in self.systems:
+            lines.append(f"| {s} | " + " | ".join(cell(pooled[s][g]) for g in cols) + " |")
+        return "\n".join([*lines, ""])
+
     def table(self) -> str:
         """Markdown: one table per source group and one over all clips (medians)."""
         med = self.medians()
@@ -396,6 +500,9 @@ class HeldoutResult:
                         cells.append(f"{v:.2f}")
                 lines.append(f"| {s} | " + " | ".join(cells) + " |")
             lines.append("")
+        bil = self.bilabial_table()
+        if bil:
+            lines += [bil, ""]
         for s, why in self.notes.items():
             lines.append(f"- {s}: {why}")
         if self.notes:
@@ -413,7 +520,8 @@ class HeldoutResult:
             return v
 
         return clean({"split": self.split, "coverage": self.coverage, "notes": self.notes,
-                      "medians": self.medians(), "clips": self.rows})  # fmt: skip
+                      "medians": self.medians(), "pooled_bilabial": self.pooled_bilabial(),
+                      "clips": self.rows})  # fmt: skip
 
     def save_json(self, path: str | os.PathLike) -> Path:
         return write_text_atomic(path, json.dumps(self.to_dict(), indent=1) + "\n")
@@ -427,8 +535,12 @@ def evaluate_heldout(
     max_clips: int | None = None,
     peers_dir: str | os.PathLike | None = None,
     progress: bool = False,
+    transcripts: str = "known",
 ) -> HeldoutResult:
     """Score ``systems`` (see the module docstring) on the test side of ``split``.
+
+    ``transcripts``: see :func:`load_heldout_clips` (``"whisper"`` adds automatic
+    transcripts of the English clips for the /p b m/ alignment).
 
     Returns
     -------
@@ -446,7 +558,7 @@ def evaluate_heldout(
     from .peers import DEFAULT_WORK
 
     fns = {s: system_fn(s) for s in systems}  # validates the names first
-    clips, coverage = load_heldout_clips(prepared, split=split)
+    clips, coverage = load_heldout_clips(prepared, split=split, transcripts=transcripts)
     if max_clips is not None:
         clips = clips[: int(max_clips)]
     if not clips:
@@ -478,6 +590,7 @@ def evaluate_heldout(
         for s, (o, w) in preds.items():
             sc = score_heldout_clip(c, o, w, phones=phones, silent=silent)
             meta = {"clip": c.id, "system": s, "group": c.group, "source": c.source}
-            meta.update(person=c.person, n_frames=c.n_frames, fps=c.fps)
+            meta.update(person=c.person, n_frames=c.n_frames, fps=c.fps,
+                        transcript_source=c.transcript_source)  # fmt: skip
             res.rows.append({**meta, **sc})
     return res

@@ -61,6 +61,7 @@ __all__ = [
     "sync_offset",
     "closed_frames",
     "bilabial_closure_rate",
+    "bilabial_segments_closed",
     "jitter_ratio",
     "acceleration_energy",
     "silence_mask_from_phones",
@@ -454,6 +455,39 @@ def _segment_frames(start: float, end: float, *, fps: float, n: int, lead: float
     return np.array([c]) if 0 <= c < n else np.array([], dtype=int)
 
 
+def bilabial_segments_closed(
+    openness,
+    phones,
+    *,
+    fps: float,
+    threshold: float = 0.15,
+    lead_ms: float = 60.0,
+    labels: Iterable[str] = BILABIALS,
+) -> np.ndarray:
+    """Per bilabial (/p b m/) segment of ``phones``: does the mouth close in it?
+
+    The rule of :func:`bilabial_closure_rate`, one boolean per scored segment (segments
+    outside the clip are left out), in the order of ``phones``.
+
+    Returns
+    -------
+    np.ndarray of bool, shape (n_segments,)
+    """
+    fps = check_positive("fps", fps)
+    if lead_ms < 0:
+        raise InvalidArgumentError(f"lead_ms={lead_ms!r} must be >= 0")
+    closed = closed_frames(openness, threshold=threshold)
+    want = {s.upper() for s in labels}
+    out = []
+    for ph in phones:
+        if str(ph.label).upper() not in want:
+            continue
+        idx = _segment_frames(ph.start, ph.end, fps=fps, n=len(closed), lead=lead_ms / 1000.0)
+        if idx.size:
+            out.append(bool(closed[idx].any()))
+    return np.array(out, dtype=bool)
+
+
 def bilabial_closure_rate(
     openness,
     phones,
@@ -492,21 +526,10 @@ def bilabial_closure_rate(
     n_segments : int
         Number of bilabial segments scored.
     """
-    fps = check_positive("fps", fps)
-    if lead_ms < 0:
-        raise InvalidArgumentError(f"lead_ms={lead_ms!r} must be >= 0")
-    closed = closed_frames(openness, threshold=threshold)
-    want = {s.upper() for s in labels}
-    hits = n = 0
-    for ph in phones:
-        if str(ph.label).upper() not in want:
-            continue
-        idx = _segment_frames(ph.start, ph.end, fps=fps, n=len(closed), lead=lead_ms / 1000.0)
-        if idx.size == 0:
-            continue
-        n += 1
-        hits += bool(closed[idx].any())
-    return (hits / n if n else float("nan")), n
+    seg = bilabial_segments_closed(
+        openness, phones, fps=fps, threshold=threshold, lead_ms=lead_ms, labels=labels
+    )
+    return (float(seg.mean()) if seg.size else float("nan")), int(seg.size)
 
 
 # --------------------------------------------------------------------------- smoothness
