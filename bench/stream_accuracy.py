@@ -1,7 +1,8 @@
 """Held-out accuracy of what the server streams vs look-ahead, beside the offline models.
 
     python bench/stream_accuracy.py [--prepared /work/prepared/hunt]
-        [--lookaheads 0 40 80 120 200] [--family DIR] [--old] [--max-clips N] [--json out.json]
+        [--lookaheads 0 40 80 120 200] [--family DIR] [--old [--causal DIR]] [--max-clips N]
+        [--json out.json]
 
 The mouth v2 protocol and code of the issue-12 engineer (``talkinghead.evaluate.heldout``,
 the same as ``talkinghead evaluate NAME --protocol mouth_v2 --prepared ...``): the ``test``
@@ -19,8 +20,8 @@ Systems:
   server picks for that look-ahead;
 - with ``--old``: ``talkinghead.models.default:previous_default`` (the offline ridge read-out
   the causal default model was distilled from) and ``talkinghead.streaming.systems:causal_<L>``
-  (:class:`~talkinghead.streaming.LearnedAnimator`, ``data/default_causal``, the model streamed
-  before).
+  (:class:`~talkinghead.streaming.LearnedAnimator`, ``data/default_causal`` or ``--causal DIR``:
+  the model streamed before, the trunk of the streaming mouth, streamed alone).
 
 Each is a ``module:function`` the evaluate command accepts too, e.g.::
 
@@ -43,12 +44,18 @@ def main(argv=None) -> int:
                     choices=list(S.LOOKAHEADS))  # fmt: skip
     ap.add_argument("--family", default=None, help="folder of la<N>/ causal mouth checkpoints")
     ap.add_argument("--old", action="store_true", help="also the model streamed before")
+    ap.add_argument(
+        "--causal", default=None, help="with --old: this causal default-model checkpoint"
+    )
     ap.add_argument("--max-clips", type=int, default=None)
     ap.add_argument("--json", default=None)
     a = ap.parse_args(argv)
     from talkinghead.evaluate.heldout import evaluate_heldout
 
     S.use_family(a.family)
+    if a.causal is not None and not a.old:
+        ap.error("--causal DIR needs --old (it replaces the model the causal_* rows stream)")
+    S.use_causal(a.causal)
     fam = S.family()
     print(f"streaming: {fam.name}, look-aheads {sorted(20 * k for k in fam.model)} ms")
     mod = "talkinghead.streaming.systems"

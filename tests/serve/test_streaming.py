@@ -286,6 +286,28 @@ def test_load_animator_default_is_the_learned_model_or_an_error(tmp_path):
         assert an.name == f"mouth-v2-causal:{got}ms" and an.lookahead_ms == got
 
 
+def test_scored_causal_model_is_the_folder_given(speech, tmp_path):
+    """``systems.use_causal(DIR)`` (``bench/stream_accuracy.py --old --causal DIR``): the
+    ``causal_*`` systems stream that checkpoint, exactly as its LearnedAnimator offline."""
+    from talkinghead.streaming import LearnedAnimator
+    from talkinghead.streaming import systems as S
+
+    m = tiny_causal(4)
+    m.save_pretrained(tmp_path / "c")
+    try:
+        S.use_causal(tmp_path / "c")
+        assert S.causal_model().config.channels == 16
+        y = (speech * 32767).astype(np.int16).astype(np.float32) / 32767
+        got = S.causal_80(y=y, sr=16000, fps=25.0, n_frames=40)
+        ref = LearnedAnimator(m, fps=25.0, lookahead_ms=80).offline(y)
+        assert got.landmarks.shape == (40, 68, 2)
+        np.testing.assert_allclose(got.mouth_open, ref.mouth_open[:40], atol=1e-5)
+        assert np.ptp(got.mouth_open) > 0
+    finally:
+        S.use_causal(None)
+    assert S._CAUSAL["dir"] is None
+
+
 def test_shipped_learned_stream_equals_offline_and_speaks(example_speech):
     from talkinghead.audio.io import load_audio
     from talkinghead.data import MOUTH_V2_CAUSAL_DIR

@@ -4,7 +4,8 @@
 streams by default (:meth:`talkinghead.streaming.MouthAnimator.offline`, which the stream
 equals, with the checkpoint of ``data/mouth_v2_causal`` the server picks for ``L``; another
 folder of ``la<N>/`` checkpoints with :func:`use_family`); ``causal_<L>`` is the model streamed
-before it (:class:`~talkinghead.streaming.LearnedAnimator`, ``data/default_causal``). Both in
+before it (:class:`~talkinghead.streaming.LearnedAnimator`, ``data/default_causal``, or another
+causal default-model checkpoint, e.g. a trunk under trial, with :func:`use_causal`). Both in
 the ``module:function`` form the evaluate command and
 :func:`talkinghead.evaluate.heldout.evaluate_heldout` accept, e.g.::
 
@@ -36,20 +37,30 @@ __all__ = [
     "mouth_causal_80",
     "mouth_causal_120",
     "mouth_causal_200",
+    "use_causal",
     "use_family",
 ]
 
 #: The look-aheads (ms) of the named systems.
 LOOKAHEADS = (0, 40, 80, 120, 200)
 _FAMILY = {"dir": None}
+_CAUSAL = {"dir": None}
 
 
 @lru_cache(maxsize=1)
 def causal_model():
-    """The shipped causal default model (``data/default_causal``), loaded once."""
+    """The causal default model of ``causal_*``, loaded once: the shipped one
+    (``data/default_causal``) or the folder given to :func:`use_causal`."""
     from ..models.causal_default import CausalDefaultModel
 
-    return CausalDefaultModel.from_pretrained()
+    return CausalDefaultModel.from_pretrained(_CAUSAL["dir"])
+
+
+def use_causal(directory=None) -> None:
+    """Score the causal default-model checkpoint in ``directory`` as ``causal_*`` (None:
+    the shipped ``data/default_causal``)."""
+    _CAUSAL["dir"] = None if directory is None else str(directory)
+    causal_model.cache_clear()
 
 
 def use_family(directory=None) -> None:
