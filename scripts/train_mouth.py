@@ -17,7 +17,12 @@ Usage::
         [--train-only /work/prepared/grid_s1 [--train-only-share 0.3]] [--val-from CKPT|IDS.json]
         [--exclude-clips ID ...] [--dof-weights 2,1.5,.5,.5,.5,.5] [--balance speaker]
         [--open-calibration] [--loss mse|corr|mse+corr] [--calibration quantile|affine|K,...]
-        [--ensemble K]
+        [--ensemble K] [--close-weight W]
+
+``--close-weight W`` (issue 12, /p b m/): the opening's squared error weighs ``1 + W`` on the
+frames where the tracked mouth is closed inside speech (``recipes.mouth.closed_50hz``: the
+lowest 15 % of the clip's opening range, the evaluation's closed-frame rule); 0 (default)
+leaves the recipe unchanged, bit for bit.
 
 ``--ensemble K`` trains the recipe K times (seeds ``seed`` .. ``seed + K - 1``, each
 resumable under ``--work/mI``) and ships one model averaging their outputs (offline, or
@@ -240,6 +245,12 @@ def main(argv=None) -> int:
         help="training loss: MSE to the per-clip z-scores, 1 - Pearson r per crop and DOF, or both",
     )
     ap.add_argument(
+        "--close-weight",
+        type=float,
+        default=0.0,
+        help="extra MSE weight W of the opening on closed-in-speech frames (weight 1 + W; 0: off)",
+    )
+    ap.add_argument(
         "--ensemble",
         type=int,
         default=1,
@@ -394,6 +405,7 @@ def main(argv=None) -> int:
                 dof_weights=dof_w,
                 clip_weights=weights,
                 loss=args.loss,
+                close_weight=args.close_weight,
                 progress=lambda s, loss, el: print(
                     f"  step {s} loss {loss:.3f} ({el:.0f} s)", flush=True
                 ),

@@ -207,3 +207,56 @@ def test_read_val_clips_from_a_checkpoint_config_or_a_list(tmp_path):
         read_val_clips(tmp_path / "bad.json")
     with pytest.raises(InvalidArgumentError, match="path="):
         read_val_clips(tmp_path / "missing")
+
+
+def test_closed_50hz_marks_closures_not_rests(clip):
+    from talkinghead.evaluate.metrics import closed_frames
+    from talkinghead.recipes.mouth import closed_50hz
+
+    c, _ = clip
+    cl = closed_50hz(c)
+    assert cl.shape == (len(c.feats),) and cl.dtype == bool
+    near = np.clip(np.round((np.arange(len(cl)) / 50.0 + 0.005) * c.fps).astype(int), 0,
+                   len(c.dofs) - 1)  # fmt: skip
+    rule = closed_frames(c.dofs[:, 0])
+    # pbiu8n ("place blue in u 8 now"): closed at rest before and after the sentence (the
+    # rule marks ~60 % of its frames), the closures inside it are a few frames
+    assert rule.mean() > 0.5 and 0.02 < cl.mean() < 0.15
+    assert rule[near[cl]].all() and not c.silent[near[cl]].any()
+    assert not cl[:10].any() and not cl[-10:].any()  # the rests at the ends are left out
+    # every kept run is short (<= 0.3 s) and bounded by open frames
+    edges = np.flatnonzero(np.diff(np.r_[0, cl.astype(int), 0]))
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        assert b - a <= 16 and not rule[near[a - 1]] and not rule[near[min(b, len(cl) - 1)]]
+    z, m = targets_50hz(c)
+    ok = m[:, 0] > 0
+    open_speech = ok & ~rule[near]
+    assert np.median(z[cl & ok, 0]) < np.median(z[open_speech, 0]) - 1.0  # at the floor
+
+
+def test_close_weight_zero_is_the_recipe_and_positive_lowers_closed_error(clip, tmp_path):
+    from talkinghead.recipes.mouth import closed_50hz
+
+    c, _ = clip
+    cfg = MouthConfig(frontend="mel", in_dim=80, channels=16, dilations=[1, 2, 4])
+    kw = dict(config=cfg, steps=60, batch=4, crop_s=2.0, seed=0)
+    base = train_mouth([c], out_dir=tmp_path / "a", **kw)
+    zero = train_mouth([c], out_dir=tmp_path / "b", close_weight=0.0, **kw)
+    for k in base.weights:  # W = 0: bit for bit the recipe without the option
+        np.testing.assert_array_equal(base.weights[k], zero.weights[k])
+    assert "close_weight" not in zero.meta
+    heavy = train_mouth([c], out_dir=tmp_path / "c", close_weight=8.0, **kw)
+    assert heavy.meta["close_weight"] == 8.0 and 0 < heavy.meta["closed_share_50hz"] < 0.4
+    assert any(not np.array_equal(base.weights[k], heavy.weights[k]) for k in base.weights)
+    x = c.feats.astype(np.float32)
+    z, m = targets_50hz(c)
+    cl = closed_50hz(c) & (m[:, 0] > 0)
+
+    def closed_err(model):
+        return float(np.mean((model.raw_outputs(x)[cl, 0] - z[cl, 0]) ** 2))
+
+    assert closed_err(heavy) < closed_err(base)  # the weighted frames are fitted better
+    with pytest.raises(InvalidArgumentError, match="close_weight=-1.0 must be >= 0"):
+        train_mouth([c], out_dir=tmp_path / "d", close_weight=-1.0, **kw)
+    with pytest.raises(InvalidArgumentError, match="must be 0 with loss='corr'"):
+        train_mouth([c], out_dir=tmp_path / "e", close_weight=1.0, loss="corr", **kw)

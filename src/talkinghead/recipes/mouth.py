@@ -40,6 +40,7 @@ __all__ = [
     "cache_file",
     "load_cached",
     "targets_50hz",
+    "closed_50hz",
     "train_mouth",
     "crop_corr_loss",
     "ensemble_of",
@@ -174,6 +175,46 @@ def targets_50hz(clip: MouthClip) -> tuple[np.ndarray, np.ndarray]:
     return out, mask
 
 
+def closed_50hz(clip: MouthClip, threshold: float = 0.15, max_run_s: float = 0.3) -> np.ndarray:
+    """Frames at 50 Hz where the tracked lips close inside speech (a closure, not a rest).
+
+    A video frame is closed by the rule of the evaluation's /p b m/ score
+    (:func:`talkinghead.evaluate.metrics.closed_frames`: the measured opening, DOF 0, in the
+    lowest ``threshold`` of the clip's own range, 2nd to 98th percentile). Kept are the runs
+    of closed frames that last at most ``max_run_s`` and have an open frame on both sides
+    (a /p b m/ closure lasts ~50-150 ms; the rests before, after and between phrases are
+    longer or touch the clip's ends), on frames that are not silent (``clip.silent``).
+    Mapped to the 50 Hz frame times by the nearest video frame.
+
+    Returns
+    -------
+    np.ndarray of bool, shape (T50,)
+    """
+    from ..evaluate.metrics import closed_frames
+
+    o = np.asarray(clip.dofs, np.float64)[:, 0]
+    closed = closed_frames(o, threshold=threshold)
+    is_open = np.isfinite(o) & ~closed
+    keep = np.zeros(len(o), bool)
+    max_run = max(1, int(round(max_run_s * clip.fps)))
+    i = 0
+    while i < len(o):
+        if not closed[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(o) and closed[j]:
+            j += 1
+        if j - i <= max_run and i > 0 and j < len(o) and is_open[i - 1] and is_open[j]:
+            keep[i:j] = True
+        i = j
+    keep &= ~np.asarray(clip.silent, bool)
+    T50 = len(clip.feats)
+    t50 = np.arange(T50) / 50.0 + 0.005
+    near = np.clip(np.round(t50 * clip.fps).astype(int), 0, len(o) - 1)
+    return keep[near] & (t50 <= (len(o) - 0.5) / clip.fps)
+
+
 def _feature_stats(clips, utterance_norm: bool):
     s = s2 = 0.0
     n = 0
@@ -207,6 +248,7 @@ def train_mouth(
     dof_weights=None,
     clip_weights=None,
     loss: str = "mse",
+    close_weight: float = 0.0,
 ):
     """Train a :class:`~talkinghead.models.mouth.MouthModel` (resumable from ``out_dir/last``).
 
@@ -236,6 +278,12 @@ def train_mouth(
         of the output and the target within each crop, what the per-clip metric rewards);
         ``"mse+corr"``: their sum. The quantile calibration fitted afterwards restores the
         z-score scale either way.
+    close_weight : float
+        Closure-aware MSE (issue 12, /p b m/): the opening's squared error weighs
+        ``1 + close_weight`` on the frames where the tracked lips close inside speech
+        (:func:`closed_50hz`: the evaluation's closed-frame rule, runs of at most 0.3 s
+        between open frames). 0 (default): the recipe unchanged, bit for bit. Needs an MSE
+        term (``loss`` "mse" or "mse+corr").
 
     Returns
     -------
@@ -252,6 +300,13 @@ def train_mouth(
         raise InvalidArgumentError("train_clips must not be empty")
     if loss not in LOSSES:
         raise InvalidArgumentError(f"loss={loss!r} must be one of {LOSSES}")
+    close_weight = float(close_weight)
+    if not np.isfinite(close_weight) or close_weight < 0:
+        raise InvalidArgumentError(f"close_weight={close_weight!r} must be >= 0")
+    if close_weight > 0 and loss == "corr":
+        raise InvalidArgumentError(
+            f"close_weight={close_weight!r} must be 0 with loss='corr' (it weights the MSE term)"
+        )
     torch.set_num_threads(int(threads))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -274,12 +329,14 @@ def train_mouth(
         sched.load_state_dict(st["sched"])
         start = int(json.loads((last / TRAINER_STATE).read_text())["step"])
     # pre-normalised inputs and targets, kept in memory (float32)
-    xs, ys, ms = [], [], []
+    xs, ys, ms, cs = [], [], [], []
     for c in train_clips:
         xs.append(model.normalize(c.feats.astype(np.float32)).astype(np.float32))
         t, m = targets_50hz(c)
         ys.append(t)
         ms.append(m)
+        if close_weight > 0:
+            cs.append(closed_50hz(c).astype(np.float32))
     lengths = np.array([len(x) for x in xs])
     if clip_weights is None:
         prob = lengths / lengths.sum()
@@ -303,6 +360,7 @@ def train_mouth(
         xb = np.zeros((batch, config.in_dim, crop + L), np.float32)
         yb = np.zeros((batch, config.n_out, crop), np.float32)
         mb = np.zeros_like(yb)
+        cb = np.zeros((batch, crop), np.float32) if close_weight > 0 else None
         for b in range(batch):
             i = rng.choice(len(xs), p=prob)
             n = lengths[i]
@@ -312,11 +370,17 @@ def train_mouth(
             k = min(crop, n - s)
             yb[b, :, :k] = ys[i][s : s + k].T
             mb[b, :, :k] = ms[i][s : s + k].T
+            if cb is not None:
+                cb[b, :k] = cs[i][s : s + k]
         out = net(torch.from_numpy(xb))[:, :, L : L + crop]
         yt, mt = torch.from_numpy(yb), torch.from_numpy(mb)
         value = 0.0
         if loss in ("mse", "mse+corr"):
-            value = ((out - yt) ** 2 * mt * w).sum() / mt.sum().clamp(min=1.0)
+            wt = w
+            if cb is not None:  # the opening (DOF 0) weighs 1 + close_weight on closed frames
+                wt = w.expand(batch, config.n_out, crop).clone()
+                wt[:, 0] = wt[:, 0] * (1.0 + close_weight * torch.from_numpy(cb))
+            value = ((out - yt) ** 2 * mt * wt).sum() / mt.sum().clamp(min=1.0)
         if loss in ("corr", "mse+corr"):
             value = value + crop_corr_loss(out, yt, mt, w[:, :, 0])
         opt.zero_grad()
@@ -349,6 +413,11 @@ def train_mouth(
             "train_frames_50hz": int(lengths.sum()),
         }
     )
+    if close_weight > 0:
+        model.meta["close_weight"] = close_weight
+        model.meta["closed_share_50hz"] = float(
+            sum(float(c.sum()) for c in cs) / max(1, int(lengths.sum()))
+        )
     return model
 
 
