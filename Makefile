@@ -90,6 +90,12 @@ pretrained: venv sysdeps
 	  $(OUT)/prepared/hunt $(OUT)/prepared/old --work $(OUT)/mouth_generator_work --steps $$S \
 	  --lap 1.0 --profile 1.0 --adv 0.05 --d-lr 4e-4 --open-frac 0.25 \
 	  --out src/talkinghead/data/mouth_generator || exit 1; done
+	# its detail net for large faces (issue 18 session 10; docs/photo.md): 96 -> 192 -> 384 px,
+	# trained on the 20 training-side clips with >= 70 px between the eyes, the shipped
+	# generator's output as input; resumable from WORK/last, time-limited
+	$(BIN)/python scripts/train_mouth_detail.py --prepared $(OUT)/prepared/hunt $(OUT)/prepared/old \
+	  --work $(OUT)/mouth_detail_work --steps 3000 --max-minutes 40 \
+	  --out src/talkinghead/data/mouth_detail
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

@@ -3,7 +3,8 @@
 Usage: python bench/photo_mouth_learned.py [--model DIR] [--people 12] [--frames 50]
        [--prepared /work/prepared/hunt /work/prepared/old] [--images docs/img]
        [--side test|train] [--kinds band procedural learned "learned (opening only)"]
-       [--driver oracle|audio|both] [--refiner]
+       [--driver oracle|audio|both] [--refiner] [--min-iod 60 --native]
+       [--detail DIR] [--image-name photo_mouth_learned.png] [--cell 104]
 
 People: the test side of the ``mouth_v2`` split (speaker-disjoint from the generator's
 training side), one prepared clip each (at most 4 GRID people), in manifest order. Per
@@ -28,6 +29,13 @@ frames scored at their re-tracked points, real frames at their tracked ones) and
 (:data:`talkinghead.recipes.yi2020.GENERAL_DIR`). ``--model`` defaults to the shipped learned
 mouth. ``--side train`` takes people of the split's training side instead (for choosing
 settings without looking at the held-out people).
+
+Large faces (issue 18 session 10): ``--min-iod PX`` keeps only the clips whose median eye
+distance (tracked, native pixels) is at least ``PX`` and takes, per person, the clip with
+the largest one; ``--native`` renders at the video's own resolution instead of ``--size``.
+The kind ``"learned+detail (opening only)"`` is the learned mouth with its detail net
+(``--detail``, default the shipped one, :data:`talkinghead.render.photo.MOUTH_DETAIL_DIR`);
+the other learned kinds run without it (the 96 px path).
 """
 
 from __future__ import annotations
@@ -43,8 +51,14 @@ SPLIT = REPO / "src/talkinghead/evaluate/splits/mouth_v2.json"
 REFINED = "procedural + general refiner"
 
 
-def held_out_clips(prepared, n_people: int, side: str = "test") -> list[tuple[str, str, str]]:
-    """(person, video, audio) of one ok clip per person of the split's ``side``."""
+def held_out_clips(
+    prepared, n_people: int, side: str = "test", min_iod: float | None = None
+) -> list[tuple[str, str, str]]:
+    """(person, video, audio) of one ok clip per person of the split's ``side``; with
+    ``min_iod`` only clips whose median eye distance is >= ``min_iod`` px, per person the
+    one with the largest."""
+    if min_iod is not None:
+        return _large_face_clips(prepared, n_people, side, min_iod)
     split = json.loads(SPLIT.read_text())
     test, excl = split["test"], split["excluded"]
     out, seen, n_grid = [], set(), 0
@@ -73,6 +87,34 @@ def held_out_clips(prepared, n_people: int, side: str = "test") -> list[tuple[st
             n_grid += grid
             out.append((person, recs[rid]["video"], recs[rid].get("audio")))
     return out[:n_people]
+
+
+def _large_face_clips(prepared, n_people: int, side: str, min_iod: float):
+    from talkinghead.corpora.manifest import iter_accepted
+
+    split = json.loads(SPLIT.read_text())
+    test, excl = split["test"], split["excluded"]
+    best: dict[str, tuple[float, str, str]] = {}
+    for _c, rec, npz in iter_accepted(prepared):
+        rid = rec["id"]
+        if side == "test" and rid in test:
+            person = test[rid]["person"]
+        elif side == "train" and rid not in test and rid not in excl:
+            person = (rec.get("extra") or {}).get("person") or rec["speaker"]
+        else:
+            continue
+        z = np.load(npz)
+        lm, ok = z["landmarks68"], z["valid"].astype(bool)
+        if ok.sum() < 2:
+            continue
+        iod = float(np.median(np.linalg.norm(lm[ok, 42:48].mean(1) - lm[ok, 36:42].mean(1),
+                                             axis=1)))  # fmt: skip
+        if iod >= min_iod and iod > best.get(person, (-1.0,))[0]:
+            best[person] = (iod, rec["video"], rec.get("audio"))
+    order = sorted(best, key=lambda p: -best[p][0])
+    for p in order:
+        print(f"{p}: median {best[p][0]:.0f} px between the eyes, {best[p][1]}")
+    return [(p, best[p][1], best[p][2]) for p in order][:n_people]
 
 
 def sharpness(img: np.ndarray) -> float:
@@ -119,7 +161,12 @@ def main() -> None:
     from talkinghead.face.normalize import neutral_face_68, pin_eyes
     from talkinghead.face.tracking import track_frames
     from talkinghead.inference import Animation, animate
-    from talkinghead.render.photo import animate_photo, find_photo_face, load_mouth_generator
+    from talkinghead.render.photo import (
+        animate_photo,
+        find_photo_face,
+        load_mouth_detail,
+        load_mouth_generator,
+    )
     from talkinghead.video.io import read_video
 
     ap = argparse.ArgumentParser()
@@ -135,8 +182,18 @@ def main() -> None:
     )
     ap.add_argument("--driver", choices=("oracle", "audio", "both"), default="oracle")
     ap.add_argument("--refiner", action="store_true", help="add procedural + general refiner")
+    ap.add_argument("--min-iod", type=float, help="only clips with this many px between the eyes")
+    ap.add_argument("--native", action="store_true", help="the video's own resolution")
+    ap.add_argument("--detail", help="detail-net folder (default: the shipped one)")
+    ap.add_argument("--image-name", default="photo_mouth_learned.png")
+    ap.add_argument("--cell", type=int, default=104, help="width of an image cell, px")
     args = ap.parse_args()
     model = load_mouth_generator(args.model)
+    detail = None
+    if any("+detail" in k for k in args.kinds):
+        detail = load_mouth_detail(args.detail)
+        if detail is None:
+            raise SystemExit("no detail net: pass --detail DIR")
     drivers = ("oracle", "audio") if args.driver == "both" else (args.driver,)
     kinds = list(args.kinds)
     general = None
@@ -150,11 +207,13 @@ def main() -> None:
     res = {k: [] for k in keys}
     crops, times = [], []
     real_teeth = []
-    for person, video, audio in held_out_clips(args.prepared, args.people, args.side):
+    size = None if args.native else args.size
+    for person, video, audio in held_out_clips(args.prepared, args.people, args.side,
+                                               args.min_iod):  # fmt: skip
         if "audio" in drivers and not audio:
             print(f"skip {person}: no audio")
             continue
-        v = read_video(video, size=args.size, max_frames=args.frames + 1)
+        v = read_video(video, size=size, max_frames=args.frames + 1)
         frames, fps = v.frames, v.fps
         track = track_frames(frames, fps=fps)
         if not track.valid[0] or track.valid.mean() < 0.9:
@@ -188,8 +247,9 @@ def main() -> None:
             t0 = time.perf_counter()
             region = "opening" if "opening" in k else "region"
             gen = list(animate_photo(face, drv, blink_seed=None if oracle else 0,
-                                     head_motion=not oracle, mouth=k.split(" ")[0],
+                                     head_motion=not oracle, mouth=k.split(" ")[0].split("+")[0],
                                      mouth_model=model, mouth_region=region,
+                                     mouth_detail=detail if "+detail" in k else False,
                                      refiner=general if k == REFINED else None))  # fmt: skip
             times.append(((d, k), (time.perf_counter() - t0) / T))
             mp, ms, fs, sh = [], [], [], []
@@ -235,7 +295,8 @@ def main() -> None:
         crops.append([x[y0 : y0 + 2 * half, x0 : x0 + int(2.6 * half)] for x in row])
     n = len(res[keys[0]])
     who = "held-out" if args.side == "test" else "training-side"
-    print(f"\n{n} {who} people, {args.size} px, frames 1-{args.frames}; mean (sd) over people; "
+    res_txt = "native resolution" if args.native else f"{args.size} px"
+    print(f"\n{n} {who} people, {res_txt}, frames 1-{args.frames}; mean (sd) over people; "
           "sharpness median [range]")  # fmt: skip
     rt = np.asarray(real_teeth, np.float64)
     print(f"open frames (>= {TEETH_MIN_OPEN} eye distances) per person: "
@@ -265,12 +326,13 @@ def main() -> None:
 
         d = Path(args.images)
         d.mkdir(parents=True, exist_ok=True)
-        cells = [np.concatenate([cv2.resize(x, (104, 80), interpolation=cv2.INTER_AREA)
+        cw, ch = args.cell, int(round(args.cell * 80 / 104))
+        cells = [np.concatenate([cv2.resize(x, (cw, ch), interpolation=cv2.INTER_AREA)
                                  for x in row], 0) for row in crops[:8]]  # fmt: skip
-        cv2.imwrite(str(d / "photo_mouth_learned.png"),
+        cv2.imwrite(str(d / args.image_name),
                     cv2.cvtColor(np.concatenate(cells, 1), cv2.COLOR_RGB2BGR),
                     [cv2.IMWRITE_PNG_COMPRESSION, 9])  # fmt: skip
-        print(f"wrote {d / 'photo_mouth_learned.png'}: rows real | " + " | ".join(kinds)
+        print(f"wrote {d / args.image_name}: rows real | " + " | ".join(kinds)
               + f" ({drivers[0]} driver)")  # fmt: skip
 
 

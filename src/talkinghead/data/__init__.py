@@ -18,6 +18,7 @@ __all__ = [
     "MOUTH_V2_WHISPER_DIR",
     "REFINER_GENERAL_DIR",
     "MOUTH_GENERATOR_DIR",
+    "MOUTH_DETAIL_DIR",
     "RETARGET_DIR",
     "RETARGET_MAPS",
     "FACE_REFERENCE",
@@ -40,6 +41,8 @@ MOUTH_V2_CAUSAL_DIR = DATA_DIR / "mouth_v2_causal"
 MOUTH_V2_WHISPER_DIR = DATA_DIR / "mouth_v2_whisper"
 #: The learned mouth of the photo path (issue 18; shipped, used by ``--mouth learned``).
 MOUTH_GENERATOR_DIR = DATA_DIR / "mouth_generator"
+#: The learned mouth's detail net (large faces; issue 18 session 10), when shipped.
+MOUTH_DETAIL_DIR = DATA_DIR / "mouth_detail"
 #: Yi 2020's general refiner (256 px), trained by ``scripts/train_refiner.py``.
 REFINER_GENERAL_DIR = DATA_DIR / "refiner_general"
 #: ARKit -> rig mappings, one ``<name>.json`` each.

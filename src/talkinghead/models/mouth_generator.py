@@ -287,6 +287,15 @@ def paste_mouth(
         k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
         m = m * cv2.dilate(inner, k)
     m = cv2.GaussianBlur(m, (0, 0), max(1.0, S / 48))
+    return _paste_crop(image, gen, m, M)
+
+
+def _paste_crop(image: np.ndarray, crop: np.ndarray, alpha: np.ndarray, M: np.ndarray):
+    """Blend ``crop`` (S, S, 3) with weight ``alpha`` (S, S) back into ``image`` (in place)
+    through the inverse of its crop affine ``M`` (only the crop's bounding box changes)."""
+    import cv2
+
+    S = crop.shape[0]
     Mi = cv2.invertAffineTransform(M)
     h, w = image.shape[:2]
     corners = crop_points(Mi, np.array([[0, 0], [S, 0], [0, S], [S, S]], np.float64))
@@ -297,8 +306,8 @@ def paste_mouth(
     Mr = Mi.copy()
     Mr[:, 2] -= [x0, y0]  # only the crop's bounding box of the image
     size = (int(x1 - x0), int(y1 - y0))
-    back = cv2.warpAffine(gen, Mr, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    a = cv2.warpAffine(m, Mr, size, flags=cv2.INTER_LINEAR)[..., None]
+    back = cv2.warpAffine(crop, Mr, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    a = cv2.warpAffine(alpha, Mr, size, flags=cv2.INTER_LINEAR)[..., None]
     reg = image[y0:y1, x0:x1].astype(np.float32)
     out = reg + (back.astype(np.float32) - reg) * a
     image[y0:y1, x0:x1] = np.clip(out + 0.5, 0, 255).astype(np.uint8)

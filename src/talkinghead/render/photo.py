@@ -62,6 +62,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data import MOUTH_DETAIL_DIR as _MOUTH_DETAIL_DIR
 from ..data import MOUTH_GENERATOR_DIR as _MOUTH_GENERATOR_DIR
 from ..errors import (
     FaceNotFoundError,
@@ -91,6 +92,8 @@ __all__ = [
     "WORK_IOD",
     "MOUTH_GENERATOR_DIR",
     "load_mouth_generator",
+    "load_mouth_detail",
+    "MOUTH_DETAIL_DIR",
 ]
 
 #: Static points on the ellipse around the face.
@@ -112,6 +115,8 @@ WORK_IOD = 60.0
 MAP_IOD = 64.0
 #: The shipped learned mouth (``animate --photo --mouth learned``), when present.
 MOUTH_GENERATOR_DIR = _MOUTH_GENERATOR_DIR
+#: The learned mouth's detail net for large faces (``--mouth learned``), when present.
+MOUTH_DETAIL_DIR = _MOUTH_DETAIL_DIR
 #: Face Mesh forehead points that move rigidly with the head.
 FOREHEAD = (10, 109, 338, 67, 297)
 _UPPER_INNER = (61, 62, 63)
@@ -421,7 +426,12 @@ class PhotoAnimator:
         a checkpoint folder, or None for :data:`MOUTH_GENERATOR_DIR`) from the photo's own
         mouth crop and the target lips, inside the inner lips only (``mouth_region=
         "opening"``, the default: the measured and shipped variant, docs/photo.md) or over
-        the whole mouth region (``"region"``). Otherwise the mouth
+        the whole mouth region (``"region"``). On a large face (a mouth crop of more than
+        1.3 x 96 px in the work image) the detail net ``mouth_detail`` sharpens the 96 px
+        result to up to 192 and then 384 px (:func:`~talkinghead.models.mouth_detail.
+        paste_mouth_detailed`): None for :data:`MOUTH_DETAIL_DIR` when shipped, a
+        :class:`~talkinghead.models.mouth_detail.MouthDetail` or its folder, False for the
+        96 px path alone. Otherwise the mouth
         interior when the lips open: teeth rows, tongue and cavity coloured from the photo
         (:func:`talkinghead.render.mouth.paint_mouth`), or the earlier flat band
         (:func:`~talkinghead.render.mouth.paint_band`, kept for comparisons).
@@ -435,6 +445,7 @@ class PhotoAnimator:
         mouth: str = "procedural",
         mouth_model=None,
         mouth_region: str = "opening",
+        mouth_detail=None,
     ) -> None:
         from ..face.warp import delaunay
 
@@ -448,8 +459,10 @@ class PhotoAnimator:
                 f"mouth_region={mouth_region!r} must be 'region' or 'opening'"
             )
         self.mouth_region = mouth_region
+        self.mouth_detail = None
         if mouth == "learned":
             self.mouth_model = load_mouth_generator(mouth_model)
+            self.mouth_detail = load_mouth_detail(mouth_detail)
 
         self.face = face
         h, w = face.image.shape[:2]
@@ -488,6 +501,13 @@ class PhotoAnimator:
             self._mouth_ref = reference_crop(
                 self._work, self._to_work(lm), self.mouth_model.config.size
             )
+            self._mouth_refs: dict[int, np.ndarray] = {}
+            if self.mouth_detail is not None:  # area-downsampled, as the detail net's training
+                from ..models.mouth_detail import native_crop
+
+                self._mouth_ref = native_crop(
+                    self._work, self._to_work(lm), self.mouth_model.config.size
+                )
         #: the warp's maps are evaluated on every ``map_step``-th pixel (large faces)
         self.map_step = max(1, int(self.face.interocular * self.work_scale // MAP_IOD))
 
@@ -656,14 +676,42 @@ class PhotoAnimator:
         from .mouth import paint_band, paint_mouth
 
         if self.mouth == "learned":
-            from ..models.mouth_generator import paste_mouth
+            from ..models.mouth_detail import paste_mouth_detailed
 
-            paste_mouth(out, lm, self._mouth_ref, self.mouth_model,
-                        opening_only=self.mouth_region == "opening")  # fmt: skip
+            paste_mouth_detailed(out, lm, self._mouth_reference, self.mouth_model,
+                                 self.mouth_detail,
+                                 opening_only=self.mouth_region == "opening")  # fmt: skip
         elif self.mouth == "band":
             paint_band(out, lm, iod=iod, photo_gap=photo_gap, grey=self.face.grey)
         else:
             paint_mouth(out, lm, iod=iod, photo_gap=photo_gap, palette=self.palette)
+
+    def _mouth_reference(self, size: int) -> np.ndarray:
+        """The photo's own ``size`` px mouth crop (the learned mouth's reference), cached."""
+        if size == self.mouth_model.config.size:
+            return self._mouth_ref
+        if size not in self._mouth_refs:
+            from ..models.mouth_detail import native_crop
+
+            lm = self._to_work(np.asarray(self.face.landmarks, np.float64))
+            self._mouth_refs[size] = native_crop(self._work, lm, size)
+        return self._mouth_refs[size]
+
+
+def load_mouth_detail(model=None):
+    """The learned mouth's detail net: ``model`` itself, the checkpoint folder it names,
+    None for :data:`MOUTH_DETAIL_DIR` (None when that is not shipped), False for none."""
+    from ..models.mouth_detail import MouthDetail
+
+    if model is False:
+        return None
+    if isinstance(model, MouthDetail):
+        return model.eval()
+    if model is None:
+        if not (MOUTH_DETAIL_DIR / "config.json").is_file():
+            return None
+        return MouthDetail.from_pretrained(MOUTH_DETAIL_DIR)
+    return MouthDetail.from_pretrained(Path(model))
 
 
 def load_mouth_generator(model=None):
@@ -755,6 +803,7 @@ def animate_photo(
     mouth: str = "procedural",
     mouth_model=None,
     mouth_region: str = "opening",
+    mouth_detail=None,
 ) -> Iterator[np.ndarray]:
     """Frames of a talking video made from one photo.
 
@@ -776,7 +825,7 @@ def animate_photo(
     refiner : Refiner, optional
         Pass the face square (:func:`face_box`) of every frame through it (e.g. the general
         refiner, :data:`talkinghead.recipes.yi2020.GENERAL_DIR`); ~15x slower.
-    mouth : {"procedural", "band", "learned"}, mouth_model, mouth_region
+    mouth : {"procedural", "band", "learned"}, mouth_model, mouth_region, mouth_detail
         The mouth interior (:class:`PhotoAnimator`).
 
     Yields
@@ -792,7 +841,13 @@ def animate_photo(
         max_yaw=max_yaw,
     )  # fmt: skip
     frames = _frames(
-        PhotoAnimator(face, mouth=mouth, mouth_model=mouth_model, mouth_region=mouth_region),
+        PhotoAnimator(
+            face,
+            mouth=mouth,
+            mouth_model=mouth_model,
+            mouth_region=mouth_region,
+            mouth_detail=mouth_detail,
+        ),  # fmt: skip
         anim,
         lms,
         blink_seed,

@@ -34,6 +34,9 @@ __all__ = [
     "laplacian_pyramid_l1",
     "inner_profile_l1",
     "patch_discriminator",
+    "build_detail_data",
+    "detail_batch",
+    "train_detail",
 ]
 
 
@@ -359,6 +362,222 @@ def train(
                 extra += f"d {d_loss.item():.3f} adv {adv.item():.3f} "
             log(f"step {step} loss {loss.item():.4f} l1 {l1.item():.4f} edge {edge.item():.4f} "
                 f"{extra}{time.time() - t0:.0f}s")  # fmt: skip
+        if step % save_every == 0:
+            save()
+        if max_seconds is not None and time.time() - t0 > max_seconds:
+            break
+    save()
+    return model.eval()
+
+
+# ---------------------------------------------------------------------- the detail net
+
+
+def build_detail_data(
+    prepared: list[Path],
+    *,
+    keep,
+    generator,
+    min_iod: float = 70.0,
+    per_clip: int = 60,
+    patch: int = 112,
+    top: int = 192,
+    opening_frac: float = 0.7,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
+    """Training pairs for :class:`~talkinghead.models.mouth_detail.MouthDetail`.
+
+    From every accepted clip whose recording id ``keep(id)`` accepts and whose median eye
+    distance is >= ``min_iod`` px: ``per_clip`` frames, each cropped at
+    ``N = min(top, 1.6 x eye distance)`` px (the clip's median; :func:`~talkinghead.models.
+    mouth_detail.native_crop`) as the target, its 96 px version inpainted by ``generator``
+    (the shipped learned mouth: so the net learns to sharpen its blur) with the reference
+    from another frame of the clip, composited over the opening (share ``opening_frac``) or
+    the whole mouth region, and upsampled (bicubic) to ``N``. Stored: the central
+    ``patch`` px of each (``N >= patch``).
+
+    Returns
+    -------
+    dict of uint8 arrays: ``base``, ``target``, ``reference`` (n, P, P, 3), ``mask`` (region
+    {0, 255}), ``alpha`` (its feathered paste weight), ``inner``, ``lips`` (the shape maps
+    x 255) (n, P, P); ``clip`` (n,) int, ``size`` (n,) int (``N``), ``ids`` (n_clips,) str.
+    """
+    import cv2
+
+    from ..corpora.manifest import iter_accepted
+    from ..models.mouth_detail import (
+        feather,
+        generator_composite,
+        native_crop,
+        region_mask,
+    )
+    from ..models.mouth_generator import crop_points, mouth_crop_matrix, shape_maps
+
+    if patch % 2:
+        raise InvalidArgumentError(f"patch={patch} must be even")
+    rng = np.random.default_rng(seed)
+    S = generator.config.size
+    out = {k: [] for k in ("base", "target", "reference", "mask", "alpha", "inner", "lips")}
+    clip_idx, sizes, ids = [], [], []
+    for c, rec, npz in iter_accepted(prepared):
+        if not keep(rec["id"]):
+            continue
+        z = np.load(npz)
+        lm, valid = z["landmarks68"].astype(np.float64), z["valid"].astype(bool)
+        if valid.sum() < 4:
+            continue
+        iod = np.linalg.norm(lm[:, 42:48].mean(1) - lm[:, 36:42].mean(1), axis=1)
+        med = float(np.median(iod[valid]))
+        N = min(top, int(round(1.6 * med / 8)) * 8)
+        if med < min_iod or N < patch:
+            continue
+        good = np.flatnonzero(valid)
+        want = set(good[:: max(1, len(good) // per_clip)][:per_clip].tolist())
+        cap = cv2.VideoCapture(rec["video"])
+        start = int(c.get("start_frame", 0))
+        if start:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, start)
+        crops, pts = [], []
+        for t in range(len(lm)):
+            ok, fr = cap.read()
+            if not ok:
+                break
+            if t in want:
+                rgb = cv2.cvtColor(fr, cv2.COLOR_BGR2RGB)
+                crops.append(native_crop(rgb, lm[t], N))
+                pts.append(crop_points(mouth_crop_matrix(lm[t], N), lm[t]))
+        cap.release()
+        if len(crops) < 2:
+            continue
+        k = len(ids)
+        ids.append(c["id"])
+        lo = (N - patch) // 2
+        win = (slice(lo, lo + patch), slice(lo, lo + patch))
+        small = [cv2.resize(x, (S, S), interpolation=cv2.INTER_AREA) for x in crops]
+        for i in range(len(crops)):
+            j = int(rng.choice([q for q in range(len(crops)) if q != i]))
+            opening = bool(rng.random() < opening_frac)
+            comp = generator_composite(small[i], small[j], pts[i] * (S / N), generator,
+                                       opening_only=opening)  # fmt: skip
+            base = cv2.resize(comp, (N, N), interpolation=cv2.INTER_CUBIC)
+            m = region_mask(pts[i], N, opening_only=opening)
+            shp = shape_maps(pts[i], N)
+            out["base"].append(base[win])
+            out["target"].append(crops[i][win])
+            out["reference"].append(crops[j][win])
+            out["mask"].append((m[win] * 255).astype(np.uint8))
+            out["alpha"].append(np.clip(feather(m)[win] * 255 + 0.5, 0, 255).astype(np.uint8))
+            out["inner"].append((shp[0][win] * 255 + 0.5).astype(np.uint8))
+            out["lips"].append((shp[1][win] * 255 + 0.5).astype(np.uint8))
+            clip_idx.append(k)
+            sizes.append(N)
+        if progress:
+            print(f"{len(ids)} clips, {len(clip_idx)} samples", flush=True, end="\r")
+    if not clip_idx:
+        raise InvalidArgumentError(
+            f"prepared= has no clips with >= {min_iod} px between the eyes for the detail net"
+        )
+    res = {k: np.stack(v) for k, v in out.items()}
+    res.update(clip=np.asarray(clip_idx), size=np.asarray(sizes), ids=np.asarray(ids))
+    return res
+
+
+def detail_batch(data: dict, idx: np.ndarray, rng: np.random.Generator):
+    """Inputs (B, 12, P, P), targets (B, 3, P, P) in [-1, 1], masks and paste weights
+    (B, 1, P, P) in [0, 1] (numpy), each sample mirrored with probability 1/2."""
+
+    def img(a):
+        return a.astype(np.float32).transpose(0, 3, 1, 2) / 127.5 - 1.0
+
+    def one(a):
+        return a.astype(np.float32)[:, None] / 255.0
+
+    base, tgt, ref = img(data["base"][idx]), img(data["target"][idx]), img(data["reference"][idx])
+    m, a = one(data["mask"][idx]), one(data["alpha"][idx])
+    shp = np.concatenate([one(data["inner"][idx]), one(data["lips"][idx])], 1)
+    x = np.concatenate([base, tgt * (1 - m), m, ref, shp], 1)
+    flip = rng.random(len(idx)) < 0.5
+    x[flip], tgt[flip] = x[flip, ..., ::-1], tgt[flip, ..., ::-1]
+    m[flip], a[flip] = m[flip, ..., ::-1], a[flip, ..., ::-1]
+    return (np.ascontiguousarray(x), np.ascontiguousarray(tgt), np.ascontiguousarray(m),
+            np.ascontiguousarray(a))  # fmt: skip
+
+
+def train_detail(
+    data: dict,
+    out: Path,
+    *,
+    config=None,
+    steps: int = 2000,
+    batch_size: int = 12,
+    lr: float = 1e-3,
+    seed: int = 0,
+    save_every: int = 100,
+    max_seconds: float | None = None,
+    lap_weight: float = 1.0,
+    log=print,
+):
+    """Train (or resume from ``out/last``) a :class:`~talkinghead.models.mouth_detail.
+    MouthDetail` on :func:`build_detail_data` pairs; returns it (eval mode).
+
+    Loss: L1 of the prediction against the target inside the region (+ 0.05 x outside),
+    + 0.5 x L1 of the image gradients and ``lap_weight`` x :func:`laplacian_pyramid_l1` of
+    the composite (the prediction pasted with its feathered weight over the target).
+    ``out/last`` is rewritten every ``save_every`` steps and at the end; ``max_seconds``
+    stops early (then saved).
+    """
+    import torch
+    from torch.nn import functional as F
+
+    from ..models.mouth_detail import MouthDetail, MouthDetailConfig
+
+    if lap_weight < 0:
+        raise InvalidArgumentError(f"lap_weight={lap_weight} must be >= 0")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    last = find_last_checkpoint(out)
+    step = 0
+    if last is not None:
+        model = MouthDetail.from_pretrained(last).train()
+        step = int(json.loads((last / TRAINER_STATE).read_text())["step"])
+    else:
+        model = MouthDetail(config or MouthDetailConfig()).train()
+    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999))
+    if last is not None and (last / "optim.pt").is_file():
+        opt.load_state_dict(torch.load(last / "optim.pt", weights_only=True))
+    rng = np.random.default_rng(seed + step)
+    n = len(data["target"])
+
+    def save() -> None:
+        def write(d: Path) -> None:
+            model.save_pretrained(d)
+            torch.save(opt.state_dict(), d / "optim.pt")
+            (d / TRAINER_STATE).write_text(json.dumps({"step": step, "seed": seed}))
+
+        save_last_checkpoint(out, write)
+
+    t0 = time.time()
+    while step < steps:
+        x, y, m, a = (
+            torch.from_numpy(v) for v in detail_batch(data, rng.integers(0, n, batch_size), rng)
+        )
+        g = model(x)
+        comp = g * a + y * (1 - a)
+        l1 = (torch.abs(g - y) * (m + 0.05)).mean() / (m.mean() + 0.05)
+        gy, gx = comp[..., 1:, :] - comp[..., :-1, :], comp[..., :, 1:] - comp[..., :, :-1]
+        ty, tx = y[..., 1:, :] - y[..., :-1, :], y[..., :, 1:] - y[..., :, :-1]
+        edge = F.l1_loss(gy, ty) + F.l1_loss(gx, tx)
+        lap = laplacian_pyramid_l1(comp, y, 3)
+        loss = l1 + 0.5 * edge + lap_weight * lap
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 50 == 0:
+            log(f"step {step} loss {loss.item():.4f} l1 {l1.item():.4f} edge {edge.item():.4f} "
+                f"lap {lap.item():.4f} {time.time() - t0:.0f}s")  # fmt: skip
         if step % save_every == 0:
             save()
         if max_seconds is not None and time.time() - t0 > max_seconds:
