@@ -4,14 +4,15 @@ Usage::
 
     python scripts/train_mouth_detail.py --prepared PREP/hunt PREP/old --work WORK \
         [--steps 3000] [--min-iod 70] [--per-clip 60] [--max-minutes 40] [--threads 1]
-        [--generator DIR] [--out src/talkinghead/data/mouth_detail]
+        [--generator DIR] [--adv 0.05] [--out src/talkinghead/data/mouth_detail]
 
 Pairs (``talkinghead.training.mouth_generator_train.build_detail_data``) come from the
 clips of the mouth_v2 split's training side with >= ``--min-iod`` px between the eyes: the
 real crop at up to 192 px as the target, the shipped learned mouth (``--generator``, default
 ``src/talkinghead/data/mouth_generator``) on its 96 px version as the input. Cached in
 ``WORK/detail_pairs.npz``; training resumes from ``WORK/last``. The held-out people (the
-split's test side) are never read here.
+split's test side) are never read here. ``--adv W`` adds W x a hinge PatchGAN term
+(discriminator learning rate ``--d-lr``), e.g. when resuming a finished L1 run.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=12)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--lap", type=float, default=1.0, help="Laplacian-pyramid L1 weight")
+    ap.add_argument("--adv", type=float, default=0.0, help="PatchGAN hinge term weight")
+    ap.add_argument("--d-lr", type=float, default=4e-4)
     ap.add_argument("--max-minutes", type=float)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -78,7 +81,8 @@ def main() -> None:
     cfg = MouthDetailConfig(base_channels=args.channels)
     model = train_detail(data, work, config=cfg, steps=args.steps, batch_size=args.batch,
                          lr=args.lr, seed=args.seed, max_seconds=ms,
-                         lap_weight=args.lap)  # fmt: skip
+                         lap_weight=args.lap, adv_weight=args.adv,
+                         d_lr=args.d_lr)  # fmt: skip
     if args.out:
         out = Path(args.out)
         tmp = out.with_name(out.name + ".new")

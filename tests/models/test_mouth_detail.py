@@ -189,3 +189,25 @@ def test_photo_render_uses_the_detail_net_on_a_large_face(shared_data):
     assert ys.min() >= lo[1] - 0.3 * iod and ys.max() <= hi[1] + 0.3 * iod
     p = PhotoAnimator(face, mouth="procedural", mouth_detail=det)
     assert p.mouth_detail is None
+
+
+def test_adversarial_detail_training_logs_and_resumes_the_discriminator(tmp_path):
+    from talkinghead.training.mouth_generator_train import train_detail
+
+    rng = np.random.default_rng(1)
+    n, P = 4, 32
+    tgt = rng.integers(0, 255, (n, P, P, 3), dtype=np.uint8)
+    mask = np.zeros((n, P, P), np.uint8)
+    mask[:, 8:24, 8:24] = 255
+    data = {"base": tgt[:, ::-1].copy(), "target": tgt, "reference": tgt, "mask": mask,
+            "alpha": mask, "inner": mask, "lips": np.zeros_like(mask)}  # fmt: skip
+    logs = []
+    cfg = MouthDetailConfig(base_channels=4, n_res=1)
+    train_detail(data, tmp_path, config=cfg, steps=50, batch_size=2, adv_weight=0.05,
+                 log=logs.append)  # fmt: skip
+    assert " d " in logs[0] and " adv " in logs[0]
+    assert (tmp_path / "last" / "disc.pt").is_file()
+    train_detail(data, tmp_path, steps=100, batch_size=2, adv_weight=0.05, log=logs.append)
+    assert logs[1].startswith("step 100")
+    with pytest.raises(InvalidArgumentError, match="adv_weight=-1 must be"):
+        train_detail(data, tmp_path / "x", adv_weight=-1)

@@ -516,6 +516,8 @@ def train_detail(
     save_every: int = 100,
     max_seconds: float | None = None,
     lap_weight: float = 1.0,
+    adv_weight: float = 0.0,
+    d_lr: float = 4e-4,
     log=print,
 ):
     """Train (or resume from ``out/last``) a :class:`~talkinghead.models.mouth_detail.
@@ -523,7 +525,9 @@ def train_detail(
 
     Loss: L1 of the prediction against the target inside the region (+ 0.05 x outside),
     + 0.5 x L1 of the image gradients and ``lap_weight`` x :func:`laplacian_pyramid_l1` of
-    the composite (the prediction pasted with its feathered weight over the target).
+    the composite (the prediction pasted with its feathered weight over the target);
+    ``adv_weight`` > 0 adds that x the hinge generator loss of a :func:`patch_discriminator`
+    on the composite with the two shape maps (trained beside it at ``d_lr``; ``disc.pt``).
     ``out/last`` is rewritten every ``save_every`` steps and at the end; ``max_seconds``
     stops early (then saved).
     """
@@ -532,8 +536,9 @@ def train_detail(
 
     from ..models.mouth_detail import MouthDetail, MouthDetailConfig
 
-    if lap_weight < 0:
-        raise InvalidArgumentError(f"lap_weight={lap_weight} must be >= 0")
+    for name, v in (("lap_weight", lap_weight), ("adv_weight", adv_weight)):
+        if v < 0:
+            raise InvalidArgumentError(f"{name}={v} must be >= 0")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
@@ -547,6 +552,14 @@ def train_detail(
     opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999))
     if last is not None and (last / "optim.pt").is_file():
         opt.load_state_dict(torch.load(last / "optim.pt", weights_only=True))
+    disc = d_opt = None
+    if adv_weight > 0:
+        disc = patch_discriminator()
+        d_opt = torch.optim.Adam(disc.parameters(), lr=d_lr, betas=(0.5, 0.999))
+        if last is not None and (last / "disc.pt").is_file():
+            st_d = torch.load(last / "disc.pt", weights_only=True)
+            disc.load_state_dict(st_d["disc"])
+            d_opt.load_state_dict(st_d["opt"])
     rng = np.random.default_rng(seed + step)
     n = len(data["target"])
 
@@ -554,6 +567,8 @@ def train_detail(
         def write(d: Path) -> None:
             model.save_pretrained(d)
             torch.save(opt.state_dict(), d / "optim.pt")
+            if disc is not None:
+                torch.save({"disc": disc.state_dict(), "opt": d_opt.state_dict()}, d / "disc.pt")
             (d / TRAINER_STATE).write_text(json.dumps({"step": step, "seed": seed}))
 
         save_last_checkpoint(out, write)
@@ -571,13 +586,28 @@ def train_detail(
         edge = F.l1_loss(gy, ty) + F.l1_loss(gx, tx)
         lap = laplacian_pyramid_l1(comp, y, 3)
         loss = l1 + 0.5 * edge + lap_weight * lap
+        adv = d_loss = None
+        if disc is not None:
+            shp = x[:, 10:12]
+            real_in, fake_in = torch.cat([y, shp], 1), torch.cat([comp, shp], 1)
+            d_loss = F.relu(1 - disc(real_in)).mean() + F.relu(1 + disc(fake_in.detach())).mean()
+            d_opt.zero_grad()
+            d_loss.backward()
+            d_opt.step()
+            for p in disc.parameters():
+                p.requires_grad_(False)
+            adv = -disc(fake_in).mean()
+            for p in disc.parameters():
+                p.requires_grad_(True)
+            loss = loss + adv_weight * adv
         opt.zero_grad()
         loss.backward()
         opt.step()
         step += 1
         if step % 50 == 0:
+            extra = "" if adv is None else f"d {d_loss.item():.3f} adv {adv.item():.3f} "
             log(f"step {step} loss {loss.item():.4f} l1 {l1.item():.4f} edge {edge.item():.4f} "
-                f"lap {lap.item():.4f} {time.time() - t0:.0f}s")  # fmt: skip
+                f"lap {lap.item():.4f} {extra}{time.time() - t0:.0f}s")  # fmt: skip
         if step % save_every == 0:
             save()
         if max_seconds is not None and time.time() - t0 > max_seconds:
