@@ -211,3 +211,58 @@ def test_adversarial_detail_training_logs_and_resumes_the_discriminator(tmp_path
     assert logs[1].startswith("step 100")
     with pytest.raises(InvalidArgumentError, match="adv_weight=-1 must be"):
         train_detail(data, tmp_path / "x", adv_weight=-1)
+
+
+def test_shipped_detail_net_is_small_and_sharpens_a_large_opened_mouth(shared_data):
+    """The shipped detail net (make pretrained; docs/photo.md session 10) with the shipped
+    learned mouth on a real frame upscaled 2x (about 220 px between the eyes, two passes):
+    the opened mouth's opening has more high-frequency detail (variance of the Laplacian)
+    than the 96 px path's upscale, and only the mouth changes."""
+    import warnings
+
+    import cv2
+
+    from talkinghead.render.photo import (
+        MOUTH_DETAIL_DIR,
+        find_photo_face,
+        load_mouth_detail,
+        load_mouth_generator,
+    )
+    from talkinghead.video.io import read_video
+
+    if not (MOUTH_DETAIL_DIR / "config.json").is_file():
+        pytest.skip("the detail net is not shipped in this build")
+    size = sum(f.stat().st_size for f in MOUTH_DETAIL_DIR.iterdir())
+    assert size < 1e6
+    det, gen = load_mouth_detail(), load_mouth_generator()
+    assert det.n_params == 54707
+    video = shared_data / "OpenTalker__SadTalker/examples/ref_video/WDA_KatieHill_000.mp4"
+    frame = read_video(video, max_frames=1).frames[0]
+    frame = cv2.resize(frame, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        face = find_photo_face(frame)
+    lm = np.asarray(face.landmarks, np.float64)
+    t = lm.copy()
+    c = t[[61, 62, 63, 65, 66, 67], 1].mean()
+    t[[61, 62, 63], 1] = c - 0.1 * face.interocular
+    t[[65, 66, 67], 1] = c + 0.1 * face.interocular
+    assert len(detail_sizes(native_side(t), 96)) == 2
+
+    def ref(n):
+        return native_crop(face.image, lm, n)
+
+    sharp = paste_mouth_detailed(face.image.copy(), t, ref, gen, det, opening_only=True)
+    plain = paste_mouth_detailed(face.image.copy(), t, ref, gen, None, opening_only=True)
+    inner = np.zeros(face.image.shape[:2], np.uint8)
+    cv2.fillPoly(inner, [np.round(t[60:68]).astype(np.int32)], 1)
+    inner = cv2.erode(inner, np.ones((5, 5), np.uint8)) > 0
+
+    def lap_var(img):
+        g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float64)
+        return float(cv2.Laplacian(g, cv2.CV_64F)[inner].var())
+
+    assert lap_var(sharp) > 1.2 * lap_var(plain)
+    ys, xs = np.nonzero(np.abs(sharp.astype(int) - face.image).max(-1) > 8)
+    lo, hi = t[48:68].min(0), t[48:68].max(0)
+    assert xs.min() >= lo[0] - 20 and xs.max() <= hi[0] + 20
