@@ -1,6 +1,7 @@
 """Statistics with no talking-head knowledge, shared by corpus QC, the recipes and the
-evaluator: Pearson r, the lag of the best cross-correlation of two per-frame series, and a
-quantile.
+evaluator: Pearson r, the lag of the best cross-correlation of two per-frame series, a
+quantile, and the closed frames of a mouth-opening series (the rule of the /p b m/ score, also
+used by the mouth recipe's closure-aware loss).
 
 :func:`quantile`: ``numpy.quantile``, ``numpy.percentile`` and ``numpy.median`` call
 ``numpy.unique``, whose first call imports ``numpy.ma`` (~15 ms of CPU, a few percent of a
@@ -16,7 +17,7 @@ import numpy as np
 
 from ..errors import InvalidArgumentError, as_float_array, check_positive
 
-__all__ = ["pearson_r", "lagged_r", "sync_offset", "quantile"]
+__all__ = ["pearson_r", "lagged_r", "sync_offset", "quantile", "closed_frames"]
 
 
 def pearson_r(a, b) -> float:
@@ -162,3 +163,33 @@ def sync_offset(
         if den < 0:
             k += float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
     return k * 1000.0 / fps, float(rs[i])
+
+
+def closed_frames(openness, *, threshold: float = 0.15) -> np.ndarray:
+    """Frames where the mouth is closed, relative to the clip's own range.
+
+    A frame is closed when ``openness <= lo + threshold * (hi - lo)`` with ``lo``,
+    ``hi`` the 2nd and 98th percentiles of the clip's finite openness (robust to a
+    few tracking outliers). A clip whose range is zero counts as closed throughout
+    if its openness is ~0, else open throughout.
+
+    Parameters
+    ----------
+    openness : array_like, shape (T,)
+    threshold : float
+        Fraction of the range, in [0, 1).
+
+    Returns
+    -------
+    ndarray of bool, shape (T,)
+    """
+    o = as_float_array(openness, "openness").reshape(-1)
+    if not 0 <= threshold < 1:
+        raise InvalidArgumentError(f"threshold={threshold!r} must be in [0, 1)")
+    fin = np.isfinite(o)
+    if not fin.any():
+        return np.zeros(len(o), dtype=bool)
+    lo, hi = np.percentile(o[fin], [2, 98])
+    if hi - lo <= 1e-12 * max(abs(hi), 1.0):
+        return fin & (np.abs(o) <= 1e-6)
+    return fin & (o <= lo + threshold * (hi - lo))

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .._util.stats import pearson_r, sync_offset
+from .._util.stats import closed_frames, pearson_r, sync_offset
 from ..audio.energy import silence_mask_from_energy, smooth
 from ..errors import InvalidArgumentError, as_float_array, check_positive
 from ..face.landmarks68 import mouth_openness_68, mouth_openness_mesh
@@ -413,36 +413,6 @@ def mouth_corr(pred_open, true_open, *, valid=None) -> float:
 
 
 # --------------------------------------------------------------------------- closures
-
-
-def closed_frames(openness, *, threshold: float = 0.15) -> np.ndarray:
-    """Frames where the mouth is closed, relative to the clip's own range.
-
-    A frame is closed when ``openness <= lo + threshold * (hi - lo)`` with ``lo``,
-    ``hi`` the 2nd and 98th percentiles of the clip's finite openness (robust to a
-    few tracking outliers). A clip whose range is zero counts as closed throughout
-    if its openness is ~0, else open throughout.
-
-    Parameters
-    ----------
-    openness : array_like, shape (T,)
-    threshold : float
-        Fraction of the range, in [0, 1).
-
-    Returns
-    -------
-    ndarray of bool, shape (T,)
-    """
-    o = as_float_array(openness, "openness").reshape(-1)
-    if not 0 <= threshold < 1:
-        raise InvalidArgumentError(f"threshold={threshold!r} must be in [0, 1)")
-    fin = np.isfinite(o)
-    if not fin.any():
-        return np.zeros(len(o), dtype=bool)
-    lo, hi = np.percentile(o[fin], [2, 98])
-    if hi - lo <= 1e-12 * max(abs(hi), 1.0):
-        return fin & (np.abs(o) <= 1e-6)
-    return fin & (o <= lo + threshold * (hi - lo))
 
 
 def _segment_frames(start: float, end: float, *, fps: float, n: int, lead: float) -> np.ndarray:

@@ -179,7 +179,7 @@ def closed_50hz(clip: MouthClip, threshold: float = 0.15, max_run_s: float = 0.3
     """Frames at 50 Hz where the tracked lips close inside speech (a closure, not a rest).
 
     A video frame is closed by the rule of the evaluation's /p b m/ score
-    (:func:`talkinghead.evaluate.metrics.closed_frames`: the measured opening, DOF 0, in the
+    (:func:`talkinghead._util.stats.closed_frames`: the measured opening, DOF 0, in the
     lowest ``threshold`` of the clip's own range, 2nd to 98th percentile). Kept are the runs
     of closed frames that last at most ``max_run_s`` and have an open frame on both sides
     (a /p b m/ closure lasts ~50-150 ms; the rests before, after and between phrases are
@@ -190,7 +190,7 @@ def closed_50hz(clip: MouthClip, threshold: float = 0.15, max_run_s: float = 0.3
     -------
     np.ndarray of bool, shape (T50,)
     """
-    from ..evaluate.metrics import closed_frames
+    from .._util.stats import closed_frames
 
     o = np.asarray(clip.dofs, np.float64)[:, 0]
     closed = closed_frames(o, threshold=threshold)
