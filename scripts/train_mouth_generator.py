@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -83,12 +82,9 @@ def main() -> None:
                   profile_weight=args.profile, adv_weight=args.adv, d_lr=args.d_lr,
                   open_frac=args.open_frac)  # fmt: skip
     if args.out:
-        out = Path(args.out)
-        tmp = out.with_name(out.name + ".new")
-        shutil.rmtree(tmp, ignore_errors=True)
-        model.save_pretrained(tmp)
-        shutil.rmtree(out, ignore_errors=True)
-        tmp.rename(out)
+        from talkinghead._util.checkpoint import replace_folder
+
+        out = replace_folder(args.out, model.save_pretrained)
         print(f"wrote {out} ({model.n_params} parameters)")
 
 

@@ -74,25 +74,30 @@ def checkpoint_format(directory: str | os.PathLike) -> str | None:
 TRAINER_STATE = "trainer_state.json"
 
 
-def save_last_checkpoint(out_dir: Path, write) -> Path:
-    """Replace ``out_dir/last`` with a new resumable checkpoint, never leaving none.
+def replace_folder(dest: str | os.PathLike, write) -> Path:
+    """Replace the folder ``dest`` with a new one, never leaving none.
 
-    ``write(folder)`` fills a fresh ``last.new`` folder; it is then swapped in
-    (``last`` -> ``last.old`` -> removed). A kill at any moment leaves at least one
-    complete folder that :func:`find_last_checkpoint` finds.
+    ``write(folder)`` fills a fresh ``<dest>.new`` folder; it is then swapped in (``dest``
+    -> ``<dest>.old`` -> removed). A kill at any moment leaves at least one complete folder.
     """
     import shutil
 
-    out_dir = Path(out_dir)
-    new, last, old = out_dir / "last.new", out_dir / "last", out_dir / "last.old"
+    dest = Path(dest)
+    new, old = dest.with_name(dest.name + ".new"), dest.with_name(dest.name + ".old")
     shutil.rmtree(new, ignore_errors=True)
     write(new)
-    if last.exists():
+    if dest.exists():
         shutil.rmtree(old, ignore_errors=True)
-        last.rename(old)
-    new.rename(last)
+        dest.rename(old)
+    new.rename(dest)
     shutil.rmtree(old, ignore_errors=True)
-    return last
+    return dest
+
+
+def save_last_checkpoint(out_dir: Path, write) -> Path:
+    """Replace ``out_dir/last`` with a new resumable checkpoint (:func:`replace_folder`);
+    :func:`find_last_checkpoint` finds a complete one after a kill at any moment."""
+    return replace_folder(Path(out_dir) / "last", write)
 
 
 def find_last_checkpoint(out_dir: Path) -> Path | None:

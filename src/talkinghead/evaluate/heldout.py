@@ -419,40 +419,36 @@ class HeldoutResult:
     def groups(self) -> list[str]:
         return sorted({r["group"] for r in self.rows})
 
+    def _cells(self):
+        """``(system, group or "all", its rows)`` for every system and group."""
+        for s in self.systems:
+            rs = [r for r in self.rows if r["system"] == s]
+            for g in [*self.groups, "all"]:
+                yield s, g, [r for r in rs if g == "all" or r["group"] == g]
+
     def medians(self) -> dict:
         """``system -> group (and "all") -> metric -> {"median", "n"}`` (NaNs skipped)."""
         out: dict = {}
-        for s in self.systems:
-            rs = [r for r in self.rows if r["system"] == s]
-            out[s] = {}
-            for g in [*self.groups, "all"]:
-                sub = [r for r in rs if g == "all" or r["group"] == g]
-                out[s][g] = {}
-                for m in HELDOUT_METRICS:
-                    v = np.array([r[m] for r in sub], dtype=float)
-                    v = v[np.isfinite(v)]
-                    out[s][g][m] = {
-                        "median": float(np.median(v)) if v.size else math.nan,
-                        "n": int(v.size),
-                    }
+        for s, g, sub in self._cells():
+            cell = out.setdefault(s, {})[g] = {}
+            for m in HELDOUT_METRICS:
+                v = np.array([r[m] for r in sub], dtype=float)
+                v = v[np.isfinite(v)]
+                cell[m] = {"median": float(np.median(v)) if v.size else math.nan, "n": int(v.size)}
         return out
 
     def pooled_bilabial(self) -> dict:
         """``system -> group (and "all") -> {"n", "rate", "confirmed_n", "confirmed_rate"}``:
         /p b m/ segments pooled over clips (rates NaN without segments)."""
         out: dict = {}
-        for s in self.systems:
-            rs = [r for r in self.rows if r["system"] == s]
-            out[s] = {}
-            for g in [*self.groups, "all"]:
-                sub = [r for r in rs if g == "all" or r["group"] == g]
-                n, h, cn, ch = (sum(int(r.get(k, 0)) for r in sub) for k in _BILABIAL_COUNTS)
-                out[s][g] = {
-                    "n": n,
-                    "rate": h / n if n else math.nan,
-                    "confirmed_n": cn,
-                    "confirmed_rate": ch / cn if cn else math.nan,
-                }
+        for s, g, sub in self._cells():
+            n, h, cn, ch = (sum(int(r.get(k, 0)) for r in sub) for k in _BILABIAL_COUNTS)
+            out.setdefault(s, {})[g] = {
+                "n": n,
+                "rate": h / n if n else math.nan,
+                "confirmed_n": cn,
+                "confirmed_rate": ch / cn if cn else math.nan,
+            }
         return out
 
     def bilabial_table(self) -> str:

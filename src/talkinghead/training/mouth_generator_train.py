@@ -211,6 +211,69 @@ def patch_discriminator(in_ch: int = 5, ch: int = 32):
     )
 
 
+def edge_l1(x, y):
+    """L1 between the vertical and horizontal image gradients of (B, C, H, W) ``x`` and ``y``."""
+    from torch.nn import functional as F
+
+    def grad(a):
+        return a[..., 1:, :] - a[..., :-1, :], a[..., :, 1:] - a[..., :, :-1]
+
+    (gy, gx), (ty, tx) = grad(x), grad(y)
+    return F.l1_loss(gy, ty) + F.l1_loss(gx, tx)
+
+
+def hinge_adversarial_step(disc, d_opt, real_in, fake_in):
+    """One hinge-GAN step: update ``disc`` on real vs (detached) fake inputs, then return
+    ``(generator adversarial loss, discriminator loss)``; the former has gradients for the
+    generator only (the discriminator's are switched off while it is computed)."""
+    from torch.nn import functional as F
+
+    d_loss = F.relu(1 - disc(real_in)).mean() + F.relu(1 + disc(fake_in.detach())).mean()
+    d_opt.zero_grad()
+    d_loss.backward()
+    d_opt.step()
+    for p in disc.parameters():
+        p.requires_grad_(False)
+    adv = -disc(fake_in).mean()
+    for p in disc.parameters():
+        p.requires_grad_(True)
+    return adv, d_loss
+
+
+def _optimizers(model, last, *, lr: float, beta1: float, adv_weight: float, d_lr: float):
+    """Adam for ``model`` and, with ``adv_weight`` > 0, a :func:`patch_discriminator` with
+    its Adam; both resumed from the checkpoint folder ``last`` when it holds their states.
+    Returns ``(opt, disc or None, d_opt or None)``."""
+    import torch
+
+    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(beta1, 0.999))
+    if last is not None and (last / "optim.pt").is_file():
+        opt.load_state_dict(torch.load(last / "optim.pt", weights_only=True))
+    disc = d_opt = None
+    if adv_weight > 0:
+        disc = patch_discriminator()
+        d_opt = torch.optim.Adam(disc.parameters(), lr=d_lr, betas=(0.5, 0.999))
+        if last is not None and (last / "disc.pt").is_file():
+            st_d = torch.load(last / "disc.pt", weights_only=True)
+            disc.load_state_dict(st_d["disc"])
+            d_opt.load_state_dict(st_d["opt"])
+    return opt, disc, d_opt
+
+
+def _save_last(out: Path, model, opt, disc, d_opt, *, step: int, seed: int) -> None:
+    """Rewrite ``out/last``: model, optimizer, discriminator (if any) and trainer state."""
+    import torch
+
+    def write(d: Path) -> None:
+        model.save_pretrained(d)
+        torch.save(opt.state_dict(), d / "optim.pt")
+        if disc is not None:
+            torch.save({"disc": disc.state_dict(), "opt": d_opt.state_dict()}, d / "disc.pt")
+        (d / TRAINER_STATE).write_text(json.dumps({"step": step, "seed": seed}))
+
+    save_last_checkpoint(out, write)
+
+
 def _mouth_window(a):
     """The central ``S / 1.5`` square of (B, C, S, S) crops (the mouth and its lips)."""
     S = a.shape[-1]
@@ -255,7 +318,6 @@ def train(
     from ``out/last``; ``config`` is then ``init``'s.
     """
     import torch
-    from torch.nn import functional as F
 
     from ..models.mouth_generator import MouthGenerator, MouthGeneratorConfig
 
@@ -285,17 +347,7 @@ def train(
         raise InvalidArgumentError(
             f"crops of {data['crops'].shape[1]} px must match config.size={model.config.size}"
         )
-    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.5, 0.999))
-    if last is not None and (last / "optim.pt").is_file():
-        opt.load_state_dict(torch.load(last / "optim.pt", weights_only=True))
-    disc = d_opt = None
-    if adv_weight > 0:
-        disc = patch_discriminator()
-        d_opt = torch.optim.Adam(disc.parameters(), lr=d_lr, betas=(0.5, 0.999))
-        if last is not None and (last / "disc.pt").is_file():
-            st_d = torch.load(last / "disc.pt", weights_only=True)
-            disc.load_state_dict(st_d["disc"])
-            d_opt.load_state_dict(st_d["opt"])
+    opt, disc, d_opt = _optimizers(model, last, lr=lr, beta1=0.5, adv_weight=adv_weight, d_lr=d_lr)
     rng = np.random.default_rng(seed + step)
     N = len(data["crops"])
     lmd = np.asarray(data["lm"], np.float64)
@@ -304,17 +356,7 @@ def train(
     n_open = int(round(open_frac * batch_size))
 
     def save() -> None:
-        def write(d: Path) -> None:
-            model.save_pretrained(d)
-            torch.save(opt.state_dict(), d / "optim.pt")
-            if disc is not None:
-                torch.save({"disc": disc.state_dict(), "opt": d_opt.state_dict()}, d / "disc.pt")
-            (d / TRAINER_STATE).write_text(json.dumps({"step": step, "seed": seed}))
-
-        save_last_checkpoint(out, write)
-
-    def grad(x):
-        return x[..., 1:, :] - x[..., :-1, :], x[..., :, 1:] - x[..., :, :-1]
+        _save_last(out, model, opt, disc, d_opt, step=step, seed=seed)
 
     t0 = time.time()
     model.train()
@@ -326,8 +368,7 @@ def train(
         g = model(x)
         comp = g * m + y * (1 - m)
         l1 = (torch.abs(g - y) * (m + 0.1 * (1 - m))).mean() / (m.mean() + 0.1)
-        (gy, gx), (ty, tx) = grad(comp), grad(y)
-        edge = F.l1_loss(gy, ty) + F.l1_loss(gx, tx)
+        edge = edge_l1(comp, y)
         loss = l1 + 0.5 * edge
         lap = laplacian_pyramid_l1(comp, y, lap_levels) if lap_weight > 0 else None
         if lap is not None:
@@ -340,15 +381,7 @@ def train(
             shp = x[:, 7:9]
             real_in = _mouth_window(torch.cat([y, shp], 1))
             fake_in = _mouth_window(torch.cat([comp, shp], 1))
-            d_loss = F.relu(1 - disc(real_in)).mean() + F.relu(1 + disc(fake_in.detach())).mean()
-            d_opt.zero_grad()
-            d_loss.backward()
-            d_opt.step()
-            for p in disc.parameters():
-                p.requires_grad_(False)
-            adv = -disc(fake_in).mean()
-            for p in disc.parameters():
-                p.requires_grad_(True)
+            adv, d_loss = hinge_adversarial_step(disc, d_opt, real_in, fake_in)
             loss = loss + adv_weight * adv
         opt.zero_grad()
         loss.backward()
@@ -532,7 +565,6 @@ def train_detail(
     stops early (then saved).
     """
     import torch
-    from torch.nn import functional as F
 
     from ..models.mouth_detail import MouthDetail, MouthDetailConfig
 
@@ -549,29 +581,12 @@ def train_detail(
         step = int(json.loads((last / TRAINER_STATE).read_text())["step"])
     else:
         model = MouthDetail(config or MouthDetailConfig()).train()
-    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999))
-    if last is not None and (last / "optim.pt").is_file():
-        opt.load_state_dict(torch.load(last / "optim.pt", weights_only=True))
-    disc = d_opt = None
-    if adv_weight > 0:
-        disc = patch_discriminator()
-        d_opt = torch.optim.Adam(disc.parameters(), lr=d_lr, betas=(0.5, 0.999))
-        if last is not None and (last / "disc.pt").is_file():
-            st_d = torch.load(last / "disc.pt", weights_only=True)
-            disc.load_state_dict(st_d["disc"])
-            d_opt.load_state_dict(st_d["opt"])
+    opt, disc, d_opt = _optimizers(model, last, lr=lr, beta1=0.9, adv_weight=adv_weight, d_lr=d_lr)
     rng = np.random.default_rng(seed + step)
     n = len(data["target"])
 
     def save() -> None:
-        def write(d: Path) -> None:
-            model.save_pretrained(d)
-            torch.save(opt.state_dict(), d / "optim.pt")
-            if disc is not None:
-                torch.save({"disc": disc.state_dict(), "opt": d_opt.state_dict()}, d / "disc.pt")
-            (d / TRAINER_STATE).write_text(json.dumps({"step": step, "seed": seed}))
-
-        save_last_checkpoint(out, write)
+        _save_last(out, model, opt, disc, d_opt, step=step, seed=seed)
 
     t0 = time.time()
     while step < steps:
@@ -581,24 +596,14 @@ def train_detail(
         g = model(x)
         comp = g * a + y * (1 - a)
         l1 = (torch.abs(g - y) * (m + 0.05)).mean() / (m.mean() + 0.05)
-        gy, gx = comp[..., 1:, :] - comp[..., :-1, :], comp[..., :, 1:] - comp[..., :, :-1]
-        ty, tx = y[..., 1:, :] - y[..., :-1, :], y[..., :, 1:] - y[..., :, :-1]
-        edge = F.l1_loss(gy, ty) + F.l1_loss(gx, tx)
+        edge = edge_l1(comp, y)
         lap = laplacian_pyramid_l1(comp, y, 3)
         loss = l1 + 0.5 * edge + lap_weight * lap
         adv = d_loss = None
         if disc is not None:
             shp = x[:, 10:12]
             real_in, fake_in = torch.cat([y, shp], 1), torch.cat([comp, shp], 1)
-            d_loss = F.relu(1 - disc(real_in)).mean() + F.relu(1 + disc(fake_in.detach())).mean()
-            d_opt.zero_grad()
-            d_loss.backward()
-            d_opt.step()
-            for p in disc.parameters():
-                p.requires_grad_(False)
-            adv = -disc(fake_in).mean()
-            for p in disc.parameters():
-                p.requires_grad_(True)
+            adv, d_loss = hinge_adversarial_step(disc, d_opt, real_in, fake_in)
             loss = loss + adv_weight * adv
         opt.zero_grad()
         loss.backward()
