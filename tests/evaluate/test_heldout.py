@@ -93,6 +93,12 @@ def test_cli_protocol(prepared, capsys):
                  "--no-baselines"]) == 0  # fmt: skip
     out = capsys.readouterr().out
     assert "| energy |" in out and "1 scored" in out
+    assert "transcripts for /p b m/: 1 known, 0 by Whisper" in out  # the GRID file name
+    assert "/p b m/ closed, pooled over clips" in out
+    with pytest.raises(SystemExit) as e:  # argparse: an invalid choice
+        main(["evaluate", "energy", "--protocol", "mouth_v2", "--prepared", str(prepared),
+              "--no-baselines", "--transcripts", "asr"])  # fmt: skip
+    assert e.value.code == 2 and "--transcripts" in capsys.readouterr().err
     assert main(["evaluate", "--protocol", "mouth_v2", "--models", "energy"]) == 2
     assert "needs --prepared" in capsys.readouterr().err
 
