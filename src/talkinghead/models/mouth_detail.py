@@ -37,13 +37,14 @@ from torch import nn
 
 from .._util.checkpoint import TorchModuleCheckpoint
 from ..errors import InvalidArgumentError
-from .mouth_generator import (
+from .mouth_generator import (  # region_mask, feather: re-exported (this module's API)
     CROP_IOD,
     _ResBlock,
     _Up,
     crop_points,
+    feather,
     mouth_crop_matrix,
-    mouth_mask,
+    region_mask,
     shape_maps,
 )
 from .refiner import _ConvBlock
@@ -142,28 +143,6 @@ def native_crop(image: np.ndarray, lm68: np.ndarray, size: int) -> np.ndarray:
     if n != size:
         c = cv2.resize(c, (size, size), interpolation=cv2.INTER_AREA)
     return c
-
-
-def region_mask(lm_crop: np.ndarray, size: int, *, opening_only: bool) -> np.ndarray:
-    """(size, size) float32 {0, 1}: the generated region of a crop (the learned mouth's
-    :func:`~talkinghead.models.mouth_generator.mouth_mask`; with ``opening_only`` its part
-    inside the inner lips grown by 0.05 eye distances, as ``paste_mouth`` does)."""
-    import cv2
-
-    m = mouth_mask(lm_crop, size)
-    if opening_only:
-        inner = shape_maps(lm_crop, size)[0]
-        r = max(1, int(round(0.05 * size / CROP_IOD)))
-        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-        m = m * cv2.dilate(inner, k)
-    return m
-
-
-def feather(mask: np.ndarray) -> np.ndarray:
-    """The paste weight of a region mask (Gaussian, sigma = side / 48, as ``paste_mouth``)."""
-    import cv2
-
-    return cv2.GaussianBlur(mask, (0, 0), max(1.0, mask.shape[0] / 48))
 
 
 def detail_inputs(

@@ -47,6 +47,8 @@ __all__ = [
     "shape_maps",
     "generator_inputs",
     "paste_mouth",
+    "region_mask",
+    "feather",
     "crop_points",
     "reference_crop",
 ]
@@ -262,6 +264,27 @@ class MouthGenerator(nn.Module, TorchModuleCheckpoint):
         return y, m
 
 
+def region_mask(lm_crop: np.ndarray, size: int, *, opening_only: bool) -> np.ndarray:
+    """(size, size) float32 {0, 1}: the generated region of a crop (:func:`mouth_mask`;
+    with ``opening_only`` its part inside the inner lips grown by 0.05 eye distances)."""
+    import cv2
+
+    m = mouth_mask(lm_crop, size)
+    if opening_only:
+        inner = shape_maps(lm_crop, size)[0]
+        r = max(1, int(round(0.05 * size / CROP_IOD)))
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        m = m * cv2.dilate(inner, k)
+    return m
+
+
+def feather(mask: np.ndarray) -> np.ndarray:
+    """The paste weight of a region mask (Gaussian, sigma = side / 48)."""
+    import cv2
+
+    return cv2.GaussianBlur(mask, (0, 0), max(1.0, mask.shape[0] / 48))
+
+
 def paste_mouth(
     image: np.ndarray,
     lm68: np.ndarray,
@@ -280,14 +303,8 @@ def paste_mouth(
     M = mouth_crop_matrix(lm68, S)
     crop = cv2.warpAffine(image, M, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     pts = crop_points(M, lm68)
-    gen, m = model.generate(crop, reference, pts)
-    if opening_only:
-        inner = shape_maps(pts, S)[0]
-        r = max(1, int(round(0.05 * S / CROP_IOD)))
-        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-        m = m * cv2.dilate(inner, k)
-    m = cv2.GaussianBlur(m, (0, 0), max(1.0, S / 48))
-    return _paste_crop(image, gen, m, M)
+    gen, _ = model.generate(crop, reference, pts)
+    return _paste_crop(image, gen, feather(region_mask(pts, S, opening_only=opening_only)), M)
 
 
 def _paste_crop(image: np.ndarray, crop: np.ndarray, alpha: np.ndarray, M: np.ndarray):

@@ -496,18 +496,13 @@ class PhotoAnimator:
 
         self.palette = MouthPalette.from_photo(self._work, self._to_work(lm), grey=face.grey)
         if self.mouth_model is not None:
+            from ..models.mouth_detail import native_crop
             from ..models.mouth_generator import reference_crop
 
-            self._mouth_ref = reference_crop(
-                self._work, self._to_work(lm), self.mouth_model.config.size
-            )
+            # with the detail net: area-downsampled, as in the detail net's training
+            crop = reference_crop if self.mouth_detail is None else native_crop
+            self._mouth_ref = crop(self._work, self._to_work(lm), self.mouth_model.config.size)
             self._mouth_refs: dict[int, np.ndarray] = {}
-            if self.mouth_detail is not None:  # area-downsampled, as the detail net's training
-                from ..models.mouth_detail import native_crop
-
-                self._mouth_ref = native_crop(
-                    self._work, self._to_work(lm), self.mouth_model.config.size
-                )
         #: the warp's maps are evaluated on every ``map_step``-th pixel (large faces)
         self.map_step = max(1, int(self.face.interocular * self.work_scale // MAP_IOD))
 
