@@ -122,6 +122,16 @@ def main(argv=None) -> int:
             f"lag {a['lag_ms']['median']:+.0f}",
             flush=True,
         )
+    for s in res.systems:  # GRID dominates validation: its /p b m/ and the rest's, apart
+        parts = []
+        for name, is_grid in (("GRID", True), ("non-GRID", False)):
+            sub = [r for r in res.rows if r["system"] == s and (r["group"] == "GRID") == is_grid]
+            n = sum(int(r.get("bilabial_confirmed_n", 0)) for r in sub)
+            h = sum(int(r.get("bilabial_confirmed_hits", 0)) for r in sub)
+            o = np.nanmedian([r["open_r"] for r in sub]) if sub else float("nan")
+            parts.append(f"{name} ({len(sub)} clips): open_r {o:.3f} confirmed "
+                         f"{h / n if n else float('nan'):.2f} of {n}")  # fmt: skip
+        print(f"{s}: " + "; ".join(parts), flush=True)
     if args.groups:
         print(res.table())
     if args.json:

@@ -124,6 +124,15 @@ class MouthConfig:
         ``close_dip_s``) is pushed down to closed lips, as /p b m/ close them. None: off.
     close_dip_s : float
         Half-window of a dip (seconds) for ``close_dips``.
+    closure_gain : float or None
+        Closures learned from phone labels (:mod:`talkinghead.models.closure`): the lips
+        close by ``c = min(1, closure_gain * p) * gate``, ``p`` the classifier's
+        p(/p b m/) on the network's input rows, as a known /p b m/ segment closes them
+        (``jaw_open *= 1 - c``, ``lip_close = max(lip_close, c)``: the 68 points, the
+        blendshapes and every export). None or 0: off (the classifier is not run).
+    closure_net : dict or None
+        The classifier's architecture (:func:`talkinghead.models.closure.closure_config`
+        as a dict); its weights are ``closure.*`` in ``model.safetensors``.
     """
 
     frontend: str = "student"
@@ -142,6 +151,8 @@ class MouthConfig:
     gate_ref_db: float | None = None
     close_dips: float | None = None
     close_dip_s: float = 0.12
+    closure_gain: float | None = None
+    closure_net: dict | None = None
 
     def __post_init__(self) -> None:
         if self.frontend not in FRONTENDS:
@@ -161,6 +172,8 @@ class MouthConfig:
             raise InvalidArgumentError(f"close_dips={self.close_dips} must be None or > 0")
         if not float(self.close_dip_s) > 0:
             raise InvalidArgumentError(f"close_dip_s={self.close_dip_s} must be > 0 s")
+        if self.closure_gain is not None and not float(self.closure_gain) >= 0:
+            raise InvalidArgumentError(f"closure_gain={self.closure_gain} must be None or >= 0")
 
     @property
     def receptive_past(self) -> int:
@@ -445,6 +458,7 @@ class MouthResult:
     articulation: np.ndarray
     landmarks: np.ndarray
     mouth_open: np.ndarray
+    closure: np.ndarray | None = None
 
 
 class MouthModel(TorchTwinMixin, PretrainedMixin):
@@ -473,6 +487,8 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
         Monotone quantile map applied to the opening *after* the prior blend (a blend of two
         calibrated signals has narrower tails than either: fewer closures at the floor);
         fitted on validation clips like ``calibration``.
+    closure : talkinghead.models.closure.ClosureNet, optional
+        The /p b m/ frame classifier (needed when ``config.closure_gain`` is set).
     members : list of dict, optional
         More networks of the same config (weights as ``weights``), e.g. the same recipe
         with other seeds: :meth:`raw_outputs` is the mean of every network's outputs (an
@@ -504,6 +520,7 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
         causal=None,
         meta=None,
         members=None,
+        closure=None,
     ) -> None:
         from ..face.articulation import DofStats
 
@@ -557,6 +574,11 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
         for i, mw in enumerate(members or []):
             self.members.append({k: np.asarray(v, np.float32) for k, v in mw.items()})
             self._check_weights(self.members[-1], f"members[{i}]")
+        self.closure = closure
+        if closure is not None and closure.config.in_dim != config.in_dim:
+            raise InvalidArgumentError(
+                f"closure.config.in_dim={closure.config.in_dim} must equal in_dim={config.in_dim}"
+            )
 
     def _check_weights(self, weights=None, what: str = "weights") -> None:
         c, cfg = self.config.channels, self.config
@@ -670,6 +692,13 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
             out[:, 0] = np.interp(out[:, 0], *self.open_calibration)
         return out
 
+    def closure_prob(self, feats: np.ndarray) -> np.ndarray:
+        """The classifier's p(/p b m/) per row of front-end frames, shape (T,), float64,
+        read from the network's standardised input (:meth:`normalize`)."""
+        if self.closure is None:
+            raise InvalidArgumentError("closure=None must be given when closure_gain is set")
+        return self.closure.prob(self.normalize(feats))
+
     def prior_column(self, feats: np.ndarray) -> np.ndarray:
         """The prior's opening z-score per row of front-end frames, shape (T,): the last
         column, or with the ``"causal"`` front end the calibrated head of look-ahead ``L``
@@ -713,7 +742,8 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
             n_frames = int(round(len(y) / sr * fps))
         n_frames = int(n_frames)
         y16, fps, n_frames = to_16k(y=y, sr=sr, fps=fps, n_frames=n_frames)
-        z50 = self.predict_dofs(self.frontend_frames(y16))
+        feats = self.frontend_frames(y16)
+        z50 = self.predict_dofs(feats)
         z = frames_to_fps(z50, n_samples=len(y16), fps=fps, n_frames=n_frames).astype(np.float64)
         if len(y) and np.max(np.abs(y)) > 0 and self.config.gate_floor_db is not None:
             gate = noise_floor_gate(
@@ -735,6 +765,13 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
                 closed_z=-mu / sd,
             )
         art = dofs_to_articulation(z, self.dof_stats, gate)
+        closure = None
+        if self.config.closure_gain and n_frames:
+            p = frames_to_fps(self.closure_prob(feats)[:, None], n_samples=len(y16), fps=fps,
+                              n_frames=n_frames)[:, 0]  # fmt: skip
+            closure = np.clip(float(self.config.closure_gain) * p, 0.0, 1.0) * gate
+            art[:, 0] *= 1.0 - closure
+            art[:, 3] = np.maximum(art[:, 3], closure)
         if phones:
             c = bilabial_closure(phones, fps=fps, n_frames=n_frames)
             art[:, 0] *= 1.0 - c
@@ -750,6 +787,7 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
             articulation=art,
             landmarks=lm.astype(np.float32),
             mouth_open=np.asarray(mouth_openness_68(lm), dtype=np.float32),
+            closure=None if closure is None else closure.astype(np.float32),
         )
 
     # ------------------------------------------------------------------ persistence
@@ -775,6 +813,9 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
             arrays["prior.feature_scale"] = p.feature_scale.astype(np.float32)
             if p.calibration is not None:
                 arrays["prior.calibration"] = p.calibration.astype(np.float32)
+        if self.closure is not None:
+            arrays.update({f"closure.{k}": np.ascontiguousarray(v, dtype=dt)
+                           for k, v in self.closure.weights.items()})  # fmt: skip
         return arrays
 
     def _save_extras(self, directory: Path) -> None:
@@ -784,8 +825,11 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
             self.causal.save_pretrained(directory / "causal")
 
     def _checkpoint_config(self) -> dict:
+        cfg = self.config.to_dict()
+        if self.closure is not None:
+            cfg["closure_net"] = self.closure.config.to_dict()
         return {
-            "config": self.config.to_dict(),
+            "config": cfg,
             "dof_stats": self.dof_stats.to_dict(),
             "prior_offsets": None if self.prior is None else self.prior.offsets,
             "meta": self.meta,
@@ -817,6 +861,16 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
             for k in [k for k in t if k.startswith("member")]:
                 head, _, rest = k.partition(".")
                 members.setdefault(int(head[6:]), {})[rest] = t.pop(k)
+            closure = None
+            cw = {k[8:]: t.pop(k) for k in list(t) if k.startswith("closure.")}
+            if cw or config.closure_gain:
+                from .closure import ClosureNet
+
+                if not cw or not config.closure_net:
+                    raise InvalidArgumentError(
+                        "closure_gain needs closure.* weights and config.closure_net"
+                    )
+                closure = ClosureNet(MouthConfig.from_dict(config.closure_net), cw)
             prior = None
             if config.prior and config.frontend != "causal":
                 from .default import DefaultModel
@@ -838,6 +892,7 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
                 causal=causal,
                 meta=cfg.get("meta"),
                 members=[members[i] for i in sorted(members)],
+                closure=closure,
             )
         except (KeyError, TypeError, ValueError, InvalidArgumentError) as e:
             raise CheckpointError(f"path='{directory}' holds an inconsistent model: {e}") from e

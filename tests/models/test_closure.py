@@ -1,0 +1,142 @@
+"""The /p b m/ frame classifier (models/closure.py) and the closures it drives in MouthModel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from talkinghead.errors import CheckpointError, InvalidArgumentError
+from talkinghead.models.closure import (
+    ClosureNet,
+    closure_config,
+    frame_targets,
+    precision_recall,
+    train_closure,
+)
+from talkinghead.models.mouth import MouthConfig, MouthModel
+
+torch = pytest.importorskip("torch")
+
+
+def test_frame_targets_mark_the_bilabial_frames():
+    phones = [("SIL", 0.0, 0.1), ("B", 0.1, 0.16), ("AA", 0.16, 0.3), ("m", 0.3, 0.35)]
+    t = frame_targets(phones, 20)  # frame times 0.005, 0.025, ...
+    times = np.arange(20) * 0.02 + 0.005
+    want = ((times >= 0.1) & (times < 0.16)) | ((times >= 0.3) & (times < 0.35))
+    np.testing.assert_array_equal(t, want.astype(np.float32))
+    assert t.sum() == 6  # 0.105 .. 0.145 and 0.305 .. 0.345
+
+
+def _toy(seed, n_clips=12, T=300):
+    """Clips whose channel 0 carries a 'bilabial' bump where the target is 1 (others noise)."""
+    rng = np.random.default_rng(seed)
+    xs, ts = [], []
+    for _ in range(n_clips):
+        t = np.zeros(T, np.float32)
+        for s in rng.choice(T - 8, size=6, replace=False):
+            t[s : s + 4] = 1.0
+        x = rng.standard_normal((T, 6)).astype(np.float32)
+        x[:, 0] += 3.0 * t
+        xs.append(x)
+        ts.append(t)
+    return xs, ts
+
+
+def test_classifier_learns_seeded_and_numpy_matches_torch():
+    xs, ts = _toy(0)
+    cfg = closure_config(6, channels=8, dilations=[1, 2])
+    a = train_closure(xs, ts, config=cfg, steps=800, crop=100, seed=3, dropout=0.0)
+    b = train_closure(xs, ts, config=cfg, steps=800, crop=100, seed=3, dropout=0.0)
+    for k in a.weights:  # seeded: the same weights twice
+        np.testing.assert_array_equal(a.weights[k], b.weights[k])
+    vx, vt = _toy(1, n_clips=4)  # unseen clips
+    p = np.concatenate([a.prob(x) for x in vx])
+    prec, rec = precision_recall(p, np.concatenate(vt))
+    assert prec > 0.8 and rec > 0.8, (prec, rec)
+    from talkinghead.models.mouth import build_torch
+
+    net = build_torch(cfg)
+    net.load_state_dict({k: torch.from_numpy(v) for k, v in a.weights.items()})
+    net.eval()
+    with torch.no_grad():
+        want = net(torch.from_numpy(np.ascontiguousarray(vx[0].T))[None])[0, 0].numpy()
+    np.testing.assert_allclose(a.logits(vx[0]), want, atol=1e-4)
+    with pytest.raises(InvalidArgumentError, match="x.shape"):
+        a.logits(np.zeros((5, 3), np.float32))
+
+
+def _mouth_with_closure(bias: float):
+    """A small mel-front-end MouthModel with a classifier whose p is ~ constant."""
+    torch.manual_seed(0)
+    m = MouthModel(MouthConfig(frontend="mel", in_dim=80, channels=16, dilations=[1, 2, 4]))
+    ccfg = closure_config(80, channels=8, dilations=[1])
+    torch.manual_seed(1)
+    from talkinghead.models.mouth import build_torch
+
+    w = {k: v.detach().numpy() * 0.0 for k, v in build_torch(ccfg).state_dict().items()}
+    w["out.bias"][:] = bias  # logit `bias` everywhere
+    m.closure = ClosureNet(ccfg, w)
+    return m
+
+
+def _speech(seed=3, seconds=2):
+    rng = np.random.default_rng(seed)
+    env = np.repeat(rng.uniform(0.05, 1, 10 * seconds), 1600)
+    return (rng.standard_normal(16000 * seconds) * env).astype(np.float32)
+
+
+def test_option_off_is_bit_identical_and_roundtrips(tmp_path):
+    y = _speech()
+    m = _mouth_with_closure(bias=4.0)
+    with_net = m(y=y, sr=16000, fps=25.0)
+    plain = MouthModel(m.config, m.weights)
+    without = plain(y=y, sr=16000, fps=25.0)
+    for f in ("zscore", "dof_z", "gate", "articulation", "landmarks", "mouth_open"):
+        np.testing.assert_array_equal(getattr(with_net, f), getattr(without, f), err_msg=f)
+    assert with_net.closure is None
+    m.config.closure_gain = 0.0  # 0 is off too
+    np.testing.assert_array_equal(m(y=y, sr=16000, fps=25.0).landmarks, without.landmarks)
+    m.config.closure_gain = 1.5
+    m.save_pretrained(tmp_path / "ck", half=False)
+    m2 = MouthModel.from_pretrained(tmp_path / "ck")
+    assert m2.config.closure_gain == 1.5 and m2.config.closure_net["n_out"] == 1
+    x = np.random.default_rng(0).standard_normal((40, 80)).astype(np.float32)
+    np.testing.assert_allclose(m2.closure_prob(x), m.closure_prob(x), atol=1e-6)
+    np.testing.assert_array_equal(m2(y=y, sr=16000, fps=25.0).landmarks,
+                                  m(y=y, sr=16000, fps=25.0).landmarks)  # fmt: skip
+    # a checkpoint that turns the option on without the classifier's weights is refused
+    m.closure = None
+    m.save_pretrained(tmp_path / "bad", half=False)
+    with pytest.raises(CheckpointError, match="closure"):
+        MouthModel.from_pretrained(tmp_path / "bad")
+    with pytest.raises(InvalidArgumentError, match="closure_gain"):
+        MouthConfig(closure_gain=-1)
+
+
+def test_closure_reaches_every_export():
+    from talkinghead.face.arkit import ARKIT_INDEX
+    from talkinghead.models.blendshape_bridge import articulation_to_blendshapes
+    from talkinghead.models.shipped import animate_samples
+
+    y = _speech(seconds=3)
+    m = _mouth_with_closure(bias=6.0)  # p ~ 1 everywhere: closed lips wherever there is speech
+    open_ = animate_samples(y, sr=16000, fps=25.0, net=MouthModel(m.config, m.weights))
+    m.config.closure_gain = 1.0
+    shut = animate_samples(y, sr=16000, fps=25.0, net=m)
+    r = m(y=y, sr=16000, fps=25.0)
+    speech = r.gate > 0.99
+    assert speech.sum() > 20 and np.all(r.closure[speech] > 0.99)
+    assert np.all(r.closure[r.gate == 0] == 0)  # silence keeps its rest
+    a0, a1 = np.asarray(open_.articulation), np.asarray(shut.articulation)
+    assert a0[speech, 0].max() > 0.02 and a1[speech, 0].max() < 1e-3  # jaw_open
+    assert np.all(a1[speech, 3] > 0.99)  # lip_close
+    # 68 points: the inner lips meet; mouth_open (what the evaluation reads) falls
+    assert (
+        np.asarray(open_.mouth_open)[speech].mean()
+        > 5 * np.asarray(shut.mouth_open)[speech].mean() + 1e-6
+    )
+    # the blendshapes of every 3D export read the same articulation
+    b0, b1 = articulation_to_blendshapes(a0), articulation_to_blendshapes(a1)
+    jo, mc = ARKIT_INDEX["jawOpen"], ARKIT_INDEX["mouthClose"]
+    assert b1[speech, jo].max() < 0.5 * b0[speech, jo].max()
+    assert b1[speech, mc].mean() > b0[speech, mc].mean()
