@@ -36,6 +36,11 @@ the largest one; ``--native`` renders at the video's own resolution instead of `
 The kind ``"learned+detail (opening only)"`` is the learned mouth with its detail net
 (``--detail``, default the shipped one, :data:`talkinghead.render.photo.MOUTH_DETAIL_DIR`);
 the other learned kinds run without it (the 96 px path).
+
+Guided (issue 18 session 11): ``--guided DIR`` is a guided learned mouth (it also sees the
+procedural interior drawn at the target lips); the kinds ``"guided (opening only)"`` and
+``"guided+detail (opening only)"`` render with it (as ``mouth="learned"``).
+``--image-kinds`` picks the kinds (columns after the real frame) of the ``--images`` PNG.
 """
 
 from __future__ import annotations
@@ -187,8 +192,15 @@ def main() -> None:
     ap.add_argument("--detail", help="detail-net folder (default: the shipped one)")
     ap.add_argument("--image-name", default="photo_mouth_learned.png")
     ap.add_argument("--cell", type=int, default=104, help="width of an image cell, px")
+    ap.add_argument("--guided", help="guided learned-mouth folder (the 'guided ...' kinds)")
+    ap.add_argument("--image-kinds", nargs="+", help="kinds in the PNG (default: all)")
     args = ap.parse_args()
     model = load_mouth_generator(args.model)
+    guided = None
+    if any(k.startswith("guided") for k in args.kinds):
+        if not args.guided:
+            raise SystemExit("the 'guided' kinds need --guided DIR")
+        guided = load_mouth_generator(args.guided)
     detail = None
     if any("+detail" in k for k in args.kinds):
         detail = load_mouth_detail(args.detail)
@@ -246,9 +258,13 @@ def main() -> None:
             drv, oracle = anims[d], d == "oracle"
             t0 = time.perf_counter()
             region = "opening" if "opening" in k else "region"
+            mouth = k.split(" ")[0].split("+")[0]
+            is_guided = mouth == "guided"
             gen = list(animate_photo(face, drv, blink_seed=None if oracle else 0,
-                                     head_motion=not oracle, mouth=k.split(" ")[0].split("+")[0],
-                                     mouth_model=model, mouth_region=region,
+                                     head_motion=not oracle,
+                                     mouth="learned" if is_guided else mouth,
+                                     mouth_model=guided if is_guided else model,
+                                     mouth_region=region,
                                      mouth_detail=detail if "+detail" in k else False,
                                      refiner=general if k == REFINED else None))  # fmt: skip
             times.append(((d, k), (time.perf_counter() - t0) / T))
@@ -282,7 +298,7 @@ def main() -> None:
             sc = np.nanmean(gs) if np.isfinite(gs).any() else np.nan
             res[(d, k)].append((np.mean(mp), np.mean(ms), np.mean(fs), np.median(sh), r_drv,
                                 teeth_g, teeth_r, vis, sc, r_real, off))  # fmt: skip
-            if d == drivers[0]:
+            if d == drivers[0] and (not args.image_kinds or k in args.image_kinds):
                 row.append(gen[widest])
         print(f"{person}: {T} frames, iod {face.interocular:.0f} px; {len(opened)} open, real "
               f"teeth {real_teeth[-1][0]:.2f} score {real_teeth[-1][1]:.2f}; " + "; ".join(
@@ -332,7 +348,8 @@ def main() -> None:
         cv2.imwrite(str(d / args.image_name),
                     cv2.cvtColor(np.concatenate(cells, 1), cv2.COLOR_RGB2BGR),
                     [cv2.IMWRITE_PNG_COMPRESSION, 9])  # fmt: skip
-        print(f"wrote {d / args.image_name}: rows real | " + " | ".join(kinds)
+        shown = [k for k in kinds if not args.image_kinds or k in args.image_kinds]
+        print(f"wrote {d / args.image_name}: rows real | " + " | ".join(shown)
               + f" ({drivers[0]} driver)")  # fmt: skip
 
 

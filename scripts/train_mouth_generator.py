@@ -4,13 +4,16 @@ Usage::
 
     python scripts/train_mouth_generator.py --prepared PREP/hunt PREP/old --work WORK \
         [--steps 3000] [--size 96] [--max-minutes 20] [--lap 0.5] [--threads 1]
+        [--guide --init src/talkinghead/data/mouth_generator]
         [--out src/talkinghead/data/mouth_generator]
 
 ``--lap W`` adds W x L1 of a 3-level Laplacian pyramid (a sharper high-frequency term);
 ``--profile W`` W x L1 of the inner-mouth row brightness profile; ``--adv W`` W x a hinge
 PatchGAN term on the mouth (discriminator learning rate ``--d-lr``); ``--open-frac F``
 draws that share of each batch from the most open quarter of the crops; ``--lr`` the
-generator's learning rate (2e-3).
+generator's learning rate (2e-3). ``--guide`` (session 11): the generator also sees the
+procedural interior drawn at the target lips; with ``--init DIR`` (e.g. the shipped
+unguided generator) the new input channels start at zero weights.
 
 Crops are cached in ``WORK/crops_train.npz``; training resumes from ``WORK/last``. The
 held-out people (the split's test side) are never read here.
@@ -66,6 +69,10 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--open-frac", type=float, default=0.0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--init", help="start from this generator (unless WORK/last exists)")
+    ap.add_argument("--guide", action="store_true",
+                    help="guided by the procedural interior (an unguided --init gets zero "
+                    "guide weights)")  # fmt: skip
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from talkinghead.models.mouth_generator import MouthGeneratorConfig
@@ -75,12 +82,12 @@ def main() -> None:
     data = load_crops(args.prepared, work, args.size, "train")
     print(f"\n{len(data['crops'])} crops, {len(data['ids'])} clips, "
           f"{len(set(data['person'].tolist()))} people (training side)", flush=True)  # fmt: skip
-    cfg = MouthGeneratorConfig(size=args.size, base_channels=args.channels)
+    cfg = MouthGeneratorConfig(size=args.size, base_channels=args.channels, guide=args.guide)
     ms = None if args.max_minutes is None else 60 * args.max_minutes
     model = train(data, work, config=cfg, steps=args.steps, batch_size=args.batch,
                   seed=args.seed, max_seconds=ms, lap_weight=args.lap, lr=args.lr,
                   profile_weight=args.profile, adv_weight=args.adv, d_lr=args.d_lr,
-                  open_frac=args.open_frac)  # fmt: skip
+                  open_frac=args.open_frac, init=args.init, guide=args.guide)  # fmt: skip
     if args.out:
         from talkinghead._util.checkpoint import replace_folder
 

@@ -295,3 +295,125 @@ def test_shipped_learned_mouth_loads_is_small_and_shades_an_opened_mouth(shared_
         ys, xs = np.nonzero(np.abs(out.astype(int) - face.image).max(-1) > 8)
         lo, hi = t[48:68].min(0), t[48:68].max(0)
         assert xs.min() >= lo[0] - 10 and xs.max() <= hi[0] + 10
+
+
+# ---------------------------------------------------------------------- the guided mouth
+
+
+def _guided_inputs(seed=0, size=32):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 0.5, (2, 12, size, size)).astype(np.float32)
+    x[:, 9:] *= 3  # a strong guide
+    return torch.from_numpy(x)
+
+
+def test_guide_channels_start_at_zero_so_step_0_is_the_unguided_generator(tmp_path):
+    src = _tiny(3)
+    g = MouthGenerator.with_guide(src).eval()
+    assert g.config.guide and g.config.in_channels == 12 and not src.config.guide
+    assert g.n_params == src.n_params + 3 * 9 * src.config.base_channels  # 3x3 kernels
+    x = _guided_inputs()
+    with torch.no_grad():
+        torch.testing.assert_close(g(x), src(x[:, :9]), rtol=0, atol=0)
+    with pytest.raises(InvalidArgumentError, match="already guided"):
+        MouthGenerator.with_guide(g)
+    # the trainer's init path: an unguided init + guide=True is that generator at step 0
+    from talkinghead.training.mouth_generator_train import train
+
+    lm = _face_points()
+    M = mouth_crop_matrix(lm, 32)
+    pts = (lm @ M[:, :2].T + M[:, 2]).astype(np.float32)
+    rng = np.random.default_rng(0)
+    crops = rng.integers(60, 200, (4, 32, 32, 3), dtype=np.uint8)
+    lms = np.repeat(pts[None], 4, 0)
+    lms[0, [65, 66, 67], 1] += 4  # crops 0 and 2 open wider than their references 1 and 3
+    lms[2, [65, 66, 67], 1] += 4
+    data = {"crops": crops, "lm": lms, "clip": np.array([0, 0, 1, 1])}
+    src.save_pretrained(tmp_path / "src")
+    m0 = train(data, tmp_path / "w", steps=0, init=tmp_path / "src", guide=True, log=None)
+    assert m0.config.guide
+    with torch.no_grad():
+        torch.testing.assert_close(m0(x), src(x[:, :9]), rtol=0, atol=0)
+    # and it trains (the guide weights move off zero) and resumes guided
+    m1 = train(data, tmp_path / "w", steps=3, batch_size=2, init=tmp_path / "src", guide=True,
+               log=lambda s: None)  # fmt: skip
+    assert float(m1.enc0[0].weight[:, 9:].detach().abs().sum()) > 0
+    with pytest.raises(InvalidArgumentError, match="guide=True must come with a guided model"):
+        train(data, tmp_path / "w2", steps=1, config=_tiny().config, guide=True, log=None)
+
+
+def test_guided_shapes_generate_save_and_load(tmp_path):
+    torch.manual_seed(0)
+    g = MouthGenerator(MouthGeneratorConfig(size=32, base_channels=4, guide=True)).eval()
+    x = _guided_inputs()
+    with torch.no_grad():
+        assert g(x).shape == (2, 3, 32, 32)
+    with pytest.raises(InvalidArgumentError, match=r"must be \(B, 12, H, W\)"):
+        g(x[:, :9])
+    g.save_pretrained(tmp_path / "g")
+    back = MouthGenerator.from_pretrained(tmp_path / "g")
+    assert back.config.guide and back.config == g.config
+    with torch.no_grad():
+        torch.testing.assert_close(back(x), g(x))
+    # an old config.json (no "guide" field) loads unguided
+    assert (
+        MouthGeneratorConfig.from_dict({"size": 32, "base_channels": 4, "n_res": 1}).guide is False
+    )
+    with pytest.raises(InvalidArgumentError, match="guide=1 must be a bool"):
+        MouthGeneratorConfig(guide=1)
+    rng = np.random.default_rng(0)
+    crop = rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    lm = _face_points()
+    M = mouth_crop_matrix(lm, 32)
+    pts = lm @ M[:, :2].T + M[:, 2]
+    guide = np.zeros((3, 32, 32), np.float32)
+    y, m = g.generate(crop, crop, pts, guide)
+    assert y.shape == (32, 32, 3) and y.dtype == np.uint8
+    inp, _ = generator_inputs(crop, crop, pts, guide + 0.5)
+    assert inp.shape == (12, 32, 32) and np.all(inp[9:] == 0.5)
+    with pytest.raises(InvalidArgumentError, match="guide=None must be given exactly when"):
+        g.generate(crop, crop, pts)
+    with pytest.raises(InvalidArgumentError, match="must be given exactly when"):
+        _tiny().generate(crop, crop, pts, guide)
+    with pytest.raises(InvalidArgumentError, match=r"guide.shape=\(3, 16, 16\)"):
+        generator_inputs(crop, crop, pts, guide[:, :16, :16])
+
+
+def test_guided_paste_changes_only_the_mouth_region_and_follows_the_guide():
+    torch.manual_seed(0)
+    g = MouthGenerator(MouthGeneratorConfig(size=32, base_channels=4, guide=True)).eval()
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (240, 240, 3), dtype=np.uint8)
+    lm = _face_points()
+    lm[[65, 66, 67], 1] += 12  # an open mouth
+    ref = reference_crop(img, lm, 32)
+    seen = []
+
+    def guide(pts):
+        seen.append(pts)
+        return np.full((3, 32, 32), 0.8, np.float32)
+
+    out = paste_mouth(img.copy(), lm, ref, g, opening_only=True, guide=guide)
+    M = mouth_crop_matrix(lm, 32)
+    np.testing.assert_allclose(seen[0], lm @ M[:, :2].T + M[:, 2])  # the target points
+    changed = np.abs(out.astype(int) - img).max(-1)
+    ys, xs = np.nonzero(changed > 8)
+    lo, hi = lm[60:68].min(0), lm[60:68].max(0)
+    assert len(xs) and xs.min() >= lo[0] - 20 and xs.max() <= hi[0] + 20  # inner lips + feather
+    assert ys.min() >= lo[1] - 20 and ys.max() <= hi[1] + 20
+    assert not changed[: int(lm[33, 1])].any()  # nothing above the nose tip, even faintly
+    other = paste_mouth(img.copy(), lm, ref, g, opening_only=True,
+                        guide=lambda p: np.full((3, 32, 32), -0.8, np.float32))  # fmt: skip
+    assert not np.array_equal(other, out)  # the guide reaches the output
+
+
+def test_shipped_generator_with_zero_guide_weights_is_the_shipped_generator():
+    from talkinghead.render.photo import MOUTH_GENERATOR_DIR
+
+    src = MouthGenerator.from_pretrained(MOUTH_GENERATOR_DIR)
+    if src.config.guide:  # the shipped one is guided: check its unguided base cannot be re-guided
+        pytest.skip("the shipped generator is guided")
+    g = MouthGenerator.with_guide(src).eval()
+    x = _guided_inputs(size=96)
+    with torch.no_grad():
+        torch.testing.assert_close(g(x), src.eval()(x[:, :9]), rtol=0, atol=0)

@@ -85,3 +85,64 @@ def test_band_is_kept_for_comparison(face):
     np.testing.assert_array_equal(a[outside], b[outside])  # only the mouth differs
     with pytest.raises(InvalidArgumentError, match="mouth="):
         PhotoAnimator(face, mouth="gan")
+
+
+def test_guide_is_the_procedural_interior_at_the_target_lips(face):
+    """``procedural_guide`` (the guided learned mouth's extra input) is what
+    ``paint_mouth`` paints at the target lips in the 96 px crop (on mid-grey), coloured
+    from the reference crop; nothing where the mouth is not opened further; and the
+    PhotoAnimator of a guided model feeds it exactly that, from the photo's own crop."""
+    import torch
+
+    from talkinghead.models.mouth_generator import (
+        CROP_IOD,
+        MouthGenerator,
+        MouthGeneratorConfig,
+        crop_points,
+        mouth_crop_matrix,
+        reference_crop,
+        shape_maps,
+    )
+    from talkinghead.render.mouth import paint_mouth
+    from talkinghead.render.photo import procedural_guide
+
+    lm = np.asarray(face.landmarks, np.float64)
+    M = mouth_crop_matrix(lm, 96)
+    ref, ref_pts = reference_crop(face.image, lm, 96), crop_points(M, lm)
+    assert not np.abs(procedural_guide(ref, ref_pts, ref_pts)).any()  # not opened further
+    an = PhotoAnimator(face)
+    t = an.control_points(_open(0.3))[:68]
+    tp = crop_points(mouth_crop_matrix(t, 96), t)
+    g = procedural_guide(ref, ref_pts, tp)
+    assert g.shape == (3, 96, 96) and g.dtype == np.float32
+    canvas = np.full((96, 96, 3), 128, np.uint8)
+    pal = MouthPalette.from_photo(ref, ref_pts)
+    gap = float(np.linalg.norm(ref_pts[62] - ref_pts[66]))
+    paint_mouth(canvas, tp, iod=96 / CROP_IOD, photo_gap=gap, palette=pal)
+    np.testing.assert_array_equal(
+        np.round(g * 127.5 + 128).astype(np.uint8), canvas.transpose(2, 0, 1)
+    )
+    # drawn inside the target's inner lips only, with bright teeth under the upper lip
+    inner = shape_maps(tp, 96)[0]
+    import cv2
+
+    grown = cv2.dilate(inner, np.ones((3, 3), np.uint8))
+    drawn = np.abs(g).max(0) > 1 / 127.5
+    assert drawn.sum() > 100 and not (drawn & (grown == 0)).any()
+    lum = (g * 127.5 + 128).transpose(1, 2, 0) @ [0.299, 0.587, 0.114]
+    x = int(round(tp[[62, 66], 0].mean()))
+    col = lum[int(np.ceil(tp[62, 1])) : int(tp[66, 1]), x]
+    assert col[: len(col) // 4].max() > col[len(col) // 3 : 2 * len(col) // 3].min() + 60
+    # the animator's guide is this function of the photo's own crop
+    torch.manual_seed(0)
+    model = MouthGenerator(MouthGeneratorConfig(size=96, base_channels=4, guide=True)).eval()
+    ag = PhotoAnimator(face, mouth="learned", mouth_model=model, mouth_detail=False)
+    np.testing.assert_array_equal(ag._mouth_guide(tp), procedural_guide(ag._mouth_ref, ref_pts, tp))
+    frame = ag.frame(an.control_points(_open(0.3)))
+    plain = an.frame(an.control_points(_open(0.3)))
+    diff = np.abs(frame.astype(int) - plain).max(-1) > 8  # learned vs procedural: mouth only
+    ys, xs = np.nonzero(diff)
+    lo, hi = t[60:68].min(0), t[60:68].max(0)
+    e = 0.15 * face.interocular  # the inner lips grown by 0.05 eye distances + the feather
+    assert diff.any() and xs.min() >= lo[0] - e and xs.max() <= hi[0] + e
+    assert ys.min() >= lo[1] - e and ys.max() <= hi[1] + e

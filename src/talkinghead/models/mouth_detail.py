@@ -243,10 +243,12 @@ class MouthDetail(nn.Module, TorchModuleCheckpoint):
 # ---------------------------------------------------------------------- the pipeline
 
 
-def generator_composite(crop, reference, lm_crop, generator, *, opening_only: bool):
+def generator_composite(crop, reference, lm_crop, generator, *, opening_only: bool, guide=None):
     """The learned mouth's 96 px result composited into ``crop`` as ``paste_mouth`` pastes
-    it (feathered over :func:`region_mask`): uint8 (S, S, 3)."""
-    gen, _ = generator.generate(crop, reference, lm_crop)
+    it (feathered over :func:`region_mask`): uint8 (S, S, 3). ``guide``: as in
+    :func:`~talkinghead.models.mouth_generator.paste_mouth` (a guided generator)."""
+    gen, _ = generator.generate(crop, reference, lm_crop,
+                                None if guide is None else guide(lm_crop))  # fmt: skip
     a = feather(region_mask(lm_crop, crop.shape[0], opening_only=opening_only))[..., None]
     out = crop.astype(np.float32) + (gen.astype(np.float32) - crop) * a
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
@@ -277,6 +279,7 @@ def paste_mouth_detailed(
     *,
     opening_only: bool = False,
     max_passes: int = MAX_PASSES,
+    guide=None,
 ) -> np.ndarray:
     """The learned mouth at the face's resolution, pasted into ``image`` (in place).
 
@@ -284,14 +287,17 @@ def paste_mouth_detailed(
     photo). Without ``detail`` or when :func:`detail_sizes` gives no pass, this is
     :func:`~talkinghead.models.mouth_generator.paste_mouth` at 96 px. Otherwise the
     generator inpaints the 96 px version of the frame's crop and the passes sharpen it to
-    the last size, which is pasted back feathered over the mouth region only.
+    the last size, which is pasted back feathered over the mouth region only. ``guide``:
+    for a guided generator, a function of the 96 px target crop points giving its guide
+    (:func:`~talkinghead.models.mouth_generator.paste_mouth`).
     """
     from .mouth_generator import _paste_crop, paste_mouth
 
     S = generator.config.size
     sizes = [] if detail is None else detail_sizes(native_side(lm68), S, max_passes)
     if not sizes:
-        return paste_mouth(image, lm68, reference(S), generator, opening_only=opening_only)
+        return paste_mouth(image, lm68, reference(S), generator, opening_only=opening_only,
+                           guide=guide)  # fmt: skip
     top = native_crop(image, lm68, sizes[-1])
     import cv2
 
@@ -300,7 +306,7 @@ def paste_mouth_detailed(
 
     pts = {n: crop_points(mouth_crop_matrix(lm68, n), lm68) for n in [S, *sizes]}
     comp = generator_composite(down(S), reference(S), pts[S], generator,
-                               opening_only=opening_only)  # fmt: skip
+                               opening_only=opening_only, guide=guide)  # fmt: skip
     out = detail_passes(comp, [down(n) for n in sizes], [reference(n) for n in sizes],
                         [pts[n] for n in sizes], detail, opening_only=opening_only)  # fmt: skip
     N = sizes[-1]

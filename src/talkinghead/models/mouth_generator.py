@@ -9,10 +9,16 @@ eyes are level, ``CROP_IOD`` inter-ocular distances a side. Inputs, all ``S x S`
 - ``reference`` (3): a crop of the same person (any frame: its appearance, teeth, lips),
 - ``shape`` (2): the target mouth drawn from the 68 points (:func:`shape_maps`): the
   inner-lip polygon filled (the opening) and the lips (outer minus inner polygon).
+- with ``config.guide`` (issue 18, session 11), ``guide`` (3): the *procedural* interior
+  (:func:`talkinghead.render.photo.procedural_guide`: drawn teeth and cavity at the target
+  lips, coloured from the reference, on mid-grey = 0; 0 where the mouth is not opened
+  wider than in the reference), so the net knows where teeth and cavity go and repaints
+  them. :meth:`MouthGenerator.with_guide` adds these channels to an unguided generator
+  with zero first-layer weights (its output is then unchanged).
 
 Network (``c = base_channels``; ``S`` divisible by 8)::
 
-    x (B, 9, S, S)
+    x (B, 9, S, S)  (B, 12, S, S) with the guide
     enc0 conv3x3           -> (B, c,  S,   S)
     enc1 conv4x4 stride 2  -> (B, 2c, S/2, S/2)
     enc2 conv4x4 stride 2  -> (B, 4c, S/4, S/4)
@@ -73,14 +79,21 @@ class MouthGeneratorConfig:
         ``c`` in the module docstring.
     n_res : int
         Residual blocks at the bottleneck.
+    guide : bool
+        Three more input channels: the procedural interior at the target lips.
     """
 
     size: int = 96
     base_channels: int = 16
     n_res: int = 1
+    guide: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.guide, bool):
+            raise InvalidArgumentError(f"MouthGeneratorConfig.guide={self.guide!r} must be a bool")
         for f in fields(self):
+            if f.name == "guide":
+                continue
             v = getattr(self, f.name)
             if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
                 raise InvalidArgumentError(
@@ -93,6 +106,11 @@ class MouthGeneratorConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def in_channels(self) -> int:
+        """Input channels: 9, or 12 with the guide."""
+        return 12 if self.guide else 9
 
     @classmethod
     def from_dict(cls, d: dict) -> MouthGeneratorConfig:
@@ -156,9 +174,9 @@ def shape_maps(lm_crop: np.ndarray, size: int) -> np.ndarray:
 
 
 def generator_inputs(
-    crop: np.ndarray, reference: np.ndarray, lm_crop: np.ndarray
+    crop: np.ndarray, reference: np.ndarray, lm_crop: np.ndarray, guide: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Network input (9, S, S) float32 and the mask (S, S) for one crop.
+    """Network input (9, S, S) float32 (12 with ``guide``) and the mask (S, S) for one crop.
 
     Parameters
     ----------
@@ -168,12 +186,21 @@ def generator_inputs(
         A crop of the same person.
     lm_crop : ndarray, shape (68, 2)
         The target 68 points in crop pixels.
+    guide : ndarray, shape (3, S, S), optional
+        The procedural interior (:func:`talkinghead.render.photo.procedural_guide`),
+        appended as channels 9-11.
     """
     S = crop.shape[0]
     m = mouth_mask(lm_crop, S)
     x = crop.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
     r = reference.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
-    inp = np.concatenate([x * (1 - m), m[None], r, shape_maps(lm_crop, S)])
+    parts = [x * (1 - m), m[None], r, shape_maps(lm_crop, S)]
+    if guide is not None:
+        g = np.asarray(guide, np.float32)
+        if g.shape != (3, S, S):
+            raise InvalidArgumentError(f"guide.shape={g.shape} must be (3, {S}, {S})")
+        parts.append(g)
+    inp = np.concatenate(parts)
     return np.ascontiguousarray(inp, np.float32), m
 
 
@@ -202,7 +229,8 @@ class _Up(nn.Module):
 class MouthGenerator(nn.Module, TorchModuleCheckpoint):
     """Conv encoder-decoder inpainting the mouth crop (see the module docstring).
 
-    ``forward(x)``: ``x`` (B, 9, S, S) -> (B, 3, S, S) in [-1, 1] (raw, not composited).
+    ``forward(x)``: ``x`` (B, 9, S, S) (12 channels with ``config.guide``) -> (B, 3, S, S)
+    in [-1, 1] (raw, not composited).
     """
 
     checkpoint_format = _FORMAT
@@ -216,7 +244,7 @@ class MouthGenerator(nn.Module, TorchModuleCheckpoint):
         super().__init__()
         self.config = config or MouthGeneratorConfig()
         c = self.config.base_channels
-        self.enc0 = _ConvBlock(9, c)
+        self.enc0 = _ConvBlock(self.config.in_channels, c)
         self.enc1 = _ConvBlock(c, 2 * c, k=4, stride=2)
         self.enc2 = _ConvBlock(2 * c, 4 * c, k=4, stride=2)
         self.enc3 = _ConvBlock(4 * c, 4 * c, k=4, stride=2)
@@ -227,9 +255,10 @@ class MouthGenerator(nn.Module, TorchModuleCheckpoint):
         self.out = nn.Conv2d(c, 3, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 4 or x.shape[1] != 9 or x.shape[-1] % 8 or x.shape[-2] % 8:
+        n = self.config.in_channels
+        if x.ndim != 4 or x.shape[1] != n or x.shape[-1] % 8 or x.shape[-2] % 8:
             raise InvalidArgumentError(
-                f"x.shape={tuple(x.shape)} must be (B, 9, H, W) with H, W multiples of 8"
+                f"x.shape={tuple(x.shape)} must be (B, {n}, H, W) with H, W multiples of 8"
             )
         e0 = self.enc0(x)
         e1 = self.enc1(e0)
@@ -242,21 +271,47 @@ class MouthGenerator(nn.Module, TorchModuleCheckpoint):
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    @classmethod
+    def with_guide(cls, src: MouthGenerator) -> MouthGenerator:
+        """A guided copy of the unguided ``src``: its weights, and zero first-layer weights
+        for the three guide channels, so that its output equals ``src``'s at the start."""
+        if src.config.guide:
+            raise InvalidArgumentError("src.config.guide=True must be False (already guided)")
+        cfg = MouthGeneratorConfig.from_dict({**src.config.to_dict(), "guide": True})
+        model = cls(cfg)
+        state = dict(src.state_dict())
+        w = state["enc0.0.weight"]
+        state["enc0.0.weight"] = torch.cat([w, torch.zeros_like(w[:, :3])], dim=1)
+        model.load_state_dict(state)
+        return model.train(src.training)
+
     @torch.no_grad()
-    def generate(self, crop: np.ndarray, reference: np.ndarray, lm_crop: np.ndarray):
+    def generate(
+        self,
+        crop: np.ndarray,
+        reference: np.ndarray,
+        lm_crop: np.ndarray,
+        guide: np.ndarray | None = None,
+    ):
         """Inpaint one crop: uint8 (S, S, 3) and the mask (S, S) it filled (eval mode).
 
-        Parameters are those of :func:`generator_inputs`; ``S`` must be ``config.size``.
+        Parameters are those of :func:`generator_inputs`; ``S`` must be ``config.size``;
+        ``guide`` is required with ``config.guide`` (and refused without).
         """
         S = self.config.size
         if crop.shape != (S, S, 3) or reference.shape != (S, S, 3):
             raise InvalidArgumentError(
                 f"crop.shape={crop.shape}, reference.shape={reference.shape} must be ({S}, {S}, 3)"
             )
+        if (guide is None) == self.config.guide:
+            raise InvalidArgumentError(
+                f"guide={'None' if guide is None else 'an array'} must be given exactly when "
+                f"config.guide=True (it is {self.config.guide})"
+            )
         was = self.training
         self.eval()
         try:
-            inp, m = generator_inputs(crop, reference, lm_crop)
+            inp, m = generator_inputs(crop, reference, lm_crop, guide)
             y = self(torch.from_numpy(inp)[None])[0].numpy().transpose(1, 2, 0)
         finally:
             self.train(was)
@@ -292,18 +347,21 @@ def paste_mouth(
     model: MouthGenerator,
     *,
     opening_only: bool = False,
+    guide=None,
 ) -> np.ndarray:
     """Generate the mouth region of ``image`` (H, W, 3 uint8, in place) for its target
     points ``lm68`` from the person's ``reference`` crop (S, S, 3); pasted back feathered.
     ``opening_only``: keep the generated pixels only inside the inner lips (grown by 0.05
-    eye distances): the lips stay the warped photo's, the interior is generated."""
+    eye distances): the lips stay the warped photo's, the interior is generated.
+    ``guide`` (for a guided model): a function of the target crop points (68, 2) giving
+    the guide (3, S, S) (e.g. :func:`talkinghead.render.photo.procedural_guide`)."""
     import cv2
 
     S = model.config.size
     M = mouth_crop_matrix(lm68, S)
     crop = cv2.warpAffine(image, M, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     pts = crop_points(M, lm68)
-    gen, _ = model.generate(crop, reference, pts)
+    gen, _ = model.generate(crop, reference, pts, None if guide is None else guide(pts))
     return _paste_crop(image, gen, feather(region_mask(pts, S, opening_only=opening_only)), M)
 
 

@@ -94,6 +94,8 @@ __all__ = [
     "load_mouth_generator",
     "load_mouth_detail",
     "MOUTH_DETAIL_DIR",
+    "procedural_guide",
+    "guide_function",
 ]
 
 #: Static points on the ellipse around the face.
@@ -503,6 +505,15 @@ class PhotoAnimator:
             crop = reference_crop if self.mouth_detail is None else native_crop
             self._mouth_ref = crop(self._work, self._to_work(lm), self.mouth_model.config.size)
             self._mouth_refs: dict[int, np.ndarray] = {}
+            #: a guided generator's guide: the procedural interior at the target lips
+            self._mouth_guide = None
+            if self.mouth_model.config.guide:
+                from ..models.mouth_generator import crop_points, mouth_crop_matrix
+
+                lw = self._to_work(lm)
+                S = self.mouth_model.config.size
+                ref_pts = crop_points(mouth_crop_matrix(lw, S), lw)
+                self._mouth_guide = guide_function(self._mouth_ref, ref_pts, grey=face.grey)
         #: the warp's maps are evaluated on every ``map_step``-th pixel (large faces)
         self.map_step = max(1, int(self.face.interocular * self.work_scale // MAP_IOD))
 
@@ -674,8 +685,8 @@ class PhotoAnimator:
             from ..models.mouth_detail import paste_mouth_detailed
 
             paste_mouth_detailed(out, lm, self._mouth_reference, self.mouth_model,
-                                 self.mouth_detail,
-                                 opening_only=self.mouth_region == "opening")  # fmt: skip
+                                 self.mouth_detail, opening_only=self.mouth_region == "opening",
+                                 guide=self._mouth_guide)  # fmt: skip
         elif self.mouth == "band":
             paint_band(out, lm, iod=iod, photo_gap=photo_gap, grey=self.face.grey)
         else:
@@ -691,6 +702,57 @@ class PhotoAnimator:
             lm = self._to_work(np.asarray(self.face.landmarks, np.float64))
             self._mouth_refs[size] = native_crop(self._work, lm, size)
         return self._mouth_refs[size]
+
+
+def procedural_guide(
+    reference: np.ndarray, ref_lm: np.ndarray, lm_crop: np.ndarray, *, grey: bool | None = None
+) -> np.ndarray:
+    """The guide of a guided learned mouth: the procedural interior at the target lips.
+
+    Exactly what ``mouth="procedural"`` paints (:func:`~talkinghead.render.mouth.paint_mouth`:
+    teeth rows, tongue, cavity, blended in with a strength that grows as the mouth opens
+    wider than in the reference), drawn in the ``S`` px mouth crop on mid-grey: its palette
+    (:class:`~talkinghead.render.mouth.MouthPalette`) and the "photo's gap" come from the
+    ``reference`` crop (S, S, 3 uint8, the photo's own; in training another frame of the clip)
+    and its points ``ref_lm`` (68, 2), the teeth from the target points ``lm_crop`` (68, 2),
+    both in crop pixels (``S / CROP_IOD`` pixels between the eyes). The same function at
+    training and at inference.
+
+    Returns
+    -------
+    ndarray, shape (3, S, S), float32
+        (painted - 128) / 127.5: 0 where nothing is drawn (a mouth not opened further).
+    """
+    return guide_function(reference, ref_lm, grey=grey)(lm_crop)
+
+
+def guide_function(reference: np.ndarray, ref_lm: np.ndarray, *, grey: bool | None = None):
+    """:func:`procedural_guide` with the reference's palette and gap computed once: a
+    function of the target crop points (68, 2) -> (3, S, S) float32."""
+    from ..models.mouth_generator import CROP_IOD
+    from .mouth import MouthPalette, paint_mouth
+
+    ref = np.asarray(reference)
+    S = ref.shape[0]
+    if ref.shape != (S, S, 3) or ref.dtype != np.uint8:
+        raise InvalidArgumentError(f"reference.shape={ref.shape} must be (S, S, 3) uint8")
+    rl = np.asarray(ref_lm, np.float64)
+    if rl.shape != (68, 2):
+        raise InvalidArgumentError(f"ref_lm.shape={rl.shape} must be (68, 2)")
+    if grey is None:
+        grey = bool(np.array_equal(ref[..., 0], ref[..., 1])
+                    and np.array_equal(ref[..., 1], ref[..., 2]))  # fmt: skip
+    palette = MouthPalette.from_photo(ref, rl, grey=grey)
+    gap = float(np.linalg.norm(rl[62] - rl[66]))
+    iod = S / CROP_IOD
+
+    def guide(lm_crop: np.ndarray) -> np.ndarray:
+        canvas = np.full((S, S, 3), 128, np.uint8)
+        paint_mouth(canvas, np.asarray(lm_crop, np.float64), iod=iod, photo_gap=gap,
+                    palette=palette)  # fmt: skip
+        return (canvas.astype(np.float32).transpose(2, 0, 1) - 128.0) / 127.5
+
+    return guide
 
 
 def load_mouth_detail(model=None):

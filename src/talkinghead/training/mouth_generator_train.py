@@ -106,24 +106,35 @@ def build_crops(
     }
 
 
-def sample_batch(data: dict, idx: np.ndarray, rng: np.random.Generator):
-    """Inputs (B, 9, S, S), targets (B, 3, S, S) in [-1, 1], masks (B, 1, S, S) (numpy)."""
+def sample_batch(data: dict, idx: np.ndarray, rng: np.random.Generator, *, guide: bool = False):
+    """Inputs (B, 9, S, S), targets (B, 3, S, S) in [-1, 1], masks (B, 1, S, S) (numpy).
+
+    ``guide``: 12 input channels, the last three the procedural interior at the target
+    lips coloured from the reference (:func:`talkinghead.render.photo.procedural_guide`,
+    as at inference)."""
     from ..models.mouth_generator import generator_inputs
+    from ..render.photo import procedural_guide
 
     crops, lm, clip = data["crops"], data["lm"], data["clip"]
     xs, ys, ms = [], [], []
+
+    def mirror(p):
+        p = np.asarray(p, np.float64).copy()
+        p[:, 0] = crops.shape[2] - 1 - p[:, 0]
+        return p[_MIRROR]
+
     for i in idx:
         same = np.flatnonzero(clip == clip[i])
         j = int(rng.choice(same[same != i])) if len(same) > 1 else int(i)
         tgt = crops[i]
         if rng.random() < 0.5:  # mirror target and reference together
             tgt, ref = tgt[:, ::-1], crops[j][:, ::-1]
-            pts = lm[i].copy()
-            pts[:, 0] = tgt.shape[1] - 1 - pts[:, 0]
-            pts = pts[_MIRROR]
+            pts, ref_pts = mirror(lm[i]), mirror(lm[j])
         else:
-            ref, pts = crops[j], lm[i]
-        inp, m = generator_inputs(np.ascontiguousarray(tgt), np.ascontiguousarray(ref), pts)
+            ref, pts, ref_pts = crops[j], lm[i], lm[j]
+        tgt, ref = np.ascontiguousarray(tgt), np.ascontiguousarray(ref)
+        g = procedural_guide(ref, ref_pts, pts) if guide else None
+        inp, m = generator_inputs(tgt, ref, pts, g)
         xs.append(inp)
         ys.append(tgt.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0)
         ms.append(m[None])
@@ -299,6 +310,7 @@ def train(
     d_lr: float = 2e-4,
     open_frac: float = 0.0,
     init=None,
+    guide: bool = False,
     log=print,
 ):
     """Train (or resume from ``out/last``) a :class:`MouthGenerator`; returns it.
@@ -315,7 +327,10 @@ def train(
     ``save_every`` steps and at the end; ``max_seconds`` stops early (then saved).
     ``init`` (a :class:`MouthGenerator` or its folder): start from these weights
     (fine-tuning, e.g. :func:`talkinghead.personalize.personalize`) unless the run resumes
-    from ``out/last``; ``config`` is then ``init``'s.
+    from ``out/last``; ``config`` is then ``init``'s. ``guide``: an unguided ``init`` gets
+    the procedural-interior guide channels with zero weights
+    (:meth:`~talkinghead.models.mouth_generator.MouthGenerator.with_guide`: step 0 is
+    ``init`` itself); the batches carry the guide whenever the model is guided.
     """
     import torch
 
@@ -338,11 +353,17 @@ def train(
         step = int(st["step"])
     elif init is not None:
         src = init if isinstance(init, MouthGenerator) else MouthGenerator.from_pretrained(init)
-        model = MouthGenerator(src.config)
-        model.load_state_dict(src.state_dict())
+        if guide and not src.config.guide:
+            model = MouthGenerator.with_guide(src)
+        else:
+            model = MouthGenerator(src.config)
+            model.load_state_dict(src.state_dict())
         model.train()
     else:
-        model = MouthGenerator(config or MouthGeneratorConfig(size=int(data["crops"].shape[1])))
+        cfg = config or MouthGeneratorConfig(size=int(data["crops"].shape[1]), guide=guide)
+        model = MouthGenerator(cfg)
+    if guide and not model.config.guide:
+        raise InvalidArgumentError("guide=True must come with a guided model (config.guide)")
     if model.config.size != data["crops"].shape[1]:
         raise InvalidArgumentError(
             f"crops of {data['crops'].shape[1]} px must match config.size={model.config.size}"
@@ -364,7 +385,9 @@ def train(
         idx = rng.integers(0, N, batch_size)
         if n_open:
             idx[:n_open] = rng.choice(wide, n_open)
-        x, y, m = (torch.from_numpy(a) for a in sample_batch(data, idx, rng))
+        x, y, m = (
+            torch.from_numpy(a) for a in sample_batch(data, idx, rng, guide=model.config.guide)
+        )
         g = model(x)
         comp = g * m + y * (1 - m)
         l1 = (torch.abs(g - y) * (m + 0.1 * (1 - m))).mean() / (m.mean() + 0.1)
@@ -446,6 +469,7 @@ def build_detail_data(
         region_mask,
     )
     from ..models.mouth_generator import crop_points, mouth_crop_matrix, shape_maps
+    from ..render.photo import guide_function
 
     if patch % 2:
         raise InvalidArgumentError(f"patch={patch} must be even")
@@ -491,8 +515,11 @@ def build_detail_data(
         for i in range(len(crops)):
             j = int(rng.choice([q for q in range(len(crops)) if q != i]))
             opening = bool(rng.random() < opening_frac)
+            g = None
+            if generator.config.guide:  # a guided generator sees the procedural interior
+                g = guide_function(small[j], pts[j] * (S / N))
             comp = generator_composite(small[i], small[j], pts[i] * (S / N), generator,
-                                       opening_only=opening)  # fmt: skip
+                                       opening_only=opening, guide=g)  # fmt: skip
             base = cv2.resize(comp, (N, N), interpolation=cv2.INTER_CUBIC)
             m = region_mask(pts[i], N, opening_only=opening)
             shp = shape_maps(pts[i], N)
