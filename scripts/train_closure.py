@@ -13,7 +13,8 @@ none. One JSON per clip under ``--labels`` (reused; delete it to rebuild)::
     {"id", "group", "source", "person", "transcript", "transcript_source", "n_frames",
      "fps", "phones": [[label, start, end], ...] or null, "error": str or null}
 
-``train``: the classifier (:mod:`talkinghead.models.closure`) on the standardised input of a
+``train``: the classifier (``models.mouth.ClosureNet``, loss in ``recipes.closure``) on the
+standardised input of a
 mouth checkpoint (``--base``: its front end, prior column and standardisation, so nothing new
 is computed at run time), on the training clips of that checkpoint's recipe minus the
 validation clips and their people (``--val-from``); target per 50 Hz frame: the frame time
@@ -43,7 +44,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "scripts"))
 
 #: Training-side sources whose speech is not English (no Whisper tiny.en transcript).
 NON_ENGLISH_SOURCES = ("olkavs",)
@@ -114,17 +114,11 @@ def load_labels(labels: Path, clip_id: str):
 
 def stage_train(args) -> int:
     import torch
-    from train_mouth import build_cache, list_clips, speaker_of
 
-    from talkinghead.evaluate.splits import load_split
-    from talkinghead.models.closure import (
-        closure_config,
-        frame_targets,
-        precision_recall,
-        train_closure,
-    )
-    from talkinghead.models.mouth import MouthModel
-    from talkinghead.recipes.mouth import read_val_clips
+    from talkinghead.evaluate.splits import load_split, recording_group
+    from talkinghead.models.mouth import MouthModel, closure_config
+    from talkinghead.recipes.closure import frame_targets, precision_recall, train_closure
+    from talkinghead.recipes.mouth import build_cache, list_clips, read_val_clips, speaker_of
 
     torch.set_num_threads(1)
     base = MouthModel.from_pretrained(args.base)
@@ -137,8 +131,12 @@ def stage_train(args) -> int:
                 and speaker_of(r) not in test_people and c["id"] not in excl
                 and c["id"].rsplit("/", 1)[-1] not in excl]  # fmt: skip
 
-    main_clips, _ = build_cache(keep(list_clips(args.prepared)), "student", Path(args.cache))
-    extra, _ = build_cache(keep(list_clips(args.train_only)), "student", Path(args.cache))
+    main_clips, _ = build_cache(
+        keep(list_clips(args.prepared)), "student", Path(args.cache), group_fn=recording_group
+    )
+    extra, _ = build_cache(
+        keep(list_clips(args.train_only)), "student", Path(args.cache), group_fn=recording_group
+    )
     vids = set(read_val_clips(args.val_from))
     vspk = {c.speaker for c in main_clips if c.id in vids}
     labels = Path(args.labels)
@@ -207,7 +205,7 @@ def stage_train(args) -> int:
     base.config.closure_net = cfg.to_dict()
     base.config.closure_gain = float(args.gain) if args.gain else None
     base.meta["closure"] = {
-        "recipe": "scripts/train_closure.py (talkinghead.models.closure)",
+        "recipe": "scripts/train_closure.py (talkinghead.recipes.closure)",
         "argv": list(sys.argv[1:] if args._argv is None else args._argv),
         "n_train_clips": len(train),
         "val_precision_recall": pr,

@@ -47,119 +47,16 @@ the causal model's head of that look-ahead as the prior::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from talkinghead.evaluate.splits import recording_group
+from talkinghead.recipes.mouth import build_cache, list_clips, speaker_of
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def speaker_of(rec: dict) -> str:
-    return (rec.get("extra") or {}).get("person") or rec.get("speaker") or rec["id"]
-
-
-def group_of(rec: dict) -> str:
-    from talkinghead.evaluate.splits import source_group
-
-    return source_group((rec.get("extra") or {}).get("source") or "", speaker_of(rec))
-
-
-def list_clips(prepared_dirs):
-    """[(prepared dir, clip dict, recording dict)] of every ok clip."""
-    out = []
-    for d in prepared_dirs:
-        d = Path(d)
-        recs = {}
-        for line in (d / "recordings.jsonl").read_text().splitlines():
-            try:
-                r = json.loads(line)
-                recs[r["id"]] = r
-            except (json.JSONDecodeError, KeyError):
-                continue
-        for line in (d / "clips.jsonl").read_text().splitlines():
-            try:
-                c = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if c.get("status") != "ok" or not c.get("path") or c["recording"] not in recs:
-                continue
-            if not (d / c["path"]).is_file():
-                continue
-            out.append((d, c, recs[c["recording"]]))
-    return out
-
-
-def frontend_fn(name: str, causal_dir=None):
-    from talkinghead.audio.whisper import encoder_frames
-    from talkinghead.models.default import FAST_DIR
-    from talkinghead.models.mouth import causal_frames, mel_frames, student_frames
-    from talkinghead.models.student import SpeechStudent
-
-    if name == "causal":
-        from talkinghead.models.causal_default import CausalDefaultModel
-
-        cm = CausalDefaultModel.from_pretrained(causal_dir)
-        return (lambda y: causal_frames(cm, y)), cm
-    if name == "mel":
-        return mel_frames, None
-    if name == "whisper":
-        return encoder_frames, None
-    st = SpeechStudent.from_pretrained(FAST_DIR / "student")
-    return (lambda y: student_frames(st, y)), st
-
-
-def build_cache(items, frontend: str, cache: Path, log=print, causal_dir=None):
-    from talkinghead.audio.io import load_audio
-    from talkinghead.recipes.mouth import cache_clip, cache_file, load_cached
-
-    cache.mkdir(parents=True, exist_ok=True)
-    fn, student = frontend_fn(frontend, causal_dir)
-    audio = {}
-    clips = []
-    t0 = time.time()
-    for i, (d, c, rec) in enumerate(items):
-        path = cache_file(cache, c["id"])
-        spk, grp = speaker_of(rec), group_of(rec)
-        if path.is_file():
-            clips.append(load_cached(path, speaker=spk, group=grp))
-            continue
-        src = rec.get("audio") or rec.get("video")
-        if not src:
-            continue
-        if src not in audio:
-            audio.clear()
-            try:
-                audio[src] = load_audio(src, sr=16000)[0]
-            except Exception as e:  # unreadable audio: skip this recording's clips
-                log(f"  skip {c['id']}: {e}")
-                audio[src] = None
-        y = audio[src]
-        if y is None:
-            continue
-        fps = float(c["fps"])
-        a = int(round(c.get("start_frame", 0) / fps * 16000))
-        b = int(round((c.get("start_frame", 0) + c["n_frames"]) / fps * 16000))
-        with np.load(d / c["path"]) as z:
-            mesh, valid = z["mesh"], z["valid"].astype(bool)
-        clips.append(
-            cache_clip(
-                clip_id=c["id"],
-                y16=y[a:b],
-                mesh=mesh,
-                valid=valid,
-                fps=fps,
-                frontend=fn,
-                cache_dir=cache,
-                speaker=spk,
-                group=grp,
-            )
-        )
-        if (i + 1) % 100 == 0:
-            log(f"  cached {i + 1}/{len(items)} clips ({time.time() - t0:.0f} s)")
-    return clips, student
 
 
 def carve_val(clips, frac: float, seed: int):
@@ -310,7 +207,9 @@ def main(argv=None) -> int:
     keep = [k for k in keep if not excluded(k[1])]
     print(f"{len(items)} ok clips, {len(keep)} on the training side", flush=True)
     cache = Path(args.cache or f"/tmp/th_mouth/{args.frontend}")
-    clips, student = build_cache(keep, args.frontend, cache, causal_dir=args.causal_dir)
+    clips, student = build_cache(
+        keep, args.frontend, cache, causal_dir=args.causal_dir, group_fn=recording_group
+    )
     causal = None
     if args.frontend == "causal":  # the front end is the causal model, not a student
         causal, student = student, None
@@ -323,7 +222,9 @@ def main(argv=None) -> int:
             and speaker_of(rec) not in test_people
             and not excluded(c)
         ]
-        extra, _ = build_cache(more, args.frontend, cache, causal_dir=args.causal_dir)
+        extra, _ = build_cache(
+            more, args.frontend, cache, causal_dir=args.causal_dir, group_fn=recording_group
+        )
         print(f"{len(extra)} train-only clips from {args.train_only}", flush=True)
     print(f"cached {len(clips) + len(extra)} clips under {cache}", flush=True)
     if args.cache_only:

@@ -8,7 +8,7 @@ import pytest
 
 from talkinghead.corpora.people import person_id
 from talkinghead.errors import InvalidArgumentError
-from talkinghead.evaluate.splits import LIPNET_GRID_SPEAKERS, load_split
+from talkinghead.evaluate.splits import LIPNET_GRID_SPEAKERS, load_split, recording_group
 
 
 def test_person_ids_join_copies():
@@ -20,6 +20,15 @@ def test_person_ids_join_copies():
     lipnet = "rizkiarm__LipNet/evaluation/samples/GRID/lrwp9a.mpg"
     assert person_id("GRID spk E: woman", source="rizkiarm__LipNet", file=lipnet) == "grid:s23"
     assert person_id("x (a)", source="s1") != person_id("x (a)", source="s2")
+
+
+def test_recording_group_reads_the_source_and_the_person():
+    rec = {"id": "r1", "extra": {"source": "intermezzio__pennappsxx/uploads"}}
+    assert recording_group(rec) == "webcam"
+    assert recording_group({"id": "r2", "speaker": "grid:s7"}) == "GRID"
+    assert recording_group({"id": "r3", "extra": {"person": "lrs3:abc", "source": "x"}}) == "LRS3"
+    assert recording_group({"id": "r4", "extra": {"source": "onurkantar_turkish"}}) == "Turkish"
+    assert recording_group({"id": "r5"}) == "other"
 
 
 def test_unknown_split_name():

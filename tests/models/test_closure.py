@@ -1,4 +1,5 @@
-"""The /p b m/ frame classifier (models/closure.py) and the closures it drives in MouthModel."""
+"""The /p b m/ frame classifier (models.mouth.ClosureNet, recipes/closure.py) and the
+closures it drives in MouthModel."""
 
 from __future__ import annotations
 
@@ -6,14 +7,8 @@ import numpy as np
 import pytest
 
 from talkinghead.errors import CheckpointError, InvalidArgumentError
-from talkinghead.models.closure import (
-    ClosureNet,
-    closure_config,
-    frame_targets,
-    precision_recall,
-    train_closure,
-)
-from talkinghead.models.mouth import MouthConfig, MouthModel
+from talkinghead.models.mouth import ClosureNet, MouthConfig, MouthModel, closure_config
+from talkinghead.recipes.closure import frame_targets, precision_recall, train_closure
 
 torch = pytest.importorskip("torch")
 

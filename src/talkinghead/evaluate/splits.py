@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..errors import InvalidArgumentError
 
-__all__ = ["source_group", "Split", "load_split", "SPLITS"]
+__all__ = ["source_group", "Split", "load_split", "SPLITS", "recording_group"]
 
 #: Names of the shipped split files (``splits/<name>.json``).
 SPLITS = ("mouth_v2",)
@@ -51,6 +51,14 @@ def source_group(source: str, person: str = "") -> str:
     if "pennapps" in s:
         return "webcam"
     return "other"
+
+
+def recording_group(rec: dict) -> str:
+    """:func:`source_group` of a prepared recording dict (``recordings.jsonl`` row): its
+    ``extra.source`` and its person (``extra.person``, else ``speaker``, else its id)."""
+    extra = rec.get("extra") or {}
+    person = extra.get("person") or rec.get("speaker") or rec["id"]
+    return source_group(extra.get("source") or "", person)
 
 
 @dataclass

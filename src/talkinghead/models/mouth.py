@@ -64,6 +64,8 @@ __all__ = [
     "close_dips",
     "MOUTH_WHISPER_DIR",
     "FRONTENDS",
+    "ClosureNet",
+    "closure_config",
 ]
 
 _FORMAT = "talkinghead.MouthModel"
@@ -125,13 +127,14 @@ class MouthConfig:
     close_dip_s : float
         Half-window of a dip (seconds) for ``close_dips``.
     closure_gain : float or None
-        Closures learned from phone labels (:mod:`talkinghead.models.closure`): the lips
+        Closures learned from phone labels (:class:`ClosureNet`, trained by
+        :mod:`talkinghead.recipes.closure`): the lips
         close by ``c = min(1, closure_gain * p) * gate``, ``p`` the classifier's
         p(/p b m/) on the network's input rows, as a known /p b m/ segment closes them
         (``jaw_open *= 1 - c``, ``lip_close = max(lip_close, c)``: the 68 points, the
         blendshapes and every export). None or 0: off (the classifier is not run).
     closure_net : dict or None
-        The classifier's architecture (:func:`talkinghead.models.closure.closure_config`
+        The classifier's architecture (:func:`closure_config`
         as a dict); its weights are ``closure.*`` in ``model.safetensors``.
     """
 
@@ -487,7 +490,7 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
         Monotone quantile map applied to the opening *after* the prior blend (a blend of two
         calibrated signals has narrower tails than either: fewer closures at the floor);
         fitted on validation clips like ``calibration``.
-    closure : talkinghead.models.closure.ClosureNet, optional
+    closure : ClosureNet, optional
         The /p b m/ frame classifier (needed when ``config.closure_gain`` is set).
     members : list of dict, optional
         More networks of the same config (weights as ``weights``), e.g. the same recipe
@@ -864,8 +867,6 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
             closure = None
             cw = {k[8:]: t.pop(k) for k in list(t) if k.startswith("closure.")}
             if cw or config.closure_gain:
-                from .closure import ClosureNet
-
                 if not cw or not config.closure_net:
                     raise InvalidArgumentError(
                         "closure_gain needs closure.* weights and config.closure_net"
@@ -896,3 +897,59 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
             )
         except (KeyError, TypeError, ValueError, InvalidArgumentError) as e:
             raise CheckpointError(f"path='{directory}' holds an inconsistent model: {e}") from e
+
+
+# -- the /p b m/ classifier behind config.closure_gain (trained by recipes.closure) --
+
+
+def closure_config(in_dim: int, *, channels: int = 32, dilations=(1, 2, 4, 8, 1), kernel: int = 5):
+    """The classifier's architecture: a :class:`~talkinghead.models.mouth.MouthConfig` with
+    one output (only ``in_dim``, ``channels``, ``kernel``, ``dilations`` and ``n_out``
+    matter; centred convolutions)."""
+    return MouthConfig(in_dim=int(in_dim), channels=int(channels), kernel=int(kernel),
+                       dilations=list(dilations), n_out=1, prior=False)  # fmt: skip
+
+
+class ClosureNet:
+    """The /p b m/ frame classifier of the closures (issue 12; ``config.closure_gain``):
+    ``weights`` (the torch module's state_dict as arrays) of
+    :func:`closure_config` ``config``.
+
+    :meth:`prob` maps standardised input rows (T, in_dim) to p(/p b m/) (T,), float64.
+    """
+
+    def __init__(self, config, weights: dict) -> None:
+        if config.n_out != 1:
+            raise InvalidArgumentError(f"config.n_out={config.n_out} must be 1 (one logit)")
+        self.config = config
+        self.weights = {k: np.asarray(v, np.float32) for k, v in weights.items()}
+        c = config.channels
+        want = {"inp.weight": (c, config.in_dim, 1), "inp.bias": (c,),
+                "out.weight": (1, c, 1), "out.bias": (1,)}  # fmt: skip
+        for i in range(len(config.dilations)):
+            want[f"blocks.{i}.conv.weight"] = (c, c, config.kernel)
+            want[f"blocks.{i}.conv.bias"] = (c,)
+        for k, shape in want.items():
+            got = self.weights[k].shape if k in self.weights else None
+            if got != shape:
+                raise InvalidArgumentError(f"closure weights[{k!r}].shape={got} must be {shape}")
+        self._fast = None
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """Logits on standardised rows ``x`` (T, in_dim), shape (T,), float32."""
+
+        x = np.asarray(x, np.float32)
+        if x.ndim != 2 or x.shape[1] != self.config.in_dim:
+            raise InvalidArgumentError(f"x.shape={x.shape} must be (T, {self.config.in_dim})")
+        if not len(x):
+            return np.zeros(0, np.float32)
+        if self.config.kernel in KERNELS:
+            if self._fast is None:
+                self._fast = fast_weights([self.weights], self.config)
+            return forward_fast(self._fast, self.config, x)[:, 0]
+        return _forward_numpy(self.weights, self.config, np.ascontiguousarray(x.T))[0]
+
+    def prob(self, x: np.ndarray) -> np.ndarray:
+        """p(/p b m/) per row of ``x``, shape (T,), float64."""
+        z = np.asarray(self.logits(x), np.float64)
+        return 0.5 * (1.0 + np.tanh(0.5 * z))  # the logistic function, overflow-free

@@ -50,6 +50,10 @@ __all__ = [
     "fit_open_calibration",
     "evaluate_clip",
     "read_val_clips",
+    "speaker_of",
+    "list_clips",
+    "frontend_fn",
+    "build_cache",
 ]
 
 #: Loss weight of each DOF (open, width, upper_up, lower_down, smile, protrude).
@@ -631,3 +635,112 @@ def read_val_clips(path: str | os.PathLike) -> list[str]:
             f"path={str(path)!r} must hold a JSON list of clip ids or meta.val_clips"
         )
     return list(ids)
+
+
+# -- prepared clips -> cached training clips (shared by scripts/train_mouth.py and
+# scripts/train_closure.py) --
+
+
+def speaker_of(rec: dict) -> str:
+    """The person of a prepared recording dict: ``extra.person``, else ``speaker``, else its id."""
+    return (rec.get("extra") or {}).get("person") or rec.get("speaker") or rec["id"]
+
+
+def list_clips(prepared_dirs):
+    """[(prepared dir, clip dict, recording dict)] of every ok clip."""
+    out = []
+    for d in prepared_dirs:
+        d = Path(d)
+        recs = {}
+        for line in (d / "recordings.jsonl").read_text().splitlines():
+            try:
+                r = json.loads(line)
+                recs[r["id"]] = r
+            except (json.JSONDecodeError, KeyError):
+                continue
+        for line in (d / "clips.jsonl").read_text().splitlines():
+            try:
+                c = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if c.get("status") != "ok" or not c.get("path") or c["recording"] not in recs:
+                continue
+            if not (d / c["path"]).is_file():
+                continue
+            out.append((d, c, recs[c["recording"]]))
+    return out
+
+
+def frontend_fn(name: str, causal_dir=None):
+    """``(fn, model)``: the front end ``name`` (student, causal, mel, whisper) as ``fn(y16)``."""
+    from ..audio.whisper import encoder_frames
+    from ..models.default import FAST_DIR
+    from ..models.mouth import causal_frames, mel_frames, student_frames
+    from ..models.student import SpeechStudent
+
+    if name == "causal":
+        from ..models.causal_default import CausalDefaultModel
+
+        cm = CausalDefaultModel.from_pretrained(causal_dir)
+        return (lambda y: causal_frames(cm, y)), cm
+    if name == "mel":
+        return mel_frames, None
+    if name == "whisper":
+        return encoder_frames, None
+    st = SpeechStudent.from_pretrained(FAST_DIR / "student")
+    return (lambda y: student_frames(st, y)), st
+
+
+def build_cache(items, frontend: str, cache: Path, log=print, causal_dir=None, group_fn=None):
+    """Cached training clips (:func:`cache_clip`) of ``items`` (:func:`list_clips` rows) and
+    the front end's model; unreadable audio is logged and its clips left out.
+    ``group_fn(rec)``: each clip's source group (default ``""``; the scripts pass
+    ``evaluate.splits.recording_group``).
+    """
+    from ..audio.io import load_audio
+
+    cache.mkdir(parents=True, exist_ok=True)
+    fn, student = frontend_fn(frontend, causal_dir)
+    audio = {}
+    clips = []
+    t0 = time.time()
+    for i, (d, c, rec) in enumerate(items):
+        path = cache_file(cache, c["id"])
+        spk, grp = speaker_of(rec), (group_fn(rec) if group_fn is not None else "")
+        if path.is_file():
+            clips.append(load_cached(path, speaker=spk, group=grp))
+            continue
+        src = rec.get("audio") or rec.get("video")
+        if not src:
+            continue
+        if src not in audio:
+            audio.clear()
+            try:
+                audio[src] = load_audio(src, sr=16000)[0]
+            except Exception as e:  # unreadable audio: skip this recording's clips
+                log(f"  skip {c['id']}: {e}")
+                audio[src] = None
+        y = audio[src]
+        if y is None:
+            continue
+        fps = float(c["fps"])
+        a = int(round(c.get("start_frame", 0) / fps * 16000))
+        b = int(round((c.get("start_frame", 0) + c["n_frames"]) / fps * 16000))
+        with np.load(d / c["path"]) as z:
+            mesh, valid = z["mesh"], z["valid"].astype(bool)
+        clips.append(
+            cache_clip(
+                clip_id=c["id"],
+                y16=y[a:b],
+                mesh=mesh,
+                valid=valid,
+                fps=fps,
+                frontend=fn,
+                cache_dir=cache,
+                speaker=spk,
+                group=grp,
+            )
+        )
+        if (i + 1) % 100 == 0:
+            log(f"  cached {i + 1}/{len(items)} clips ({time.time() - t0:.0f} s)")
+    return clips, student
