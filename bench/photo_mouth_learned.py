@@ -51,6 +51,8 @@ from pathlib import Path
 
 import numpy as np
 
+from talkinghead.corpora.people import recording_person
+
 REPO = Path(__file__).resolve().parents[1]
 SPLIT = REPO / "src/talkinghead/evaluate/splits/mouth_v2.json"
 REFINED = "procedural + general refiner"
@@ -82,7 +84,7 @@ def held_out_clips(
                 person = test[rid]["person"]
             elif side == "train" and rid not in test and rid not in excl:
                 rec = recs[rid]
-                person = (rec.get("extra") or {}).get("person") or rec["speaker"]
+                person = recording_person(rec)
             else:
                 continue
             grid = person.startswith("grid:")
@@ -105,7 +107,7 @@ def _large_face_clips(prepared, n_people: int, side: str, min_iod: float):
         if side == "test" and rid in test:
             person = test[rid]["person"]
         elif side == "train" and rid not in test and rid not in excl:
-            person = (rec.get("extra") or {}).get("person") or rec["speaker"]
+            person = recording_person(rec)
         else:
             continue
         z = np.load(npz)

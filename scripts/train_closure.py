@@ -115,10 +115,11 @@ def load_labels(labels: Path, clip_id: str):
 def stage_train(args) -> int:
     import torch
 
+    from talkinghead.corpora.people import recording_person
     from talkinghead.evaluate.splits import load_split, recording_group
     from talkinghead.models.mouth import MouthModel, closure_config
     from talkinghead.recipes.closure import frame_targets, precision_recall, train_closure
-    from talkinghead.recipes.mouth import build_cache, list_clips, read_val_clips, speaker_of
+    from talkinghead.recipes.mouth import build_cache, list_clips, read_val_clips
 
     torch.set_num_threads(1)
     base = MouthModel.from_pretrained(args.base)
@@ -128,7 +129,7 @@ def stage_train(args) -> int:
 
     def keep(items):
         return [(d, c, r) for d, c, r in items if split.side(c["recording"]) == "train"
-                and speaker_of(r) not in test_people and c["id"] not in excl
+                and recording_person(r) not in test_people and c["id"] not in excl
                 and c["id"].rsplit("/", 1)[-1] not in excl]  # fmt: skip
 
     main_clips, _ = build_cache(

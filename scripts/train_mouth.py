@@ -53,8 +53,9 @@ from pathlib import Path
 
 import numpy as np
 
+from talkinghead.corpora.people import recording_person
 from talkinghead.evaluate.splits import recording_group
-from talkinghead.recipes.mouth import build_cache, list_clips, speaker_of
+from talkinghead.recipes.mouth import build_cache, list_clips
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -196,7 +197,7 @@ def main(argv=None) -> int:
     items = list_clips(args.prepared)
     keep = []
     for d, c, rec in items:
-        if split.side(c["recording"]) != "train" or speaker_of(rec) in test_people:
+        if split.side(c["recording"]) != "train" or recording_person(rec) in test_people:
             continue  # the held-out side (and its people) never reach training
         keep.append((d, c, rec))
     excl = set(args.exclude_clips)
@@ -219,7 +220,7 @@ def main(argv=None) -> int:
             (d, c, rec)
             for d, c, rec in list_clips(args.train_only)
             if split.side(c["recording"]) == "train"
-            and speaker_of(rec) not in test_people
+            and recording_person(rec) not in test_people
             and not excluded(c)
         ]
         extra, _ = build_cache(

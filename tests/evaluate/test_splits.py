@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from talkinghead.corpora.people import person_id
+from talkinghead.corpora.people import person_id, recording_person
 from talkinghead.errors import InvalidArgumentError
 from talkinghead.evaluate.splits import LIPNET_GRID_SPEAKERS, load_split, recording_group
 
@@ -20,6 +20,14 @@ def test_person_ids_join_copies():
     lipnet = "rizkiarm__LipNet/evaluation/samples/GRID/lrwp9a.mpg"
     assert person_id("GRID spk E: woman", source="rizkiarm__LipNet", file=lipnet) == "grid:s23"
     assert person_id("x (a)", source="s1") != person_id("x (a)", source="s2")
+
+
+def test_recording_person_prefers_the_prepared_person():
+    assert (
+        recording_person({"id": "r", "speaker": "spk", "extra": {"person": "grid:s4"}}) == "grid:s4"
+    )
+    assert recording_person({"id": "r", "speaker": "spk", "extra": {}}) == "spk"
+    assert recording_person({"id": "r", "speaker": ""}) == "r"
 
 
 def test_recording_group_reads_the_source_and_the_person():

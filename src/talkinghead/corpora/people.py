@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-__all__ = ["person_id"]
+__all__ = ["person_id", "recording_person"]
 
 # one id per well-known person appearing in several sources
 _NAMED = {
@@ -25,6 +25,13 @@ _LIPNET_KNOWN = {"lrwp9a": "grid:s23", "id2_vcd_swwp2s": "grid:s2"}
 
 def _slug(s: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")
+
+
+def recording_person(rec: dict) -> str:
+    """The person of a prepared recording (a ``recordings.jsonl`` row as a dict): its
+    ``extra.person`` (set by ``prepare``), else its ``speaker``, else its id. Training
+    recipes group frames and references by it and keep test people out with it."""
+    return (rec.get("extra") or {}).get("person") or rec.get("speaker") or rec["id"]
 
 
 def person_id(hint: str, *, source: str = "", file: str = "") -> str:

@@ -55,10 +55,10 @@ def source_group(source: str, person: str = "") -> str:
 
 def recording_group(rec: dict) -> str:
     """:func:`source_group` of a prepared recording dict (``recordings.jsonl`` row): its
-    ``extra.source`` and its person (``extra.person``, else ``speaker``, else its id)."""
-    extra = rec.get("extra") or {}
-    person = extra.get("person") or rec.get("speaker") or rec["id"]
-    return source_group(extra.get("source") or "", person)
+    ``extra.source`` and its person (:func:`~talkinghead.corpora.people.recording_person`)."""
+    from ..corpora.people import recording_person
+
+    return source_group((rec.get("extra") or {}).get("source") or "", recording_person(rec))
 
 
 @dataclass

@@ -50,7 +50,6 @@ __all__ = [
     "fit_open_calibration",
     "evaluate_clip",
     "read_val_clips",
-    "speaker_of",
     "list_clips",
     "frontend_fn",
     "build_cache",
@@ -641,11 +640,6 @@ def read_val_clips(path: str | os.PathLike) -> list[str]:
 # scripts/train_closure.py) --
 
 
-def speaker_of(rec: dict) -> str:
-    """The person of a prepared recording dict: ``extra.person``, else ``speaker``, else its id."""
-    return (rec.get("extra") or {}).get("person") or rec.get("speaker") or rec["id"]
-
-
 def list_clips(prepared_dirs):
     """[(prepared dir, clip dict, recording dict)] of every ok clip."""
     out = []
@@ -698,6 +692,7 @@ def build_cache(items, frontend: str, cache: Path, log=print, causal_dir=None, g
     ``evaluate.splits.recording_group``).
     """
     from ..audio.io import load_audio
+    from ..corpora.people import recording_person
 
     cache.mkdir(parents=True, exist_ok=True)
     fn, student = frontend_fn(frontend, causal_dir)
@@ -706,7 +701,7 @@ def build_cache(items, frontend: str, cache: Path, log=print, causal_dir=None, g
     t0 = time.time()
     for i, (d, c, rec) in enumerate(items):
         path = cache_file(cache, c["id"])
-        spk, grp = speaker_of(rec), (group_fn(rec) if group_fn is not None else "")
+        spk, grp = recording_person(rec), (group_fn(rec) if group_fn is not None else "")
         if path.is_file():
             clips.append(load_cached(path, speaker=spk, group=grp))
             continue

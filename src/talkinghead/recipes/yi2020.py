@@ -259,10 +259,11 @@ def prepared_clips(prepared, *, keep=None) -> dict:
         person, each list in corpus order.
     """
     from ..corpora.manifest import iter_accepted
+    from ..corpora.people import recording_person
 
     out: dict = {}
     for c, rec, path in iter_accepted(prepared):
-        person = (rec.get("extra") or {}).get("person") or rec["speaker"]
+        person = recording_person(rec)
         if keep is None or keep(rec["id"], person):
             out.setdefault(person, []).append((c, rec, path))
     return dict(sorted(out.items()))

@@ -58,6 +58,7 @@ def build_crops(
     import cv2
 
     from ..corpora.manifest import iter_accepted
+    from ..corpora.people import recording_person
     from ..models.mouth_generator import crop_points, mouth_crop_matrix
 
     crops, lms, clip_idx, people, ids = [], [], [], [], []
@@ -92,7 +93,7 @@ def build_crops(
         cap.release()
         if got:
             ids.append(c["id"])
-            people.extend([(rec.get("extra") or {}).get("person") or rec["speaker"]] * got)
+            people.extend([recording_person(rec)] * got)
         if progress:
             print(f"{len(ids)} clips, {len(crops)} crops", flush=True, end="\r")
     if not crops:
