@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -54,15 +53,14 @@ def label_file(labels: Path, clip_id: str) -> Path:
     return Path(labels) / f"{safe}.json"
 
 
-def _write_json(path: Path, obj) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj))
-    os.replace(tmp, path)
-
-
 def stage_labels(args) -> int:
-    from talkinghead.audio import phones as ph
-    from talkinghead.evaluate.heldout import NON_ENGLISH_GROUPS, load_heldout_clips
+    from talkinghead._util.atomic import write_text_atomic
+    from talkinghead.evaluate.heldout import (
+        NON_ENGLISH_GROUPS,
+        add_whisper_transcripts,
+        aligned_phones,
+        load_heldout_clips,
+    )
     from talkinghead.evaluate.splits import load_split
 
     out = Path(args.labels)
@@ -83,20 +81,19 @@ def stage_labels(args) -> int:
                 s in c.source for s in NON_ENGLISH_SOURCES
             )
             try:
-                if not rec["transcript"] and english:
-                    from talkinghead.audio.whisper import transcribe
-
-                    text = transcribe(y=c.y, sr=c.sr)
-                    if text:
-                        rec["transcript"], rec["transcript_source"] = text, "whisper"
-                if rec["transcript"]:
-                    al = ph.align(y=c.y, sr=c.sr, transcript=rec["transcript"])
-                    rec["phones"] = [[p.label, float(p.start), float(p.end)] for p in al.phones]
+                if english:
+                    add_whisper_transcripts([c])  # only a clip without a transcript
+                rec["transcript"], rec["transcript_source"] = c.transcript, c.transcript_source
+                phones = aligned_phones(c)
+                if phones is not None:
+                    rec["phones"] = [[p.label, float(p.start), float(p.end)] for p in phones]
+                elif c.transcript:
+                    rec["error"] = "alignment failed"
                 else:
                     rec["error"] = "no transcript" if english else "not English"
-            except Exception as e:  # an alignment or decoding failure: recorded, not fatal
+            except Exception as e:  # a decoding failure: recorded, not fatal
                 rec["error"] = f"{type(e).__name__}: {e}"[:300]
-            _write_json(path, rec)
+            write_text_atomic(path, json.dumps(rec))
             n_new += 1
             if n_new % 50 == 0:
                 print(f"  {n_new} labelled ({time.time() - t0:.0f} s)", flush=True)

@@ -464,6 +464,25 @@ class MouthResult:
     closure: np.ndarray | None = None
 
 
+def check_net_weights(weights: dict, cfg: MouthConfig, what: str = "weights") -> None:
+    """Raise unless ``weights`` holds every array of the network of ``cfg`` (:func:`build_torch`)
+    with its shape."""
+    c = cfg.channels
+    want = {
+        "inp.weight": (c, cfg.in_dim, 1),
+        "inp.bias": (c,),
+        "out.weight": (cfg.n_out, c, 1),
+        "out.bias": (cfg.n_out,),
+    }
+    for i in range(len(cfg.dilations)):
+        want[f"blocks.{i}.conv.weight"] = (c, c, cfg.kernel)
+        want[f"blocks.{i}.conv.bias"] = (c,)
+    for k, shape in want.items():
+        got = weights[k].shape if k in weights else None
+        if got != shape:
+            raise InvalidArgumentError(f"{what}[{k!r}].shape={got} must be {shape}")
+
+
 class MouthModel(TorchTwinMixin, PretrainedMixin):
     """Front end + temporal conv network + DOF geometry (see the module docstring).
 
@@ -584,21 +603,7 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
             )
 
     def _check_weights(self, weights=None, what: str = "weights") -> None:
-        c, cfg = self.config.channels, self.config
-        want = {
-            "inp.weight": (c, cfg.in_dim, 1),
-            "inp.bias": (c,),
-            "out.weight": (cfg.n_out, c, 1),
-            "out.bias": (cfg.n_out,),
-        }
-        for i in range(len(cfg.dilations)):
-            want[f"blocks.{i}.conv.weight"] = (c, c, cfg.kernel)
-            want[f"blocks.{i}.conv.bias"] = (c,)
-        w = self.weights if weights is None else weights
-        for k, shape in want.items():
-            got = w[k].shape if k in w else None
-            if got != shape:
-                raise InvalidArgumentError(f"{what}[{k!r}].shape={got} must be {shape}")
+        check_net_weights(self.weights if weights is None else weights, self.config, what)
 
     def _build_net(self):
         return build_torch(self.config)
@@ -923,21 +928,11 @@ class ClosureNet:
             raise InvalidArgumentError(f"config.n_out={config.n_out} must be 1 (one logit)")
         self.config = config
         self.weights = {k: np.asarray(v, np.float32) for k, v in weights.items()}
-        c = config.channels
-        want = {"inp.weight": (c, config.in_dim, 1), "inp.bias": (c,),
-                "out.weight": (1, c, 1), "out.bias": (1,)}  # fmt: skip
-        for i in range(len(config.dilations)):
-            want[f"blocks.{i}.conv.weight"] = (c, c, config.kernel)
-            want[f"blocks.{i}.conv.bias"] = (c,)
-        for k, shape in want.items():
-            got = self.weights[k].shape if k in self.weights else None
-            if got != shape:
-                raise InvalidArgumentError(f"closure weights[{k!r}].shape={got} must be {shape}")
+        check_net_weights(self.weights, config, "closure weights")
         self._fast = None
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """Logits on standardised rows ``x`` (T, in_dim), shape (T,), float32."""
-
         x = np.asarray(x, np.float32)
         if x.ndim != 2 or x.shape[1] != self.config.in_dim:
             raise InvalidArgumentError(f"x.shape={x.shape} must be (T, {self.config.in_dim})")
