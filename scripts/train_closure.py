@@ -101,6 +101,185 @@ def stage_labels(args) -> int:
     return 0
 
 
+#: Audio-only files of ``../shared/data`` (MANIFEST ``kind`` audio) left out of ``speech``:
+#: not English speech by the manifest's notes or the file name, or singing.
+NOT_ENGLISH_SPEECH = (
+    "non-English",
+    "may be singing",
+    "German",
+    "french",
+    "italian",
+    "japan",
+    "korean",
+    "spanish",
+    "chinese",
+    "MuseTalk/data/audio/sun.wav",
+    "MuseTalk/data/audio/yongen.wav",
+)
+DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+#: espeak-ng voices and variants of the ``speech`` stage's synthetic speech.
+TTS_VOICES = (
+    "en-us",
+    "en-gb",
+    "en-gb-scotland",
+    "en-gb-x-gbclan",
+    "en-gb-x-rp",
+    "en-gb-x-gbcwmd",
+    "en-029",
+    "en-us-nyc",
+)
+TTS_VARIANTS = (
+    "",
+    "+m1",
+    "+m2",
+    "+m3",
+    "+m4",
+    "+m5",
+    "+m6",
+    "+m7",
+    "+f1",
+    "+f2",
+    "+f3",
+    "+f4",
+    "+f5",
+)
+
+
+def tts_sentences(n: int, seed: int = 0) -> list[str]:
+    """``n`` English sentences of 5-16 words (letters only) from Debian's licence texts
+    (``/usr/share/common-licenses``): prose with a wide vocabulary, known exactly."""
+    import re
+
+    texts = []
+    for f in sorted(Path("/usr/share/common-licenses").glob("*")):
+        if f.is_file():
+            texts.append(f.read_text(errors="replace"))
+    sents = set()
+    for t in texts:
+        for s in re.split(r"(?<=[.;:!?])\s+", re.sub(r"\s+", " ", t)):
+            s = s.strip().rstrip(".;:!?")
+            words = s.split()
+            if 5 <= len(words) <= 16 and all(re.fullmatch(r"[A-Za-z'-]+,?", w) for w in words):
+                sents.add(s)
+    sents = sorted(sents)
+    rng = np.random.default_rng(seed)
+    rng.shuffle(sents)
+    return sents[: int(n)]
+
+
+def stage_speech(args) -> int:
+    """Phone-labelled speech without faces: the English audio-only files of the data folder
+    (Whisper tiny.en transcripts; the digits' from their names) and espeak-ng sentences
+    (their text). One JSON per item under ``--out`` (reused)."""
+    import csv
+    import subprocess
+
+    from talkinghead._util.atomic import write_text_atomic
+    from talkinghead.audio import phones as ph
+    from talkinghead.audio.io import load_audio
+    from talkinghead.audio.whisper import transcribe
+
+    out = Path(args.out)
+    (out / "wav").mkdir(parents=True, exist_ok=True)
+    data = Path(args.data)
+    items = []
+    with open(data / "MANIFEST.tsv", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            if row.get("kind") != "audio":
+                continue
+            key = row["file"] + " " + row.get("notes", "")
+            if any(w in key for w in NOT_ENGLISH_SPEECH):
+                continue
+            name = Path(row["file"]).name
+            digits = "free-spoken-digit" in row["file"]
+            if digits and int(name.split("_")[-1].split(".")[0]) >= args.digit_takes:
+                continue  # a few takes per digit and speaker
+            items.append(
+                {
+                    "id": "real/" + row["file"],
+                    "kind": "digits" if digits else "real",
+                    "wav": str(data / row["file"]),
+                    "speaker": row.get("speaker_hint", ""),
+                    "transcript": DIGITS[int(name[0])] if digits else None,
+                }
+            )
+    rng = np.random.default_rng(0)
+    for i, text in enumerate(tts_sentences(args.tts)):
+        voice = TTS_VOICES[i % len(TTS_VOICES)] + TTS_VARIANTS[int(rng.integers(len(TTS_VARIANTS)))]
+        items.append(
+            {
+                "id": f"tts/{i:04d}",
+                "kind": "tts",
+                "wav": str(out / "wav" / f"{i:04d}.wav"),
+                "speaker": voice,
+                "transcript": text,
+                "voice": voice,
+                "rate": int(rng.integers(130, 200)),
+                "pitch": int(rng.integers(25, 75)),
+            }
+        )
+    t0, n_new = time.time(), 0
+    for it in items:
+        path = label_file(out, it["id"])
+        if path.is_file():
+            continue
+        rec = {
+            **it,
+            "transcript_source": "known" if it["transcript"] else "whisper",
+            "phones": None,
+            "error": None,
+        }
+        try:
+            if it["kind"] == "tts":
+                subprocess.run(
+                    [
+                        "espeak-ng",
+                        "-v",
+                        it["voice"],
+                        "-s",
+                        str(it["rate"]),
+                        "-p",
+                        str(it["pitch"]),
+                        "-w",
+                        it["wav"],
+                        it["transcript"],
+                    ],
+                    check=True,
+                    capture_output=True,
+                    timeout=60,
+                )
+            y, sr = load_audio(it["wav"], sr=16000)
+            rec["duration_s"] = round(len(y) / sr, 3)
+            if not rec["transcript"]:
+                rec["transcript"] = transcribe(y=y, sr=sr)
+            if rec["transcript"]:
+                rec["phones"] = [
+                    [p.label, float(p.start), float(p.end)]
+                    for p in ph.align(y=y, sr=sr, transcript=rec["transcript"]).phones
+                ]
+            else:
+                rec["error"] = "no transcript"
+        except Exception as e:  # a decoding or alignment failure: recorded, not fatal
+            rec["error"] = f"{type(e).__name__}: {e}"[:300]
+        write_text_atomic(path, json.dumps(rec))
+        n_new += 1
+        if n_new % 50 == 0:
+            print(f"  {n_new} labelled ({time.time() - t0:.0f} s)", flush=True)
+    recs = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
+    for kind in ("real", "digits", "tts"):
+        sub = [r for r in recs if r["kind"] == kind]
+        ok = [r for r in sub if r["phones"]]
+        segs = sum(sum(p[0] in ("P", "B", "M") for p in r["phones"]) for r in ok)
+        dur = sum(r.get("duration_s", 0) for r in ok)
+        print(
+            f"speech {kind}: {len(ok)} of {len(sub)} aligned, {dur / 60:.1f} min, "
+            f"{segs} /p b m/ segments",
+            flush=True,
+        )
+    print(f"speech: {n_new} new in {time.time() - t0:.0f} s under {out}", flush=True)
+    return 0
+
+
 def load_labels(labels: Path, clip_id: str):
     """The aligned phones of ``clip_id`` ([(label, start, end)]), or None."""
     path = label_file(labels, clip_id)
@@ -109,13 +288,93 @@ def load_labels(labels: Path, clip_id: str):
     return json.loads(path.read_text()).get("phones")
 
 
+def speech_rows(args, base, main_items, labels: Path):
+    """``[(kind, row)]``: the ``--speech`` items of the kinds asked (``real``, ``digits``,
+    ``tts``), and every copy ``--perturb`` asks for (speed factors) of those items and of the
+    labelled non-GRID training clips ``main_items`` (:func:`list_clips` rows of the training
+    side, validation people left out); rows as in ``stage_train`` (its clip object is a
+    stand-in with ``id``, ``group``, ``speaker``). Student features are cached under
+    ``--cache/speech``."""
+    from types import SimpleNamespace
+
+    from talkinghead._util.atomic import save_npz_atomic
+    from talkinghead.audio.io import load_audio
+    from talkinghead.evaluate.splits import recording_group
+    from talkinghead.recipes.closure import frame_targets, speed_perturb
+    from talkinghead.recipes.mouth import clip_audio, frontend_fn
+
+    factors = [float(f) for f in args.perturb.split(",")] if args.perturb else []
+    kinds = set(args.speech_kinds.split(",")) if args.speech_kinds else set()
+    todo = []  # (kind, id, speaker, loader -> y16, phones, factors)
+    if args.speech:
+        for p in sorted(Path(args.speech).glob("*.json")):
+            r = json.loads(p.read_text())
+            if r["kind"] in kinds and r.get("phones"):
+                todo.append(
+                    (
+                        r["kind"],
+                        r["id"],
+                        r["speaker"],
+                        lambda r=r: load_audio(r["wav"], sr=16000)[0],
+                        r["phones"],
+                        [1.0] + factors,
+                    )
+                )
+    if factors:
+        audio = {}
+        for _d, c, rec in main_items:
+            ph = load_labels(labels, c["id"])
+            if ph is None or recording_group(rec) == "GRID":
+                continue
+            todo.append(
+                (
+                    "perturbed",
+                    c["id"],
+                    c["id"].split("/")[0],
+                    lambda c=c, rec=rec: clip_audio(c, rec, audio=audio),
+                    ph,
+                    factors,
+                )
+            )
+    cache = Path(args.cache) / "speech"
+    cache.mkdir(parents=True, exist_ok=True)
+    fn = None
+    out = []
+    for kind, iid, spk, load, phones, fs in todo:
+        y = None
+        for f in fs:
+            path = cache / (label_file(cache, f"{iid}@{f:g}").stem + ".npz")
+            if not path.is_file():
+                if fn is None:
+                    fn, _ = frontend_fn("student")
+                y = load() if y is None else y
+                if y is None:
+                    break
+                yf, ph = speed_perturb(y, phones, f)
+                save_npz_atomic(
+                    path, feats=fn(yf).astype(np.float32), phones=np.array(json.dumps(ph))
+                )
+            with np.load(path) as z:
+                feats, ph = z["feats"], json.loads(str(z["phones"]))
+            x = base.normalize(base.with_prior(feats.astype(np.float32))).astype(np.float32)
+            stub = SimpleNamespace(id=f"{iid}@{f:g}", group=kind, speaker=spk)
+            k = "tts" if kind == "tts" else ("perturbed" if f != 1.0 else kind)
+            out.append((k, (stub, x, frame_targets(ph, len(x)), ph)))
+    return out
+
+
 def stage_train(args) -> int:
     import torch
 
     from talkinghead.corpora.people import recording_person
     from talkinghead.evaluate.splits import load_split, recording_group
     from talkinghead.models.mouth import MouthModel, closure_config
-    from talkinghead.recipes.closure import frame_targets, precision_recall, train_closure
+    from talkinghead.recipes.closure import (
+        average_precision,
+        frame_targets,
+        precision_recall,
+        train_closure,
+    )
     from talkinghead.recipes.mouth import build_cache, list_clips, read_val_clips
 
     torch.set_num_threads(1)
@@ -152,6 +411,9 @@ def stage_train(args) -> int:
         return out
 
     tr_main, tr_extra, val = rows(main_clips, True), rows(extra, True), rows(main_clips, False)
+    speech_items = [(d, c, r) for d, c, r in keep(list_clips(args.prepared))
+                    if c["id"] not in vids and recording_person(r) not in vspk]  # fmt: skip
+    tr_speech = speech_rows(args, base, speech_items, labels)
 
     def count(rs, name):
         grid = [r for r in rs if r[0].group == "GRID" or r in tr_extra]
@@ -167,15 +429,24 @@ def stage_train(args) -> int:
 
     count(tr_main, "train (hunt+old)")
     count(tr_extra, "train-only")
+    for kind in sorted({k for k, _ in tr_speech}):
+        count([r for k, r in tr_speech if k == kind], f"speech {kind}")
     count(val, "val")
-    train = tr_main + tr_extra
+    tts = [r for k, r in tr_speech if k == "tts"]
+    train = tr_main + [r for k, r in tr_speech if k != "tts"] + tr_extra + tts
     lengths = np.array([len(r[1]) for r in train], np.float64)
     w = lengths.copy()
-    if tr_extra and args.train_only_share is not None:
-        n = len(tr_main)
-        s = float(args.train_only_share)
-        w[:n] *= (1 - s) / w[:n].sum()
-        w[n:] *= s / w[n:].sum()
+    # shares of the crops: GRID s1 (train-only) and espeak-ng speech as asked, the rest by length
+    n_extra0, n_tts0 = len(train) - len(tts) - len(tr_extra), len(train) - len(tts)
+    groups = [(slice(n_extra0, n_tts0), args.train_only_share if tr_extra else None),
+              (slice(n_tts0, len(train)), args.tts_share if tts else None)]  # fmt: skip
+    fixed = sum(s for _, s in groups if s is not None)
+    rest = np.ones(len(train), bool)
+    for sl, share in groups:
+        if share is not None:
+            w[sl] *= float(share) / w[sl].sum()
+            rest[sl] = False
+    w[rest] *= (1 - fixed) / w[rest].sum()
     cfg = closure_config(base.config.in_dim, channels=args.channels,
                          dilations=[int(v) for v in args.dilations.split(",")])  # fmt: skip
     t0 = time.time()
@@ -191,6 +462,9 @@ def stage_train(args) -> int:
             continue
         p = np.concatenate([net.prob(r[1]) for r in sub])
         t = np.concatenate([r[2] for r in sub])
+        ap = average_precision(p, t)
+        pr[f"{what}@ap"] = ap
+        print(f"  val {what} frames: average precision {ap:.3f}", flush=True)
         for th in (0.5, 0.25):
             prec, rec = precision_recall(p, t, th)
             pr[f"{what}@{th}"] = [prec, rec]
@@ -219,6 +493,11 @@ def main(argv=None) -> int:
     a = sub.add_parser("labels", help="forced-aligned phones of every training-side clip")
     a.add_argument("--prepared", nargs="+", required=True)
     a.add_argument("--labels", required=True, help="folder of per-clip JSON (reused)")
+    sp = sub.add_parser("speech", help="phone-labelled speech without faces (real + espeak-ng)")
+    sp.add_argument("--data", default=str(REPO.parent / "shared" / "data"))
+    sp.add_argument("--tts", type=int, default=300, help="espeak-ng sentences")
+    sp.add_argument("--digit-takes", type=int, default=3, help="takes per digit and speaker")
+    sp.add_argument("--out", required=True, help="folder of per-item JSON (reused)")
     t = sub.add_parser("train", help="the classifier, and a mouth checkpoint that uses it")
     t.add_argument("--prepared", nargs="+", required=True)
     t.add_argument("--train-only", nargs="*", default=[], help="e.g. /work/prepared/grid_s1")
@@ -233,12 +512,22 @@ def main(argv=None) -> int:
     t.add_argument("--steps", type=int, default=2000)
     t.add_argument("--dropout", type=float, default=0.3)
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--speech", default=None, help="the speech stage's folder")
+    t.add_argument(
+        "--speech-kinds",
+        default="real,digits",
+        help="which speech items to train on: real, digits, tts (comma-separated)",
+    )
+    t.add_argument("--tts-share", type=float, default=0.2, help="share of crops from tts items")
+    t.add_argument("--perturb", default="", help="speed factors of extra copies, e.g. 0.9,1.1")
     t.add_argument("--gain", type=float, default=None, help="closure_gain (None: option off)")
     t.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     args._argv = argv
     if args.stage == "labels":
         return stage_labels(args)
+    if args.stage == "speech":
+        return stage_speech(args)
     return stage_train(args)
 
 

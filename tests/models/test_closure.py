@@ -8,7 +8,13 @@ import pytest
 
 from talkinghead.errors import CheckpointError, InvalidArgumentError
 from talkinghead.models.mouth import ClosureNet, MouthConfig, MouthModel, closure_config
-from talkinghead.recipes.closure import frame_targets, precision_recall, train_closure
+from talkinghead.recipes.closure import (
+    average_precision,
+    frame_targets,
+    precision_recall,
+    speed_perturb,
+    train_closure,
+)
 
 torch = pytest.importorskip("torch")
 
@@ -20,6 +26,31 @@ def test_frame_targets_mark_the_bilabial_frames():
     want = ((times >= 0.1) & (times < 0.16)) | ((times >= 0.3) & (times < 0.35))
     np.testing.assert_array_equal(t, want.astype(np.float32))
     assert t.sum() == 6  # 0.105 .. 0.145 and 0.305 .. 0.345
+
+
+def test_average_precision_known_answers():
+    # ranking 1, 0, 1, 0: precision 1/1 at the first hit, 2/3 at the second
+    assert average_precision(np.array([0.9, 0.8, 0.1, 0.7]), np.array([1, 0, 0, 1])) == (
+        pytest.approx((1 + 2 / 3) / 2)
+    )
+    assert average_precision(np.array([0.9, 0.1]), np.array([1, 0])) == 1.0
+    assert np.isnan(average_precision(np.array([0.3, 0.2]), np.array([0, 0])))
+    with pytest.raises(InvalidArgumentError, match="prob.shape"):
+        average_precision(np.zeros(3), np.zeros(4))
+
+
+def test_speed_perturb_scales_audio_and_phone_times_together():
+    sr = 16000
+    y = np.zeros(sr, np.float32)
+    y[8000:8160] = 1.0  # a click at 0.5 s
+    y2, ph = speed_perturb(y, [("M", 0.5, 0.6)], 1.25)
+    assert abs(len(y2) - sr / 1.25) <= 2
+    assert abs(np.argmax(np.abs(y2)) / sr - 0.5 / 1.25) < 0.01  # the click moved with the times
+    assert ph == [("M", pytest.approx(0.4), pytest.approx(0.48))]
+    same, ph1 = speed_perturb(y, [("M", 0.5, 0.6)], 1.0)
+    np.testing.assert_array_equal(same, y)
+    with pytest.raises(InvalidArgumentError, match="factor=3"):
+        speed_perturb(y, [], 3)
 
 
 def _toy(seed, n_clips=12, T=300):
@@ -135,3 +166,33 @@ def test_closure_reaches_every_export():
     jo, mc = ARKIT_INDEX["jawOpen"], ARKIT_INDEX["mouthClose"]
     assert b1[speech, jo].max() < 0.5 * b0[speech, jo].max()
     assert b1[speech, mc].mean() > b0[speech, mc].mean()
+
+
+def test_closure_threshold_and_lead_shape_the_classifier_output():
+    from talkinghead.models.mouth import build_torch
+
+    m = _mouth_with_closure(bias=0.0)
+    torch.manual_seed(2)  # a classifier whose p varies from row to row
+    w = {k: v.detach().numpy() * 3.0 for k, v in build_torch(m.closure.config).state_dict().items()}
+    m.closure = ClosureNet(m.closure.config, w)
+    x = np.random.default_rng(1).standard_normal((60, 80)).astype(np.float32)
+    p = m.closure_prob(x)
+    m.config.closure_gain = 1.0
+    np.testing.assert_array_equal(m.closure_strength(x), p)  # defaults: p itself
+    m.config.closure_threshold = 0.5
+    np.testing.assert_allclose(m.closure_strength(x), np.clip((p - 0.5) / 0.5, 0, 1))
+    m.config.closure_threshold, m.config.closure_lead = 0.0, 3
+    q = m.closure_strength(x)
+    np.testing.assert_array_equal(q[:-3], p[3:])  # 3 rows (60 ms) earlier
+    np.testing.assert_array_equal(q[-3:], np.full(3, p[-1]))
+    # the lead reaches the drawn mouth: with it the lips close earlier, never elsewhere
+    y = _speech()
+    m.config.closure_lead = 0
+    late = m(y=y, sr=16000, fps=25.0)
+    m.config.closure_lead = 5
+    early = m(y=y, sr=16000, fps=25.0)
+    assert not np.array_equal(late.mouth_open, early.mouth_open)
+    for bad in ({"closure_threshold": 1.0}, {"closure_threshold": -0.1}, {"closure_lead": 11},
+                {"closure_lead": 1.5}):  # fmt: skip
+        with pytest.raises(InvalidArgumentError, match=next(iter(bad))):
+            MouthConfig(**bad)

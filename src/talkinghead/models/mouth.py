@@ -133,6 +133,14 @@ class MouthConfig:
         p(/p b m/) on the network's input rows, as a known /p b m/ segment closes them
         (``jaw_open *= 1 - c``, ``lip_close = max(lip_close, c)``: the 68 points, the
         blendshapes and every export). None or 0: off (the classifier is not run).
+    closure_threshold : float
+        With ``closure_gain``: ``p`` is first mapped to ``clip((p - t) / (1 - t), 0, 1)``
+        (``t`` this value, in [0, 1)): frames the classifier is unsure of stay open. 0:
+        ``p`` itself.
+    closure_lead : int
+        With ``closure_gain``: the closures come this many 50 Hz rows (20 ms each, 0-10)
+        before the classifier's frames, as lips close before the acoustic /p b m/ segment
+        that labelled it (the last row repeated at the end). 0: none.
     closure_net : dict or None
         The classifier's architecture (:func:`closure_config`
         as a dict); its weights are ``closure.*`` in ``model.safetensors``.
@@ -155,6 +163,8 @@ class MouthConfig:
     close_dips: float | None = None
     close_dip_s: float = 0.12
     closure_gain: float | None = None
+    closure_threshold: float = 0.0
+    closure_lead: int = 0
     closure_net: dict | None = None
 
     def __post_init__(self) -> None:
@@ -177,6 +187,15 @@ class MouthConfig:
             raise InvalidArgumentError(f"close_dip_s={self.close_dip_s} must be > 0 s")
         if self.closure_gain is not None and not float(self.closure_gain) >= 0:
             raise InvalidArgumentError(f"closure_gain={self.closure_gain} must be None or >= 0")
+        if not 0.0 <= float(self.closure_threshold) < 1.0:
+            raise InvalidArgumentError(
+                f"closure_threshold={self.closure_threshold} must be in [0, 1)"
+            )
+        if int(self.closure_lead) != self.closure_lead or not 0 <= int(self.closure_lead) <= 10:
+            raise InvalidArgumentError(
+                f"closure_lead={self.closure_lead} must be an integer 0..10 (20 ms rows)"
+            )
+        self.closure_lead = int(self.closure_lead)
 
     @property
     def receptive_past(self) -> int:
@@ -707,6 +726,19 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
             raise InvalidArgumentError("closure=None must be given when closure_gain is set")
         return self.closure.prob(self.normalize(feats))
 
+    def closure_strength(self, feats: np.ndarray) -> np.ndarray:
+        """How far each row of front-end frames closes the lips before ``closure_gain``,
+        shape (T,): :meth:`closure_prob` through ``closure_threshold``, moved
+        ``closure_lead`` rows earlier."""
+        p = self.closure_prob(feats)
+        t = float(self.config.closure_threshold)
+        if t > 0:
+            p = np.clip((p - t) / (1.0 - t), 0.0, 1.0)
+        lead = int(self.config.closure_lead)
+        if lead and len(p):
+            p = np.concatenate([p[lead:], np.full(min(lead, len(p)), p[-1])])
+        return p
+
     def prior_column(self, feats: np.ndarray) -> np.ndarray:
         """The prior's opening z-score per row of front-end frames, shape (T,): the last
         column, or with the ``"causal"`` front end the calibrated head of look-ahead ``L``
@@ -775,7 +807,7 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
         art = dofs_to_articulation(z, self.dof_stats, gate)
         closure = None
         if self.config.closure_gain and n_frames:
-            p = frames_to_fps(self.closure_prob(feats)[:, None], n_samples=len(y16), fps=fps,
+            p = frames_to_fps(self.closure_strength(feats)[:, None], n_samples=len(y16), fps=fps,
                               n_frames=n_frames)[:, 0]  # fmt: skip
             closure = np.clip(float(self.config.closure_gain) * p, 0.0, 1.0) * gate
             art[:, 0] *= 1.0 - closure

@@ -8,7 +8,14 @@ import numpy as np
 from ..errors import InvalidArgumentError
 from ..models.mouth import ClosureNet
 
-__all__ = ["BILABIAL_LABELS", "frame_targets", "precision_recall", "train_closure"]
+__all__ = [
+    "BILABIAL_LABELS",
+    "frame_targets",
+    "precision_recall",
+    "average_precision",
+    "speed_perturb",
+    "train_closure",
+]
 
 #: Phone labels whose frames are the classifier's positives.
 BILABIAL_LABELS = ("P", "B", "M")
@@ -36,6 +43,41 @@ def precision_recall(prob: np.ndarray, target: np.ndarray, threshold: float = 0.
     prec = tp / pred.sum() if pred.sum() else float("nan")
     rec = tp / t.sum() if t.sum() else float("nan")
     return prec, rec
+
+
+def average_precision(prob: np.ndarray, target: np.ndarray) -> float:
+    """Average precision of the ranking ``prob`` against the binary ``target`` (the area under
+    the precision-recall curve, threshold-free; NaN without positives). Ties are broken by
+    order, as the sort leaves them."""
+    p = np.asarray(prob, np.float64).reshape(-1)
+    t = np.asarray(target).reshape(-1) > 0.5
+    if p.shape != t.shape:
+        raise InvalidArgumentError(f"prob.shape={p.shape} must equal target.shape={t.shape}")
+    n_pos = int(t.sum())
+    if n_pos == 0:
+        return float("nan")
+    order = np.argsort(-p, kind="stable")
+    hits = t[order]
+    tp = np.cumsum(hits)
+    precision = tp / np.arange(1, len(hits) + 1)
+    return float((precision * hits).sum() / n_pos)
+
+
+def speed_perturb(y: np.ndarray, phones, factor: float):
+    """Speech played ``factor`` times faster (pitch and tempo together, the usual ASR
+    perturbation): ``y`` (16 kHz, shape (n,)) resampled to about ``n / factor`` samples, and
+    ``phones`` (``[(label, start, end), ...]``) with their times divided by ``factor``.
+    Returns ``(y, phones)``; ``factor`` must lie in [0.5, 2]."""
+    f = float(factor)
+    if not 0.5 <= f <= 2.0:
+        raise InvalidArgumentError(f"factor={factor!r} must be between 0.5 and 2")
+    y = np.asarray(y, np.float32)
+    if f != 1.0:
+        import librosa
+
+        y = librosa.resample(y, orig_sr=16000 * f, target_sr=16000, res_type="soxr_hq")
+    ph = [(str(lab), float(s) / f, float(e) / f) for lab, s, e in phones]
+    return y.astype(np.float32), ph
 
 
 def train_closure(

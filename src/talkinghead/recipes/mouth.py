@@ -52,6 +52,7 @@ __all__ = [
     "read_val_clips",
     "list_clips",
     "frontend_fn",
+    "clip_audio",
     "build_cache",
 ]
 
@@ -685,13 +686,39 @@ def frontend_fn(name: str, causal_dir=None):
     return (lambda y: student_frames(st, y)), st
 
 
+def clip_audio(clip: dict, rec: dict, *, audio: dict | None = None, log=print):
+    """The 16 kHz samples of a prepared clip (``clip``/``rec``: :func:`list_clips` dicts), or
+    None where its recording names no media or the media cannot be read (logged).
+    ``audio``: a one-recording cache ``{path: samples}`` shared across calls (clips of one
+    recording come in a row)."""
+    from ..audio.io import load_audio
+
+    audio = {} if audio is None else audio
+    src = rec.get("audio") or rec.get("video")
+    if not src:
+        return None
+    if src not in audio:
+        audio.clear()
+        try:
+            audio[src] = load_audio(src, sr=16000)[0]
+        except Exception as e:  # unreadable audio: skip this recording's clips
+            log(f"  skip {clip['id']}: {e}")
+            audio[src] = None
+    y = audio[src]
+    if y is None:
+        return None
+    fps = float(clip["fps"])
+    a = int(round(clip.get("start_frame", 0) / fps * 16000))
+    b = int(round((clip.get("start_frame", 0) + clip["n_frames"]) / fps * 16000))
+    return y[a:b]
+
+
 def build_cache(items, frontend: str, cache: Path, log=print, causal_dir=None, group_fn=None):
     """Cached training clips (:func:`cache_clip`) of ``items`` (:func:`list_clips` rows) and
     the front end's model; unreadable audio is logged and its clips left out.
     ``group_fn(rec)``: each clip's source group (default ``""``; the scripts pass
     ``evaluate.splits.recording_group``).
     """
-    from ..audio.io import load_audio
     from ..corpora.people import recording_person
 
     cache.mkdir(parents=True, exist_ok=True)
@@ -705,28 +732,16 @@ def build_cache(items, frontend: str, cache: Path, log=print, causal_dir=None, g
         if path.is_file():
             clips.append(load_cached(path, speaker=spk, group=grp))
             continue
-        src = rec.get("audio") or rec.get("video")
-        if not src:
-            continue
-        if src not in audio:
-            audio.clear()
-            try:
-                audio[src] = load_audio(src, sr=16000)[0]
-            except Exception as e:  # unreadable audio: skip this recording's clips
-                log(f"  skip {c['id']}: {e}")
-                audio[src] = None
-        y = audio[src]
-        if y is None:
+        y16 = clip_audio(c, rec, audio=audio, log=log)
+        if y16 is None:
             continue
         fps = float(c["fps"])
-        a = int(round(c.get("start_frame", 0) / fps * 16000))
-        b = int(round((c.get("start_frame", 0) + c["n_frames"]) / fps * 16000))
         with np.load(d / c["path"]) as z:
             mesh, valid = z["mesh"], z["valid"].astype(bool)
         clips.append(
             cache_clip(
                 clip_id=c["id"],
-                y16=y[a:b],
+                y16=y16,
                 mesh=mesh,
                 valid=valid,
                 fps=fps,
