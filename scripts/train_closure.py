@@ -1,7 +1,7 @@
 """Closures learned from phone labels (issue 12, /p b m/): labels -> a frame classifier ->
 a mouth checkpoint that closes the lips where the classifier hears /p b m/.
 
-Three stages (each resumable; later ones read what earlier ones wrote):
+Three stages (each resumable; later ones read what earlier ones wrote), and ``speech``:
 
 ``labels``: every accepted clip on the *training* side of the ``mouth_v2`` split (not of a
 test person) gets forced-aligned phones (:func:`talkinghead.audio.phones.align`, pocketsphinx)
@@ -12,6 +12,13 @@ none. One JSON per clip under ``--labels`` (reused; delete it to rebuild)::
 
     {"id", "group", "source", "person", "transcript", "transcript_source", "n_frames",
      "fps", "phones": [[label, start, end], ...] or null, "error": str or null}
+
+``speech`` (optional, session 12): phone-labelled speech without faces, none of it from a
+test source: the English audio-only files of ``../shared/data`` (MANIFEST ``kind`` audio;
+Whisper tiny.en transcripts), FSDD digits (transcripts from the file names) and espeak-ng
+sentences (their own text), one JSON per item under ``--out``; ``train --speech DIR
+--speech-kinds real,digits[,tts] [--perturb 0.9,1.1] [--tts-share S]`` adds them (and
+speed-perturbed copies of them and of the labelled non-GRID training clips).
 
 ``train``: the classifier (``models.mouth.ClosureNet``, loss in ``recipes.closure``) on the
 standardised input of a
@@ -30,6 +37,10 @@ Usage (the commands of docs/default_model.md, "Session 11 (helper)")::
         --train-only /work/prepared/grid_s1 --labels /work/scratch/i12/labels \
         --cache /work/scratch/i12/cache --base src/talkinghead/data/mouth_v2 \
         --val-from scripts/mouth_v2_val_clips.json --gain 1 --out OUT
+
+Session 12 (docs/default_model.md, "Session 12"): ``speech --out /work/scratch/i12/speech``,
+then ``train`` as above plus ``--speech /work/scratch/i12/speech --speech-kinds real,digits
+--exclude-clips bgbb2p bgbu3s pbbp3s pgbe3s bbbm2p bbiz2p pbiu8n bbaf2n``.
 """
 
 from __future__ import annotations
