@@ -299,13 +299,14 @@ def load_labels(labels: Path, clip_id: str):
     return json.loads(path.read_text()).get("phones")
 
 
-def speech_rows(args, base, main_items, labels: Path):
+def speech_rows(args, rows_of, front: str, main_items, labels: Path):
     """``[(kind, row)]``: the ``--speech`` items of the kinds asked (``real``, ``digits``,
     ``tts``), and every copy ``--perturb`` asks for (speed factors) of those items and of the
     labelled non-GRID training clips ``main_items`` (:func:`list_clips` rows of the training
     side, validation people left out); rows as in ``stage_train`` (its clip object is a
-    stand-in with ``id``, ``group``, ``speaker``). Student features are cached under
-    ``--cache/speech``."""
+    stand-in with ``id``, ``group``, ``speaker``). ``rows_of(frames)``: the classifier's
+    rows of front-end ``front``'s frames; those frames are cached under ``--cache/speech``
+    (student) or ``--cache/speech_whisper``."""
     from types import SimpleNamespace
 
     from talkinghead._util.atomic import save_npz_atomic
@@ -347,7 +348,7 @@ def speech_rows(args, base, main_items, labels: Path):
                     factors,
                 )
             )
-    cache = Path(args.cache) / "speech"
+    cache = Path(args.cache) / ("speech" if front == "student" else f"speech_{front}")
     cache.mkdir(parents=True, exist_ok=True)
     fn = None
     out = []
@@ -357,7 +358,7 @@ def speech_rows(args, base, main_items, labels: Path):
             path = cache / (label_file(cache, f"{iid}@{f:g}").stem + ".npz")
             if not path.is_file():
                 if fn is None:
-                    fn, _ = frontend_fn("student")
+                    fn, _ = frontend_fn(front)
                 y = load() if y is None else y
                 if y is None:
                     break
@@ -367,7 +368,7 @@ def speech_rows(args, base, main_items, labels: Path):
                 )
             with np.load(path) as z:
                 feats, ph = z["feats"], json.loads(str(z["phones"]))
-            x = base.normalize(base.with_prior(feats.astype(np.float32))).astype(np.float32)
+            x = rows_of(feats).astype(np.float32)
             stub = SimpleNamespace(id=f"{iid}@{f:g}", group=kind, speaker=spk)
             k = "tts" if kind == "tts" else ("perturbed" if f != 1.0 else kind)
             out.append((k, (stub, x, frame_targets(ph, len(x)), ph)))
@@ -379,7 +380,7 @@ def stage_train(args) -> int:
 
     from talkinghead.corpora.people import recording_person
     from talkinghead.evaluate.splits import load_split, recording_group
-    from talkinghead.models.mouth import MouthModel, closure_config
+    from talkinghead.models.mouth import ClosureNet, MouthModel, closure_config
     from talkinghead.recipes.closure import (
         average_precision,
         frame_targets,
@@ -399,15 +400,26 @@ def stage_train(args) -> int:
                 and recording_person(r) not in test_people and c["id"] not in excl
                 and c["id"].rsplit("/", 1)[-1] not in excl]  # fmt: skip
 
+    whisper = args.closure_frontend == "whisper"
+    front, cache = (
+        ("whisper", Path(args.cache) / "whisper") if whisper else ("student", Path(args.cache))
+    )
     main_clips, _ = build_cache(
-        keep(list_clips(args.prepared)), "student", Path(args.cache), group_fn=recording_group
+        keep(list_clips(args.prepared)), front, cache, group_fn=recording_group
     )
     extra, _ = build_cache(
-        keep(list_clips(args.train_only)), "student", Path(args.cache), group_fn=recording_group
+        keep(list_clips(args.train_only)), front, cache, group_fn=recording_group
     )
     vids = set(read_val_clips(args.val_from))
     vspk = {c.speaker for c in main_clips if c.id in vids}
     labels = Path(args.labels)
+
+    def rows_of(feats):
+        """The classifier's rows before any global standardisation."""
+        f = np.asarray(feats, np.float32)
+        if whisper:  # per utterance; ClosureNet.standardize does the same at run time
+            return (f - f.mean(0)) / (f.std(0) + 1e-6) if len(f) else f
+        return base.normalize(base.with_prior(f))
 
     def rows(clips, train: bool):
         out = []
@@ -417,14 +429,14 @@ def stage_train(args) -> int:
             ph = load_labels(labels, c.id)
             if ph is None:
                 continue
-            x = base.normalize(base.with_prior(c.feats.astype(np.float32)))
+            x = rows_of(c.feats)
             out.append((c, x.astype(np.float32), frame_targets(ph, len(x)), ph))
         return out
 
     tr_main, tr_extra, val = rows(main_clips, True), rows(extra, True), rows(main_clips, False)
     speech_items = [(d, c, r) for d, c, r in keep(list_clips(args.prepared))
                     if c["id"] not in vids and recording_person(r) not in vspk]  # fmt: skip
-    tr_speech = speech_rows(args, base, speech_items, labels)
+    tr_speech = speech_rows(args, rows_of, front, speech_items, labels)
 
     def count(rs, name):
         grid = [r for r in rs if r[0].group == "GRID" or r in tr_extra]
@@ -458,7 +470,17 @@ def stage_train(args) -> int:
             w[sl] *= float(share) / w[sl].sum()
             rest[sl] = False
     w[rest] *= (1 - fixed) / w[rest].sum()
-    cfg = closure_config(base.config.in_dim, channels=args.channels,
+    in_mean = in_scale = None
+    if whisper:  # the classifier's own standardisation, over every training row
+        allx = np.concatenate([r[1] for r in train])
+        in_mean, in_scale = allx.mean(0), allx.std(0) + 1e-6
+        del allx
+
+        def std(rs):
+            return [(r[0], ((r[1] - in_mean) / in_scale).astype(np.float32), *r[2:]) for r in rs]
+
+        train, val = std(train), std(val)
+    cfg = closure_config(train[0][1].shape[1], channels=args.channels,
                          dilations=[int(v) for v in args.dilations.split(",")])  # fmt: skip
     t0 = time.time()
     net = train_closure([r[1] for r in train], [r[2] for r in train], config=cfg, weights=w,
@@ -466,6 +488,8 @@ def stage_train(args) -> int:
                         progress=lambda st, loss: print(f"  step {st} loss {loss:.3f}",
                                                         flush=True))  # fmt: skip
     print(f"trained in {time.time() - t0:.0f} s", flush=True)
+    if whisper:
+        net = ClosureNet(cfg, net.weights, in_mean=in_mean, in_scale=in_scale)
     pr = {}
     for what in ("GRID", "non-GRID", "all"):
         sub = [r for r in val if what == "all" or (r[0].group == "GRID") == (what == "GRID")]
@@ -487,6 +511,8 @@ def stage_train(args) -> int:
     base.closure = net
     base.config.closure_net = cfg.to_dict()
     base.config.closure_gain = float(args.gain) if args.gain else None
+    base.config.closure_frontend = args.closure_frontend
+    base.config.closure_threshold, base.config.closure_lead = float(args.threshold), int(args.lead)
     base.meta["closure"] = {
         "recipe": "scripts/train_closure.py (talkinghead.recipes.closure)",
         "argv": list(sys.argv[1:] if args._argv is None else args._argv),
@@ -531,6 +557,14 @@ def main(argv=None) -> int:
     )
     t.add_argument("--tts-share", type=float, default=0.2, help="share of crops from tts items")
     t.add_argument("--perturb", default="", help="speed factors of extra copies, e.g. 0.9,1.1")
+    t.add_argument(
+        "--closure-frontend",
+        choices=["features", "whisper"],
+        default="features",
+        help="what the classifier reads (MouthConfig.closure_frontend)",
+    )
+    t.add_argument("--threshold", type=float, default=0.0, help="closure_threshold")
+    t.add_argument("--lead", type=int, default=0, help="closure_lead (20 ms rows)")
     t.add_argument("--gain", type=float, default=None, help="closure_gain (None: option off)")
     t.add_argument("--out", required=True)
     args = ap.parse_args(argv)

@@ -196,3 +196,42 @@ def test_closure_threshold_and_lead_shape_the_classifier_output():
                 {"closure_lead": 1.5}):  # fmt: skip
         with pytest.raises(InvalidArgumentError, match=next(iter(bad))):
             MouthConfig(**bad)
+
+
+def test_whisper_closure_frontend_standardises_roundtrips_and_reads_the_audio(tmp_path):
+    pytest.importorskip("ctranslate2")
+    from talkinghead.models.mouth import build_torch
+
+    rng = np.random.default_rng(4)
+    ccfg = closure_config(384, channels=8, dilations=[1, 2])
+    torch.manual_seed(3)
+    w = {k: v.detach().numpy() * 3.0 for k, v in build_torch(ccfg).state_dict().items()}
+    mean, scale = rng.standard_normal(384).astype(np.float32), rng.uniform(0.5, 2, 384)
+    net = ClosureNet(ccfg, w, in_mean=mean, in_scale=scale)
+    frames = rng.standard_normal((30, 384)).astype(np.float32) * 3 + 1
+    z = (frames - frames.mean(0)) / (frames.std(0) + 1e-6)
+    np.testing.assert_allclose(net.standardize(frames), (z - mean) / scale, rtol=1e-5, atol=1e-5)
+    with pytest.raises(InvalidArgumentError, match="in_mean and in_scale"):
+        ClosureNet(ccfg, w, in_mean=mean)
+    with pytest.raises(InvalidArgumentError, match=r"in_scale.shape"):
+        ClosureNet(ccfg, w, in_mean=mean, in_scale=scale[:10])
+    m = _mouth_with_closure(bias=0.0)
+    m.config.closure_frontend = "whisper"
+    with pytest.raises(InvalidArgumentError, match="in_mean"):
+        MouthModel(m.config, m.weights, closure=m.closure)  # a features classifier
+    m = MouthModel(m.config, m.weights, closure=net)
+    y = _speech()
+    off = MouthModel(m.config, m.weights)(y=y, sr=16000, fps=25.0)
+    m.config.closure_gain = 1.0
+    with pytest.raises(InvalidArgumentError, match="y16=None"):
+        m.closure_prob(np.zeros((10, 80), np.float32))
+    on = m(y=y, sr=16000, fps=25.0)
+    assert on.closure is not None and on.closure.max() > 0
+    assert not np.array_equal(on.mouth_open, off.mouth_open)
+    m.save_pretrained(tmp_path / "ck", half=False)
+    m2 = MouthModel.from_pretrained(tmp_path / "ck")
+    assert m2.config.closure_frontend == "whisper"
+    np.testing.assert_array_equal(m2.closure.in_mean, net.in_mean)
+    np.testing.assert_allclose(m2(y=y, sr=16000, fps=25.0).mouth_open, on.mouth_open, atol=1e-6)
+    with pytest.raises(InvalidArgumentError, match="closure_frontend"):
+        MouthConfig(closure_frontend="mel")

@@ -66,11 +66,14 @@ __all__ = [
     "FRONTENDS",
     "ClosureNet",
     "closure_config",
+    "CLOSURE_FRONTENDS",
 ]
 
 _FORMAT = "talkinghead.MouthModel"
 _VERSION = 1
 FRONTENDS = ("student", "whisper", "mel", "causal")
+#: What the /p b m/ classifier reads (``MouthConfig.closure_frontend``).
+CLOSURE_FRONTENDS = ("features", "whisper")
 #: The shipped mouth model (``animate(model="default")``; docs/default_model.md).
 MOUTH_DIR = MOUTH_V2_DIR
 #: The same network on the Whisper tiny.en encoder (``animate(model="whisper")`` where shipped).
@@ -141,6 +144,13 @@ class MouthConfig:
         With ``closure_gain``: the closures come this many 50 Hz rows (20 ms each, 0-10)
         before the classifier's frames, as lips close before the acoustic /p b m/ segment
         that labelled it (the last row repeated at the end). 0: none.
+    closure_frontend : {"features", "whisper"}
+        What the classifier reads: ``"features"``, the network's own standardised input
+        rows (no second front end); ``"whisper"``, the Whisper tiny.en encoder's frames of
+        the audio (:func:`talkinghead.audio.whisper.encoder_frames`, per utterance
+        normalised, then standardised with the classifier's ``in_mean`` / ``in_scale``):
+        a second front end, ~0.8 s of one core per minute of speech, that hears /p b m/
+        far better than the student (docs/default_model.md, "Session 12").
     closure_net : dict or None
         The classifier's architecture (:func:`closure_config`
         as a dict); its weights are ``closure.*`` in ``model.safetensors``.
@@ -165,6 +175,7 @@ class MouthConfig:
     closure_gain: float | None = None
     closure_threshold: float = 0.0
     closure_lead: int = 0
+    closure_frontend: str = "features"
     closure_net: dict | None = None
 
     def __post_init__(self) -> None:
@@ -196,6 +207,10 @@ class MouthConfig:
                 f"closure_lead={self.closure_lead} must be an integer 0..10 (20 ms rows)"
             )
         self.closure_lead = int(self.closure_lead)
+        if self.closure_frontend not in CLOSURE_FRONTENDS:
+            raise InvalidArgumentError(
+                f"closure_frontend={self.closure_frontend!r} must be one of {CLOSURE_FRONTENDS}"
+            )
 
     @property
     def receptive_past(self) -> int:
@@ -616,9 +631,16 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
             self.members.append({k: np.asarray(v, np.float32) for k, v in mw.items()})
             self._check_weights(self.members[-1], f"members[{i}]")
         self.closure = closure
-        if closure is not None and closure.config.in_dim != config.in_dim:
+        if closure is not None and config.closure_frontend == "features":
+            if closure.config.in_dim != config.in_dim:
+                raise InvalidArgumentError(
+                    f"closure.config.in_dim={closure.config.in_dim} must equal "
+                    f"in_dim={config.in_dim}"
+                )
+        elif closure is not None and closure.in_mean is None:
             raise InvalidArgumentError(
-                f"closure.config.in_dim={closure.config.in_dim} must equal in_dim={config.in_dim}"
+                f"closure_frontend={config.closure_frontend!r} needs the classifier's "
+                "in_mean and in_scale"
             )
 
     def _check_weights(self, weights=None, what: str = "weights") -> None:
@@ -719,18 +741,32 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
             out[:, 0] = np.interp(out[:, 0], *self.open_calibration)
         return out
 
-    def closure_prob(self, feats: np.ndarray) -> np.ndarray:
-        """The classifier's p(/p b m/) per row of front-end frames, shape (T,), float64,
-        read from the network's standardised input (:meth:`normalize`)."""
+    def closure_prob(self, feats: np.ndarray, y16: np.ndarray | None = None) -> np.ndarray:
+        """The classifier's p(/p b m/) per row of front-end frames, shape (T,), float64:
+        read from the network's standardised input (:meth:`normalize`), or with
+        ``closure_frontend="whisper"`` from the Whisper encoder frames of ``y16`` (16 kHz
+        samples, required then), cut or edge-padded to the T rows of ``feats``."""
         if self.closure is None:
             raise InvalidArgumentError("closure=None must be given when closure_gain is set")
-        return self.closure.prob(self.normalize(feats))
+        if self.config.closure_frontend == "features":
+            return self.closure.prob(self.normalize(feats))
+        if y16 is None:
+            raise InvalidArgumentError(
+                f"y16=None must be the audio with closure_frontend={self.config.closure_frontend!r}"
+            )
+        from ..audio.whisper import encoder_frames
 
-    def closure_strength(self, feats: np.ndarray) -> np.ndarray:
+        T = len(feats)
+        if T == 0 or len(y16) == 0:
+            return np.zeros(T)
+        p = self.closure.prob(self.closure.standardize(encoder_frames(np.asarray(y16, np.float32))))
+        return p[:T] if len(p) >= T else np.concatenate([p, np.full(T - len(p), p[-1])])
+
+    def closure_strength(self, feats: np.ndarray, y16: np.ndarray | None = None) -> np.ndarray:
         """How far each row of front-end frames closes the lips before ``closure_gain``,
         shape (T,): :meth:`closure_prob` through ``closure_threshold``, moved
         ``closure_lead`` rows earlier."""
-        p = self.closure_prob(feats)
+        p = self.closure_prob(feats, y16)
         t = float(self.config.closure_threshold)
         if t > 0:
             p = np.clip((p - t) / (1.0 - t), 0.0, 1.0)
@@ -807,8 +843,8 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
         art = dofs_to_articulation(z, self.dof_stats, gate)
         closure = None
         if self.config.closure_gain and n_frames:
-            p = frames_to_fps(self.closure_strength(feats)[:, None], n_samples=len(y16), fps=fps,
-                              n_frames=n_frames)[:, 0]  # fmt: skip
+            q = self.closure_strength(feats, y16)[:, None]
+            p = frames_to_fps(q, n_samples=len(y16), fps=fps, n_frames=n_frames)[:, 0]
             closure = np.clip(float(self.config.closure_gain) * p, 0.0, 1.0) * gate
             art[:, 0] *= 1.0 - closure
             art[:, 3] = np.maximum(art[:, 3], closure)
@@ -856,6 +892,9 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
         if self.closure is not None:
             arrays.update({f"closure.{k}": np.ascontiguousarray(v, dtype=dt)
                            for k, v in self.closure.weights.items()})  # fmt: skip
+            if self.closure.in_mean is not None:  # float32 always: standardisation
+                arrays["closure.in_mean"] = self.closure.in_mean.astype(np.float32)
+                arrays["closure.in_scale"] = self.closure.in_scale.astype(np.float32)
         return arrays
 
     def _save_extras(self, directory: Path) -> None:
@@ -953,15 +992,41 @@ class ClosureNet:
     :func:`closure_config` ``config``.
 
     :meth:`prob` maps standardised input rows (T, in_dim) to p(/p b m/) (T,), float64.
+    ``in_mean`` / ``in_scale`` (in_dim,): the standardisation of a classifier with its own
+    front end (``MouthConfig.closure_frontend="whisper"``; :meth:`standardize`); also
+    accepted as ``weights["in_mean"]`` / ``weights["in_scale"]`` (how checkpoints store
+    them).
     """
 
-    def __init__(self, config, weights: dict) -> None:
+    def __init__(self, config, weights: dict, *, in_mean=None, in_scale=None) -> None:
         if config.n_out != 1:
             raise InvalidArgumentError(f"config.n_out={config.n_out} must be 1 (one logit)")
         self.config = config
-        self.weights = {k: np.asarray(v, np.float32) for k, v in weights.items()}
+        w = {k: np.asarray(v, np.float32) for k, v in weights.items()}
+        in_mean = w.pop("in_mean", None) if in_mean is None else in_mean
+        in_scale = w.pop("in_scale", None) if in_scale is None else in_scale
+        self.in_mean = self.in_scale = None
+        if (in_mean is None) != (in_scale is None):
+            raise InvalidArgumentError("in_mean and in_scale must be given together")
+        if in_mean is not None:
+            self.in_mean = np.asarray(in_mean, np.float32).reshape(-1)
+            self.in_scale = np.asarray(in_scale, np.float32).reshape(-1)
+            for name, a in (("in_mean", self.in_mean), ("in_scale", self.in_scale)):
+                if a.shape != (config.in_dim,):
+                    raise InvalidArgumentError(f"{name}.shape={a.shape} must be ({config.in_dim},)")
+        self.weights = w
         check_net_weights(self.weights, config, "closure weights")
         self._fast = None
+
+    def standardize(self, frames: np.ndarray) -> np.ndarray:
+        """Front-end frames (T, in_dim) -> the classifier's input: each column normalised
+        over the utterance, then ``(x - in_mean) / in_scale``; float32."""
+        if self.in_mean is None:
+            raise InvalidArgumentError("in_mean=None: this classifier reads standardised rows")
+        x = np.asarray(frames, np.float32)
+        if len(x):
+            x = (x - x.mean(0)) / (x.std(0) + 1e-6)
+        return ((x - self.in_mean) / self.in_scale).astype(np.float32)
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """Logits on standardised rows ``x`` (T, in_dim), shape (T,), float32."""
