@@ -44,11 +44,11 @@ def main(argv=None) -> int:
 
     from talkinghead.models.causal_default import CausalDefaultConfig
     from talkinghead.recipes.causal_default import build_causal_set, train_causal_default
-    from talkinghead.recipes.student import DISTILL_EXCLUDE, distill_sources
+    from talkinghead.recipes.student import DISTILL_EXCLUDE, DISTILL_EXCLUDE_DIRS, distill_sources
 
     t0 = time.perf_counter()
-    sources = distill_sources(DATA, exclude=DISTILL_EXCLUDE, max_per_folder=args.max_per_folder)
-    sources = [(s, p) for s, p in sources if not s.startswith("hunt__")]
+    sources = distill_sources(DATA, exclude=DISTILL_EXCLUDE, max_per_folder=args.max_per_folder,
+                              exclude_dirs=DISTILL_EXCLUDE_DIRS)  # fmt: skip
     summ = build_causal_set(sources, Path(args.cache) / "set")
     print(
         f"causal set: {summ['written']} copies written ({summ['audio_seconds'] / 60:.1f} min), "

@@ -44,13 +44,15 @@ def main(argv=None) -> int:
         return 1
     from talkinghead.recipes.student import (
         DISTILL_EXCLUDE,
+        DISTILL_EXCLUDE_DIRS,
         build_distill_set,
         distill_sources,
         train_student,
     )
 
     t0 = time.perf_counter()
-    sources = distill_sources(DATA, exclude=DISTILL_EXCLUDE, max_per_folder=args.max_per_folder)
+    sources = distill_sources(DATA, exclude=DISTILL_EXCLUDE, max_per_folder=args.max_per_folder,
+                              exclude_dirs=DISTILL_EXCLUDE_DIRS)  # fmt: skip
     summ = build_distill_set(sources, Path(args.cache) / "set", n_tts=args.n_tts)
     print(
         f"distillation set: {summ['written']} copies written ({summ['audio_seconds'] / 60:.1f} min "

