@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("TALKINGHEAD_SHARED_DATA", REPO.parent / "shared" / "data"))
 
@@ -38,6 +40,12 @@ def main(argv=None) -> int:
     ap.add_argument("--max-per-folder", type=int, default=500)
     ap.add_argument("--build-only", action="store_true")
     ap.add_argument("--teacher", help="Whisper read-out checkpoint for the auxiliary mouth output")
+    ap.add_argument(
+        "--closure-teacher",
+        help="a mouth checkpoint whose /p b m/ classifier reads Whisper frames "
+        "(scripts/train_closure.py train --closure-frontend whisper): its logit / 4 becomes "
+        "one more auxiliary output (issue 12, session 12)",
+    )
     args = ap.parse_args(argv)
     if not (DATA / "MANIFEST.tsv").is_file():
         print(f"real data not found at {DATA}; set TALKINGHEAD_SHARED_DATA", file=sys.stderr)
@@ -74,6 +82,21 @@ def main(argv=None) -> int:
                            [2 * o for o in t.offsets])  # fmt: skip
         aux_fn = t50.predict_zscore
         meta["aux"] = f"mouth z-score of {args.teacher} ({t.meta.get('data', '?')})"
+    if args.closure_teacher:
+        from talkinghead.models.mouth import MouthModel
+
+        closure = MouthModel.from_pretrained(args.closure_teacher).closure
+        if closure is None or closure.in_mean is None:
+            print(f"--closure-teacher={args.closure_teacher} holds no Whisper-frame classifier",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        mouth_fn = aux_fn
+
+        def aux_fn(feat, mouth_fn=mouth_fn):
+            z = 0.25 * closure.logits(closure.standardize(feat))
+            return z if mouth_fn is None else np.stack([mouth_fn(feat), z], axis=1)
+
+        meta["aux_closure"] = f"logit / 4 of the /p b m/ classifier of {args.closure_teacher}"
     _, logd = train_student(
         Path(args.cache) / "set",
         args.out,

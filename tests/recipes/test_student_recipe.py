@@ -107,3 +107,20 @@ def test_teacher_cache_and_a_short_fit(example_speech, tmp_path):
     assert log["train_loss"] < 0.8 * log["initial_loss"]  # it learns
     cfg = json.loads((tmp_path / "out" / "config.json").read_text())
     assert cfg["meta"]["training"]["steps"] == 150
+    # two auxiliary targets (e.g. the mouth and a /p b m/ logit): two more outputs that learn them
+    model2, log2 = train_student(
+        tmp_path / "set",
+        tmp_path / "out2",
+        steps=150,
+        batch_size=4,
+        crop_s=1.0,
+        channels=32,
+        lr=5e-3,
+        valid_fraction=0.0,
+        progress=False,
+        aux_fn=lambda f: np.stack([f[:, 0], f[:, 1] - f[:, 2]], axis=1),
+    )
+    assert model2.config.aux_dim == 2 and log2["train_loss"] < 0.8 * log2["initial_loss"]
+    with np.load(tmp_path / "set" / "speech__orig.npz") as z:
+        mel, n = z["mel"].astype(np.float32), len(z["feat"])
+    assert model2.encode(mel, with_aux=True)[1].shape == (n, 2)

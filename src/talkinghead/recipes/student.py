@@ -353,7 +353,9 @@ def train_student(
 
     ``aux_fn(feat)``, when given, maps a file's teacher features ``(n, 384)`` to an
     auxiliary target ``(n,)`` (e.g. a teacher read-out of the mouth, standardised per
-    file); the student gets one more output trained on it with weight ``aux_weight``.
+    file), or ``(n, k)`` for ``k`` of them (e.g. the mouth and a /p b m/ logit); the
+    student gets that many more outputs, each trained on its target with weight
+    ``aux_weight``.
 
     Returns
     -------
@@ -373,10 +375,11 @@ def train_student(
     mels, feats, names = _load_set(Path(data_dir))
     tr, va = split_by_source(names, valid_fraction, rng)
     mean, scale = feature_stats(feats, tr)
-    aux = None
+    aux, n_aux = None, 0
     if aux_fn is not None:
         aux = {i: np.asarray(aux_fn(feats[i].astype(np.float32)), np.float32) for i in tr}
-    cfg = StudentConfig(channels=channels, dilations=list(dilations), aux_dim=int(aux is not None))
+        n_aux = 1 if next(iter(aux.values())).ndim == 1 else next(iter(aux.values())).shape[1]
+    cfg = StudentConfig(channels=channels, dilations=list(dilations), aux_dim=n_aux)
     model = SpeechStudent(cfg, mean, scale, meta=meta)
     net = model.net
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
@@ -402,7 +405,7 @@ def train_student(
             yv[: e - s] = f[s:e]
             mk[: e - s] = 1
             if aux is not None:
-                zv = np.zeros(crop, np.float32)
+                zv = np.zeros((crop,) if n_aux == 1 else (crop, n_aux), np.float32)
                 zv[: e - s] = aux[tr[i]][s:e]
                 zs.append(zv)
             xs.append(x)
@@ -423,8 +426,10 @@ def train_student(
             pred = out[..., : yv.shape[-1]]
             target = (yv - mean_t) / scale_t
             err = ((pred - target) ** 2).mean(-1)
-            if za is not None:
+            if za is not None and n_aux == 1:
                 err = err + aux_weight * (out[..., -1] - za) ** 2
+            elif za is not None:
+                err = err + aux_weight * ((out[..., -n_aux:] - za) ** 2).sum(-1)
             loss = (err * mk).sum() / mk.sum()
             opt.zero_grad()
             loss.backward()
