@@ -43,8 +43,8 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--closure-teacher",
         help="a mouth checkpoint whose /p b m/ classifier reads Whisper frames "
-        "(scripts/train_closure.py train --closure-frontend whisper): its logit / 4 becomes "
-        "one more auxiliary output (issue 12, session 12)",
+        "(scripts/train_closure.py train --closure-frontend whisper): 2 x its p(/p b m/) "
+        "becomes one more auxiliary output (issue 12, session 12)",
     )
     args = ap.parse_args(argv)
     if not (DATA / "MANIFEST.tsv").is_file():
@@ -93,10 +93,10 @@ def main(argv=None) -> int:
         mouth_fn = aux_fn
 
         def aux_fn(feat, mouth_fn=mouth_fn):
-            z = 0.25 * closure.logits(closure.standardize(feat))
+            z = 2.0 * closure.prob(closure.standardize(feat)).astype(np.float32)
             return z if mouth_fn is None else np.stack([mouth_fn(feat), z], axis=1)
 
-        meta["aux_closure"] = f"logit / 4 of the /p b m/ classifier of {args.closure_teacher}"
+        meta["aux_closure"] = f"2 x p(/p b m/) of the classifier of {args.closure_teacher}"
     _, logd = train_student(
         Path(args.cache) / "set",
         args.out,
