@@ -1,6 +1,6 @@
 """The learned mouth on held-out people: warp + band / procedural vs warp + learned mouth.
 
-Usage: python bench/photo_mouth_learned.py [--model DIR] [--people 12] [--frames 50]
+Usage: python bench/photo_mouth_learned.py [--model DIR] [--teeth DIR] [--people 12] [--frames 50]
        [--prepared /work/prepared/hunt /work/prepared/old] [--images docs/img]
        [--side test|train] [--kinds band procedural learned "learned (opening only)"]
        [--driver oracle|audio|both] [--refiner] [--min-iod 60 --native]
@@ -41,6 +41,11 @@ Guided (issue 18 session 11): ``--guided DIR`` is a guided learned mouth (it als
 procedural interior drawn at the target lips); the kinds ``"guided (opening only)"`` and
 ``"guided+detail (opening only)"`` render with it (as ``mouth="learned"``).
 ``--image-kinds`` picks the kinds (columns after the real frame) of the ``--images`` PNG.
+
+Teeth control (issue 18 session 12): ``--teeth DIR`` is a learned mouth with the teeth
+control (``MouthGeneratorConfig.teeth``; its ``k`` predicted from the target points by the
+checkpoint's regression); the kinds ``"teeth (opening only)"`` and ``"teeth+detail (opening
+only)"`` render with it (as ``mouth="learned"``), beside the ``--model`` rows.
 """
 
 from __future__ import annotations
@@ -195,14 +200,16 @@ def main() -> None:
     ap.add_argument("--image-name", default="photo_mouth_learned.png")
     ap.add_argument("--cell", type=int, default=104, help="width of an image cell, px")
     ap.add_argument("--guided", help="guided learned-mouth folder (the 'guided ...' kinds)")
+    ap.add_argument("--teeth", help="learned mouth with the teeth control (the 'teeth ...' kinds)")
     ap.add_argument("--image-kinds", nargs="+", help="kinds in the PNG (default: all)")
     args = ap.parse_args()
     model = load_mouth_generator(args.model)
-    guided = None
-    if any(k.startswith("guided") for k in args.kinds):
-        if not args.guided:
-            raise SystemExit("the 'guided' kinds need --guided DIR")
-        guided = load_mouth_generator(args.guided)
+    others = {}  # the other learned mouths: kind prefix -> model
+    for name, folder in (("guided", args.guided), ("teeth", args.teeth)):
+        if any(k.startswith(name) for k in args.kinds):
+            if not folder:
+                raise SystemExit(f"the '{name}' kinds need --{name} DIR")
+            others[name] = load_mouth_generator(folder)
     detail = None
     if any("+detail" in k for k in args.kinds):
         detail = load_mouth_detail(args.detail)
@@ -261,11 +268,11 @@ def main() -> None:
             t0 = time.perf_counter()
             region = "opening" if "opening" in k else "region"
             mouth = k.split(" ")[0].split("+")[0]
-            is_guided = mouth == "guided"
+            other = others.get(mouth)
             gen = list(animate_photo(face, drv, blink_seed=None if oracle else 0,
                                      head_motion=not oracle,
-                                     mouth="learned" if is_guided else mouth,
-                                     mouth_model=guided if is_guided else model,
+                                     mouth="learned" if other is not None else mouth,
+                                     mouth_model=model if other is None else other,
                                      mouth_region=region,
                                      mouth_detail=detail if "+detail" in k else False,
                                      refiner=general if k == REFINED else None))  # fmt: skip

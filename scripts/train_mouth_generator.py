@@ -5,6 +5,7 @@ Usage::
     python scripts/train_mouth_generator.py --prepared PREP/hunt PREP/old --work WORK \
         [--steps 3000] [--size 96] [--max-minutes 20] [--lap 0.5] [--threads 1]
         [--guide --init src/talkinghead/data/mouth_generator]
+        [--teeth --init src/talkinghead/data/mouth_generator]
         [--out src/talkinghead/data/mouth_generator]
 
 ``--lap W`` adds W x L1 of a 3-level Laplacian pyramid (a sharper high-frequency term);
@@ -13,7 +14,10 @@ PatchGAN term on the mouth (discriminator learning rate ``--d-lr``); ``--open-fr
 draws that share of each batch from the most open quarter of the crops; ``--lr`` the
 generator's learning rate (2e-3). ``--guide`` (session 11): the generator also sees the
 procedural interior drawn at the target lips; with ``--init DIR`` (e.g. the shipped
-unguided generator) the new input channels start at zero weights.
+unguided generator) the new input channels start at zero weights. ``--teeth`` (session 12):
+the teeth control (one more channel: how much teeth show, measured on each real target
+crop in training, predicted from the target 68 points at inference by a regression fitted
+here on the training crops and stored in the checkpoint's config).
 
 Crops are cached in ``WORK/crops_train.npz``; training resumes from ``WORK/last``. The
 held-out people (the split's test side) are never read here.
@@ -73,6 +77,9 @@ def main() -> None:
     ap.add_argument("--guide", action="store_true",
                     help="guided by the procedural interior (an unguided --init gets zero "
                     "guide weights)")  # fmt: skip
+    ap.add_argument("--teeth", action="store_true",
+                    help="the teeth-visibility control (a --init without it gets a zero-weight "
+                    "channel)")  # fmt: skip
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from talkinghead.models.mouth_generator import MouthGeneratorConfig
@@ -82,12 +89,14 @@ def main() -> None:
     data = load_crops(args.prepared, work, args.size, "train")
     print(f"\n{len(data['crops'])} crops, {len(data['ids'])} clips, "
           f"{len(set(data['person'].tolist()))} people (training side)", flush=True)  # fmt: skip
-    cfg = MouthGeneratorConfig(size=args.size, base_channels=args.channels, guide=args.guide)
+    cfg = MouthGeneratorConfig(size=args.size, base_channels=args.channels, guide=args.guide,
+                               teeth=args.teeth)  # fmt: skip
     ms = None if args.max_minutes is None else 60 * args.max_minutes
     model = train(data, work, config=cfg, steps=args.steps, batch_size=args.batch,
                   seed=args.seed, max_seconds=ms, lap_weight=args.lap, lr=args.lr,
                   profile_weight=args.profile, adv_weight=args.adv, d_lr=args.d_lr,
-                  open_frac=args.open_frac, init=args.init, guide=args.guide)  # fmt: skip
+                  open_frac=args.open_frac, init=args.init, guide=args.guide,
+                  teeth=args.teeth)  # fmt: skip
     if args.out:
         from talkinghead._util.checkpoint import replace_folder
 

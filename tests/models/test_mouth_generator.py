@@ -11,13 +11,18 @@ from talkinghead.errors import CheckpointError, InvalidArgumentError
 from talkinghead.face.normalize import neutral_face_68
 from talkinghead.models.mouth_generator import (
     CROP_IOD,
+    TEETH_FEATURES,
     MouthGenerator,
     MouthGeneratorConfig,
+    crop_points,
+    fit_teeth_regression,
     generator_inputs,
     mouth_crop_matrix,
     mouth_mask,
     paste_mouth,
+    predict_teeth,
     reference_crop,
+    teeth_features,
 )
 
 
@@ -417,3 +422,200 @@ def test_shipped_generator_with_zero_guide_weights_is_the_shipped_generator():
     x = _guided_inputs(size=96)
     with torch.no_grad():
         torch.testing.assert_close(g(x), src.eval()(x[:, :9]), rtol=0, atol=0)
+
+
+# ---------------------------------------------------------------------- the teeth control
+
+
+def _teeth_inputs(seed=0, size=32, guide=False):
+    rng = np.random.default_rng(seed)
+    n = 9 + 3 * guide
+    x = rng.normal(0, 0.5, (2, n + 1, size, size)).astype(np.float32)
+    x[:, n:] = 1.0  # k = 1 everywhere: a strong teeth input
+    return torch.from_numpy(x)
+
+
+def _open_points(size=32, extra=6.0):
+    lm = _face_points()
+    lm[[65, 66, 67], 1] += extra  # the lower inner lip down: an opened mouth
+    lm[[56, 57, 58], 1] += extra
+    M = mouth_crop_matrix(lm, size)
+    return lm, crop_points(M, lm)
+
+
+@pytest.mark.parametrize("guide", [False, True])
+def test_teeth_channel_starts_at_zero_so_step_0_is_the_source_generator(guide):
+    src = _tiny(4)
+    if guide:
+        src = MouthGenerator.with_guide(src).eval()
+    t = MouthGenerator.with_teeth(src, [0.0] * (len(TEETH_FEATURES) + 1)).eval()
+    assert t.config.teeth and t.config.guide == guide
+    assert t.config.in_channels == 9 + 3 * guide + 1
+    assert t.n_params == src.n_params + 9 * src.config.base_channels
+    x = _teeth_inputs(guide=guide)
+    with torch.no_grad():
+        torch.testing.assert_close(t(x), src(x[:, :-1]), rtol=0, atol=0)
+    with pytest.raises(InvalidArgumentError, match="already has it"):
+        MouthGenerator.with_teeth(t)
+    with pytest.raises(InvalidArgumentError, match="add the guide first"):
+        MouthGenerator.with_guide(MouthGenerator.with_teeth(_tiny()))
+
+
+def test_teeth_inputs_config_and_generate_errors():
+    rng = np.random.default_rng(0)
+    crop = rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    _, pts = _open_points()
+    inp, _ = generator_inputs(crop, crop, pts, teeth=0.5)
+    assert inp.shape == (10, 32, 32)
+    np.testing.assert_allclose(inp[9], 0.5 * inp[7])  # k inside the inner-lip polygon
+    assert inp[9].max() == pytest.approx(0.5) and inp[9][0, 0] == 0
+    with pytest.raises(InvalidArgumentError, match=r"teeth=1.5 must be in \[0, 1\]"):
+        generator_inputs(crop, crop, pts, teeth=1.5)
+    with pytest.raises(InvalidArgumentError, match="teeth=1 must be a bool"):
+        MouthGeneratorConfig(teeth=1)
+    with pytest.raises(InvalidArgumentError, match="teeth_coef=.* with teeth=True"):
+        MouthGeneratorConfig(teeth_coef=[0.0] * (len(TEETH_FEATURES) + 1))
+    with pytest.raises(InvalidArgumentError, match="must be 7 finite numbers"):
+        MouthGeneratorConfig(teeth=True, teeth_coef=[0.0, 1.0])
+    with pytest.raises(InvalidArgumentError, match="teeth=0.5 must be None"):
+        _tiny().generate(crop, crop, pts, teeth=0.5)
+    t = MouthGenerator.with_teeth(_tiny()).eval()
+    with pytest.raises(InvalidArgumentError, match="teeth_coef must be set"):
+        t.generate(crop, crop, pts)
+    # an explicit k works without a regression, and k reaches the output once trained
+    with torch.no_grad():
+        t.enc0[0].weight[:, -1] = 0.5
+    y0, _ = t.generate(crop, crop, pts, teeth=0.0)
+    y1, _ = t.generate(crop, crop, pts, teeth=1.0)
+    assert not np.array_equal(y0, y1)
+
+
+def test_teeth_regression_is_fitted_applied_and_clipped():
+    rng = np.random.default_rng(1)
+    lms = []
+    for gap in rng.uniform(0, 12, 40):
+        lm, _ = _open_points(extra=float(gap))
+        lms.append(lm)
+    lms = np.stack(lms)
+    X = teeth_features(lms)
+    assert X.shape == (40, len(TEETH_FEATURES))
+    assert X[:, 0].min() >= 0 and np.ptp(X[:, 0]) > 0.05  # the gap in eye distances
+    np.testing.assert_allclose(teeth_features(lms[3]), X[3])
+    k = np.clip(2.0 * X[:, 0], 0, 1)  # teeth grow with the opening
+    coef = fit_teeth_regression(lms, k, ridge=0.0)
+    assert len(coef) == len(TEETH_FEATURES) + 1
+    p = predict_teeth(coef, lms)
+    assert p.shape == (40,) and p.min() >= 0 and p.max() <= 1
+    assert np.corrcoef(p, k)[0, 1] > 0.95
+    assert isinstance(predict_teeth(coef, lms[0]), float)
+    closed, _ = _open_points(extra=-_face_points()[66, 1] + _face_points()[62, 1])
+    assert predict_teeth(coef, closed) == 0.0  # a closed mouth gets no teeth
+    with pytest.raises(InvalidArgumentError, match="must have 7"):
+        predict_teeth(coef[:3], lms)
+    with pytest.raises(InvalidArgumentError, match=r"lm.shape"):
+        teeth_features(lms[:, :60])
+    with pytest.raises(InvalidArgumentError, match="N > 6"):
+        fit_teeth_regression(lms[:3], k[:3])
+    # the model's prediction: the regression times teeth_scale, clipped
+    t = MouthGenerator.with_teeth(_tiny(), coef)
+    i = int(np.argmax(p))
+    M = mouth_crop_matrix(lms[i], 32)
+    assert t.teeth_for(crop_points(M, lms[i])) == pytest.approx(p[i], abs=1e-9)
+    t.teeth_scale = 0.0
+    assert t.teeth_for(crop_points(M, lms[i])) == 0.0
+
+
+def test_teeth_value_is_the_teeth_check_quantity():
+    from talkinghead.evaluate.photo_metrics import teeth_score as bench_score
+    from talkinghead.face.teeth import teeth_score, teeth_value
+
+    assert bench_score is teeth_score  # one definition, imported by the bench and training
+    lm, _ = _open_points(extra=14.0)
+    img = np.full((240, 240, 3), 150, np.uint8)
+    top, bot = int(lm[[61, 62, 63], 1].mean()), int(lm[[65, 66, 67], 1].mean())
+    img[top : bot + 1] = 30  # a dark cavity ...
+    img[top : top + (bot - top) // 3] = 240  # ... with a bright band under the upper lip
+    k = teeth_value(img, lm)
+    assert k == pytest.approx(min(1.0, teeth_score(img, lm))) and k > 0.5
+    assert teeth_value(np.full((240, 240, 3), 90, np.uint8), lm) == 0.0  # a flat fill
+    assert teeth_value(img, _face_points()) == 0.0  # closed: no rows, NaN -> 0
+
+
+def test_teeth_training_fits_the_regression_saves_and_resumes(tmp_path):
+    from talkinghead.training.mouth_generator_train import crop_teeth_values, sample_batch, train
+
+    rng = np.random.default_rng(0)
+    crops, lms = [], []
+    for gap in (2.0, 10.0, 4.0, 12.0, 6.0, 8.0, 3.0, 11.0):
+        _, pts = _open_points(extra=gap)
+        c = rng.integers(60, 200, (32, 32, 3), dtype=np.uint8)
+        inner = generator_inputs(c, c, pts)[0][7] > 0.5
+        c[inner] = 40
+        c[inner & (np.arange(32)[:, None] < pts[[61, 62, 63], 1].mean() + 2)] = 230
+        crops.append(c)
+        lms.append(pts.astype(np.float32))
+    data = {"crops": np.stack(crops), "lm": np.stack(lms), "clip": np.repeat([0, 1], 4)}
+    k = crop_teeth_values(data)
+    assert k.shape == (8,) and k.max() > 0
+    with pytest.raises(InvalidArgumentError, match="data\\['teeth'\\]"):
+        sample_batch(data, np.arange(2), rng, teeth=True)
+    x, _, _ = sample_batch({**data, "teeth": k}, np.arange(8), rng, teeth=True)
+    assert x.shape == (8, 10, 32, 32)
+    np.testing.assert_allclose(x[:, 9].max((1, 2)), k, atol=1e-6)
+    src = _tiny(5)
+    src.save_pretrained(tmp_path / "src")
+    m0 = train(data, tmp_path / "w", steps=0, init=tmp_path / "src", teeth=True, log=None)
+    assert m0.config.teeth and len(m0.config.teeth_coef) == len(TEETH_FEATURES) + 1
+    xt = _teeth_inputs()
+    with torch.no_grad():
+        torch.testing.assert_close(m0(xt), src(xt[:, :-1]), rtol=0, atol=0)
+    m1 = train(data, tmp_path / "w", steps=3, batch_size=2, init=tmp_path / "src", teeth=True,
+               log=lambda s: None)  # fmt: skip
+    assert float(m1.enc0[0].weight[:, -1].detach().abs().sum()) > 0
+    back = MouthGenerator.from_pretrained(tmp_path / "w" / "last")
+    assert back.config == m1.config and back.config.teeth_coef == m0.config.teeth_coef
+    y, _ = back.generate(crops[1], crops[0], lms[1].astype(np.float64))  # k from the regression
+    assert y.shape == (32, 32, 3)
+    with pytest.raises(InvalidArgumentError, match="teeth=True must come with a teeth model"):
+        train(data, tmp_path / "w2", steps=1, config=_tiny().config, teeth=True, log=None)
+
+
+def test_teeth_round_trip_and_photo_animator_paste(tmp_path):
+    from talkinghead.face.normalize import DEFAULT_EYES, SimilarityTransform
+    from talkinghead.render.photo import PhotoAnimator, PhotoFace
+
+    t = MouthGenerator.with_teeth(_tiny(6), [0.1, 2.0, 0, 0, 0, 0, 0]).eval()
+    with torch.no_grad():
+        t.enc0[0].weight[:, -1] = 1.0  # k matters
+    t.save_pretrained(tmp_path / "t")
+    back = MouthGenerator.from_pretrained(tmp_path / "t")
+    assert back.config == t.config
+    x = _teeth_inputs()
+    with torch.no_grad():
+        torch.testing.assert_close(back(x), t(x))
+    # an old config.json (no "teeth" fields) loads without the control
+    old = MouthGeneratorConfig.from_dict({"size": 32, "base_channels": 4, "n_res": 1})
+    assert old.teeth is False and old.teeth_coef is None
+    rng = np.random.default_rng(0)
+    lm, _ = _open_points(extra=12.0)
+    img = rng.integers(0, 255, (240, 240, 3), dtype=np.uint8)
+    face = PhotoFace(
+        image=img,
+        landmarks=_face_points(),
+        forehead=_face_points()[[19, 24, 21, 22, 27]] - [0, 20],
+        similarity=SimilarityTransform.from_two_points(
+            np.asarray(DEFAULT_EYES), np.stack([lm[36:42].mean(0), lm[42:48].mean(0)])
+        ),
+        interocular=float(np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0))),
+        yaw=0.0,
+    )
+    an = PhotoAnimator(face, mouth="learned", mouth_model=back, mouth_detail=False)
+    moving = np.concatenate([lm, face.forehead])
+    out = an.frame(moving)
+    back.teeth_scale = 0.0
+    out0 = an.frame(moving)
+    assert out.shape == img.shape and not np.array_equal(out, out0)  # k reaches the paste
+    diff = np.nonzero((out != out0).any(-1))
+    lo, hi = lm[48:68].min(0), lm[48:68].max(0)
+    assert diff[1].min() >= lo[0] - 20 and diff[1].max() <= hi[0] + 20
+    assert diff[0].min() >= lo[1] - 20 and diff[0].max() <= hi[1] + 20

@@ -15,10 +15,17 @@ eyes are level, ``CROP_IOD`` inter-ocular distances a side. Inputs, all ``S x S`
   wider than in the reference), so the net knows where teeth and cavity go and repaints
   them. :meth:`MouthGenerator.with_guide` adds these channels to an unguided generator
   with zero first-layer weights (its output is then unchanged).
+- with ``config.teeth`` (issue 18, session 12), ``teeth`` (1, last): the teeth control,
+  a scalar ``k`` in [0, 1] filling the target inner-lip polygon (0 elsewhere): how much
+  teeth show (:func:`talkinghead.face.teeth.teeth_value`, measured on the real target in
+  training); at inference ``k`` is predicted from the target 68 points by a linear
+  regression (:func:`teeth_features`, :func:`fit_teeth_regression`, coefficients in
+  ``config.teeth_coef``). :meth:`MouthGenerator.with_teeth` adds the channel with zero
+  first-layer weights.
 
 Network (``c = base_channels``; ``S`` divisible by 8)::
 
-    x (B, 9, S, S)  (B, 12, S, S) with the guide
+    x (B, 9, S, S)  (+3 with the guide, +1 with the teeth control)
     enc0 conv3x3           -> (B, c,  S,   S)
     enc1 conv4x4 stride 2  -> (B, 2c, S/2, S/2)
     enc2 conv4x4 stride 2  -> (B, 4c, S/4, S/4)
@@ -57,6 +64,10 @@ __all__ = [
     "feather",
     "crop_points",
     "reference_crop",
+    "TEETH_FEATURES",
+    "teeth_features",
+    "fit_teeth_regression",
+    "predict_teeth",
 ]
 
 _FORMAT = "talkinghead.mouth_generator"
@@ -81,18 +92,40 @@ class MouthGeneratorConfig:
         Residual blocks at the bottleneck.
     guide : bool
         Three more input channels: the procedural interior at the target lips.
+    teeth : bool
+        One more input channel (the last): the teeth control ``k`` in the inner lips.
+    teeth_coef : list of float, optional
+        The teeth regression (:func:`fit_teeth_regression`): ``len(TEETH_FEATURES) + 1``
+        numbers (intercept first) giving ``k`` from the target points when no ``k`` is
+        passed; only with ``teeth``.
     """
 
     size: int = 96
     base_channels: int = 16
     n_res: int = 1
     guide: bool = False
+    teeth: bool = False
+    teeth_coef: list | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.guide, bool):
-            raise InvalidArgumentError(f"MouthGeneratorConfig.guide={self.guide!r} must be a bool")
+        for name in ("guide", "teeth"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidArgumentError(
+                    f"MouthGeneratorConfig.{name}={getattr(self, name)!r} must be a bool"
+                )
+        if self.teeth_coef is not None:
+            c = self.teeth_coef
+            n = len(TEETH_FEATURES) + 1
+            ok = isinstance(c, (list, tuple)) and len(c) == n
+            ok = ok and all(isinstance(v, (int, float)) and np.isfinite(v) for v in c)
+            if not ok or not self.teeth:
+                raise InvalidArgumentError(
+                    f"MouthGeneratorConfig.teeth_coef={c!r} must be {n} finite numbers, "
+                    "with teeth=True"
+                )
+            self.teeth_coef = [float(v) for v in c]
         for f in fields(self):
-            if f.name == "guide":
+            if f.name in ("guide", "teeth", "teeth_coef"):
                 continue
             v = getattr(self, f.name)
             if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
@@ -109,8 +142,8 @@ class MouthGeneratorConfig:
 
     @property
     def in_channels(self) -> int:
-        """Input channels: 9, or 12 with the guide."""
-        return 12 if self.guide else 9
+        """Input channels: 9, + 3 with the guide, + 1 with the teeth control."""
+        return 9 + 3 * self.guide + self.teeth
 
     @classmethod
     def from_dict(cls, d: dict) -> MouthGeneratorConfig:
@@ -174,9 +207,14 @@ def shape_maps(lm_crop: np.ndarray, size: int) -> np.ndarray:
 
 
 def generator_inputs(
-    crop: np.ndarray, reference: np.ndarray, lm_crop: np.ndarray, guide: np.ndarray | None = None
+    crop: np.ndarray,
+    reference: np.ndarray,
+    lm_crop: np.ndarray,
+    guide: np.ndarray | None = None,
+    teeth: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Network input (9, S, S) float32 (12 with ``guide``) and the mask (S, S) for one crop.
+    """Network input (9, S, S) float32 (+3 with ``guide``, +1 with ``teeth``) and the mask
+    (S, S) for one crop.
 
     Parameters
     ----------
@@ -189,19 +227,88 @@ def generator_inputs(
     guide : ndarray, shape (3, S, S), optional
         The procedural interior (:func:`talkinghead.render.photo.procedural_guide`),
         appended as channels 9-11.
+    teeth : float, optional
+        The teeth control ``k`` in [0, 1]: appended last, ``k`` inside the inner-lip polygon.
     """
     S = crop.shape[0]
     m = mouth_mask(lm_crop, S)
     x = crop.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
     r = reference.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
-    parts = [x * (1 - m), m[None], r, shape_maps(lm_crop, S)]
+    shp = shape_maps(lm_crop, S)
+    parts = [x * (1 - m), m[None], r, shp]
     if guide is not None:
         g = np.asarray(guide, np.float32)
         if g.shape != (3, S, S):
             raise InvalidArgumentError(f"guide.shape={g.shape} must be (3, {S}, {S})")
         parts.append(g)
+    if teeth is not None:
+        k = float(teeth)
+        if not 0.0 <= k <= 1.0:
+            raise InvalidArgumentError(f"teeth={teeth!r} must be in [0, 1]")
+        parts.append(shp[:1] * np.float32(k))
     inp = np.concatenate(parts)
     return np.ascontiguousarray(inp, np.float32), m
+
+
+# ---------------------------------------------------------------------- teeth control
+
+#: The target-shape features of the teeth regression (:func:`teeth_features`), all in
+#: eye distances: the inner-lip gap, the mouth width (corners 48-54), the inner width
+#: (60-64), the upper lip's thickness (50-52 to 61-63), the lower lip's (56-58 to 65-67),
+#: and the gap squared.
+TEETH_FEATURES = ("opening", "width", "inner_width", "upper_lip", "lower_lip", "opening_sq")
+
+
+def teeth_features(lm: np.ndarray) -> np.ndarray:
+    """(len(TEETH_FEATURES),) float64 (or (N, F) for (N, 68, 2) points): the target-shape
+    features of the teeth regression, from 68 points in any pixel frame."""
+    p = np.asarray(lm, np.float64)
+    if p.shape[-2:] != (68, 2):
+        raise InvalidArgumentError(f"lm.shape={p.shape} must be (68, 2) or (N, 68, 2)")
+
+    def dist(a, b):
+        return np.linalg.norm(p[..., a, :] - p[..., b, :], axis=-1)
+
+    iod = np.maximum(np.linalg.norm(p[..., 42:48, :].mean(-2) - p[..., 36:42, :].mean(-2),
+                                    axis=-1), 1e-6)  # fmt: skip
+    gap = dist([61, 62, 63], [67, 66, 65]).mean(-1) / iod
+    f = [gap, dist(48, 54) / iod, dist(60, 64) / iod,
+         dist([50, 51, 52], [61, 62, 63]).mean(-1) / iod,
+         dist([58, 57, 56], [67, 66, 65]).mean(-1) / iod, gap**2]  # fmt: skip
+    return np.stack(f, -1)
+
+
+def fit_teeth_regression(lm: np.ndarray, k: np.ndarray, *, ridge: float = 1e-3) -> list:
+    """Least squares (+ ``ridge`` x the squared weights, not the intercept) of ``k`` (N,)
+    on :func:`teeth_features` of ``lm`` (N, 68, 2): the coefficients, intercept first
+    (``MouthGeneratorConfig.teeth_coef``)."""
+    X = teeth_features(lm)
+    y = np.asarray(k, np.float64)
+    if X.ndim != 2 or y.shape != (len(X),) or len(X) < X.shape[1] + 1:
+        raise InvalidArgumentError(
+            f"lm.shape={np.shape(lm)}, k.shape={y.shape} must be (N, 68, 2) and (N,), "
+            f"N > {X.shape[-1]}"
+        )
+    if not np.isfinite(y).all() or ridge < 0:
+        raise InvalidArgumentError(f"k must be finite and ridge={ridge} >= 0")
+    A = np.column_stack([np.ones(len(X)), X])
+    R = ridge * len(X) * np.eye(A.shape[1])
+    R[0, 0] = 0.0
+    return np.linalg.solve(A.T @ A + R, A.T @ y).tolist()
+
+
+def predict_teeth(coef, lm: np.ndarray) -> np.ndarray | float:
+    """``k`` in [0, 1] of 68 points ``lm`` (68, 2) (a float) or (N, 68, 2) by the
+    :func:`fit_teeth_regression` coefficients ``coef``; 0 for a closed mouth (inner gap
+    under 0.03 eye distances)."""
+    c = np.asarray(coef, np.float64)
+    if c.shape != (len(TEETH_FEATURES) + 1,):
+        raise InvalidArgumentError(
+            f"coef has {c.size} numbers, must have {len(TEETH_FEATURES) + 1}"
+        )
+    X = teeth_features(lm)
+    k = np.clip(c[0] + X @ c[1:], 0.0, 1.0) * (X[..., 0] >= 0.03)
+    return float(k) if np.ndim(k) == 0 else k
 
 
 # ---------------------------------------------------------------------- network
@@ -229,8 +336,8 @@ class _Up(nn.Module):
 class MouthGenerator(nn.Module, TorchModuleCheckpoint):
     """Conv encoder-decoder inpainting the mouth crop (see the module docstring).
 
-    ``forward(x)``: ``x`` (B, 9, S, S) (12 channels with ``config.guide``) -> (B, 3, S, S)
-    in [-1, 1] (raw, not composited).
+    ``forward(x)``: ``x`` (B, ``config.in_channels``, S, S) -> (B, 3, S, S) in [-1, 1]
+    (raw, not composited).
     """
 
     checkpoint_format = _FORMAT
@@ -277,13 +384,45 @@ class MouthGenerator(nn.Module, TorchModuleCheckpoint):
         for the three guide channels, so that its output equals ``src``'s at the start."""
         if src.config.guide:
             raise InvalidArgumentError("src.config.guide=True must be False (already guided)")
-        cfg = MouthGeneratorConfig.from_dict({**src.config.to_dict(), "guide": True})
+        if src.config.teeth:
+            raise InvalidArgumentError("src.config.teeth=True must be False (add the guide first)")
+        return cls._widen(src, {"guide": True}, 3)
+
+    @classmethod
+    def with_teeth(cls, src: MouthGenerator, teeth_coef=None) -> MouthGenerator:
+        """A copy of ``src`` (guided or not) with the teeth control: its weights, and zero
+        first-layer weights for the teeth channel, so that its output equals ``src``'s at
+        the start, whatever ``k``. ``teeth_coef``: the regression giving ``k`` at inference
+        (:func:`fit_teeth_regression`; may be set later in ``config.teeth_coef``)."""
+        if src.config.teeth:
+            raise InvalidArgumentError("src.config.teeth=True must be False (already has it)")
+        coef = None if teeth_coef is None else list(teeth_coef)
+        return cls._widen(src, {"teeth": True, "teeth_coef": coef}, 1)
+
+    @classmethod
+    def _widen(cls, src: MouthGenerator, change: dict, n: int) -> MouthGenerator:
+        """``src`` with ``change`` in its config and ``n`` zero-weight input channels last."""
+        cfg = MouthGeneratorConfig.from_dict({**src.config.to_dict(), **change})
         model = cls(cfg)
         state = dict(src.state_dict())
         w = state["enc0.0.weight"]
-        state["enc0.0.weight"] = torch.cat([w, torch.zeros_like(w[:, :3])], dim=1)
+        state["enc0.0.weight"] = torch.cat([w, w.new_zeros((w.shape[0], n, *w.shape[2:]))], 1)
         model.load_state_dict(state)
         return model.train(src.training)
+
+    def teeth_for(self, lm_crop: np.ndarray) -> float:
+        """The teeth control ``k`` this (teeth) generator uses for target points ``lm_crop``
+        (68, 2) when none is given: :func:`predict_teeth` with ``config.teeth_coef`` times
+        ``teeth_scale`` (an attribute, 1.0 by default; not saved), clipped to [0, 1]."""
+        if not self.config.teeth or self.config.teeth_coef is None:
+            raise InvalidArgumentError(
+                "config.teeth=True with config.teeth_coef must be set to predict teeth"
+            )
+        k = predict_teeth(self.config.teeth_coef, lm_crop) * float(self.teeth_scale)
+        return float(np.clip(k, 0.0, 1.0))
+
+    #: Multiplies the predicted teeth control (:meth:`teeth_for`); a user setting.
+    teeth_scale: float = 1.0
 
     @torch.no_grad()
     def generate(
@@ -292,11 +431,13 @@ class MouthGenerator(nn.Module, TorchModuleCheckpoint):
         reference: np.ndarray,
         lm_crop: np.ndarray,
         guide: np.ndarray | None = None,
+        teeth: float | None = None,
     ):
         """Inpaint one crop: uint8 (S, S, 3) and the mask (S, S) it filled (eval mode).
 
         Parameters are those of :func:`generator_inputs`; ``S`` must be ``config.size``;
-        ``guide`` is required with ``config.guide`` (and refused without).
+        ``guide`` is required with ``config.guide`` (and refused without); ``teeth`` is
+        refused without ``config.teeth``, and with it defaults to :meth:`teeth_for`.
         """
         S = self.config.size
         if crop.shape != (S, S, 3) or reference.shape != (S, S, 3):
@@ -308,10 +449,14 @@ class MouthGenerator(nn.Module, TorchModuleCheckpoint):
                 f"guide={'None' if guide is None else 'an array'} must be given exactly when "
                 f"config.guide=True (it is {self.config.guide})"
             )
+        if teeth is not None and not self.config.teeth:
+            raise InvalidArgumentError(f"teeth={teeth!r} must be None when config.teeth=False")
+        if self.config.teeth and teeth is None:
+            teeth = self.teeth_for(lm_crop)
         was = self.training
         self.eval()
         try:
-            inp, m = generator_inputs(crop, reference, lm_crop, guide)
+            inp, m = generator_inputs(crop, reference, lm_crop, guide, teeth)
             y = self(torch.from_numpy(inp)[None])[0].numpy().transpose(1, 2, 0)
         finally:
             self.train(was)

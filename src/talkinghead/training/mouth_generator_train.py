@@ -13,7 +13,11 @@ optionally + ``profile_weight`` x L1 of the inner-mouth row brightness profile
 + ``adv_weight`` x a hinge adversarial term from a small PatchGAN on the mouth
 (:func:`patch_discriminator`, trained beside it; L1 alone averages teeth into grey);
 ``open_frac`` of each batch is drawn from the most open quarter of the crops; Adam;
-resumable from ``out/last`` (the discriminator too, ``disc.pt``).
+resumable from ``out/last`` (the discriminator too, ``disc.pt``). With the teeth control
+(issue 18 session 12, ``teeth=True``): each target's ``k`` is measured on the real crop
+(:func:`crop_teeth_values`, :func:`talkinghead.face.teeth.teeth_value`) and the inference
+regression (:func:`~talkinghead.models.mouth_generator.fit_teeth_regression`) is fitted on
+these training crops and stored in the model's config.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from ..errors import InvalidArgumentError
 
 __all__ = [
     "build_crops",
+    "crop_teeth_values",
     "train",
     "sample_batch",
     "laplacian_pyramid_l1",
@@ -107,16 +112,34 @@ def build_crops(
     }
 
 
-def sample_batch(data: dict, idx: np.ndarray, rng: np.random.Generator, *, guide: bool = False):
+def crop_teeth_values(data: dict) -> np.ndarray:
+    """(N,) float64: the teeth control ``k`` of every real crop of :func:`build_crops`'s
+    ``data`` (:func:`talkinghead.face.teeth.teeth_value` at its own points)."""
+    from ..face.teeth import teeth_value
+
+    return np.array([teeth_value(c, p) for c, p in zip(data["crops"], data["lm"], strict=True)])
+
+
+def sample_batch(
+    data: dict,
+    idx: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    guide: bool = False,
+    teeth: bool = False,
+):
     """Inputs (B, 9, S, S), targets (B, 3, S, S) in [-1, 1], masks (B, 1, S, S) (numpy).
 
-    ``guide``: 12 input channels, the last three the procedural interior at the target
-    lips coloured from the reference (:func:`talkinghead.render.photo.procedural_guide`,
-    as at inference)."""
+    ``guide``: 3 more input channels, the procedural interior at the target lips coloured
+    from the reference (:func:`talkinghead.render.photo.procedural_guide`, as at inference).
+    ``teeth``: 1 more (last), the target's measured teeth control ``data["teeth"][i]``
+    (:func:`crop_teeth_values`) in its inner lips."""
     from ..models.mouth_generator import generator_inputs
     from ..render.photo import procedural_guide
 
     crops, lm, clip = data["crops"], data["lm"], data["clip"]
+    if teeth and "teeth" not in data:
+        raise InvalidArgumentError("teeth=True must come with data['teeth'] (crop_teeth_values)")
     xs, ys, ms = [], [], []
 
     def mirror(p):
@@ -135,7 +158,7 @@ def sample_batch(data: dict, idx: np.ndarray, rng: np.random.Generator, *, guide
             ref, pts, ref_pts = crops[j], lm[i], lm[j]
         tgt, ref = np.ascontiguousarray(tgt), np.ascontiguousarray(ref)
         g = procedural_guide(ref, ref_pts, pts) if guide else None
-        inp, m = generator_inputs(tgt, ref, pts, g)
+        inp, m = generator_inputs(tgt, ref, pts, g, float(data["teeth"][i]) if teeth else None)
         xs.append(inp)
         ys.append(tgt.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0)
         ms.append(m[None])
@@ -312,6 +335,7 @@ def train(
     open_frac: float = 0.0,
     init=None,
     guide: bool = False,
+    teeth: bool = False,
     log=print,
 ):
     """Train (or resume from ``out/last``) a :class:`MouthGenerator`; returns it.
@@ -331,11 +355,18 @@ def train(
     from ``out/last``; ``config`` is then ``init``'s. ``guide``: an unguided ``init`` gets
     the procedural-interior guide channels with zero weights
     (:meth:`~talkinghead.models.mouth_generator.MouthGenerator.with_guide`: step 0 is
-    ``init`` itself); the batches carry the guide whenever the model is guided.
+    ``init`` itself); the batches carry the guide whenever the model is guided. ``teeth``:
+    likewise the teeth control (:meth:`~talkinghead.models.mouth_generator.MouthGenerator.
+    with_teeth`), with the regression fitted on ``data`` (:func:`crop_teeth_values`) unless
+    the model has one; the batches carry the measured ``k`` whenever the model has it.
     """
     import torch
 
-    from ..models.mouth_generator import MouthGenerator, MouthGeneratorConfig
+    from ..models.mouth_generator import (
+        MouthGenerator,
+        MouthGeneratorConfig,
+        fit_teeth_regression,
+    )
 
     for name, v in (("lap_weight", lap_weight), ("profile_weight", profile_weight),
                     ("adv_weight", adv_weight)):  # fmt: skip
@@ -355,16 +386,27 @@ def train(
     elif init is not None:
         src = init if isinstance(init, MouthGenerator) else MouthGenerator.from_pretrained(init)
         if guide and not src.config.guide:
-            model = MouthGenerator.with_guide(src)
-        else:
-            model = MouthGenerator(src.config)
-            model.load_state_dict(src.state_dict())
+            src = MouthGenerator.with_guide(src)
+        if teeth and not src.config.teeth:
+            src = MouthGenerator.with_teeth(src)
+        model = MouthGenerator(src.config)
+        model.load_state_dict(src.state_dict())
         model.train()
     else:
-        cfg = config or MouthGeneratorConfig(size=int(data["crops"].shape[1]), guide=guide)
+        size = int(data["crops"].shape[1])
+        cfg = config or MouthGeneratorConfig(size=size, guide=guide, teeth=teeth)
         model = MouthGenerator(cfg)
     if guide and not model.config.guide:
         raise InvalidArgumentError("guide=True must come with a guided model (config.guide)")
+    if teeth and not model.config.teeth:
+        raise InvalidArgumentError("teeth=True must come with a teeth model (config.teeth)")
+    if model.config.teeth:
+        if "teeth" not in data:
+            data = {**data, "teeth": crop_teeth_values(data)}
+        if model.config.teeth_coef is None:
+            model.config.teeth_coef = fit_teeth_regression(data["lm"], data["teeth"])
+            if log is not None:
+                log(f"teeth regression {[round(c, 4) for c in model.config.teeth_coef]}")
     if model.config.size != data["crops"].shape[1]:
         raise InvalidArgumentError(
             f"crops of {data['crops'].shape[1]} px must match config.size={model.config.size}"
@@ -387,7 +429,10 @@ def train(
         if n_open:
             idx[:n_open] = rng.choice(wide, n_open)
         x, y, m = (
-            torch.from_numpy(a) for a in sample_batch(data, idx, rng, guide=model.config.guide)
+            torch.from_numpy(a)
+            for a in sample_batch(
+                data, idx, rng, guide=model.config.guide, teeth=model.config.teeth
+            )
         )
         g = model(x)
         comp = g * m + y * (1 - m)
