@@ -84,7 +84,7 @@ pretrained: venv sysdeps
 	  --work $(OUT)/mouth_generator_work --steps 300
 	# resumed from WORK/last with the Laplacian-pyramid, mouth-profile and PatchGAN terms to
 	# 1900 (the first session-7 candidate, mouth r 0.715: not shipped), then resumed to 3400:
-	# the shipped one (--mouth learned; the default stays procedural). The session-6 5381-step
+	# shipped (--mouth learned) until session 12 added the teeth control below. The session-6 5381-step
 	# recipe was: 1689 steps, then --steps 5381 --lap 1.0
 	for S in 1900 3400; do $(BIN)/python scripts/train_mouth_generator.py --prepared \
 	  $(OUT)/prepared/hunt $(OUT)/prepared/old --work $(OUT)/mouth_generator_work --steps $$S \
@@ -96,6 +96,15 @@ pretrained: venv sysdeps
 	$(BIN)/python scripts/train_mouth_detail.py --prepared $(OUT)/prepared/hunt $(OUT)/prepared/old \
 	  --work $(OUT)/mouth_detail_work --steps 3000 --max-minutes 40 \
 	  --out src/talkinghead/data/mouth_detail
+	# the generator's teeth control (issue 18 session 12; docs/photo.md): the 3400-step generator
+	# + one zero-weight input (how much teeth show: measured on each real target crop, predicted
+	# at inference by a regression on the target points fitted here), fine-tuned 4000 steps with
+	# the same losses; replaces the shipped generator (after the detail net, which was trained
+	# on the 3400-step generator's output)
+	$(BIN)/python scripts/train_mouth_generator.py --prepared $(OUT)/prepared/hunt $(OUT)/prepared/old \
+	  --work $(OUT)/mouth_generator_teeth_work --init src/talkinghead/data/mouth_generator --teeth \
+	  --lap 1.0 --profile 1.0 --adv 0.05 --d-lr 4e-4 --open-frac 0.25 --lr 1e-3 --steps 4000 \
+	  --max-minutes 50 --out src/talkinghead/data/mouth_generator
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

