@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from photo_faces import pull_lips_apart, real_photo_face  # (tests/ is on sys.path)
 from talkinghead.errors import InvalidArgumentError
 from talkinghead.face.normalize import neutral_face_68
 from talkinghead.models.mouth_detail import (
@@ -154,21 +155,11 @@ def test_photo_render_uses_the_detail_net_on_a_large_face(shared_data):
     """PhotoAnimator(mouth="learned") on a real frame upscaled 2x (about 220 px between the
     eyes): with a detail net the frame differs from the 96 px path only around the mouth;
     mouth_detail=False is the 96 px path; procedural ignores it."""
-    import warnings
+    from talkinghead.render.photo import PhotoAnimator, load_mouth_detail
 
-    import cv2
-
-    from talkinghead.render.photo import PhotoAnimator, find_photo_face, load_mouth_detail
-    from talkinghead.video.io import read_video
-
-    frame = read_video(
-        shared_data / "OpenTalker__SadTalker/examples/ref_video/WDA_KatieHill_000.mp4",
-        max_frames=1,
-    ).frames[0]
-    frame = cv2.resize(frame, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        face = find_photo_face(frame)
+    face = real_photo_face(
+        shared_data / "OpenTalker__SadTalker/examples/ref_video/WDA_KatieHill_000.mp4", scale=2
+    )
     assert face.interocular > 150
     gen, det = _tiny_gen(), _tiny_detail()
     a = PhotoAnimator(face, mouth="learned", mouth_model=gen, mouth_detail=det)
@@ -218,17 +209,9 @@ def test_shipped_detail_net_is_small_and_sharpens_a_large_opened_mouth(shared_da
     learned mouth on a real frame upscaled 2x (about 220 px between the eyes, two passes):
     the opened mouth's opening has more high-frequency detail (variance of the Laplacian)
     than the 96 px path's upscale, and only the mouth changes."""
-    import warnings
-
     import cv2
 
-    from talkinghead.render.photo import (
-        MOUTH_DETAIL_DIR,
-        find_photo_face,
-        load_mouth_detail,
-        load_mouth_generator,
-    )
-    from talkinghead.video.io import read_video
+    from talkinghead.render.photo import MOUTH_DETAIL_DIR, load_mouth_detail, load_mouth_generator
 
     if not (MOUTH_DETAIL_DIR / "config.json").is_file():
         pytest.skip("the detail net is not shipped in this build")
@@ -237,16 +220,9 @@ def test_shipped_detail_net_is_small_and_sharpens_a_large_opened_mouth(shared_da
     det, gen = load_mouth_detail(), load_mouth_generator()
     assert det.n_params == 54707
     video = shared_data / "OpenTalker__SadTalker/examples/ref_video/WDA_KatieHill_000.mp4"
-    frame = read_video(video, max_frames=1).frames[0]
-    frame = cv2.resize(frame, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        face = find_photo_face(frame)
+    face = real_photo_face(video, scale=2)
     lm = np.asarray(face.landmarks, np.float64)
-    t = lm.copy()
-    c = t[[61, 62, 63, 65, 66, 67], 1].mean()
-    t[[61, 62, 63], 1] = c - 0.1 * face.interocular
-    t[[65, 66, 67], 1] = c + 0.1 * face.interocular
+    t = pull_lips_apart(lm, face.interocular, 0.2)
     assert len(detail_sizes(native_side(t), 96)) == 2
 
     def ref(n):

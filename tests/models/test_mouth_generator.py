@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from photo_faces import pull_lips_apart, real_photo_face  # (tests/ is on sys.path)
 from talkinghead.errors import CheckpointError, InvalidArgumentError
 from talkinghead.face.normalize import neutral_face_68
 from talkinghead.models.mouth_generator import (
@@ -273,28 +274,20 @@ def test_shipped_learned_mouth_loads_is_small_and_shades_an_opened_mouth(shared_
     inner lips are pulled 0.2-0.3 eye distances apart: the generated opening is not a
     uniform fill (its teeth score, a bright top over a dark cavity, is > 0.1; 0 for a flat
     fill, ~0.05 for a blurred one) and the pasted frame differs only around the mouth."""
-    import warnings
-
     from talkinghead.evaluate.photo_metrics import teeth_score
-    from talkinghead.render.photo import MOUTH_GENERATOR_DIR, find_photo_face, load_mouth_generator
-    from talkinghead.video.io import read_video
+    from talkinghead.render.photo import MOUTH_GENERATOR_DIR, load_mouth_generator
 
     size = sum(f.stat().st_size for f in MOUTH_GENERATOR_DIR.iterdir())
     assert size < 30e6
     model = load_mouth_generator()
     assert model.n_params == 291491 + 9 * 16 and model.config.size == 96  # + the teeth input
-    video = shared_data / "tanshuai0219__EDTalk/test_data/uncrop_Obama.mp4"
-    frame = read_video(video, max_frames=1, size=256).frames[0]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        face = find_photo_face(frame)
+    face = real_photo_face(
+        shared_data / "tanshuai0219__EDTalk/test_data/uncrop_Obama.mp4", size=256
+    )
     lm = np.asarray(face.landmarks, np.float64)
     ref = reference_crop(face.image, lm, 96)
     for gap in (0.2, 0.3):
-        t = lm.copy()
-        c = t[[61, 62, 63, 65, 66, 67], 1].mean()
-        t[[61, 62, 63], 1] = c - gap * face.interocular / 2
-        t[[65, 66, 67], 1] = c + gap * face.interocular / 2
+        t = pull_lips_apart(lm, face.interocular, gap)
         # session 12 (the teeth control): at 0.2 the predicted k (0.31) paints a faint
         # opening (score 0.06; the session-7 weights 0.20): checked there at k = 1
         model.teeth_scale = 1.0 if gap == 0.3 or not model.config.teeth else 10.0
@@ -636,26 +629,17 @@ def test_shipped_generator_has_a_live_teeth_control(shared_data):
     teeth to a wider mouth, and k orders the teeth score of the opening it paints on a real
     photo (inner lips pulled 0.3 eye distances apart)."""
     from talkinghead.evaluate.photo_metrics import teeth_score
-    from talkinghead.render.photo import MOUTH_GENERATOR_DIR, find_photo_face
+    from talkinghead.render.photo import MOUTH_GENERATOR_DIR
 
     src = MouthGenerator.from_pretrained(MOUTH_GENERATOR_DIR)
     if not src.config.teeth:
         pytest.skip("the shipped generator has no teeth control")
     assert src.config.in_channels == 10 and len(src.config.teeth_coef) == 7
-    import warnings
-
-    from talkinghead.video.io import read_video
-
-    video = shared_data / "tanshuai0219__EDTalk/test_data/uncrop_Obama.mp4"
-    frame = read_video(video, max_frames=1, size=256).frames[0]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        face = find_photo_face(frame)
+    face = real_photo_face(
+        shared_data / "tanshuai0219__EDTalk/test_data/uncrop_Obama.mp4", size=256
+    )
     lm = np.asarray(face.landmarks, np.float64)
-    t = lm.copy()
-    c = t[[61, 62, 63, 65, 66, 67], 1].mean()
-    t[[61, 62, 63], 1] = c - 0.15 * face.interocular
-    t[[65, 66, 67], 1] = c + 0.15 * face.interocular
+    t = pull_lips_apart(lm, face.interocular, 0.3)
     k = src.teeth_for(crop_points(mouth_crop_matrix(t, 96), t))
     assert k > src.teeth_for(crop_points(mouth_crop_matrix(lm, 96), lm))  # wider: more teeth
     ref = reference_crop(face.image, lm, 96)
