@@ -123,6 +123,7 @@ def test_animate_photo_mouth_learned_end_to_end(tmp_path, shared_data, example_s
     import cv2
 
     from talkinghead.cli import main
+    from talkinghead.render.photo import load_mouth_generator
     from talkinghead.video.io import probe_video, read_video
 
     frame = read_video(
@@ -139,6 +140,22 @@ def test_animate_photo_mouth_learned_end_to_end(tmp_path, shared_data, example_s
     assert info.has_audio and abs(info.n_frames - 204) <= 1
     assert main([*args, "--mouth", "learned", "--mouth-model", str(tmp_path / "none"),
                  "-o", str(tmp_path / "x.mp4")]) != 0  # fmt: skip
+    # --teeth: only with --mouth learned, and only for a learned mouth with the teeth control
+    assert main([*args, "--teeth", "2", "-o", str(tmp_path / "x.mp4")]) != 0
+    assert main([*args, "--mouth", "learned", "--mouth-model", str(tmp_path / "tiny"),
+                 "--teeth", "2", "-o", str(tmp_path / "x.mp4")]) != 0  # fmt: skip
+    assert not (tmp_path / "x.mp4").exists()
+    if not load_mouth_generator().config.teeth:
+        return
+    frames = {}
+    for scale in (None, "1", "0"):  # the shipped learned mouth: as predicted, x 1, no teeth
+        path = tmp_path / f"teeth{scale}.mp4"
+        extra = [] if scale is None else ["--teeth", scale]
+        assert main([*args, "--mouth", "learned", *extra, "-o", str(path)]) == 0
+        frames[scale] = read_video(path).frames.astype(np.int16)
+    np.testing.assert_array_equal(frames["1"], frames[None])  # 1 = as predicted
+    d = np.abs(frames["0"] - frames[None]).max(-1)  # no teeth: another mouth interior
+    assert (d > 8).any(axis=(1, 2)).mean() > 0.3  # in a good share of the frames
 
 
 def test_opening_only_pastes_inside_the_inner_lips():

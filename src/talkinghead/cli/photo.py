@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InvalidArgumentError
-from .args import int_in, read_transcript
+from .args import float_in, int_in, read_transcript
 
 __all__ = ["add_photo_arguments", "cmd_animate_photo"]
 
@@ -33,6 +33,13 @@ def add_photo_arguments(parser) -> None:
         "--mouth-model",
         help="photo: checkpoint folder of the learned mouth (--mouth learned; default: shipped)",
     )
+    parser.add_argument(
+        "--teeth",
+        type=float_in(0.0, 10.0),
+        metavar="SCALE",
+        help="photo, --mouth learned: how much teeth the learned mouth shows, a factor on the "
+        "teeth it predicts from the lips' shape (1 = as predicted, 0 = none; docs/photo.md)",
+    )
 
 
 def cmd_animate_photo(args) -> int:
@@ -57,6 +64,15 @@ def cmd_animate_photo(args) -> int:
         mouth_model = load_mouth_generator(args.mouth_model)  # before the speech analysis
     elif args.mouth_model:
         raise InvalidArgumentError("--mouth-model must come with --mouth learned")
+    if args.teeth is not None:
+        if mouth_model is None:
+            raise InvalidArgumentError(f"--teeth={args.teeth:g} must come with --mouth learned")
+        if not mouth_model.config.teeth or mouth_model.config.teeth_coef is None:
+            raise InvalidArgumentError(
+                f"--teeth={args.teeth:g} needs a learned mouth with the teeth control "
+                f"(docs/photo.md, session 12); --mouth-model={args.mouth_model!r} has none"
+            )
+        mouth_model.teeth_scale = float(args.teeth)
     anim = animate(
         args.audio,
         fps=args.fps,
