@@ -183,11 +183,11 @@ def stage_speech(args) -> int:
     (Whisper tiny.en transcripts; the digits' from their names) and espeak-ng sentences
     (their text). One JSON per item under ``--out`` (reused)."""
     import csv
-    import subprocess
 
     from talkinghead._util.atomic import write_text_atomic
     from talkinghead.audio import phones as ph
     from talkinghead.audio.io import load_audio
+    from talkinghead.audio.tts import synthesize
     from talkinghead.audio.whisper import transcribe
 
     out = Path(args.out)
@@ -242,23 +242,8 @@ def stage_speech(args) -> int:
         }
         try:
             if it["kind"] == "tts":
-                subprocess.run(
-                    [
-                        "espeak-ng",
-                        "-v",
-                        it["voice"],
-                        "-s",
-                        str(it["rate"]),
-                        "-p",
-                        str(it["pitch"]),
-                        "-w",
-                        it["wav"],
-                        it["transcript"],
-                    ],
-                    check=True,
-                    capture_output=True,
-                    timeout=60,
-                )
+                synthesize(it["transcript"], it["wav"], voice=it["voice"], rate=it["rate"],
+                           pitch=it["pitch"])  # fmt: skip
             y, sr = load_audio(it["wav"], sr=16000)
             rec["duration_s"] = round(len(y) / sr, 3)
             if not rec["transcript"]:
@@ -380,7 +365,12 @@ def stage_train(args) -> int:
 
     from talkinghead.corpora.people import recording_person
     from talkinghead.evaluate.splits import load_split, recording_group
-    from talkinghead.models.mouth import ClosureNet, MouthModel, closure_config
+    from talkinghead.models.mouth import (
+        ClosureNet,
+        MouthModel,
+        closure_config,
+        utterance_normalize,
+    )
     from talkinghead.recipes.closure import (
         average_precision,
         frame_targets,
@@ -404,9 +394,8 @@ def stage_train(args) -> int:
     front, cache = (
         ("whisper", Path(args.cache) / "whisper") if whisper else ("student", Path(args.cache))
     )
-    main_clips, _ = build_cache(
-        keep(list_clips(args.prepared)), front, cache, group_fn=recording_group
-    )
+    main_items = keep(list_clips(args.prepared))
+    main_clips, _ = build_cache(main_items, front, cache, group_fn=recording_group)
     extra, _ = build_cache(
         keep(list_clips(args.train_only)), front, cache, group_fn=recording_group
     )
@@ -417,8 +406,8 @@ def stage_train(args) -> int:
     def rows_of(feats):
         """The classifier's rows before any global standardisation."""
         f = np.asarray(feats, np.float32)
-        if whisper:  # per utterance; ClosureNet.standardize does the same at run time
-            return (f - f.mean(0)) / (f.std(0) + 1e-6) if len(f) else f
+        if whisper:  # per utterance, as ClosureNet.standardize does at run time
+            return utterance_normalize(f)
         return base.normalize(base.with_prior(f))
 
     def rows(clips, train: bool):
@@ -434,7 +423,7 @@ def stage_train(args) -> int:
         return out
 
     tr_main, tr_extra, val = rows(main_clips, True), rows(extra, True), rows(main_clips, False)
-    speech_items = [(d, c, r) for d, c, r in keep(list_clips(args.prepared))
+    speech_items = [(d, c, r) for d, c, r in main_items
                     if c["id"] not in vids and recording_person(r) not in vspk]  # fmt: skip
     tr_speech = speech_rows(args, rows_of, front, speech_items, labels)
 

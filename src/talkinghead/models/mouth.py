@@ -67,6 +67,7 @@ __all__ = [
     "ClosureNet",
     "closure_config",
     "CLOSURE_FRONTENDS",
+    "utterance_normalize",
 ]
 
 _FORMAT = "talkinghead.MouthModel"
@@ -675,8 +676,8 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
     def normalize(self, feats: np.ndarray) -> np.ndarray:
         """Front-end frames (T, in_dim) -> the network's standardised input (T, in_dim)."""
         x = np.asarray(feats, np.float32)
-        if self.config.utterance_norm and len(x):
-            x = (x - x.mean(0)) / (x.std(0) + 1e-6)
+        if self.config.utterance_norm:
+            x = utterance_normalize(x)
         return (x - self.feature_mean) / self.feature_scale
 
     def raw_outputs(self, feats: np.ndarray) -> np.ndarray:
@@ -975,6 +976,15 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
             raise CheckpointError(f"path='{directory}' holds an inconsistent model: {e}") from e
 
 
+def utterance_normalize(x: np.ndarray) -> np.ndarray:
+    """Each column of frames ``x`` (T, D) to zero mean and unit standard deviation over the
+    utterance (``+ 1e-6``), in ``x``'s dtype; ``x`` itself when it has no rows."""
+    x = np.asarray(x)
+    if not len(x):
+        return x
+    return (x - x.mean(0)) / (x.std(0) + 1e-6)
+
+
 # -- the /p b m/ classifier behind config.closure_gain (trained by recipes.closure) --
 
 
@@ -1023,9 +1033,7 @@ class ClosureNet:
         over the utterance, then ``(x - in_mean) / in_scale``; float32."""
         if self.in_mean is None:
             raise InvalidArgumentError("in_mean=None: this classifier reads standardised rows")
-        x = np.asarray(frames, np.float32)
-        if len(x):
-            x = (x - x.mean(0)) / (x.std(0) + 1e-6)
+        x = utterance_normalize(np.asarray(frames, np.float32))
         return ((x - self.in_mean) / self.in_scale).astype(np.float32)
 
     def logits(self, x: np.ndarray) -> np.ndarray:

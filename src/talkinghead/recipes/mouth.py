@@ -220,12 +220,14 @@ def closed_50hz(clip: MouthClip, threshold: float = 0.15, max_run_s: float = 0.3
 
 
 def _feature_stats(clips, utterance_norm: bool):
+    from ..models.mouth import utterance_normalize
+
     s = s2 = 0.0
     n = 0
     for c in clips:
         x = c.feats.astype(np.float64)
         if utterance_norm:
-            x = (x - x.mean(0)) / (x.std(0) + 1e-6)
+            x = utterance_normalize(x)
         s = s + x.sum(0)
         s2 = s2 + (x * x).sum(0)
         n += len(x)
