@@ -102,6 +102,13 @@ def main(argv=None) -> int:
         help="torch threads (1: measured 30x faster than 2 on the loaded 2-core machine)",
     )
     ap.add_argument("--cache-only", action="store_true")
+    ap.add_argument(
+        "--fast-dir",
+        default=None,
+        help="a ridge read-out checkpoint on a student (scripts/train_default.py --student): "
+        "its student/ is the front end and it is the --prior (default: the shipped "
+        "data/default_fast); give it its own --cache",
+    )
     ap.add_argument("--prior", action="store_true", help="add the ridge opening as an input")
     ap.add_argument(
         "--train-only",
@@ -208,8 +215,18 @@ def main(argv=None) -> int:
     keep = [k for k in keep if not excluded(k[1])]
     print(f"{len(items)} ok clips, {len(keep)} on the training side", flush=True)
     cache = Path(args.cache or f"/tmp/th_mouth/{args.frontend}")
+    student_dir = None
+    if args.fast_dir:
+        if args.frontend != "student":
+            raise SystemExit(f"--fast-dir needs --frontend student, not {args.frontend}")
+        student_dir = Path(args.fast_dir) / "student"
     clips, student = build_cache(
-        keep, args.frontend, cache, causal_dir=args.causal_dir, group_fn=recording_group
+        keep,
+        args.frontend,
+        cache,
+        causal_dir=args.causal_dir,
+        group_fn=recording_group,
+        student_dir=student_dir,
     )
     causal = None
     if args.frontend == "causal":  # the front end is the causal model, not a student
@@ -224,7 +241,12 @@ def main(argv=None) -> int:
             and not excluded(c)
         ]
         extra, _ = build_cache(
-            more, args.frontend, cache, causal_dir=args.causal_dir, group_fn=recording_group
+            more,
+            args.frontend,
+            cache,
+            causal_dir=args.causal_dir,
+            group_fn=recording_group,
+            student_dir=student_dir,
         )
         print(f"{len(extra)} train-only clips from {args.train_only}", flush=True)
     print(f"cached {len(clips) + len(extra)} clips under {cache}", flush=True)
@@ -236,7 +258,7 @@ def main(argv=None) -> int:
         from talkinghead.models.mouth import append_prior, prior_at_50hz
 
         ridge = DefaultModel.from_pretrained(
-            FAST_DIR if args.frontend == "student" else WHISPER_DIR
+            args.fast_dir or (FAST_DIR if args.frontend == "student" else WHISPER_DIR)
         )
         prior = prior_at_50hz(ridge)
         for c in clips + extra:

@@ -260,3 +260,20 @@ def test_close_weight_zero_is_the_recipe_and_positive_lowers_closed_error(clip, 
         train_mouth([c], out_dir=tmp_path / "d", close_weight=-1.0, **kw)
     with pytest.raises(InvalidArgumentError, match="must be 0 with loss='corr'"):
         train_mouth([c], out_dir=tmp_path / "e", close_weight=1.0, loss="corr", **kw)
+
+
+def test_frontend_fn_reads_another_student_when_given_one(tmp_path):
+    """``scripts/train_mouth.py --fast-dir`` trains on a candidate student's frames."""
+    from talkinghead.models.mouth import student_frames
+    from talkinghead.models.student import SpeechStudent, StudentConfig
+    from talkinghead.recipes.mouth import frontend_fn
+
+    cfg = StudentConfig(channels=8, dilations=[1], aux_dim=1)
+    SpeechStudent(cfg, np.zeros(384), np.ones(384)).save_pretrained(tmp_path / "st")
+    fn, st = frontend_fn("student", student_dir=tmp_path / "st")
+    assert st.config.channels == 8
+    y = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    np.testing.assert_array_equal(fn(y), student_frames(st, y))
+    assert fn(y).shape == (50, 385)
+    _, shipped = frontend_fn("student")
+    assert shipped.config.channels == 192

@@ -668,8 +668,11 @@ def list_clips(prepared_dirs):
     return out
 
 
-def frontend_fn(name: str, causal_dir=None):
-    """``(fn, model)``: the front end ``name`` (student, causal, mel, whisper) as ``fn(y16)``."""
+def frontend_fn(name: str, causal_dir=None, *, student_dir=None):
+    """``(fn, model)``: the front end ``name`` (student, causal, mel, whisper) as ``fn(y16)``.
+
+    ``student_dir``: the student checkpoint of ``"student"`` (default: the shipped one,
+    ``data/default_fast/student``)."""
     from ..audio.whisper import encoder_frames
     from ..models.default import FAST_DIR
     from ..models.mouth import causal_frames, mel_frames, student_frames
@@ -684,7 +687,7 @@ def frontend_fn(name: str, causal_dir=None):
         return mel_frames, None
     if name == "whisper":
         return encoder_frames, None
-    st = SpeechStudent.from_pretrained(FAST_DIR / "student")
+    st = SpeechStudent.from_pretrained(student_dir or FAST_DIR / "student")
     return (lambda y: student_frames(st, y)), st
 
 
@@ -715,16 +718,19 @@ def clip_audio(clip: dict, rec: dict, *, audio: dict | None = None, log=print):
     return y[a:b]
 
 
-def build_cache(items, frontend: str, cache: Path, log=print, causal_dir=None, group_fn=None):
+def build_cache(
+    items, frontend: str, cache: Path, log=print, causal_dir=None, group_fn=None, student_dir=None
+):
     """Cached training clips (:func:`cache_clip`) of ``items`` (:func:`list_clips` rows) and
     the front end's model; unreadable audio is logged and its clips left out.
     ``group_fn(rec)``: each clip's source group (default ``""``; the scripts pass
-    ``evaluate.splits.recording_group``).
+    ``evaluate.splits.recording_group``). ``student_dir``: another student than the
+    shipped one (:func:`frontend_fn`; give it its own ``cache``).
     """
     from ..corpora.people import recording_person
 
     cache.mkdir(parents=True, exist_ok=True)
-    fn, student = frontend_fn(frontend, causal_dir)
+    fn, student = frontend_fn(frontend, causal_dir, student_dir=student_dir)
     audio = {}
     clips = []
     t0 = time.time()

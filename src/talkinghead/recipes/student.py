@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,12 +33,17 @@ __all__ = [
     "DISTILL_EXCLUDE_DIRS",
     "AUGMENTATIONS",
     "distill_sources",
+    "PreparedAudio",
+    "prepared_sources",
+    "merge_sources",
     "tts_sentences",
     "augment",
     "build_distill_set",
     "cache_augmented",
     "split_by_source",
     "feature_stats",
+    "crop_probabilities",
+    "distill_r2",
     "train_student",
 ]
 
@@ -100,6 +106,150 @@ def distill_sources(
         for p in files:
             out.append((str(p.relative_to(data_dir).with_suffix("")).replace("/", "__"), p))
     return out
+
+
+@dataclass(frozen=True)
+class PreparedAudio:
+    """The audio of one prepared clip (``talkinghead prepare`` output) as a distillation
+    source: ``clip`` and ``rec`` are its ``clips.jsonl`` / ``recordings.jsonl`` rows (the
+    samples are read by :func:`talkinghead.recipes.mouth.clip_audio`)."""
+
+    clip: dict
+    rec: dict
+
+    @property
+    def media(self) -> str:
+        """The recording's media file (its audio, else its video)."""
+        return str(self.rec.get("audio") or self.rec.get("video") or "")
+
+
+def _media_key(path) -> str:
+    return os.path.realpath(str(path)) if path else ""
+
+
+def prepared_sources(
+    prepared_dirs,
+    *,
+    split,
+    val_clips=(),
+    exclude_clips=(),
+) -> dict:
+    """Distillation sources from the training side of a split: the audio of every ok clip of
+    ``prepared_dirs`` that no held-out or validation rule touches (issue 12, session 13).
+
+    A clip is left out when its recording is on the test side or excluded
+    (``split.side(recording_id) != "train"``), its person is a test person
+    (``split.test_people()``), it is one of ``val_clips`` or belongs to the person of one of
+    them (the mouth recipe keeps validation people out of training the same way), or its id
+    (or the id's last part) is in ``exclude_clips`` (e.g. the tests' GRID s1 sentences).
+
+    Parameters
+    ----------
+    prepared_dirs : sequence of path
+        ``talkinghead prepare`` output folders (``clips.jsonl``, ``recordings.jsonl``).
+    split : object
+        A loaded split (:class:`talkinghead.evaluate.splits.Split`): ``side(rid)`` and
+        ``test_people()``.
+    val_clips : iterable of str
+        Validation clip ids (:func:`talkinghead.recipes.mouth.read_val_clips`).
+    exclude_clips : iterable of str
+
+    Returns
+    -------
+    dict
+        ``"sources"``: ``[(id, PreparedAudio)]`` sorted, ids ``<folder name>__<clip id with
+        / as __>``; ``"forbidden_media"``: the real paths of every media file of a left-out
+        clip (and of every recording whose audio must not be read); ``"used_media"``: those of
+        the kept clips; ``"counts"``: clips kept and left out per reason.
+
+    Raises
+    ------
+    InvalidArgumentError
+        A validation clip id is in none of ``prepared_dirs``.
+    """
+    import json
+
+    from ..corpora.people import recording_person
+
+    val_clips, excl = set(val_clips), set(exclude_clips)
+    rows = []  # (dir, clip, rec) of every clip, any status
+    for d in prepared_dirs:
+        d = Path(d)
+        if not (d / "clips.jsonl").is_file() or not (d / "recordings.jsonl").is_file():
+            raise InvalidArgumentError(f"prepared_dirs entry '{d}' must hold clips.jsonl and "
+                                       "recordings.jsonl")  # fmt: skip
+        recs = {}
+        for line in (d / "recordings.jsonl").read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                recs[r["id"]] = r
+        for line in (d / "clips.jsonl").read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                c = json.loads(line)
+                if c.get("recording") in recs:
+                    rows.append((d, c, recs[c["recording"]]))
+    found = {c["id"] for _, c, _ in rows}
+    missing = sorted(val_clips - found)
+    if missing:
+        raise InvalidArgumentError(
+            f"val_clips={missing[:3]} ({len(missing)} ids) must be clips of prepared_dirs"
+        )
+    test_people = set(split.test_people())
+    val_people = {recording_person(r) for _, c, r in rows if c["id"] in val_clips}
+    reasons = ("kept", "test side", "excluded by the split", "test person", "validation",
+               "validation person", "excluded clip", "not ok")  # fmt: skip
+    counts = dict.fromkeys(reasons, 0)
+    out, forbidden, used = [], set(), set()
+    for d, c, rec in rows:
+        person = recording_person(rec)
+        side = split.side(c["recording"])
+        if side != "train":
+            why = "test side" if side == "test" else "excluded by the split"
+        elif person in test_people:
+            why = "test person"
+        elif c["id"] in val_clips:
+            why = "validation"
+        elif person in val_people:
+            why = "validation person"
+        elif c["id"] in excl or c["id"].rsplit("/", 1)[-1] in excl:
+            why = "excluded clip"
+        elif c.get("status") != "ok":
+            counts["not ok"] += 1  # its audio is not forbidden, just not taken from here
+            continue
+        else:
+            why = None
+        src = PreparedAudio(clip=c, rec=rec)
+        if why is not None:
+            counts[why] += 1
+            forbidden.update(_media_key(p) for p in (rec.get("audio"), rec.get("video")) if p)
+            continue
+        counts["kept"] += 1
+        used.add(_media_key(src.media))
+        out.append((f"{d.name}__{c['id'].replace('/', '__')}", src))
+    return {"sources": sorted(out, key=lambda t: t[0]), "forbidden_media": forbidden - {""},
+            "used_media": used - {""}, "counts": counts}  # fmt: skip
+
+
+def merge_sources(files, prepared: dict) -> tuple[list, list]:
+    """``files`` (:func:`distill_sources` rows) without those whose real path is a forbidden
+    or already-used media file of ``prepared`` (:func:`prepared_sources`), plus
+    ``prepared["sources"]``.
+
+    Returns
+    -------
+    (list, list)
+        The merged ``[(id, source)]`` and the ``(id, reason)`` of every file dropped.
+    """
+    kept, dropped = [], []
+    for sid, p in files:
+        k = _media_key(p)
+        if k in prepared["forbidden_media"]:
+            dropped.append((sid, "audio of a held-out or validation clip"))
+        elif k in prepared["used_media"]:
+            dropped.append((sid, "taken from the prepared clips instead"))
+        else:
+            kept.append((sid, p))
+    return kept + list(prepared["sources"]), dropped
 
 
 def tts_sentences(n: int, *, seed: int = 0, min_words: int = 6, max_words: int = 14) -> list[str]:
@@ -199,7 +349,17 @@ def build_distill_set(
         else:
             log.warning("espeak-ng not found: no synthetic voices in the distillation set")
 
+    audio_cache: dict = {}
+
     def load(src) -> np.ndarray:
+        if isinstance(src, PreparedAudio):
+            from ..errors import MediaError
+            from .mouth import clip_audio
+
+            y = clip_audio(src.clip, src.rec, audio=audio_cache, log=log.warning)
+            if y is None:
+                raise MediaError(f"clip={src.clip['id']!r} must have readable audio")
+            return y
         if isinstance(src, tuple):
             from ..audio.tts import synthesize
 
@@ -332,6 +492,72 @@ def feature_stats(feats, idx) -> tuple[np.ndarray, np.ndarray]:
     return allf.mean(0), allf.std(0) + 1e-4
 
 
+def crop_probabilities(names, lengths, caps: dict | None = None) -> np.ndarray:
+    """Probability of drawing each cache file for a training crop: proportional to its length,
+    except that files whose name starts with a prefix of ``caps`` together get at most that
+    share (e.g. ``{"grid_s1__": 0.25}``: one speaker's 1000 clips may not dominate).
+
+    Parameters
+    ----------
+    names : sequence of str
+        Cache file stems, (n,).
+    lengths : array_like
+        Frames per file, (n,).
+    caps : dict of str -> float, optional
+        Name prefix -> largest share of the crops, in (0, 1); a group already below its cap
+        keeps its share.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n,) float64, summing to 1.
+    """
+    lengths = np.asarray(lengths, np.float64)
+    prob = lengths / lengths.sum()
+    for prefix, cap in (caps or {}).items():
+        if not 0.0 < float(cap) < 1.0:
+            raise InvalidArgumentError(f"caps[{prefix!r}]={cap} must be in (0, 1)")
+        m = np.array([n.startswith(prefix) for n in names], bool)
+        share = prob[m].sum()
+        if share > cap and (~m).any():
+            prob[m] *= cap / share
+            prob[~m] *= (1.0 - cap) / prob[~m].sum()
+    return prob / prob.sum()
+
+
+def _heldout_r2(model, mels, feats, idx, mean, scale) -> float:
+    num = den = 0.0
+    for i in idx:
+        pred = model.encode(mels[i].astype(np.float32))
+        f = feats[i].astype(np.float32)
+        n = min(len(pred), len(f))
+        num += float((((pred[:n] - f[:n]) / scale) ** 2).sum())
+        den += float((((f[:n] - mean) / scale) ** 2).sum())
+    return (1.0 - num / den if den else float("nan")), num
+
+
+def distill_r2(model, data_dir: str | os.PathLike, *, valid_fraction: float = 0.03,
+               seed: int = 0) -> dict:  # fmt: skip
+    """The distillation R^2 of any student ``model`` on the held-out files that
+    :func:`train_student` (same ``data_dir``, ``valid_fraction`` and ``seed``) keeps out of
+    training: the share of the teacher's per-feature variance it explains there, the
+    features standardised with the training files' statistics. So a shipped student and a
+    new one are compared on the same files.
+
+    Returns
+    -------
+    dict
+        ``{"valid_r2": float, "valid_files": int, "valid_sources": [str]}``.
+    """
+    rng = np.random.default_rng(seed)
+    mels, feats, names = _load_set(Path(data_dir))
+    tr, va = split_by_source(names, valid_fraction, rng)
+    mean, scale = feature_stats(feats, tr)
+    r2, _ = _heldout_r2(model, mels, feats, va, mean, scale)
+    return {"valid_r2": r2, "valid_files": len(va),
+            "valid_sources": sorted({names[i].rsplit("__", 1)[0] for i in va})}  # fmt: skip
+
+
 def train_student(
     data_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -348,6 +574,8 @@ def train_student(
     dilations=(1, 2, 4, 8, 16, 1, 2, 4),
     aux_fn=None,
     aux_weight: float = 4.0,
+    crop_caps: dict | None = None,
+    eval_every: int | None = None,
 ):
     """Fit a :class:`~talkinghead.models.student.SpeechStudent` to the cached teacher features.
 
@@ -355,7 +583,9 @@ def train_student(
     auxiliary target ``(n,)`` (e.g. a teacher read-out of the mouth, standardised per
     file), or ``(n, k)`` for ``k`` of them (e.g. the mouth and a /p b m/ logit); the
     student gets that many more outputs, each trained on its target with weight
-    ``aux_weight``.
+    ``aux_weight``. ``crop_caps`` caps the share of crops drawn from files by name prefix
+    (:func:`crop_probabilities`; default: proportional to length). ``eval_every`` N also
+    measures the held-out R^2 every N steps (``valid_r2_curve`` in the log).
 
     Returns
     -------
@@ -363,7 +593,8 @@ def train_student(
         The model (also saved to ``out_dir``) and a log: ``initial_loss`` (first 10
         steps), ``train_loss`` (last steps), ``valid_mse``,
         ``valid_r2`` (share of the teacher's per-feature variance explained on held-out
-        files), ``seconds``.
+        files, :func:`distill_r2`), ``valid_sources``, ``crop_shares`` (per capped prefix),
+        ``seconds``.
     """
     import torch
 
@@ -386,7 +617,9 @@ def train_student(
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
     crop = int(crop_s * 50)  # target frames (mel frames = 2x)
     lengths = np.array([feats[i].shape[0] for i in tr])
-    prob = lengths / lengths.sum()
+    prob = crop_probabilities([names[i] for i in tr], lengths, crop_caps)
+    shares = {k: float(prob[[names[i].startswith(k) for i in tr]].sum()) for k in (crop_caps or {})}
+    curve = []
     mean_t, scale_t = torch.from_numpy(mean), torch.from_numpy(scale)
 
     def batch():
@@ -440,24 +673,29 @@ def train_student(
             bar.update(1)
             if step % 50 == 0:
                 bar.set_postfix_str(f"loss {np.mean(losses[-50:]):.3f}", refresh=False)
+            if eval_every and va and (step + 1) % eval_every == 0 and step + 1 < steps:
+                net.eval()
+                model.pull_weights()
+                curve.append((step + 1, _heldout_r2(model, mels, feats, va, mean, scale)[0]))
+                log.info("step %d: held-out R^2 %.4f", *curve[-1])
+                net.train()
     finally:
         bar.close()
     # validation: fraction of variance explained on held-out files
-    num = den = 0.0
     net.eval()
     model.pull_weights()
-    for i in va:
-        pred = model.encode(mels[i].astype(np.float32))
-        f = feats[i].astype(np.float32)
-        n = min(len(pred), len(f))
-        num += float((((pred[:n] - f[:n]) / scale) ** 2).sum())
-        den += float((((f[:n] - mean) / scale) ** 2).sum())
+    r2, num = _heldout_r2(model, mels, feats, va, mean, scale)
+    if eval_every and va:
+        curve.append((steps, r2))
     logd = {
         "initial_loss": float(np.mean(losses[:10])),
         "train_loss": float(np.mean(losses[-max(1, min(100, steps // 4)) :])),
         "valid_mse": num / max(1, sum(len(feats[i]) for i in va) * len(mean)),
-        "valid_r2": 1.0 - num / den if den else float("nan"),
+        "valid_r2": r2,
+        "valid_r2_curve": curve,
         "valid_files": len(va),
+        "valid_sources": sorted({names[i].rsplit("__", 1)[0] for i in va}),
+        "crop_shares": shares,
         "train_files": len(tr),
         "train_hours": float(lengths.sum() / 50 / 3600),
         "seconds": time.perf_counter() - t0,
