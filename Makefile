@@ -64,6 +64,19 @@ pretrained: venv sysdeps
 	  --exclude-clips bgbb2p bgbu3s pbbp3s pgbe3s bbbm2p bbiz2p pbiu8n bbaf2n \
 	  --val-from scripts/mouth_v2_val_clips.json \
 	  --work $(OUT)/mouth_work --cache $(OUT)/mouth_cache --out src/talkinghead/data/mouth_v2
+	# its opt-in /p b m/ closures (issue 12, sessions 12-13; animate --closures whisper): a frame
+	# classifier on Whisper tiny.en encoder frames, trained on forced-aligned phones of the
+	# training side (+ English speech without faces, FSDD digits), added to data/mouth_v2 with
+	# the option off (the default's output is unchanged)
+	$(BIN)/python scripts/train_closure.py labels --prepared $(OUT)/prepared/hunt $(OUT)/prepared/old \
+	  $(OUT)/prepared/grid_s1 --labels $(OUT)/closure_labels
+	$(BIN)/python scripts/train_closure.py speech --out $(OUT)/closure_speech
+	$(BIN)/python scripts/train_closure.py train --prepared $(OUT)/prepared/hunt $(OUT)/prepared/old \
+	  --train-only $(OUT)/prepared/grid_s1 --labels $(OUT)/closure_labels --cache $(OUT)/closure_cache \
+	  --base src/talkinghead/data/mouth_v2 --val-from scripts/mouth_v2_val_clips.json \
+	  --speech $(OUT)/closure_speech --speech-kinds real,digits \
+	  --exclude-clips bgbb2p bgbu3s pbbp3s pgbe3s bbbm2p bbiz2p pbiu8n bbaf2n \
+	  --closure-frontend whisper --threshold 0 --lead 3 --out src/talkinghead/data/mouth_v2
 	# streaming mouth v2 (issue 13): the same recipe on the causal default model's trunk
 	# (data/default_causal), one causal checkpoint per look-ahead of 0/40/80/120/200 ms; 80 ms
 	# (la4) with the gate's prior speech level of -20 dBFS (docs/streaming.md, session 7)

@@ -17,7 +17,7 @@ a 0.7 MB wheel); its rows are left out with the reason where that fails.
 
 Usage::
 
-    python bench/cold_start.py [--repeat 5] [--work /tmp/th_peers] [--json out.json]
+    python bench/cold_start.py [--repeat 5] [--work /tmp/th_peers] [--json out.json] [--only npz]
 """
 
 from __future__ import annotations
@@ -116,6 +116,9 @@ def _cases(inp: dict, out: Path) -> list[dict]:
             add(f"animate {label} -> npz, 1 BLAS thread",
                 [*th, "animate", wav, "-o", str(out / f"b{tag}.npz")], sec, wav,
                 env={"OPENBLAS_NUM_THREADS": "1"})  # fmt: skip
+        add(f"animate {label} -> npz --closures whisper",
+            [*th, "animate", wav, "-o", str(out / f"c{tag}.npz"), "--closures", "whisper"],
+            sec, wav)  # fmt: skip
         add(f"animate {label} -> mp4 (sketch)",
             [*th, "animate", wav, "-o", str(out / f"a{tag}.mp4")], sec, wav)  # fmt: skip
         add(f"animate {label} -> glb", [*th, "animate", wav, "-o", str(out / f"a{tag}.glb"),
@@ -154,6 +157,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5, help="timed runs of each command (5)")
     ap.add_argument("--work", default="/tmp/th_peers", help="peers' virtualenvs (bench/peers.py)")
     ap.add_argument("--json", help="also write the rows to this JSON file")
+    ap.add_argument("--only", help="only the commands whose row name contains this text")
     ap.add_argument("--make-inputs", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.make_inputs:
@@ -186,7 +190,7 @@ def main() -> int:
             return 1
         inp = {k: (Path(v) if not k.endswith("_skip") and v else v)
                for k, v in json.loads(made.stdout.strip().splitlines()[-1]).items()}  # fmt: skip
-        cases = _cases(inp, tmp)
+        cases = [c for c in _cases(inp, tmp) if not args.only or args.only in c["name"]]
         runs: dict[str, dict[str, list]] = {c["name"]: {k: [] for k in ("wall", "cpu", "pw", "pc")}
                                              for c in cases}  # fmt: skip
         mem: dict[str, float] = {}

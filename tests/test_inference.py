@@ -55,3 +55,23 @@ def test_load_upgrades_a_file_saved_before_the_upper_face_once(tmp_path, example
     c = Animation.load(tmp_path / "new.npz")
     np.testing.assert_array_equal(c.landmarks, a.landmarks.astype(np.float32))
     np.testing.assert_array_equal(c.blink, a.blink)
+
+
+def test_closures_are_refused_where_no_classifier_reads_them(example_speech):
+    import copy
+
+    from talkinghead import Model
+    from talkinghead.models.shipped import shipped_model
+
+    with pytest.raises(InvalidArgumentError, match=r"closures='lips' must be None or one of"):
+        animate(example_speech, closures="lips")
+    with pytest.raises(InvalidArgumentError, match="must come with a learned model"):
+        animate(example_speech, model="phonetic", closures="whisper")
+    with pytest.raises(InvalidArgumentError, match="needs a mouth model with a /p b m/ classifier"):
+        animate(example_speech, model="whisper", closures="whisper")
+    bare = Model(name="bare", net=copy.copy(shipped_model("default")))
+    bare.net.closure = None  # a mouth checkpoint without a classifier
+    with pytest.raises(InvalidArgumentError, match="needs a mouth model with a /p b m/ classifier"):
+        animate(example_speech, model=bare, closures="whisper")
+    with pytest.raises(InvalidArgumentError, match="must come with a learned model"):
+        __import__("talkinghead").load_model("phonetic", closures="whisper")

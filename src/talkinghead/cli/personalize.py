@@ -108,6 +108,7 @@ def cmd_animate_person(args) -> int:
         fps=args.fps or person.fps,
         transcript=transcript,
         model=args.model,
+        closures=getattr(args, "closures", None),
     )
     render_person(
         args.audio,

@@ -78,6 +78,7 @@ def cmd_animate_photo(args) -> int:
         fps=args.fps,
         transcript=transcript,
         model=args.model,
+        closures=getattr(args, "closures", None),
     )
     refiner = None
     if args.refine:

@@ -650,6 +650,24 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
     def _build_net(self):
         return build_torch(self.config)
 
+    def with_closures(self, gain: float = 1.0) -> MouthModel:
+        """This model with its /p b m/ classifier switched on: a shallow copy whose
+        ``config.closure_gain`` is ``gain`` (the classifier, its ``closure_threshold``,
+        ``closure_lead`` and ``closure_frontend`` are the checkpoint's; this model is not
+        changed). The shipped default carries a classifier on Whisper tiny.en encoder frames
+        that is off unless asked for (``animate(..., closures="whisper")``)."""
+        import copy
+        from dataclasses import replace
+
+        if self.closure is None:
+            raise InvalidArgumentError(
+                "closure=None: this mouth checkpoint has no /p b m/ classifier "
+                "(scripts/train_closure.py train adds one)"
+            )
+        m = copy.copy(self)
+        m.config = replace(self.config, closure_gain=float(check_positive("gain", gain)))
+        return m
+
     # ------------------------------------------------------------------ prediction
     def frontend_frames(self, y16: np.ndarray) -> np.ndarray:
         """Front-end features of a 16 kHz signal, shape (T50, in_dim), float32; frame ``i``

@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import InvalidArgumentError, check_positive
 
 __all__ = [
+    "CLOSURES",
     "MODELS",
     "FaceParameters",
     "LazyPhones",
@@ -32,10 +33,16 @@ __all__ = [
     "load_learned",
     "shipped_dir",
     "shipped_model",
+    "with_closures",
 ]
 
 #: Names of the shipped animators.
 MODELS = ("default", "whisper", "phonetic")
+
+#: Where :func:`talkinghead.animate` (``closures=``) may take the lips' /p b m/ closures from
+#: besides the mouth network itself: ``"whisper"``, the shipped default's classifier on
+#: Whisper tiny.en encoder frames (needs ``talkinghead[whisper]``; docs/default_model.md).
+CLOSURES = ("whisper",)
 
 
 @dataclass
@@ -173,6 +180,30 @@ def shipped_dir(model: str):
 
 
 _LOADED: dict = {}
+
+
+def with_closures(net, closures: str):
+    """``net`` with the /p b m/ closures of ``closures`` (one of :data:`CLOSURES`) switched
+    on (:meth:`talkinghead.models.mouth.MouthModel.with_closures`); a clear error where
+    ``net`` has no such classifier (the ridge read-outs, a mouth checkpoint without one)."""
+    if closures not in CLOSURES:
+        raise InvalidArgumentError(f"closures={closures!r} must be None or one of {list(CLOSURES)}")
+    from .mouth import MouthModel
+
+    if (
+        not isinstance(net, MouthModel)
+        or net.closure is None
+        or (net.config.closure_frontend != closures)
+    ):
+        raise InvalidArgumentError(
+            f"closures={closures!r} needs a mouth model with a /p b m/ classifier on "
+            f"{closures} frames (the shipped default model has one; the whisper and phonetic "
+            "models and this checkpoint have none)"
+        )
+    from ..audio.whisper import require_encoder
+
+    require_encoder()  # before any work
+    return net.with_closures()
 
 
 def shipped_model(model: str):
