@@ -227,13 +227,13 @@ def animate(
     model : {"default", "whisper", "phonetic"} or Model
         The animator (or a :class:`talkinghead.Model` from :func:`talkinghead.load_model`
         or ``Model.from_pretrained``, reused across calls): the learned default model
-        (:mod:`talkinghead.models.default` on the distilled convolutional front end of
-        :mod:`talkinghead.models.student`: fast),
-        the same read-out on the Whisper tiny.en encoder itself ("whisper": the most
-        accurate measured, ~5x slower), or the rule-based phonetic animator
-        (docs/default_model.md). ``phones`` come from phone recognition, or from forced
-        alignment of ``transcript`` when given; for the learned models they are computed
-        only when first read (:class:`LazyPhones`).
+        (:mod:`talkinghead.models.mouth`: six mouth degrees of freedom from the distilled
+        convolutional front end of :mod:`talkinghead.models.student`; fast), a ridge
+        read-out of the mouth opening on the Whisper tiny.en encoder itself ("whisper":
+        held-out opening r 0.62 against 0.60, but no width or rounding; ~5x slower), or the
+        rule-based phonetic animator (docs/default_model.md). ``phones`` come from phone
+        recognition, or from forced alignment of ``transcript`` when given; for the learned
+        models they are computed only when first read (:class:`LazyPhones`).
     closures : {None, "whisper"}
         With ``"whisper"``, the default model also closes the lips where its /p b m/
         classifier on Whisper tiny.en encoder frames hears a bilabial (needs
