@@ -67,11 +67,23 @@ def test_closures_are_refused_where_no_classifier_reads_them(example_speech):
         animate(example_speech, closures="lips")
     with pytest.raises(InvalidArgumentError, match="must come with a learned model"):
         animate(example_speech, model="phonetic", closures="whisper")
-    with pytest.raises(InvalidArgumentError, match="needs a mouth model with a /p b m/ classifier"):
-        animate(example_speech, model="whisper", closures="whisper")
     bare = Model(name="bare", net=copy.copy(shipped_model("default")))
     bare.net.closure = None  # a mouth checkpoint without a classifier
     with pytest.raises(InvalidArgumentError, match="needs a mouth model with a /p b m/ classifier"):
         animate(example_speech, model=bare, closures="whisper")
     with pytest.raises(InvalidArgumentError, match="must come with a learned model"):
         __import__("talkinghead").load_model("phonetic", closures="whisper")
+
+
+def test_whisper_model_takes_the_default_models_closures(example_speech):
+    """``model="whisper", closures="whisper"``: the ridge read-out plus the shipped default's
+    classifier on the same Whisper frames (encoded once): lips only ever close, some do."""
+    pytest.importorskip("ctranslate2")
+    import numpy as np
+
+    plain = animate(example_speech, model="whisper")
+    shut = animate(example_speech, model="whisper", closures="whisper")
+    assert shut.model == "whisper" and shut.n_frames == plain.n_frames
+    assert np.all(shut.mouth_open <= plain.mouth_open + 1e-6)
+    assert np.sum(shut.mouth_open < 0.5 * plain.mouth_open - 0.01) >= 3
+    np.testing.assert_array_equal(shut.landmarks[:, 17:48], plain.landmarks[:, 17:48])

@@ -237,10 +237,12 @@ def animate(
     closures : {None, "whisper"}
         With ``"whisper"``, the default model also closes the lips where its /p b m/
         classifier on Whisper tiny.en encoder frames hears a bilabial (needs
-        ``talkinghead[whisper]``; ~0.8 s more per minute of speech). Held out it closes the
-        lips on 95 % of the /p b m/ that the real mouth closes, against 69 % without, at a
-        median mouth-opening r of 0.58 against 0.60 (docs/default_model.md, session 13).
-        Refused for the whisper and phonetic models.
+        ``talkinghead[whisper]``; a 60 s file took 3.6 s instead of 0.7 s from the command
+        line). Held out it closes the lips on 98 % of the /p b m/ that the real mouth closes,
+        against 70 % without, at a median mouth-opening r of 0.58 against 0.60
+        (docs/default_model.md, session 13).
+        With ``model="whisper"`` the same classifier closes that read-out's lips (the
+        encoder runs once for both). Refused for the phonetic model.
 
     Returns
     -------

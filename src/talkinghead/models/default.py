@@ -264,6 +264,7 @@ class DefaultModel(PretrainedMixin):
         calibration=None,
     ) -> None:
         self.student = student
+        self.closures = None  # a MouthModel whose /p b m/ closures this model adds
         self.calibration = None
         if calibration is not None:
             cal = np.asarray(calibration, np.float64)
@@ -284,6 +285,25 @@ class DefaultModel(PretrainedMixin):
                 f"weight.size={self.weight.size} must be feature dim {F} x "
                 f"{len(self.offsets)} offsets, and feature_scale must have {F} values"
             )
+
+    def with_closures(self, source) -> DefaultModel:
+        """This read-out plus the /p b m/ closures of ``source``, a mouth model with its
+        classifier on (:meth:`talkinghead.models.mouth.MouthModel.with_closures`; one on
+        Whisper frames reads only the audio): a shallow copy, this model is not changed."""
+        import copy
+
+        if getattr(source, "closure", None) is None or not source.config.closure_gain:
+            raise InvalidArgumentError(
+                "source must be a mouth model with its /p b m/ classifier on (closure_gain set)"
+            )
+        if source.config.closure_frontend != "whisper":
+            raise InvalidArgumentError(
+                f"source.config.closure_frontend={source.config.closure_frontend!r} must be "
+                "'whisper' (a 'features' classifier reads its own model's front end)"
+            )
+        m = copy.copy(self)
+        m.closures = source
+        return m
 
     # ------------------------------------------------------------------ prediction
     @staticmethod
@@ -386,6 +406,13 @@ class DefaultModel(PretrainedMixin):
             gate = np.zeros(n_frames)
         zc = z if self.calibration is None else np.interp(z, *self.calibration)
         art = zscore_to_articulation(zc, gate)
+        if self.closures is not None and n_frames:  # with_closures: its /p b m/ close the lips
+            from ..audio.whisper import to_16k
+
+            y16, _, _ = to_16k(y=y, sr=sr, fps=fps, n_frames=n_frames)
+            c = self.closures.closure_track(y16, fps=fps, n_frames=n_frames, gate=gate)
+            art[:, 0] *= 1.0 - c
+            art[:, 3] = np.maximum(art[:, 3], c)
         if phones:
             c = bilabial_closure(phones, fps=fps, n_frames=n_frames)
             art[:, 0] *= 1.0 - c

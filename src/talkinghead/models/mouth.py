@@ -760,14 +760,17 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
             out[:, 0] = np.interp(out[:, 0], *self.open_calibration)
         return out
 
-    def closure_prob(self, feats: np.ndarray, y16: np.ndarray | None = None) -> np.ndarray:
+    def closure_prob(self, feats: np.ndarray | None, y16: np.ndarray | None = None) -> np.ndarray:
         """The classifier's p(/p b m/) per row of front-end frames, shape (T,), float64:
         read from the network's standardised input (:meth:`normalize`), or with
         ``closure_frontend="whisper"`` from the Whisper encoder frames of ``y16`` (16 kHz
-        samples, required then), cut or edge-padded to the T rows of ``feats``."""
+        samples, required then), cut or edge-padded to the T rows of ``feats`` (``None``:
+        one row per encoder frame)."""
         if self.closure is None:
             raise InvalidArgumentError("closure=None must be given when closure_gain is set")
         if self.config.closure_frontend == "features":
+            if feats is None:
+                raise InvalidArgumentError("feats=None must be the front-end frames here")
             return self.closure.prob(self.normalize(feats))
         if y16 is None:
             raise InvalidArgumentError(
@@ -775,13 +778,15 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
             )
         from ..audio.whisper import encoder_frames
 
-        T = len(feats)
-        if T == 0 or len(y16) == 0:
-            return np.zeros(T)
+        if len(y16) == 0 or (feats is not None and len(feats) == 0):
+            return np.zeros(0 if feats is None else len(feats))
         p = self.closure.prob(self.closure.standardize(encoder_frames(np.asarray(y16, np.float32))))
+        T = len(p) if feats is None else len(feats)
         return p[:T] if len(p) >= T else np.concatenate([p, np.full(T - len(p), p[-1])])
 
-    def closure_strength(self, feats: np.ndarray, y16: np.ndarray | None = None) -> np.ndarray:
+    def closure_strength(
+        self, feats: np.ndarray | None, y16: np.ndarray | None = None
+    ) -> np.ndarray:
         """How far each row of front-end frames closes the lips before ``closure_gain``,
         shape (T,): :meth:`closure_prob` through ``closure_threshold``, moved
         ``closure_lead`` rows earlier."""
@@ -793,6 +798,28 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
         if lead and len(p):
             p = np.concatenate([p[lead:], np.full(min(lead, len(p)), p[-1])])
         return p
+
+    def closure_track(
+        self,
+        y16: np.ndarray,
+        *,
+        fps: float,
+        n_frames: int,
+        gate: np.ndarray,
+        feats: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """How far the lips close at each output frame, shape (n_frames,), in [0, 1]:
+        ``min(1, closure_gain * strength) * gate``, the strength (:meth:`closure_strength`)
+        of the 50 Hz rows resampled to ``fps``. ``feats``: the front-end rows (needed by a
+        ``"features"`` classifier; with ``"whisper"`` the encoder's own rows are used when
+        ``None``, e.g. for another model's output: :meth:`DefaultModel.with_closures`)."""
+        from ..audio.whisper import frames_to_fps
+
+        q = self.closure_strength(feats, y16)[:, None]
+        if len(q) == 0:
+            return np.zeros(n_frames)
+        p = frames_to_fps(q, n_samples=len(y16), fps=fps, n_frames=n_frames)[:, 0]
+        return np.clip(float(self.config.closure_gain or 0.0) * p, 0.0, 1.0) * np.asarray(gate)
 
     def prior_column(self, feats: np.ndarray) -> np.ndarray:
         """The prior's opening z-score per row of front-end frames, shape (T,): the last
@@ -862,9 +889,7 @@ class MouthModel(TorchTwinMixin, PretrainedMixin):
         art = dofs_to_articulation(z, self.dof_stats, gate)
         closure = None
         if self.config.closure_gain and n_frames:
-            q = self.closure_strength(feats, y16)[:, None]
-            p = frames_to_fps(q, n_samples=len(y16), fps=fps, n_frames=n_frames)[:, 0]
-            closure = np.clip(float(self.config.closure_gain) * p, 0.0, 1.0) * gate
+            closure = self.closure_track(y16, fps=fps, n_frames=n_frames, gate=gate, feats=feats)
             art[:, 0] *= 1.0 - closure
             art[:, 3] = np.maximum(art[:, 3], closure)
         if phones:

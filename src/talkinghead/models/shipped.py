@@ -184,25 +184,35 @@ _LOADED: dict = {}
 
 def with_closures(net, closures: str):
     """``net`` with the /p b m/ closures of ``closures`` (one of :data:`CLOSURES`) switched
-    on (:meth:`talkinghead.models.mouth.MouthModel.with_closures`); a clear error where
-    ``net`` has no such classifier (the ridge read-outs, a mouth checkpoint without one)."""
+    on: a mouth model's own classifier
+    (:meth:`talkinghead.models.mouth.MouthModel.with_closures`), or for a ridge read-out
+    (``model="whisper"``) the shipped default's classifier on Whisper frames
+    (:meth:`talkinghead.models.default.DefaultModel.with_closures`); a clear error where
+    there is no such classifier (a mouth checkpoint without one)."""
     if closures not in CLOSURES:
         raise InvalidArgumentError(f"closures={closures!r} must be None or one of {list(CLOSURES)}")
+    from .default import DefaultModel
     from .mouth import MouthModel
 
-    if (
-        not isinstance(net, MouthModel)
-        or net.closure is None
-        or (net.config.closure_frontend != closures)
-    ):
+    def usable(m) -> bool:
+        return (
+            isinstance(m, MouthModel)
+            and m.closure is not None
+            and m.config.closure_frontend == closures
+        )
+
+    source = shipped_model("default") if isinstance(net, DefaultModel) else net
+    if not usable(source):
         raise InvalidArgumentError(
             f"closures={closures!r} needs a mouth model with a /p b m/ classifier on "
-            f"{closures} frames (the shipped default model has one; the whisper and phonetic "
-            "models and this checkpoint have none)"
+            f"{closures} frames (the shipped default model has one; the phonetic model and "
+            "this checkpoint have none)"
         )
     from ..audio.whisper import require_encoder
 
     require_encoder()  # before any work
+    if isinstance(net, DefaultModel):
+        return net.with_closures(source.with_closures())
     return net.with_closures()
 
 
