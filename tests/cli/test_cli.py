@@ -164,11 +164,13 @@ def test_personalize_then_animate_the_person(tmp_path, shared_data, example_spee
     person = tmp_path / "person"
     out = _run("-q", "personalize", str(grid), "-o", str(person), "--max-frames", "40",
                "--min-frames", "30", "--size", "32", "--steps", "2", "--refiner-init", "none",
-               "--av-offset", "0.04")  # fmt: skip
+               "--mouth-steps", "2", "--av-offset", "0.04")  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "audio offset +40 ms (given)" in out.stdout and "from scratch" in out.stdout
     meta = json.loads((person / "person.json").read_text())
     assert meta["av_sync"]["offset_s"] == 0.04 and meta["refiner"]["steps"] == 2
+    assert meta["mouth_generator"]["steps"] == 2  # the learned mouth's 200 default: too slow here
+    assert (person / "mouth_generator" / "config.json").is_file()
     mp4 = tmp_path / "p.mp4"
     assert (
         main(["-q", "animate", str(example_speech), "--person", str(person), "-o", str(mp4)]) == 0
