@@ -9,6 +9,7 @@ standard library).
 """
 
 import json
+import os
 import subprocess
 import sys
 
@@ -203,3 +204,22 @@ def test_short_jobs_keep_freed_memory_instead_of_faulting_it_in_again(tmp_path, 
     assert with_ < 0.8 * without, (with_, without)
     with np.load(tmp_path / "True.npz") as a, np.load(tmp_path / "False.npz") as b:
         assert all(np.array_equal(a[k], b[k]) for k in a.files if a[k].dtype.kind == "f")
+
+
+def test_the_cli_gives_openmp_and_torch_one_thread_per_idle_core(tmp_path):
+    """Every command sets ``OMP_NUM_THREADS`` (read when torch is imported) to the idle cores
+    unless the user set it: two threads where one core was busy made personalize's
+    learned-mouth fine-tuning 3.6x slower (docs/benchmarks.md, session 13)."""
+    prog = (
+        "import os, sys\nfrom talkinghead.cli import main\n"
+        f"main(['-q', 'animate', {str(tmp_path / 'missing.wav')!r}, '-o', "
+        f"{str(tmp_path / 'x.npz')!r}])\nprint(os.environ['OMP_NUM_THREADS'])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    res = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True,
+                         timeout=120, env=env)  # fmt: skip
+    n = int(res.stdout.strip().splitlines()[-1])
+    assert 1 <= n <= (os.cpu_count() or 1)
+    res = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True,
+                         timeout=120, env={**env, "OMP_NUM_THREADS": "3"})  # fmt: skip
+    assert res.stdout.strip().splitlines()[-1] == "3"  # the user's choice stands

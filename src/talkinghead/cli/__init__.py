@@ -125,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quiet:
         os.environ["TALKINGHEAD_PROGRESS"] = "0"
+    # torch (personalize, train, --refine, --person) and OpenMP code: one thread per idle
+    # core, read when torch is first imported. Two threads where one core is busy made
+    # `personalize`'s learned-mouth fine-tuning 3.6x and its refiner 10x slower (measured,
+    # docs/benchmarks.md, session 13); on an idle machine it is every core, as before
+    os.environ.setdefault("OMP_NUM_THREADS", str(_idle_cores()))
     if args.command in _SHORT_JOBS and "numpy" not in sys.modules:
         # second-long jobs: one BLAS thread per idle core. On a loaded machine one thread is
         # 1.6-1.8x faster than two (OpenBLAS threads spin); on an idle one the default
