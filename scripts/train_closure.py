@@ -284,14 +284,14 @@ def load_labels(labels: Path, clip_id: str):
     return json.loads(path.read_text()).get("phones")
 
 
-def speech_rows(args, rows_of, front: str, main_items, labels: Path):
+def speech_rows(args, rows_of, front: str, main_items, labels: Path, student_dir=None):
     """``[(kind, row)]``: the ``--speech`` items of the kinds asked (``real``, ``digits``,
     ``tts``), and every copy ``--perturb`` asks for (speed factors) of those items and of the
     labelled non-GRID training clips ``main_items`` (:func:`list_clips` rows of the training
     side, validation people left out); rows as in ``stage_train`` (its clip object is a
     stand-in with ``id``, ``group``, ``speaker``). ``rows_of(frames)``: the classifier's
     rows of front-end ``front``'s frames; those frames are cached under ``--cache/speech``
-    (student) or ``--cache/speech_whisper``."""
+    (student: ``student_dir``, the base checkpoint's own) or ``--cache/speech_whisper``."""
     from types import SimpleNamespace
 
     from talkinghead._util.atomic import save_npz_atomic
@@ -343,7 +343,7 @@ def speech_rows(args, rows_of, front: str, main_items, labels: Path):
             path = cache / (label_file(cache, f"{iid}@{f:g}").stem + ".npz")
             if not path.is_file():
                 if fn is None:
-                    fn, _ = frontend_fn(front)
+                    fn, _ = frontend_fn(front, student_dir=student_dir)
                 y = load() if y is None else y
                 if y is None:
                     break
@@ -394,10 +394,18 @@ def stage_train(args) -> int:
     front, cache = (
         ("whisper", Path(args.cache) / "whisper") if whisper else ("student", Path(args.cache))
     )
+    # the base's own student (a candidate's, not only the shipped one; give it its --cache)
+    student_dir = Path(args.base) / "student" if front == "student" else None
     main_items = keep(list_clips(args.prepared))
-    main_clips, _ = build_cache(main_items, front, cache, group_fn=recording_group)
+    main_clips, _ = build_cache(
+        main_items, front, cache, group_fn=recording_group, student_dir=student_dir
+    )
     extra, _ = build_cache(
-        keep(list_clips(args.train_only)), front, cache, group_fn=recording_group
+        keep(list_clips(args.train_only)),
+        front,
+        cache,
+        group_fn=recording_group,
+        student_dir=student_dir,
     )
     vids = set(read_val_clips(args.val_from))
     vspk = {c.speaker for c in main_clips if c.id in vids}
@@ -425,7 +433,7 @@ def stage_train(args) -> int:
     tr_main, tr_extra, val = rows(main_clips, True), rows(extra, True), rows(main_clips, False)
     speech_items = [(d, c, r) for d, c, r in main_items
                     if c["id"] not in vids and recording_person(r) not in vspk]  # fmt: skip
-    tr_speech = speech_rows(args, rows_of, front, speech_items, labels)
+    tr_speech = speech_rows(args, rows_of, front, speech_items, labels, student_dir=student_dir)
 
     def count(rs, name):
         grid = [r for r in rs if r[0].group == "GRID" or r in tr_extra]
