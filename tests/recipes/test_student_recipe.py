@@ -259,6 +259,8 @@ def test_crop_probabilities_cap_a_prefix_and_keep_the_rest_proportional():
     names = ["grid_s1__a__orig", "grid_s1__b__orig", "x__orig", "y__orig"]
     p = crop_probabilities(names, [30, 30, 10, 30])
     np.testing.assert_allclose(p, [0.3, 0.3, 0.1, 0.3])
+    lengths = np.array([30, 30, 10, 30])
+    np.testing.assert_array_equal(p, lengths / lengths.sum())  # the uncapped recipe, bit for bit
     c = crop_probabilities(names, [30, 30, 10, 30], {"grid_s1__": 0.25})
     np.testing.assert_allclose(c, [0.125, 0.125, 0.1875, 0.5625])
     np.testing.assert_allclose(crop_probabilities(names, [30, 30, 10, 30], {"x__": 0.5}), p)

@@ -522,7 +522,8 @@ def crop_probabilities(names, lengths, caps: dict | None = None) -> np.ndarray:
         if share > cap and (~m).any():
             prob[m] *= cap / share
             prob[~m] *= (1.0 - cap) / prob[~m].sum()
-    return prob / prob.sum()
+            prob /= prob.sum()
+    return prob  # without caps exactly lengths / lengths.sum(), as before caps existed
 
 
 def _heldout_r2(model, mels, feats, idx, mean, scale) -> float:
