@@ -237,7 +237,7 @@ def animate(
     closures : {None, "whisper"}
         With ``"whisper"``, the default model also closes the lips where its /p b m/
         classifier on Whisper tiny.en encoder frames hears a bilabial (needs
-        ``talkinghead[whisper]``; a 60 s file took 3.6 s instead of 0.7 s from the command
+        ``talkinghead[whisper]``; a 60 s file took 2.2 s instead of 0.7 s from the command
         line). Held out it closes the lips on 98 % of the /p b m/ that the real mouth closes,
         against 70 % without, at a median mouth-opening r of 0.58 against 0.60
         (docs/default_model.md, session 13).

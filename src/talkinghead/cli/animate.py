@@ -96,7 +96,7 @@ def _add_face_output_arguments(s: argparse.ArgumentParser) -> None:
         choices=["whisper"],
         help="whisper: also close the lips where the default model's /p b m/ classifier on "
         "Whisper tiny.en encoder frames hears a bilabial (needs talkinghead[whisper]; a 60 s "
-        "file took 3.6 s instead of 0.7 s; held out: 98%% of the real /p b m/ closed instead "
+        "file took 2.2 s instead of 0.7 s; held out: 98%% of the real /p b m/ closed instead "
         "of 70%%, mouth-opening r 0.58 instead of 0.60); with --model whisper, that model's "
         "lips close on them",
     )
