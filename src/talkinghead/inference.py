@@ -255,12 +255,8 @@ def animate(
     elif model not in MODELS:  # before reading the audio
         raise InvalidArgumentError(f"model={model!r} must be one of {list(MODELS)}")
     if closures is not None:  # before reading the audio
-        if net is None and model == "phonetic":
-            raise InvalidArgumentError(
-                f"closures={closures!r} must come with a learned model (model='default'), "
-                "not model='phonetic'"
-            )
-        net = with_closures(net if net is not None else shipped_model(model), closures)
+        learned = net if net is not None or model == "phonetic" else shipped_model(model)
+        net = with_closures(learned, closures)
     if isinstance(audio, str | os.PathLike):
         from .audio.io import load_audio
 

@@ -91,9 +91,5 @@ def load_model(name: str = "default", *, closures: str | None = None) -> Model:
             f"name={name!r} must be one of {list(MODELS)} or a checkpoint folder"
         )
     if closures is not None:
-        if model.net is None:
-            raise InvalidArgumentError(
-                f"closures={closures!r} must come with a learned model, not name={name!r}"
-            )
         model.net = with_closures(model.net, closures)
     return model

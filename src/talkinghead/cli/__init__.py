@@ -129,12 +129,13 @@ def main(argv: list[str] | None = None) -> int:
     # core, read when torch is first imported. Two threads where one core is busy made
     # `personalize`'s learned-mouth fine-tuning 3.6x and its refiner 10x slower (measured,
     # docs/benchmarks.md, session 13); on an idle machine it is every core, as before
-    os.environ.setdefault("OMP_NUM_THREADS", str(_idle_cores()))
+    cores = str(_idle_cores())
+    os.environ.setdefault("OMP_NUM_THREADS", cores)
     if args.command in _SHORT_JOBS and "numpy" not in sys.modules:
         # second-long jobs: one BLAS thread per idle core. On a loaded machine one thread is
         # 1.6-1.8x faster than two (OpenBLAS threads spin); on an idle one the default
         # model's convolutions split over the cores (bench/cold_start.py, docs/benchmarks.md)
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", str(_idle_cores()))
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", cores)
         _defer_secrets()
         _keep_freed_memory()
     try:

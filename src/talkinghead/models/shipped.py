@@ -183,14 +183,19 @@ _LOADED: dict = {}
 
 
 def with_closures(net, closures: str):
-    """``net`` with the /p b m/ closures of ``closures`` (one of :data:`CLOSURES`) switched
-    on: a mouth model's own classifier
+    """``net`` (None: the phonetic animator, refused) with the /p b m/ closures of
+    ``closures`` (one of :data:`CLOSURES`) switched on: a mouth model's own classifier
     (:meth:`talkinghead.models.mouth.MouthModel.with_closures`), or for a ridge read-out
     (``model="whisper"``) the shipped default's classifier on Whisper frames
     (:meth:`talkinghead.models.default.DefaultModel.with_closures`); a clear error where
     there is no such classifier (a mouth checkpoint without one)."""
     if closures not in CLOSURES:
         raise InvalidArgumentError(f"closures={closures!r} must be None or one of {list(CLOSURES)}")
+    if net is None:  # the phonetic animator
+        raise InvalidArgumentError(
+            f"closures={closures!r} must come with a learned model (model='default' or "
+            "'whisper'), not the phonetic animator"
+        )
     from .default import DefaultModel
     from .mouth import MouthModel
 

@@ -643,8 +643,9 @@ def read_val_clips(path: str | os.PathLike) -> list[str]:
 # scripts/train_closure.py) --
 
 
-def list_clips(prepared_dirs):
-    """[(prepared dir, clip dict, recording dict)] of every ok clip."""
+def list_clips(prepared_dirs, *, ok_only: bool = True):
+    """[(prepared dir, clip dict, recording dict)] of every ok clip (``ok_only=False``: of
+    every clip of a listed recording, whatever its status)."""
     out = []
     for d in prepared_dirs:
         d = Path(d)
@@ -660,9 +661,11 @@ def list_clips(prepared_dirs):
                 c = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if c.get("status") != "ok" or not c.get("path") or c["recording"] not in recs:
+            if c.get("recording") not in recs:
                 continue
-            if not (d / c["path"]).is_file():
+            if ok_only and (
+                c.get("status") != "ok" or not c.get("path") or not (d / c["path"]).is_file()
+            ):
                 continue
             out.append((d, c, recs[c["recording"]]))
     return out

@@ -167,27 +167,15 @@ def prepared_sources(
     InvalidArgumentError
         A validation clip id is in none of ``prepared_dirs``.
     """
-    import json
-
     from ..corpora.people import recording_person
+    from .mouth import list_clips
 
     val_clips, excl = set(val_clips), set(exclude_clips)
-    rows = []  # (dir, clip, rec) of every clip, any status
-    for d in prepared_dirs:
-        d = Path(d)
+    for d in map(Path, prepared_dirs):
         if not (d / "clips.jsonl").is_file() or not (d / "recordings.jsonl").is_file():
             raise InvalidArgumentError(f"prepared_dirs entry '{d}' must hold clips.jsonl and "
                                        "recordings.jsonl")  # fmt: skip
-        recs = {}
-        for line in (d / "recordings.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                r = json.loads(line)
-                recs[r["id"]] = r
-        for line in (d / "clips.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                c = json.loads(line)
-                if c.get("recording") in recs:
-                    rows.append((d, c, recs[c["recording"]]))
+    rows = list_clips(prepared_dirs, ok_only=False)  # (dir, clip, rec) of every clip
     found = {c["id"] for _, c, _ in rows}
     missing = sorted(val_clips - found)
     if missing:
@@ -526,7 +514,8 @@ def crop_probabilities(names, lengths, caps: dict | None = None) -> np.ndarray:
     return prob  # without caps exactly lengths / lengths.sum(), as before caps existed
 
 
-def _heldout_r2(model, mels, feats, idx, mean, scale) -> float:
+def _heldout_r2(model, mels, feats, idx, mean, scale) -> tuple[float, float]:
+    """(R^2, summed squared error) of ``model`` on the files ``idx``, standardised."""
     num = den = 0.0
     for i in idx:
         pred = model.encode(mels[i].astype(np.float32))
