@@ -34,3 +34,18 @@ def shared_data() -> Path:
 def example_speech() -> Path:
     """Our own example speech file shipped in the repository (espeak-ng, 22.05 kHz)."""
     return EXAMPLE_SPEECH
+
+
+@pytest.fixture(autouse=True)
+def _restore_thread_env():
+    """``cli.main`` sets ``OMP_NUM_THREADS`` (and for short jobs ``OPENBLAS_NUM_THREADS``) to
+    the idle cores when unset: called in-process, it must not hand a later test's subprocesses
+    a thread count that depended on the load at that moment."""
+    keys = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+    saved = {k: os.environ.get(k) for k in keys}
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v

@@ -124,7 +124,13 @@ class PreparedAudio:
 
 
 def _media_key(path) -> str:
-    return os.path.realpath(str(path)) if path else ""
+    """The last three components of ``path``'s real path: the same media file wherever the
+    data folder sits (manifests prepared at ``/work/shared/data`` and a clone's
+    ``../shared/data`` elsewhere name it alike; ``../shared/data`` has no two files whose
+    last three components agree)."""
+    if not path:
+        return ""
+    return "/".join(Path(os.path.realpath(str(path))).parts[-3:])
 
 
 def prepared_sources(
@@ -158,9 +164,10 @@ def prepared_sources(
     -------
     dict
         ``"sources"``: ``[(id, PreparedAudio)]`` sorted, ids ``<folder name>__<clip id with
-        / as __>``; ``"forbidden_media"``: the real paths of every media file of a left-out
-        clip (and of every recording whose audio must not be read); ``"used_media"``: those of
-        the kept clips; ``"counts"``: clips kept and left out per reason.
+        / as __>``; ``"forbidden_media"``: the keys (last three parts of the real path) of
+        every media file of a left-out clip (and of every recording whose audio must not be
+        read); ``"used_media"``: those of the kept clips; ``"counts"``: clips kept and left
+        out per reason.
 
     Raises
     ------
