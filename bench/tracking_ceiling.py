@@ -15,7 +15,11 @@ first (the network sees other pixels at each landmark). Per clip it reports
   independent (classical test theory). Shared errors make ``rr`` too high, so this ceiling
   is an upper bound;
 - ``open_prep_r`` / ``width_prep_r``: r between this run's unmirrored pass and the prepared
-  mesh that ``talkinghead evaluate`` scores against (about 1: same tracker, same frames).
+  mesh that ``talkinghead evaluate`` scores against (about 1: same tracker, same frames);
+- ``width_open_r``: r of the prepared width with the prepared opening, and
+  ``width_from_open_r``: r of the prepared width with its least-squares fit from the opening
+  and the opening squared, fitted on the clip itself (three coefficients per clip: what a
+  model that knew the true opening, and how this clip's corners follow it, would reach).
 
 Usage::
 
@@ -80,6 +84,13 @@ def clip_ceiling(clip: dict, rec: dict, prepared_dir: Path) -> dict:
     wa, wb, wp = (mouth_width_mesh(x[:m]) for x in (a, b, pm))
     out = {"n_frames": m, "open_rr": _r(oa, ob), "width_rr": _r(wa, wb),
            "open_prep_r": _r(oa, op), "width_prep_r": _r(wa, wp)}  # fmt: skip
+    ok = np.isfinite(op) & np.isfinite(wp)
+    x = np.c_[op[ok], op[ok] ** 2, np.ones(ok.sum())]
+    fit = np.full_like(wp, np.nan)
+    if ok.sum() >= 10:
+        fit[ok] = x @ np.linalg.lstsq(x, wp[ok], rcond=None)[0]
+    out["width_open_r"] = _r(wp, op)
+    out["width_from_open_r"] = _r(wp, fit)
     for k in ("open", "width"):
         rr = out[f"{k}_rr"]
         out[f"{k}_ceiling"] = float(np.sqrt(max(rr, 0.0))) if np.isfinite(rr) else float("nan")
@@ -124,7 +135,8 @@ def main(argv=None) -> int:
     for x in got:
         by[x["group"]].append(x)
         by["all"].append(x)
-    keys = ("open_rr", "open_ceiling", "width_rr", "width_ceiling", "open_prep_r", "width_prep_r")
+    keys = ("open_rr", "open_ceiling", "width_rr", "width_ceiling", "open_prep_r", "width_prep_r",
+            "width_open_r", "width_from_open_r")  # fmt: skip
     print("| group | clips | " + " | ".join(keys) + " |")
     print("|---|---:|" + "---:|" * len(keys))
     for g in sorted(by, key=lambda k: (k == "all", k)):
