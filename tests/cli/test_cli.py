@@ -200,3 +200,41 @@ def test_closures_whisper_on_the_command_line(tmp_path, example_speech):
     a, b = np.load(plain)["mouth_open"], np.load(shut)["mouth_open"]
     assert a.shape == b.shape and np.all(b <= a + 1e-6)
     assert np.sum(b < 0.5 * a - 0.01) >= 3  # it closes lips the default leaves open
+
+
+def test_photo_run_prints_one_clean_warning_and_no_native_chatter(
+    tmp_path, shared_data, example_speech
+):
+    """A small face from the command line: the upscaling warning reads like the errors
+    (``talkinghead: warning: ...``, no Python file or source line) and mediapipe's start-up
+    log lines (XNNPACK delegate, absl, W0000 ...) are not shown."""
+    import cv2
+
+    from talkinghead.video.io import read_video
+
+    frame = read_video(shared_data / "OpenTalker__video-retalking/examples/face/2.mp4",
+                       max_frames=1).frames[0][:, 140:700]  # fmt: skip
+    small = cv2.resize(frame, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)  # ~33 px
+    photo = tmp_path / "small.png"
+    cv2.imwrite(str(photo), cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
+    y, sr = sf_read(example_speech)
+    short = tmp_path / "short.wav"
+    sf_write(short, y[:sr], sr)  # 1 s
+    out = _run("-q", "animate", str(short), "--photo", str(photo), "-o", str(tmp_path / "p.mp4"))
+    assert out.returncode == 0, out.stderr
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert lines == [lines[0]] and lines[0].startswith("talkinghead: warning: photo="), lines
+    assert "upscaled to 60 px" in lines[0] and ".py:" not in lines[0]
+
+
+def sf_read(path):
+    import soundfile as sf
+
+    y, sr = sf.read(str(path), dtype="float32")
+    return y, sr
+
+
+def sf_write(path, y, sr):
+    import soundfile as sf
+
+    sf.write(str(path), y, sr)

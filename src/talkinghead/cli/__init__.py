@@ -138,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", cores)
         _defer_secrets()
         _keep_freed_memory()
+    import warnings
+
+    formatwarning = warnings.formatwarning
+    warnings.formatwarning = _warning_format(formatwarning)
     try:
         with terminate_raises():  # SIGTERM unwinds: temporary files are removed
             return int(args.func(args) or 0)
@@ -156,6 +160,22 @@ def main(argv: list[str] | None = None) -> int:
     except Terminated:
         print("talkinghead: terminated", file=sys.stderr)
         return 143
+    finally:
+        warnings.formatwarning = formatwarning
+
+
+def _warning_format(default):
+    """Our own warnings on the command line read like its errors (``talkinghead: warning:
+    ...``), without the Python file, line and source line of the default format; other
+    packages' warnings keep ``default``."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+    def fmt(message, category, filename, lineno, line=None) -> str:
+        if os.path.abspath(filename).startswith(package):
+            return f"talkinghead: warning: {message}\n"
+        return default(message, category, filename, lineno, line)
+
+    return fmt
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -333,17 +333,32 @@ class FaceTracker:
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
     ):
+        from .._util.native_logs import StderrFilter
+
         mp = import_mediapipe()
-        self._mesh = mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=static_image_mode,
-            max_num_faces=max_num_faces,
-            refine_landmarks=True,
-            min_detection_confidence=min_detection_confidence,
-            min_tracking_confidence=min_tracking_confidence,
-        )
+        # mediapipe's start-up log lines, some printed by its threads after this returns:
+        # filtered until the first frame is done (or close)
+        self._quiet = StderrFilter().start()
+        try:
+            self._mesh = mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=static_image_mode,
+                max_num_faces=max_num_faces,
+                refine_landmarks=True,
+                min_detection_confidence=min_detection_confidence,
+                min_tracking_confidence=min_tracking_confidence,
+            )
+        except BaseException:
+            self._quiet.stop()
+            raise
 
     def close(self) -> None:
+        self._quiet.stop()
         self._mesh.close()
+
+    def __del__(self) -> None:
+        quiet = getattr(self, "_quiet", None)
+        if quiet is not None:
+            quiet.stop()
 
     def __enter__(self) -> FaceTracker:
         return self
@@ -359,7 +374,10 @@ class FaceTracker:
                 f"image.shape={img.shape}, dtype={img.dtype} must be (H, W, 3) uint8 RGB"
             )
         h, w = img.shape[:2]
-        res = self._mesh.process(np.ascontiguousarray(img))
+        try:
+            res = self._mesh.process(np.ascontiguousarray(img))
+        finally:
+            self._quiet.stop()
         faces = []
         for lms in res.multi_face_landmarks or []:
             a = np.array([(p.x, p.y, p.z) for p in lms.landmark[:N_MESH]], dtype=np.float64)
