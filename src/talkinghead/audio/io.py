@@ -326,7 +326,9 @@ def _sf_chunks(path: Path, info, off: float, dur: float | None) -> Iterator[np.n
 
 def _warn_truncated(path: Path, got: int, sr: int, why) -> None:
     if got == 0:
-        raise AudioDecodeError(f"path={str(path)!r}: no audio could be decoded ({why})")
+        raise AudioDecodeError(
+            f"path={str(path)!r} must hold decodable audio: no audio could be decoded ({why})"
+        )
     warnings.warn(
         f"path={str(path)!r} is truncated or corrupt: returning only the {got / sr:.3f} s "
         f"of audio that decode ({why})",
@@ -472,7 +474,8 @@ def _av_chunks(path: Path, off: float, dur: float | None) -> tuple[int, int, Ite
             if error is not None:
                 if not decoded_any:
                     raise AudioDecodeError(
-                        f"path={str(path)!r}: no audio could be decoded ({error.strerror or error})"
+                        f"path={str(path)!r} must hold decodable audio: no audio could be "
+                        f"decoded ({error.strerror or error})"
                     )
                 _warn_truncated(path, max(got, 1), sr, error.strerror or error)
             elif declared is not None and stop is not None and pos < stop - sr // 10:

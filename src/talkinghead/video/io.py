@@ -366,11 +366,14 @@ def _decode_frames(container, stream, p: Path, target, rate, declared) -> Iterat
     if error is not None:
         if index == 0:
             raise VideoDecodeError(
-                f"path={str(p)!r}: no video frame could be decoded ({error.strerror or error})"
+                f"path={str(p)!r} must hold decodable video: no video frame could be decoded "
+                f"({error.strerror or error})"
             )
         _warn_truncated(p, index, error.strerror or error)
     elif index == 0:
-        raise VideoDecodeError(f"path={str(p)!r}: no video frame could be decoded")
+        raise VideoDecodeError(
+            f"path={str(p)!r} must hold decodable video: no video frame could be decoded"
+        )
     elif declared > 0 and index < declared - 2:
         _warn_truncated(p, index, f"the file states about {declared} frames")
 
