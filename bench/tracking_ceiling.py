@@ -45,10 +45,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _r(a: np.ndarray, b: np.ndarray) -> float:
-    ok = np.isfinite(a) & np.isfinite(b)
-    if ok.sum() < 10 or np.std(a[ok]) == 0 or np.std(b[ok]) == 0:
+    """Pearson r over the frames both measure; NaN (left out of the medians) under 10."""
+    from talkinghead._util.stats import pearson_r
+
+    if (np.isfinite(a) & np.isfinite(b)).sum() < 10:
         return float("nan")
-    return float(np.corrcoef(a[ok], b[ok])[0, 1])
+    return pearson_r(a, b)
 
 
 def _track(frames: list, fps: float, *, mirror: bool) -> np.ndarray:

@@ -209,6 +209,7 @@ def test_photo_run_prints_one_clean_warning_and_no_native_chatter(
     (``talkinghead: warning: ...``, no Python file or source line) and mediapipe's start-up
     log lines (XNNPACK delegate, absl, W0000 ...) are not shown."""
     import cv2
+    import soundfile as sf
 
     from talkinghead.video.io import read_video
 
@@ -217,24 +218,11 @@ def test_photo_run_prints_one_clean_warning_and_no_native_chatter(
     small = cv2.resize(frame, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)  # ~33 px
     photo = tmp_path / "small.png"
     cv2.imwrite(str(photo), cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
-    y, sr = sf_read(example_speech)
+    y, sr = sf.read(str(example_speech), dtype="float32")
     short = tmp_path / "short.wav"
-    sf_write(short, y[:sr], sr)  # 1 s
+    sf.write(str(short), y[:sr], sr)  # 1 s
     out = _run("-q", "animate", str(short), "--photo", str(photo), "-o", str(tmp_path / "p.mp4"))
     assert out.returncode == 0, out.stderr
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
     assert lines == [lines[0]] and lines[0].startswith("talkinghead: warning: photo="), lines
     assert "upscaled to 60 px" in lines[0] and ".py:" not in lines[0]
-
-
-def sf_read(path):
-    import soundfile as sf
-
-    y, sr = sf.read(str(path), dtype="float32")
-    return y, sr
-
-
-def sf_write(path, y, sr):
-    import soundfile as sf
-
-    sf.write(str(path), y, sr)
