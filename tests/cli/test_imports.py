@@ -195,8 +195,12 @@ def test_short_jobs_keep_freed_memory_instead_of_faulting_it_in_again(tmp_path, 
             f"{str(tmp_path / f'{keep}.npz')!r}]) == 0\n"
             "print('FAULTS', resource.getrusage(resource.RUSAGE_SELF).ru_minflt)\n"
         )
+        # one BLAS/OpenMP thread in both runs: the CLI otherwise takes one per idle core, and
+        # the default model's output changes in the last float32 bit with the thread count
+        # (CI failed the equality below when the two runs saw different idle cores)
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
         res = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True,
-                             timeout=300)  # fmt: skip
+                             timeout=300, env=env)  # fmt: skip
         assert res.returncode == 0, res.stderr
         return int(res.stdout.split("FAULTS")[-1])
 
