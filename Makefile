@@ -77,6 +77,10 @@ pretrained: venv sysdeps
 	  --speech $(OUT)/closure_speech --speech-kinds real,digits \
 	  --exclude-clips bgbb2p bgbu3s pbbp3s pgbe3s bbbm2p bbiz2p pbiu8n bbaf2n \
 	  --closure-frontend whisper --threshold 0 --lead 3 --out src/talkinghead/data/mouth_v2
+	# the exemplar mouth's bank (issue 18, session 15; animate --photo --mouth exemplar): mouth
+	# crops of the training-side GRID speakers whose teeth show (CC BY 4.0, ATTRIBUTION.md)
+	$(BIN)/python scripts/build_mouth_bank.py --prepared $(OUT)/prepared/hunt $(OUT)/prepared/old \
+	  $(OUT)/prepared/grid_s1 --out src/talkinghead/data/mouth_bank
 	# streaming mouth v2 (issue 13): the same recipe on the causal default model's trunk
 	# (data/default_causal), one causal checkpoint per look-ahead of 0/40/80/120/200 ms; 80 ms
 	# (la4) with the gate's prior speech level of -20 dBFS (docs/streaming.md, session 7)

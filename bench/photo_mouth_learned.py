@@ -4,7 +4,7 @@ Usage: python bench/photo_mouth_learned.py [--model DIR] [--teeth DIR] [--people
        [--prepared /work/prepared/hunt /work/prepared/old] [--images docs/img]
        [--side test|train] [--kinds band procedural learned "learned (opening only)"]
        [--driver oracle|audio|both] [--refiner] [--min-iod 60 --native]
-       [--detail DIR] [--image-name photo_mouth_learned.png] [--cell 104]
+       [--detail DIR] [--image-name photo_mouth_learned.png] [--cell 104] [--skip N]
 
 People: the test side of the ``mouth_v2`` split (speaker-disjoint from the generator's
 training side), one prepared clip each (at most 4 GRID people), in manifest order. Per
@@ -46,6 +46,10 @@ Teeth control (issue 18 session 12): ``--teeth DIR`` is a learned mouth with the
 control (``MouthGeneratorConfig.teeth``; its ``k`` predicted from the target points by the
 checkpoint's regression); the kinds ``"teeth (opening only)"`` and ``"teeth+detail (opening
 only)"`` render with it (as ``mouth="learned"``), beside the ``--model`` rows.
+
+Exemplar (issue 18 session 15): the kind ``exemplar`` is ``mouth="exemplar"``
+(:mod:`talkinghead.render.mouth_exemplar`) with the bank ``--bank DIR`` (default: shipped),
+less the person's own crops where the person is one of its donors (``--side train``).
 """
 
 from __future__ import annotations
@@ -64,13 +68,13 @@ REFINED = "procedural + general refiner"
 
 
 def held_out_clips(
-    prepared, n_people: int, side: str = "test", min_iod: float | None = None
+    prepared, n_people: int, side: str = "test", min_iod: float | None = None, skip: int = 0
 ) -> list[tuple[str, str, str]]:
-    """(person, video, audio) of one ok clip per person of the split's ``side``; with
-    ``min_iod`` only clips whose median eye distance is >= ``min_iod`` px, per person the
-    one with the largest."""
+    """(person, video, audio) of one ok clip per person of the split's ``side``, the
+    ``skip`` first people left out; with ``min_iod`` only clips whose median eye distance is
+    >= ``min_iod`` px, per person the one with the largest."""
     if min_iod is not None:
-        return _large_face_clips(prepared, n_people, side, min_iod)
+        return _large_face_clips(prepared, n_people + skip, side, min_iod)[skip:]
     split = json.loads(SPLIT.read_text())
     test, excl = split["test"], split["excluded"]
     out, seen, n_grid = [], set(), 0
@@ -98,7 +102,7 @@ def held_out_clips(
             seen.add(person)
             n_grid += grid
             out.append((person, recs[rid]["video"], recs[rid].get("audio")))
-    return out[:n_people]
+    return out[skip : skip + n_people]
 
 
 def _large_face_clips(prepared, n_people: int, side: str, min_iod: float):
@@ -159,6 +163,7 @@ def main() -> None:
     import time
     import warnings
 
+    from talkinghead.errors import TalkingHeadError
     from talkinghead.evaluate.metrics import mouth_corr, sync_offset
     from talkinghead.evaluate.photo_metrics import (
         TEETH_MIN_OPEN,
@@ -173,6 +178,7 @@ def main() -> None:
     from talkinghead.face.normalize import neutral_face_68, pin_eyes
     from talkinghead.face.tracking import track_frames
     from talkinghead.inference import Animation, animate
+    from talkinghead.render.mouth_exemplar import load_mouth_bank
     from talkinghead.render.photo import (
         animate_photo,
         find_photo_face,
@@ -202,6 +208,13 @@ def main() -> None:
     ap.add_argument("--guided", help="guided learned-mouth folder (the 'guided ...' kinds)")
     ap.add_argument("--teeth", help="learned mouth with the teeth control (the 'teeth ...' kinds)")
     ap.add_argument("--image-kinds", nargs="+", help="kinds in the PNG (default: all)")
+    ap.add_argument(
+        "--skip",
+        type=int,
+        default=0,
+        help="leave out the first SKIP people (a further held-out set)",
+    )
+    ap.add_argument("--bank", help="mouth bank folder of the 'exemplar' kind (default: shipped)")
     args = ap.parse_args()
     model = load_mouth_generator(args.model)
     others = {}  # the other learned mouths: kind prefix -> model
@@ -215,6 +228,8 @@ def main() -> None:
         detail = load_mouth_detail(args.detail)
         if detail is None:
             raise SystemExit("no detail net: pass --detail DIR")
+    # a person of the bank's own (training) side is scored on the other donors' mouths
+    bank = load_mouth_bank(args.bank)
     drivers = ("oracle", "audio") if args.driver == "both" else (args.driver,)
     kinds = list(args.kinds)
     general = None
@@ -230,7 +245,7 @@ def main() -> None:
     real_teeth = []
     size = None if args.native else args.size
     for person, video, audio in held_out_clips(args.prepared, args.people, args.side,
-                                               args.min_iod):  # fmt: skip
+                                               args.min_iod, args.skip):  # fmt: skip
         if "audio" in drivers and not audio:
             print(f"skip {person}: no audio")
             continue
@@ -244,7 +259,11 @@ def main() -> None:
         real_open = mouth_openness_68(lm)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            face = find_photo_face(frames[0])
+            try:
+                face = find_photo_face(frames[0])
+            except TalkingHeadError as e:  # a photo the photo path refuses (e.g. a profile)
+                print(f"skip {person}: {e}")
+                continue
         pinned, _ = pin_eyes(lm)
         T = len(frames)
         anims = {"oracle": Animation(
@@ -272,7 +291,8 @@ def main() -> None:
             gen = list(animate_photo(face, drv, blink_seed=None if oracle else 0,
                                      head_motion=not oracle,
                                      mouth="learned" if other is not None else mouth,
-                                     mouth_model=model if other is None else other,
+                                     mouth_model=(bank.without(person) if mouth == "exemplar"
+                                                  else model if other is None else other),
                                      mouth_region=region,
                                      mouth_detail=detail if "+detail" in k else False,
                                      refiner=general if k == REFINED else None))  # fmt: skip

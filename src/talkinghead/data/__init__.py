@@ -19,6 +19,7 @@ __all__ = [
     "REFINER_GENERAL_DIR",
     "MOUTH_GENERATOR_DIR",
     "MOUTH_DETAIL_DIR",
+    "MOUTH_BANK_DIR",
     "RETARGET_DIR",
     "RETARGET_MAPS",
     "FACE_REFERENCE",
@@ -43,6 +44,9 @@ MOUTH_V2_WHISPER_DIR = DATA_DIR / "mouth_v2_whisper"
 MOUTH_GENERATOR_DIR = DATA_DIR / "mouth_generator"
 #: The learned mouth's detail net (large faces; issue 18 session 10), when shipped.
 MOUTH_DETAIL_DIR = DATA_DIR / "mouth_detail"
+#: Real GRID mouth crops of the photo path's exemplar mouth (``--mouth exemplar``; issue 18
+#: session 15), by ``scripts/build_mouth_bank.py``.
+MOUTH_BANK_DIR = DATA_DIR / "mouth_bank"
 #: Yi 2020's general refiner (256 px), trained by ``scripts/train_refiner.py``.
 REFINER_GENERAL_DIR = DATA_DIR / "refiner_general"
 #: ARKit -> rig mappings, one ``<name>.json`` each.
