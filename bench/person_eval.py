@@ -18,8 +18,9 @@ head-pose statistics, generated vs real (held out), and refiner training time pe
 
 Mouth rows (issue 18): warp + personalised pose 3D with the procedural mouth, the shipped
 learned mouth and the learned mouth ``personalize`` fine-tuned on the training frames
-(``--mouth-steps``), each without and with the refiner; ``--mouth-only`` scores only
-these (and skips the head-pose table and the timing).
+(``--mouth-steps``), each without and with the refiner; the exemplar mouth with the shipped
+GRID bank, without the refiner; ``--mouth-only`` scores only these (and skips the head-pose table
+and the timing).
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ def main() -> None:
         general_person = replace(person, refiner=general)
         variants["oracle expression + true head 3D + general refiner only"] = lambda: (
             general_person.frames(oracle, head=head_true3d, refine=True))  # fmt: skip
-    from talkinghead.data import MOUTH_GENERATOR_DIR
+    from talkinghead.data import MOUTH_BANK_DIR, MOUTH_GENERATOR_DIR
 
     mouth_rows = {}
     for rf in (False, True):
@@ -181,6 +182,10 @@ def main() -> None:
             ] = lambda rf=rf: person.frames(
                 anim.landmarks, head=head_gen, blinks=blinks, refine=rf, mouth="learned"
             )
+    # the exemplar mouth (issue 18 session 15) with the shipped GRID bank
+    mouth_rows["warp + pose 3D, exemplar mouth (GRID bank)"] = lambda: person.frames(
+        anim.landmarks, head=head_gen, blinks=blinks, refine=False, mouth="exemplar",
+        mouth_model=MOUTH_BANK_DIR)  # fmt: skip
     variants = mouth_rows if args.mouth_only else {**variants, **mouth_rows}
     out, rows = {}, []
     for name, make in variants.items():

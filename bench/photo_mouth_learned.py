@@ -208,12 +208,7 @@ def main() -> None:
     ap.add_argument("--guided", help="guided learned-mouth folder (the 'guided ...' kinds)")
     ap.add_argument("--teeth", help="learned mouth with the teeth control (the 'teeth ...' kinds)")
     ap.add_argument("--image-kinds", nargs="+", help="kinds in the PNG (default: all)")
-    ap.add_argument(
-        "--skip",
-        type=int,
-        default=0,
-        help="leave out the first SKIP people (a further held-out set)",
-    )
+    ap.add_argument("--skip", type=int, default=0, help="leave out the first SKIP people")
     ap.add_argument("--bank", help="mouth bank folder of the 'exemplar' kind (default: shipped)")
     args = ap.parse_args()
     model = load_mouth_generator(args.model)

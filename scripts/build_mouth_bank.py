@@ -26,7 +26,7 @@ import numpy as np
 
 from talkinghead.corpora.people import recording_person
 from talkinghead.evaluate.photo_metrics import TEETH_MIN_OPEN, inner_mouth_profile, teeth_visible
-from talkinghead.render.mouth_exemplar import MOUTH_BANK_DIR, MouthBank, lip_shape
+from talkinghead.render.mouth_exemplar import MOUTH_BANK_DIR, MouthBank, bank_frames
 from talkinghead.video.io import read_video
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,17 +61,6 @@ def donor_recordings(prepared, n_clips: int) -> dict[str, list[tuple[Path, dict]
     return out
 
 
-def farthest_points(x: np.ndarray, n: int, first: int) -> np.ndarray:
-    """Indices of ``n`` rows of ``x`` chosen greedily, each farthest from those chosen."""
-    chosen = [first]
-    d = ((x - x[first]) ** 2).sum(1)
-    for _ in range(min(n, len(x)) - 1):
-        i = int(np.argmax(d))
-        chosen.append(i)
-        d = np.minimum(d, ((x - x[i]) ** 2).sum(1))
-    return np.array(chosen)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--prepared", nargs="+",
@@ -86,22 +75,25 @@ def main() -> None:
     args = ap.parse_args()
     images, lms, persons, sources = [], [], [], []
     for person, recs in donor_recordings(args.prepared, args.clips).items():
-        cand = []  # (frame, lm, recording id)
+        frames_, lms_, rids, valid_, rot_ = [], [], [], [], []
         for arrays, r in recs:
             with np.load(arrays) as a:
                 lm, valid, rot = a["landmarks68"].astype(np.float64), a["valid"], a["rotation"]
             frames = read_video(r["video"]).frames
             n = min(len(frames), len(lm))
-            iod = np.linalg.norm(lm[:, 36:42].mean(1) - lm[:, 42:48].mean(1), axis=1)
-            gap = np.linalg.norm(lm[:, 62] - lm[:, 66], axis=1) / np.maximum(iod, 1e-6)
-            keep = valid[:n] & (np.abs(rot[:n, :2]).max(1) < 0.2) & (gap[:n] >= 0.04)
-            cand += [(frames[t], lm[t], r["id"]) for t in np.flatnonzero(keep)]
-        if len(cand) < 10:
-            print(f"{person}: {len(cand)} candidate frames, skipped")
+            frames_ += list(frames[:n])
+            lms_.append(lm[:n])
+            valid_.append(valid[:n])
+            rot_.append(rot[:n])
+            rids += [r["id"]] * n
+        lm_all = np.concatenate(lms_)
+        keep = bank_frames(lm_all, n=args.per_donor, valid=np.concatenate(valid_),
+                           rotation=np.concatenate(rot_))  # fmt: skip
+        if len(keep) < 10:
+            print(f"{person}: {len(keep)} candidate frames, skipped")
             continue
-        shapes = np.stack([lip_shape(c[1]) for c in cand])
-        gaps = [np.linalg.norm(c[1][62] - c[1][66]) for c in cand]
-        pick = farthest_points(shapes, args.per_donor, int(np.argmax(gaps)))
+        cand = [(frames_[t], lm_all[t], rids[t]) for t in keep]
+        pick = range(len(cand))
         vis = [
             teeth_visible(cand[i][0], cand[i][1])
             for i in pick
@@ -116,7 +108,7 @@ def main() -> None:
             lms.append(cand[i][1])
             persons.append(person)
         sources += sorted({cand[i][2] for i in pick})
-        print(f"{person}: {len(recs)} clips, {len(cand)} open frames, kept {len(pick)}; "
+        print(f"{person}: {len(recs)} clips, kept {len(cand)} frames; "
               f"teeth show in {share:.2f} of {len(vis)} open ones", flush=True)  # fmt: skip
     bank = MouthBank.from_crops(images, lms, persons, sources=sources)
     folder = bank.save(args.out)

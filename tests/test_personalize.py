@@ -129,6 +129,20 @@ def test_fine_tunes_the_learned_mouth_and_renders_with_it(shared_data, tmp_path)
     assert not np.array_equal(own, other) and not np.array_equal(own, plain)
     with pytest.raises(InvalidArgumentError, match="mouth="):
         next(p.frames(drv, mouth="band"))
+    # the exemplar mouth (the shipped GRID bank): another interior, the same warp elsewhere
+    ex = np.stack(list(p.frames(drv, refine=False, mouth="exemplar")))
+    diff = np.abs(ex.astype(int) - plain).max(-1)
+    import cv2
+
+    from talkinghead.render.photo import PhotoAnimator
+
+    inner = PhotoAnimator(p.face).control_points(drv[0])[60:68]
+    mask = np.zeros(diff.shape[1:], np.uint8)
+    cv2.fillPoly(mask, [np.round(inner).astype(np.int32)], 1)
+    mask = cv2.dilate(mask, np.ones((5, 5), np.uint8))
+    assert diff[0][mask > 0].any() and not diff[0][mask == 0].any()
+    with pytest.raises(InvalidArgumentError, match="must hold a mouth bank"):
+        next(p.frames(drv, mouth="exemplar", mouth_model=tmp_path))
     with pytest.raises(InvalidArgumentError, match="mouth_init"):
         personalize(shared_data / GRID, tmp_path / "q", size=32, steps=1,
                     mouth_init=tmp_path / "nowhere", progress=False)  # fmt: skip

@@ -154,11 +154,14 @@ class Person:
             Eyelid closure in [0, 1].
         refine : bool
             Pass the face box through the refiner (when there is one).
-        mouth : {"procedural", "learned"}
+        mouth : {"procedural", "learned", "exemplar"}
             The mouth interior (:class:`~talkinghead.render.photo.PhotoAnimator`);
             "learned" generates it with ``mouth_model``, by default the person's own
-            fine-tuned generator (:attr:`mouth_model`) or, without one, the shipped one.
-        mouth_model : MouthGenerator or path, optional
+            fine-tuned generator (:attr:`mouth_model`) or, without one, the shipped one;
+            "exemplar" copies it from the bank ``mouth_model``, by default the shipped GRID
+            bank (a bank of the person's own mouths was measured and not kept:
+            docs/photo.md, session 15).
+        mouth_model : MouthGenerator, MouthBank or path, optional
 
         Yields
         ------
@@ -175,13 +178,17 @@ class Person:
                 f"head.shape={head.shape} and blinks.shape={blinks.shape} must be ({T}, 3) "
                 f"or ({T}, 5), and ({T},)"
             )
-        if mouth not in ("procedural", "learned"):
-            raise InvalidArgumentError(f"mouth={mouth!r} must be 'procedural' or 'learned'")
+        if mouth not in ("procedural", "learned", "exemplar"):
+            raise InvalidArgumentError(
+                f"mouth={mouth!r} must be 'procedural', 'learned' or 'exemplar'"
+            )
         if mouth == "learned":
             mm = mouth_model if mouth_model is not None else self.mouth_model
             animator = PhotoAnimator(self.face, mouth="learned", mouth_model=mm)
+        elif mouth == "exemplar":
+            animator = PhotoAnimator(self.face, mouth="exemplar", mouth_model=mouth_model)
         elif mouth_model is not None:
-            raise InvalidArgumentError("mouth_model must come with mouth='learned'")
+            raise InvalidArgumentError("mouth_model must come with mouth='learned' or 'exemplar'")
         else:
             animator = PhotoAnimator(self.face)
         model = self.refiner if refine else None

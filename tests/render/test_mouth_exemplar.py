@@ -148,6 +148,8 @@ def test_bad_banks_and_mouths_are_refused(tmp_path):
         ExemplarMouth(bank, [150, 80, 80], donor=99)
     with pytest.raises(InvalidArgumentError, match="mouth='bogus' must be one of .*exemplar"):
         PhotoAnimator(None, mouth="bogus")
+    with pytest.raises(InvalidArgumentError, match="bank=int must be a MouthBank or a folder"):
+        load_mouth_bank(3)
     one = bank.without(bank.donors[0])
     assert bank.donors[0] not in one.donors and len(one.images) < len(bank.images)
     assert bank.without("nobody") is bank

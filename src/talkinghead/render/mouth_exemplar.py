@@ -38,6 +38,7 @@ __all__ = [
     "canonical_matrix",
     "lip_shape",
     "load_mouth_bank",
+    "bank_frames",
 ]
 
 
@@ -77,6 +78,47 @@ def lip_shape(lm68: np.ndarray) -> np.ndarray:
     M = canonical_matrix(lm68, px_per_iod=1.0)
     p = np.asarray(lm68, np.float64)[60:68] @ M[:, :2].T + M[:, 2]
     return (p - np.array(crop_size(1.0)) / 2).reshape(-1)
+
+
+def bank_frames(lms: np.ndarray, *, n: int = 100, valid=None, rotation=None,
+                min_gap: float = 0.04, max_turn: float = 0.2) -> np.ndarray:  # fmt: skip
+    """Indices of up to ``n`` frames worth keeping in a bank, from a clip's 68 points.
+
+    Candidates: ``valid`` frames (T,) whose head is within ``max_turn`` rad of frontal
+    (``rotation`` (T, 3) yaw, pitch, roll in radians; None: not checked) and whose inner lips
+    (62-66) are at least ``min_gap`` eye distances apart. Of those, ``n`` by farthest-point
+    sampling of :func:`lip_shape`, starting from the widest opening (the bank covers the
+    shapes rather than the common ones many times over).
+
+    Parameters
+    ----------
+    lms : ndarray, shape (T, 68, 2)
+
+    Returns
+    -------
+    ndarray, shape (<= n,), int
+    """
+    lms = np.asarray(lms, np.float64)
+    if lms.ndim != 3 or lms.shape[1:] != (68, 2):
+        raise InvalidArgumentError(f"lms.shape={lms.shape} must be (T, 68, 2)")
+    iod = np.linalg.norm(lms[:, 36:42].mean(1) - lms[:, 42:48].mean(1), axis=1)
+    gap = np.linalg.norm(lms[:, 62] - lms[:, 66], axis=1) / np.maximum(iod, 1e-6)
+    keep = gap >= min_gap
+    if valid is not None:
+        keep &= np.asarray(valid, bool)
+    if rotation is not None:
+        keep &= np.abs(np.asarray(rotation)[:, :2]).max(1) < max_turn
+    cand = np.flatnonzero(keep)
+    if len(cand) == 0 or n < 1:
+        return cand[:0]
+    shapes = np.stack([lip_shape(lms[t]) for t in cand])
+    chosen = [int(np.argmax(gap[cand]))]
+    d = ((shapes - shapes[chosen[0]]) ** 2).sum(1)
+    for _ in range(min(n, len(cand)) - 1):
+        i = int(np.argmax(d))
+        chosen.append(i)
+        d = np.minimum(d, ((shapes - shapes[i]) ** 2).sum(1))
+    return cand[np.array(chosen)]
 
 
 def _fan(n: int) -> np.ndarray:
@@ -232,6 +274,8 @@ def load_mouth_bank(bank=None) -> MouthBank:
     shipped :data:`MOUTH_BANK_DIR`), loaded once per process."""
     if isinstance(bank, MouthBank):
         return bank
+    if bank is not None and not isinstance(bank, (str, Path)):
+        raise InvalidArgumentError(f"bank={type(bank).__name__} must be a MouthBank or a folder")
     return _load_bank(str(Path(MOUTH_BANK_DIR if bank is None else bank).resolve()))
 
 
