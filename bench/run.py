@@ -138,7 +138,7 @@ def case_render_sketch_256():
     return dict(what="sketch rendering at 256 px (frames only)", frames=n, seconds=sec)
 
 
-def _photo(size: int, refine: bool):
+def _photo(size: int, refine: bool, mouth: str = "procedural"):
     import warnings
 
     from talkinghead.inference import animate
@@ -164,10 +164,12 @@ def _photo(size: int, refine: bool):
         refiner = Refiner.from_pretrained(GENERAL_DIR)
 
     def run():
-        return sum(1 for _ in animate_photo(face, anim, blink_seed=0, refiner=refiner))
+        return sum(1 for _ in animate_photo(face, anim, blink_seed=0, refiner=refiner,
+                                            mouth=mouth))  # fmt: skip
 
     sec, n = _timed(run, repeat=1 if refine else 3)
-    what = f"photo animation at {size} px (3D head turns{', + general refiner' if refine else ''})"
+    what = f"photo animation at {size} px (3D head turns{', + general refiner' if refine else ''}"
+    what += ")" if mouth == "procedural" else f", {mouth} mouth)"
     return dict(what=what, frames=n, seconds=sec)
 
 
@@ -177,6 +179,10 @@ def case_photo_256():
 
 def case_photo_512():
     return _photo(512, False)
+
+
+def case_photo_512_exemplar():
+    return _photo(512, False, mouth="exemplar")
 
 
 def case_photo_2048():

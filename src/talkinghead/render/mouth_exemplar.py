@@ -10,13 +10,17 @@ real mouth crops (:class:`MouthBank`), in the manner of Video Rewrite (Bregler e
   switching from the previous frame's choice (fewer jumps in the teeth);
 - its inner-lip region **warped piecewise-affinely** onto the target inner lips
   (a fan of triangles about the polygon's centre);
-- **colour-scaled** per channel by the photo's lip colour / the crop's own;
+- **colour-scaled** per channel by the photo's lip colour / the crop's own, its deviation
+  from that colour then multiplied by ``contrast`` (1.35: the bank's low-resolution video has
+  flatter teeth than sharper photos);
 - blended in as the procedural interior is (:mod:`talkinghead.render.mouth`): a feathered
   inner-lip mask whose strength grows as the lips open wider than in the photo.
 
-The shipped bank (:data:`MOUTH_BANK_DIR`) holds crops of GRID speakers on the training side
-of the ``mouth_v2`` split only (GRID is CC BY 4.0; its ``ATTRIBUTION.md``); it is rebuilt by
-``scripts/build_mouth_bank.py`` (Makefile ``pretrained``).
+The shipped bank (:data:`MOUTH_BANK_DIR`) holds crops of the GRID speakers on the training
+side of the ``mouth_v2`` split whose teeth show in most open frames (four of eight; GRID is
+CC BY 4.0: its ``ATTRIBUTION.md``); it is rebuilt by ``scripts/build_mouth_bank.py``
+(Makefile ``pretrained``). Measured in docs/photo.md (session 15): an option
+(``--mouth exemplar``), not the default.
 """
 
 from __future__ import annotations
