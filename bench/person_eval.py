@@ -160,7 +160,7 @@ def main() -> None:
         general_person = replace(person, refiner=general)
         variants["oracle expression + true head 3D + general refiner only"] = lambda: (
             general_person.frames(oracle, head=head_true3d, refine=True))  # fmt: skip
-    from talkinghead.data import MOUTH_BANK_DIR, MOUTH_GENERATOR_DIR
+    from talkinghead.data import MOUTH_GENERATOR_DIR
 
     mouth_rows = {}
     for rf in (False, True):
@@ -184,8 +184,8 @@ def main() -> None:
             )
     # the exemplar mouth (issue 18 session 15) with the shipped GRID bank
     mouth_rows["warp + pose 3D, exemplar mouth (GRID bank)"] = lambda: person.frames(
-        anim.landmarks, head=head_gen, blinks=blinks, refine=False, mouth="exemplar",
-        mouth_model=MOUTH_BANK_DIR)  # fmt: skip
+        anim.landmarks, head=head_gen, blinks=blinks, refine=False, mouth="exemplar"
+    )
     variants = mouth_rows if args.mouth_only else {**variants, **mouth_rows}
     out, rows = {}, []
     for name, make in variants.items():

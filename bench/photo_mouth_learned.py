@@ -224,7 +224,7 @@ def main() -> None:
         if detail is None:
             raise SystemExit("no detail net: pass --detail DIR")
     # a person of the bank's own (training) side is scored on the other donors' mouths
-    bank = load_mouth_bank(args.bank)
+    bank = load_mouth_bank(args.bank) if "exemplar" in args.kinds else None
     drivers = ("oracle", "audio") if args.driver == "both" else (args.driver,)
     kinds = list(args.kinds)
     general = None

@@ -92,22 +92,17 @@ def main() -> None:
         if len(keep) < 10:
             print(f"{person}: {len(keep)} candidate frames, skipped")
             continue
-        cand = [(frames_[t], lm_all[t], rids[t]) for t in keep]
-        pick = range(len(cand))
-        vis = [
-            teeth_visible(cand[i][0], cand[i][1])
-            for i in pick
-            if inner_mouth_profile(cand[i][0], cand[i][1])["opening"] >= TEETH_MIN_OPEN
-        ]
+        cand = [(frames_[t], lm_all[t]) for t in keep]
+        vis = [teeth_visible(f, lm) for f, lm in cand
+               if inner_mouth_profile(f, lm)["opening"] >= TEETH_MIN_OPEN]  # fmt: skip
         share = float(np.mean([v for v in vis if v is not None] or [0.0]))
         if share < args.min_teeth_share:
             print(f"{person}: teeth show in {share:.2f} of {len(vis)} open frames, skipped")
             continue
-        for i in pick:
-            images.append(cand[i][0])
-            lms.append(cand[i][1])
-            persons.append(person)
-        sources += sorted({cand[i][2] for i in pick})
+        images += [f for f, _ in cand]
+        lms += [lm for _, lm in cand]
+        persons += [person] * len(cand)
+        sources += sorted({rids[t] for t in keep})
         print(f"{person}: {len(recs)} clips, kept {len(cand)} frames; "
               f"teeth show in {share:.2f} of {len(vis)} open ones", flush=True)  # fmt: skip
     bank = MouthBank.from_crops(images, lms, persons, sources=sources)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["MouthPalette", "paint_mouth", "paint_band"]
+__all__ = ["MouthPalette", "paint_mouth", "paint_band", "lip_colour"]
 
 #: Tooth widths from the midline (central incisor, lateral, canine, premolar), in
 #: inter-ocular distances as seen from the front (8.5, 6.5, 7.5, 7 mm on a 63 mm face,
@@ -55,14 +55,7 @@ class MouthPalette:
     @classmethod
     def from_photo(cls, image: np.ndarray, lm: np.ndarray, *, grey: bool = False):
         """Sample ``image`` (H, W, 3 uint8) at its 68 landmarks ``lm`` (68, 2) pixels."""
-        import cv2
-
-        h, w = image.shape[:2]
-        mask = np.zeros((h, w), np.uint8)
-        cv2.fillPoly(mask, [np.round(lm[48:60]).astype(np.int32)], 1)
-        cv2.fillPoly(mask, [np.round(lm[60:68]).astype(np.int32)], 0)
-        px = image[mask > 0].astype(np.float64)
-        lip = np.median(px, 0) if len(px) >= 4 else np.array([150.0, 80.0, 80.0])
+        lip = lip_colour(image, lm)
         # cheeks: below the eyes, beside the nose
         iod = float(np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0)))
         skin = []
@@ -81,6 +74,19 @@ class MouthPalette:
         cast = cast / cast.mean()
         teeth = np.array([236.0, 230.0, 216.0]) * k * (0.8 + 0.2 * cast)
         return cls(lip=np.clip(lip, 0, 255), teeth=np.clip(teeth, 0, 255), grey=grey)
+
+
+def lip_colour(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """Median RGB (3,) float64 of ``image`` (H, W, 3) between the outer and the inner lip
+    contours of the 68 points ``lm`` (68, 2; only 48-67 are read); a typical lip colour when
+    fewer than 4 pixels lie there."""
+    import cv2
+
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(lm[48:60]).astype(np.int32)], 1)
+    cv2.fillPoly(mask, [np.round(lm[60:68]).astype(np.int32)], 0)
+    px = image[mask > 0].astype(np.float64)
+    return np.median(px, 0) if len(px) >= 4 else np.array([150.0, 80.0, 80.0])
 
 
 def _smooth(x):

@@ -131,17 +131,6 @@ def _fan(n: int) -> np.ndarray:
     return np.stack([np.full(n, n), i, (i + 1) % n], axis=1)
 
 
-def _lip_colour(image: np.ndarray, lm: np.ndarray) -> np.ndarray:
-    """Median RGB between the outer and the inner lips of ``image`` at points ``lm``."""
-    import cv2
-
-    mask = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(lm[48:60]).astype(np.int32)], 1)
-    cv2.fillPoly(mask, [np.round(lm[60:68]).astype(np.int32)], 0)
-    px = image[mask > 0].astype(np.float64)
-    return np.median(px, 0) if len(px) >= 4 else np.array([150.0, 80.0, 80.0])
-
-
 @dataclass
 class MouthBank:
     """Real mouth crops with their lip points.
@@ -197,6 +186,8 @@ class MouthBank:
         (68, 2) points, ``persons`` a name per frame."""
         import cv2
 
+        from .mouth import lip_colour
+
         w, h = crop_size(px_per_iod)
         crops, pts = [], []
         names = sorted(set(persons))
@@ -211,7 +202,7 @@ class MouthBank:
         donor = np.array([names.index(p) for p in persons])
         full = np.zeros((len(crops), 68, 2))
         full[:, 48:68] = pts
-        lip = np.array([_lip_colour(c, f) for c, f in zip(crops, full, strict=True)], np.float32)
+        lip = np.array([lip_colour(c, f) for c, f in zip(crops, full, strict=True)], np.float32)
         return cls(crops, pts, donor, names, lip, float(px_per_iod), list(sources or []))
 
     def without(self, person: str) -> MouthBank:
